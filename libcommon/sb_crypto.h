@@ -1,0 +1,37 @@
+/* sb_crypto: SHA-256, HMAC-SHA256, constant-time compare, base64, random (libcrypto). */
+#ifndef SB_CRYPTO_H
+#define SB_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SB_SHA256_HEX_LEN 64
+
+/* Incremental SHA-256; the context is opaque and stack-allocatable. */
+typedef struct sb_sha256_s {
+    void *md; /* EVP_MD_CTX *, owned */
+} sb_sha256_t;
+
+int sb_sha256_init(sb_sha256_t *h);
+void sb_sha256_update(sb_sha256_t *h, const void *data, size_t len);
+/* Writes 64 lowercase hex chars + NUL into hex[65] and frees the context. */
+void sb_sha256_final_hex(sb_sha256_t *h, char hex[SB_SHA256_HEX_LEN + 1]);
+/* One-shot convenience. Returns 0, or -1 when libcrypto fails. */
+int sb_sha256_hex(const void *data, size_t len, char hex[SB_SHA256_HEX_LEN + 1]);
+
+/* HMAC-SHA256 of data under key, written as hex into hex[65]. */
+int sb_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len,
+                       char hex[SB_SHA256_HEX_LEN + 1]);
+
+/* 1 when a and b are equal. Time depends only on the lengths, never on
+ * where the first difference is. Use for signatures and codes. */
+int sb_crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
+
+/* Base64 (standard alphabet, padded). Returns a malloc'd NUL-terminated
+ * string owned by the caller, or NULL on allocation failure. */
+char *sb_base64_encode(const void *data, size_t len);
+
+/* Fills buf with cryptographically random bytes; 0 or -1. */
+int sb_random_bytes(void *buf, size_t len);
+
+#endif

@@ -1,0 +1,55 @@
+/* sb_db: PostgreSQL access: connect with retry, parameterised statements,
+ * transactions, and SQLSTATE classification (retryable or permanent). */
+#ifndef SB_DB_H
+#define SB_DB_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+typedef enum {
+    SB_DB_OK = 0,
+    SB_DB_RETRYABLE, /* connection lost, deadlock, serialization, shutdown: retry */
+    SB_DB_PERMANENT, /* constraint, syntax, data: retrying will not help */
+} sb_db_class_t;
+
+typedef struct sb_db_s sb_db_t;
+
+/* Connects once. Returns an owned handle or NULL with errstr filled (the
+ * conninfo itself is never copied into errstr: it may hold a password). */
+sb_db_t *sb_db_connect(const char *conninfo, const char *application_name, char *errstr,
+                       size_t errstr_size);
+
+/* Connects, retrying with capped exponential backoff while sb_running, for at
+ * most max_wait_ms (0 = forever). */
+sb_db_t *sb_db_connect_retry(const char *conninfo, const char *application_name,
+                             int max_wait_ms, char *errstr, size_t errstr_size);
+
+/* Makes sure the connection is usable, resetting it (with backoff, while
+ * sb_running) when the server went away. 0 or -1. */
+int sb_db_ensure(sb_db_t *db, char *errstr, size_t errstr_size);
+
+/* Runs a statement with text parameters (NULL = SQL NULL). Returns the
+ * result (owned by the caller: PQclear) on COMMAND_OK/TUPLES_OK, else NULL
+ * with errstr filled and sb_db_last_class() set. */
+PGresult *sb_db_query(sb_db_t *db, const char *sql, int nparams, const char *const *params,
+                      char *errstr, size_t errstr_size);
+
+/* Like sb_db_query for statements whose result is not needed. 0 or -1. */
+int sb_db_exec(sb_db_t *db, const char *sql, int nparams, const char *const *params,
+               char *errstr, size_t errstr_size);
+
+int sb_db_begin(sb_db_t *db, char *errstr, size_t errstr_size);
+int sb_db_commit(sb_db_t *db, char *errstr, size_t errstr_size);
+/* Rolls back if a transaction is open; never fails loudly (the connection
+ * may already be gone). */
+void sb_db_rollback(sb_db_t *db);
+
+sb_db_class_t sb_db_last_class(const sb_db_t *db);
+const char *sb_db_last_sqlstate(const sb_db_t *db); /* "" when none */
+sb_db_class_t sb_db_classify(const char *sqlstate, int connection_ok);
+
+PGconn *sb_db_conn(sb_db_t *db);
+void sb_db_destroy(sb_db_t *db); /* NULL is a no-op */
+
+#endif

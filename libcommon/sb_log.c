@@ -1,0 +1,122 @@
+/* sb_log: JSON-lines logging on stderr. The logger is process-global by
+ * design (with the run flag, the only global state). */
+#include "sb_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+
+static char sb_log_worker[64] = "securitybot";
+static sb_log_level_t sb_log_min = SB_LOG_INFO;
+
+static const char *const sb_log_names[] = {"debug", "info", "warn", "error"};
+
+int sb_log_level_parse(const char *s, sb_log_level_t *out) {
+    if (!s || !*s) {
+        *out = SB_LOG_INFO;
+        return 0;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(s, sb_log_names[i]) == 0) {
+            *out = (sb_log_level_t)i;
+            return 0;
+        }
+    }
+    if (strcasecmp(s, "warning") == 0) {
+        *out = SB_LOG_WARN;
+        return 0;
+    }
+    return -1;
+}
+
+int sb_log_init(const char *worker, const char *level, char *errstr, size_t errstr_size) {
+    if (worker)
+        snprintf(sb_log_worker, sizeof(sb_log_worker), "%s", worker);
+    if (sb_log_level_parse(level, &sb_log_min) == -1) {
+        snprintf(errstr, errstr_size,
+                 "SECURITYBOT_LOG_LEVEL: unknown level \"%.32s\" (use debug, info, warn or error)",
+                 level);
+        return -1;
+    }
+    return 0;
+}
+
+int sb_log_enabled(sb_log_level_t level) {
+    return level >= sb_log_min;
+}
+
+size_t sb_log_json_escape(char *buf, size_t size, const char *s) {
+    size_t n = 0;
+    if (size == 0)
+        return 0;
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char tmp[8];
+        const char *rep = NULL;
+        size_t len;
+        switch (c) {
+        case '"': rep = "\\\""; break;
+        case '\\': rep = "\\\\"; break;
+        case '\n': rep = "\\n"; break;
+        case '\r': rep = "\\r"; break;
+        case '\t': rep = "\\t"; break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                snprintf(tmp, sizeof(tmp), "\\u%04x", c);
+                rep = tmp;
+            }
+        }
+        if (rep) {
+            len = strlen(rep);
+            if (n + len >= size)
+                break;
+            memcpy(buf + n, rep, len);
+            n += len;
+        } else {
+            if (n + 1 >= size)
+                break;
+            buf[n++] = (char)c;
+        }
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+void sb_log_kv(sb_log_level_t level, const sb_log_kv_t *kv, size_t nkv, const char *fmt, ...) {
+    char msg[2048], esc[4096], line[8192], ts[40];
+    struct timeval tv;
+    struct tm tm;
+    va_list ap;
+    size_t n;
+
+    if (!sb_log_enabled(level))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + n, sizeof(ts) - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
+
+    sb_log_json_escape(esc, sizeof(esc), msg);
+    n = (size_t)snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\",\"worker\":\"%s\",\"msg\":\"%s\"",
+                         ts, sb_log_names[level], sb_log_worker, esc);
+    for (size_t i = 0; i < nkv && n < sizeof(line); i++) {
+        char k[128];
+        if (!kv[i].value)
+            continue;
+        sb_log_json_escape(k, sizeof(k), kv[i].key);
+        sb_log_json_escape(esc, sizeof(esc), kv[i].value);
+        n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"%s\":\"%s\"", k, esc);
+    }
+    if (n >= sizeof(line) - 2)
+        n = sizeof(line) - 3; /* truncated line still ends as a line */
+    line[n++] = '}';
+    line[n++] = '\n';
+    fwrite(line, 1, n, stderr);
+}

@@ -1,0 +1,24 @@
+/* sb_signal: the run flag; handlers only set flags (a second signal exits). */
+#include "sb_signal.h"
+
+#include <string.h>
+#include <unistd.h>
+
+volatile sig_atomic_t sb_running = 1;
+
+static void sb_signal_handler(int sig) {
+    (void)sig;
+    if (!sb_running)
+        _exit(130); /* second signal: the operator wants out now */
+    sb_running = 0;
+}
+
+void sb_signal_install(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = sb_signal_handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}

@@ -1,0 +1,191 @@
+/* sb-ingest: consumes securitybot.alerts, records each valid alert once in
+ * PostgreSQL and queues its prompt (or escalation, or outcome); dead-letters
+ * the rest. Wiring only: the decisions live in ingest.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ingest.h"
+#include "sb_cli.h"
+#include "sb_config.h"
+#include "sb_db.h"
+#include "sb_kafka.h"
+#include "sb_log.h"
+#include "sb_signal.h"
+#include "sb_time.h"
+
+#define WORKER "sb-ingest"
+
+typedef struct {
+    sb_common_config_t common;
+    char *group;
+    long batch_size;
+    int64_t batch_wait_ms;
+} ingest_config_t;
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void destroy_messages(rd_kafka_message_t **msgs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_message_destroy(msgs[i]);
+}
+
+/* Polls up to max messages, for at most wait_ms once the first arrived.
+ * Returns how many; 0 also when a rebalance revoked partitions mid-way
+ * (the collected messages are dropped uncommitted and come back). */
+static size_t collect(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max, int64_t wait_ms) {
+    unsigned gen = sb_consumer_generation(c);
+    int64_t first = 0;
+    size_t n = 0;
+
+    while (n < max && sb_running) {
+        int64_t now = sb_time_monotonic_us();
+        int timeout = 100;
+        rd_kafka_message_t *m;
+        if (n > 0) {
+            int64_t left_ms = wait_ms - (now - first) / 1000;
+            if (left_ms <= 0)
+                break;
+            timeout = left_ms < 100 ? (int)left_ms : 100;
+        }
+        m = sb_consumer_poll(c, timeout);
+        if (sb_consumer_generation(c) != gen) {
+            if (m)
+                rd_kafka_message_destroy(m);
+            destroy_messages(msgs, n);
+            return 0;
+        }
+        if (sb_consumer_fatal(c))
+            break;
+        if (!m) {
+            if (n == 0)
+                return 0; /* idle: let the loop check the run flag */
+            continue;
+        }
+        if (n == 0)
+            first = sb_time_monotonic_us();
+        msgs[n++] = m;
+    }
+    return n;
+}
+
+/* Retries a batch until its effects are durable, backing off while the
+ * database or the broker is away. Returns 0, or -1 when shutdown
+ * interrupted the retries (the batch stays uncommitted). */
+static int process(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **msgs, size_t n) {
+    char errstr[512];
+    long backoff = 100;
+
+    for (;;) {
+        if (sb_db_ensure(ing->db, errstr, sizeof(errstr)) == 0 &&
+            sb_ingest_batch(ing, msgs, n, errstr, sizeof(errstr)) == 0)
+            break;
+        if (sb_producer_fatal(ing->producer) || !sb_running) {
+            sb_log_error("batch of %zu not finished: %s", n, errstr);
+            return -1;
+        }
+        sb_log_warn("batch of %zu failed, retrying in %ld ms: %s", n, backoff, errstr);
+        sleep_ms(backoff);
+        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+    }
+    /* A failed commit is harmless: the batch is redelivered and its effects
+     * are idempotent. */
+    if (sb_consumer_commit(c, msgs, n, errstr, sizeof(errstr)) == -1)
+        sb_log_warn("%s (the batch will be redelivered)", errstr);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    ingest_config_t cfg = {0};
+    sb_cfg_entry_t table[] = {
+        SB_COMMON_CONFIG_ENTRIES(&cfg.common),
+        {"SECURITYBOT_INGEST_GROUP", SB_CFG_STRING, &cfg.group, 0, "securitybot-ingest", 0, 0, 0,
+         "Kafka consumer group (replicas share it)"},
+        {"SECURITYBOT_INGEST_BATCH_SIZE", SB_CFG_INT, &cfg.batch_size, 0, "1000", 0, 1, 10000,
+         "most alerts recorded in one transaction"},
+        {"SECURITYBOT_INGEST_BATCH_WAIT", SB_CFG_DURATION, &cfg.batch_wait_ms, 0, "50ms", 0, 0, 0,
+         "longest wait to fill a batch once its first alert arrived"},
+    };
+    size_t ntable = sizeof(table) / sizeof(table[0]);
+    char errstr[512], topic[SB_TOPIC_MAX], dump[2048];
+    sb_ingest_t ing = {0};
+    sb_consumer_t *consumer = NULL;
+    rd_kafka_message_t **msgs = NULL;
+    int rc = 1, cli;
+
+    cli = sb_cli_standard(argc, argv, WORKER,
+                          "Consumes alerts from <prefix>alerts, validates them, records each "
+                          "valid alert once in PostgreSQL and queues a prompt request for its "
+                          "employee (or an escalation request, or a suppressed outcome); "
+                          "invalid alerts go to <prefix>alerts.dlq with the reason.",
+                          table, ntable);
+    if (cli != 0)
+        return cli > 0 ? 0 : 2;
+
+    /* configure */
+    if (sb_config_load(table, ntable, errstr, sizeof(errstr)) == -1 ||
+        sb_log_init(WORKER, cfg.common.log_level, errstr, sizeof(errstr)) == -1) {
+        fprintf(stderr, "%s: %s\n", WORKER, errstr);
+        sb_config_free(table, ntable);
+        return 2;
+    }
+    sb_signal_install();
+    sb_config_dump(table, ntable, dump, sizeof(dump));
+    sb_log_info("starting %s %s with %s", WORKER, SB_VERSION, dump);
+    if (sb_ingest_init(&ing, cfg.common.topic_prefix, errstr, sizeof(errstr)) == -1)
+        goto fail;
+    ing.worker = WORKER;
+
+    /* create the clients */
+    ing.db = sb_db_connect_retry(cfg.common.database_url, WORKER, 0, errstr, sizeof(errstr));
+    if (!ing.db)
+        goto fail;
+    if (!(ing.producer = sb_producer_new(cfg.common.kafka_brokers, errstr, sizeof(errstr))))
+        goto fail;
+    snprintf(topic, sizeof(topic), "%s", ing.topic_alerts);
+    {
+        const char *topics[] = {topic};
+        consumer = sb_consumer_new(cfg.common.kafka_brokers, cfg.group, topics, 1, errstr,
+                                   sizeof(errstr));
+    }
+    if (!consumer)
+        goto fail;
+    if (!(msgs = calloc((size_t)cfg.batch_size, sizeof(*msgs)))) {
+        snprintf(errstr, sizeof(errstr), "out of memory");
+        goto fail;
+    }
+
+    /* loop: collect a batch, make it durable, commit its offsets */
+    sb_log_info("consuming %s in group %s", topic, cfg.group);
+    while (sb_running && !sb_consumer_fatal(consumer) && !sb_producer_fatal(ing.producer)) {
+        size_t n = collect(consumer, msgs, (size_t)cfg.batch_size, cfg.batch_wait_ms);
+        int prc;
+        if (n == 0)
+            continue;
+        prc = process(&ing, consumer, msgs, n);
+        destroy_messages(msgs, n);
+        if (prc == -1)
+            break;
+    }
+    if (sb_consumer_fatal(consumer) || sb_producer_fatal(ing.producer)) {
+        snprintf(errstr, sizeof(errstr), "fatal Kafka client error");
+        goto fail;
+    }
+    rc = 0;
+    sb_log_info("shutting down");
+    goto out;
+fail:
+    sb_log_error("%s", errstr);
+out:
+    /* teardown: consumer close, producer flush, destroy, PQfinish */
+    sb_consumer_destroy(consumer);
+    sb_producer_destroy(ing.producer);
+    sb_db_destroy(ing.db);
+    free(msgs);
+    sb_config_free(table, ntable);
+    return rc;
+}

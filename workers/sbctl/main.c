@@ -1,0 +1,97 @@
+/* sbctl: the operator's tool: dispatches to one subcommand. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_cli.h"
+#include "sb_log.h"
+#include "sb_signal.h"
+#include "sbctl.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(sbctl_t *ctl, int argc, char **argv);
+    const char *summary;
+} sbctl_command_t;
+
+static const sbctl_command_t commands[] = {
+    {"migrate", sbctl_cmd_migrate, "apply the SQL migrations (idempotent)"},
+    {"topics", sbctl_cmd_topics, "create every securitybot topic (idempotent)"},
+    {"employees", sbctl_cmd_employees, "import or list the employee directory"},
+    {"alert", sbctl_cmd_alert, "publish a test alert"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out, const sb_cfg_entry_t *table, size_t n) {
+    fprintf(out, "Usage: sbctl COMMAND [ARGS] (sbctl COMMAND --help for more)\n\n"
+                 "The securitybot operator's tool. Exit codes: 0 ok, 1 failed, 2 usage or\n"
+                 "configuration error, 3 Kafka or PostgreSQL unavailable.\n\nCommands:\n");
+    for (const sbctl_command_t *c = commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fputc('\n', out);
+    sb_config_help(out, table, n);
+}
+
+sb_db_t *sbctl_db(sbctl_t *ctl) {
+    char errstr[512];
+    if (ctl->db)
+        return ctl->db;
+    if (!ctl->cfg.database_url) {
+        fprintf(stderr, "sbctl: SECURITYBOT_DATABASE_URL is required for this command\n");
+        return NULL;
+    }
+    ctl->db = sb_db_connect(ctl->cfg.database_url, "sbctl", errstr, sizeof(errstr));
+    if (!ctl->db)
+        fprintf(stderr, "sbctl: %s\n", errstr);
+    return ctl->db;
+}
+
+int sbctl_wants_help(int argc, char **argv, const char *text) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(text, stdout);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    sbctl_t ctl = {0};
+    sb_cfg_entry_t table[] = {SB_COMMON_CONFIG_ENTRIES(&ctl.cfg)};
+    size_t n = sizeof(table) / sizeof(table[0]);
+    const sbctl_command_t *cmd = NULL;
+    char errstr[512];
+    int rc;
+
+    /* The database is optional for sbctl as a whole: only some commands
+     * need it, and they say so. */
+    table[1].required = 0;
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(stdout, table, n);
+        return argc < 2 ? SBCTL_USAGE : SBCTL_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("sbctl %s\n", SB_VERSION);
+        return SBCTL_OK;
+    }
+    for (const sbctl_command_t *c = commands; c->name; c++)
+        if (!strcmp(argv[1], c->name))
+            cmd = c;
+    if (!cmd) {
+        fprintf(stderr, "sbctl: unknown command \"%s\" (see sbctl --help)\n", argv[1]);
+        return SBCTL_USAGE;
+    }
+    if (sb_config_load(table, n, errstr, sizeof(errstr)) == -1 ||
+        sb_log_init("sbctl", ctl.cfg.log_level, errstr, sizeof(errstr)) == -1) {
+        fprintf(stderr, "sbctl: %s\n", errstr);
+        sb_config_free(table, n);
+        return SBCTL_USAGE;
+    }
+    sb_signal_install();
+    rc = cmd->run(&ctl, argc - 1, argv + 1);
+    sb_db_destroy(ctl.db);
+    sb_config_free(table, n);
+    return rc;
+}
