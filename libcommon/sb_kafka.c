@@ -127,6 +127,14 @@ fail:
     return NULL;
 }
 
+int sb_kafka_conf_check(const char *brokers, char *errstr, size_t errstr_size) {
+    rd_kafka_conf_t *conf = sb_kafka_conf_new(brokers, errstr, errstr_size);
+    if (!conf)
+        return -1;
+    rd_kafka_conf_destroy(conf);
+    return 0;
+}
+
 /* ---- producer ---- */
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {

@@ -31,6 +31,10 @@ int sb_kafka_topic(char *buf, size_t size, const char *prefix, const char *suffi
  * logged. Returns an owned conf or NULL. */
 rd_kafka_conf_t *sb_kafka_conf_new(const char *brokers, char *errstr, size_t errstr_size);
 
+/* Checks the Kafka settings from the environment without connecting, so a
+ * worker can refuse a bad configuration at start (exit 2). 0 or -1. */
+int sb_kafka_conf_check(const char *brokers, char *errstr, size_t errstr_size);
+
 /* ---- producer ---- */
 typedef struct sb_producer_s sb_producer_t;
 

@@ -128,7 +128,8 @@ int main(int argc, char **argv) {
 
     /* configure */
     if (sb_config_load(table, ntable, errstr, sizeof(errstr)) == -1 ||
-        sb_log_init(WORKER, cfg.common.log_level, errstr, sizeof(errstr)) == -1) {
+        sb_log_init(WORKER, cfg.common.log_level, errstr, sizeof(errstr)) == -1 ||
+        sb_kafka_conf_check(cfg.common.kafka_brokers, errstr, sizeof(errstr)) == -1) {
         fprintf(stderr, "%s: %s\n", WORKER, errstr);
         sb_config_free(table, ntable);
         return 2;
