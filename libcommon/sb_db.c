@@ -9,8 +9,14 @@
 #include "sb_log.h"
 #include "sb_signal.h"
 
+#define SB_DB_MAX_PREPARED 16
+
 struct sb_db_s {
     PGconn *conn;
+    /* statements prepared on the current connection (names are static
+     * strings of the callers); forgotten when the connection is reset */
+    const char *prepared[SB_DB_MAX_PREPARED];
+    int nprepared;
     char sqlstate[6];
     sb_db_class_t last_class;
 };
@@ -95,6 +101,7 @@ int sb_db_ensure(sb_db_t *db, char *errstr, size_t errstr_size) {
             return -1;
         }
         PQreset(db->conn);
+        db->nprepared = 0; /* a new session knows none of them */
         if (PQstatus(db->conn) == CONNECTION_OK) {
             sb_log_info("postgres: reconnected");
             break;
@@ -122,11 +129,19 @@ sb_db_class_t sb_db_classify(const char *sqlstate, int connection_ok) {
     return SB_DB_PERMANENT;
 }
 
+/* Records the failure of res (may be NULL) in db and errstr. */
+static void fail_result(sb_db_t *db, PGresult *res, char *errstr, size_t errstr_size) {
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+    db->last_class = sb_db_classify(db->sqlstate, PQstatus(db->conn) == CONNECTION_OK);
+    copy_error(errstr, errstr_size, "postgres: ",
+               res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+}
+
 PGresult *sb_db_query(sb_db_t *db, const char *sql, int nparams, const char *const *params,
                       char *errstr, size_t errstr_size) {
     PGresult *res;
     ExecStatusType st;
-    const char *state;
 
     db->sqlstate[0] = '\0';
     db->last_class = SB_DB_OK;
@@ -135,13 +150,143 @@ PGresult *sb_db_query(sb_db_t *db, const char *sql, int nparams, const char *con
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return res;
 
-    state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
-    db->last_class = sb_db_classify(db->sqlstate, PQstatus(db->conn) == CONNECTION_OK);
-    copy_error(errstr, errstr_size, "postgres: ",
-               res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+    fail_result(db, res, errstr, errstr_size);
     PQclear(res);
     return NULL;
+}
+
+static int ensure_prepared(sb_db_t *db, const char *name, const char *sql, int nparams,
+                           char *errstr, size_t errstr_size) {
+    PGresult *res;
+    for (int i = 0; i < db->nprepared; i++)
+        if (db->prepared[i] == name || !strcmp(db->prepared[i], name))
+            return 0;
+    if (db->nprepared == SB_DB_MAX_PREPARED) {
+        snprintf(errstr, errstr_size, "postgres: too many prepared statements");
+        db->last_class = SB_DB_PERMANENT;
+        return -1;
+    }
+    res = PQprepare(db->conn, name, sql, nparams, NULL);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        fail_result(db, res, errstr, errstr_size);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    db->prepared[db->nprepared++] = name;
+    return 0;
+}
+
+PGresult *sb_db_query_prepared(sb_db_t *db, const char *name, const char *sql, int nparams,
+                               const char *const *values, const int *lengths, const int *formats,
+                               char *errstr, size_t errstr_size) {
+    PGresult *res;
+    ExecStatusType st;
+
+    db->sqlstate[0] = '\0';
+    db->last_class = SB_DB_OK;
+    if (ensure_prepared(db, name, sql, nparams, errstr, errstr_size) == -1)
+        return NULL;
+    res = PQexecPrepared(db->conn, name, nparams, values, lengths, formats, 0);
+    st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return res;
+    fail_result(db, res, errstr, errstr_size);
+    PQclear(res);
+    return NULL;
+}
+
+/* ---- binary array parameters ---- */
+
+#define ARRAY_HEADER 20 /* ndim, has_null, oid, dim size, lower bound */
+
+static void put32(char *p, uint32_t v) {
+    p[0] = (char)(v >> 24);
+    p[1] = (char)(v >> 16);
+    p[2] = (char)(v >> 8);
+    p[3] = (char)v;
+}
+
+static char *array_reserve(sb_db_array_t *a, size_t more) {
+    if (a->failed)
+        return NULL;
+    if (a->len + more > a->cap) {
+        size_t cap = a->cap ? a->cap : 4096;
+        char *grown;
+        while (cap < a->len + more)
+            cap *= 2;
+        if (cap > (size_t)INT32_MAX || !(grown = realloc(a->buf, cap))) {
+            a->failed = 1;
+            return NULL;
+        }
+        a->buf = grown;
+        a->cap = cap;
+    }
+    a->len += more;
+    return a->buf + a->len - more;
+}
+
+void sb_db_array_init(sb_db_array_t *a, unsigned elem_oid) {
+    memset(a, 0, sizeof(*a));
+    a->oid = elem_oid;
+    array_reserve(a, ARRAY_HEADER);
+}
+
+void sb_db_array_add(sb_db_array_t *a, const void *data, size_t len) {
+    char *p;
+    if (!data) {
+        if ((p = array_reserve(a, 4))) {
+            put32(p, 0xffffffffu);
+            a->has_null = 1;
+            a->count++;
+        }
+        return;
+    }
+    if (len > (size_t)INT32_MAX - 4) {
+        a->failed = 1;
+        return;
+    }
+    if ((p = array_reserve(a, 4 + len))) {
+        put32(p, (uint32_t)len);
+        memcpy(p + 4, data, len);
+        a->count++;
+    }
+}
+
+void sb_db_array_add_int4(sb_db_array_t *a, int32_t v) {
+    char *p = array_reserve(a, 8);
+    if (p) {
+        put32(p, 4);
+        put32(p + 4, (uint32_t)v);
+        a->count++;
+    }
+}
+
+void sb_db_array_add_int8(sb_db_array_t *a, int64_t v) {
+    char *p = array_reserve(a, 12);
+    if (p) {
+        put32(p, 8);
+        put32(p + 4, (uint32_t)((uint64_t)v >> 32));
+        put32(p + 8, (uint32_t)v);
+        a->count++;
+    }
+}
+
+const char *sb_db_array_finish(sb_db_array_t *a, int *len) {
+    if (a->failed || !a->buf)
+        return NULL;
+    put32(a->buf, 1);
+    put32(a->buf + 4, (uint32_t)a->has_null);
+    put32(a->buf + 8, a->oid);
+    put32(a->buf + 12, (uint32_t)a->count);
+    put32(a->buf + 16, 1);
+    *len = (int)a->len;
+    return a->buf;
+}
+
+void sb_db_array_free(sb_db_array_t *a) {
+    free(a->buf);
+    memset(a, 0, sizeof(*a));
 }
 
 int sb_db_exec(sb_db_t *db, const char *sql, int nparams, const char *const *params,

@@ -4,6 +4,7 @@
 #define SB_DB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -38,6 +39,41 @@ PGresult *sb_db_query(sb_db_t *db, const char *sql, int nparams, const char *con
 /* Like sb_db_query for statements whose result is not needed. 0 or -1. */
 int sb_db_exec(sb_db_t *db, const char *sql, int nparams, const char *const *params,
                char *errstr, size_t errstr_size);
+
+/* Runs the statement `sql` as the prepared statement `name` (prepared on
+ * first use on each connection: a batch statement is planned once, not per
+ * batch). lengths/formats as in PQexecPreparedParams (formats[i] 1 =
+ * binary); either may be NULL for all-text. Result as sb_db_query. */
+PGresult *sb_db_query_prepared(sb_db_t *db, const char *name, const char *sql, int nparams,
+                               const char *const *values, const int *lengths, const int *formats,
+                               char *errstr, size_t errstr_size);
+
+/* A one-dimensional array parameter in PostgreSQL's binary format, built
+ * without any quoting or escaping. Elements are text (oid 25), bytea (17),
+ * int4 (23) or int8 (20). */
+#define SB_DB_OID_BYTEA 17
+#define SB_DB_OID_INT8 20
+#define SB_DB_OID_INT4 23
+#define SB_DB_OID_TEXT 25
+
+typedef struct {
+    char *buf;      /* owned; header reserved at the front */
+    size_t len, cap;
+    unsigned oid;
+    int count;
+    int has_null;
+    int failed;     /* an allocation failed: finish returns NULL */
+} sb_db_array_t;
+
+void sb_db_array_init(sb_db_array_t *a, unsigned elem_oid);
+/* data NULL = SQL NULL. For text/bytea. */
+void sb_db_array_add(sb_db_array_t *a, const void *data, size_t len);
+void sb_db_array_add_int4(sb_db_array_t *a, int32_t v);
+void sb_db_array_add_int8(sb_db_array_t *a, int64_t v);
+/* Completes the header; returns the bytes (still owned by a) and their
+ * length, or NULL after an allocation failure. */
+const char *sb_db_array_finish(sb_db_array_t *a, int *len);
+void sb_db_array_free(sb_db_array_t *a);
 
 int sb_db_begin(sb_db_t *db, char *errstr, size_t errstr_size);
 int sb_db_commit(sb_db_t *db, char *errstr, size_t errstr_size);

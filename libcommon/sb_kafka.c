@@ -221,6 +221,22 @@ int sb_producer_flush(sb_producer_t *p, int timeout_ms, char *errstr, size_t err
     return 0;
 }
 
+void sb_producer_warm(sb_producer_t *p, const char *const *topics, size_t n, int timeout_ms) {
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topics[i], NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t err;
+        if (!rkt)
+            continue;
+        err = rd_kafka_metadata(p->rk, 0, rkt, &md, timeout_ms);
+        if (err)
+            sb_log_warn("kafka: no metadata for %s yet: %s", topics[i], rd_kafka_err2str(err));
+        else
+            rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+    }
+}
+
 int sb_producer_fatal(sb_producer_t *p) {
     return p->fatal;
 }
@@ -336,7 +352,7 @@ int sb_consumer_fatal(const sb_consumer_t *c) {
     return c->fatal;
 }
 
-int sb_consumer_commit(sb_consumer_t *c, rd_kafka_message_t *const *msgs, size_t n,
+int sb_consumer_commit(sb_consumer_t *c, rd_kafka_message_t *const *msgs, size_t n, int async,
                        char *errstr, size_t errstr_size) {
     rd_kafka_topic_partition_list_t *offs;
     rd_kafka_resp_err_t err;
@@ -352,7 +368,7 @@ int sb_consumer_commit(sb_consumer_t *c, rd_kafka_message_t *const *msgs, size_t
         if (msgs[i]->offset + 1 > tp->offset)
             tp->offset = msgs[i]->offset + 1;
     }
-    err = rd_kafka_commit(c->rk, offs, 0);
+    err = rd_kafka_commit(c->rk, offs, async);
     rd_kafka_topic_partition_list_destroy(offs);
     if (err) {
         snprintf(errstr, errstr_size, "kafka commit: %s", rd_kafka_err2str(err));

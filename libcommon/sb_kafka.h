@@ -52,6 +52,10 @@ int sb_producer_send(sb_producer_t *p, const char *topic, const void *key, size_
  * re-sends: ids are deterministic, so consumers deduplicate). */
 int sb_producer_flush(sb_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size);
 
+/* Fetches metadata for the topics the producer will write, so the first
+ * batch does not wait for librdkafka's lazy topic lookup. Best effort. */
+void sb_producer_warm(sb_producer_t *p, const char *const *topics, size_t n, int timeout_ms);
+
 /* A fatal producer error (idempotence broken): the process must exit. */
 int sb_producer_fatal(sb_producer_t *p);
 
@@ -77,9 +81,11 @@ unsigned sb_consumer_generation(const sb_consumer_t *c);
 
 int sb_consumer_fatal(const sb_consumer_t *c);
 
-/* Synchronously commits, for each partition in msgs, the highest offset+1.
- * 0, or -1 (then the messages are redelivered: effects are idempotent). */
-int sb_consumer_commit(sb_consumer_t *c, rd_kafka_message_t *const *msgs, size_t n,
+/* Commits, for each partition in msgs, the highest offset+1; async does
+ * not wait for the broker (a lost async commit only means redelivery, and
+ * a later commit covers it). 0, or -1 (then the messages are redelivered:
+ * effects are idempotent). */
+int sb_consumer_commit(sb_consumer_t *c, rd_kafka_message_t *const *msgs, size_t n, int async,
                        char *errstr, size_t errstr_size);
 
 /* Leaves the group and frees. NULL is a no-op. */

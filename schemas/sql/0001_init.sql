@@ -33,7 +33,9 @@ CREATE TABLE employee_identities (
 CREATE INDEX employee_identities_employee ON employee_identities (employee_id);
 
 CREATE TABLE alerts (
-    id              text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{64}$'),
+    -- a lowercase hex SHA-256 computed by sb-ingest; only the length is
+    -- checked here (a regex per row costs more than the rest of the insert)
+    id              text PRIMARY KEY CHECK (length(id) = 64),
     source          text NOT NULL,
     rule            text NOT NULL,
     title           text NOT NULL,
@@ -45,7 +47,10 @@ CREATE TABLE alerts (
     details         jsonb,
     occurred_at     timestamptz NOT NULL,
     raw             jsonb NOT NULL,         -- the alert as received (unknown fields kept)
-    employee_id     bigint REFERENCES employees (id),
+    -- No foreign key: the per-row RI trigger cost as much as the rest of
+    -- the insert; the id always comes from employee_identities in the same
+    -- statement, and employees are never deleted (they opt out instead).
+    employee_id     bigint,
     -- queued: waiting for its prompt; prompted; awaiting_code; confirmed;
     -- confirmed_unverified; denied; escalation_requested; escalated;
     -- suppressed; expired. Later stages move it on, guarded by version.
@@ -57,10 +62,6 @@ CREATE TABLE alerts (
     src_partition   integer NOT NULL,
     src_offset      bigint NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now(),
-    -- set once the downstream message (prompt request, escalation request or
-    -- outcome) has been flushed to Kafka; NULL rows are re-dispatched on
-    -- redelivery (the transactional-outbox marker).
-    dispatched_at   timestamptz,
     -- the conversation (later stages)
     prompted_at     timestamptz,
     chat_channel    text,
@@ -77,7 +78,20 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_employee_status ON alerts (employee_id, status);
 CREATE INDEX alerts_received_at ON alerts (received_at);
-CREATE INDEX alerts_undispatched ON alerts (received_at) WHERE dispatched_at IS NULL;
+
+-- How far sb-ingest's downstream messages are known to be in Kafka, per
+-- input partition: every alert created by a message below next_offset has
+-- had its prompt request (or escalation request, or outcome) acknowledged.
+-- A redelivered message at or above it re-sends its alert's message (same
+-- message_id); below it, nothing. One row per partition, updated once per
+-- batch, so the marker costs nothing per alert.
+CREATE TABLE ingest_progress (
+    topic       text NOT NULL,
+    partition   integer NOT NULL,
+    next_offset bigint NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (topic, partition)
+);
 
 CREATE TABLE ignore_rules (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -128,7 +142,9 @@ CREATE TABLE dead_letters (
     PRIMARY KEY (src_topic, src_partition, src_offset)
 );
 
--- Append-only: who did what to which alert or employee, and when.
+-- Append-only: who did what to which alert or employee, and when. An
+-- alert's creation is recorded by its own row (received_at, src_topic,
+-- src_partition, src_offset); every change after that gets an entry here.
 CREATE TABLE audit_log (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at          timestamptz NOT NULL DEFAULT now(),

@@ -61,7 +61,7 @@ id=$(ctl alert send --user ALI --rule ssh-login --title "SSH login from a new co
 # key, same partition, so "first" is well defined).
 ctl alert send --user alice --rule ssh-login --title "re-sent" --id det-1 --key det-1 >/dev/null
 start_ingest
-wait_for "SELECT count(*) FROM alerts WHERE dispatched_at IS NOT NULL" 1 60
+wait_ingested 2 60
 check "$(sql "SELECT a.id || ' ' || e.username || ' ' || status || ' ' || a.title || ' ' || occurred_at AT TIME ZONE 'UTC' FROM alerts a JOIN employees e ON e.id = a.employee_id")" \
 	"$id alice queued SSH login from a new country 2026-11-29 09:00:00" "the recorded alert"
 check "$(grep -c Sup3rS3cret "$T_DIR"/ingest.*.log)" 0 "password absent from the logs"
@@ -77,8 +77,7 @@ ctl alert send --file "$T_DIR/miss.json" --key key-8 >/dev/null
 ctl alert send --user alice --rule r --title "huge" --id big-1 >/dev/null
 echo '{"source":"x","rule":"r","title":"huge number","user":"bob","occurred_at":"2026-11-29T10:00:00Z","extra":1e999999}' >"$T_DIR/huge.json"
 ctl alert send --file "$T_DIR/huge.json" --key key-9 >/dev/null
-wait_for "SELECT count(*) FROM dead_letters" 3 60
-wait_for "SELECT count(*) FROM alerts WHERE dispatched_at IS NOT NULL" 2 60
+wait_ingested 6 60
 topic_dump alerts.dlq >"$T_DIR/dlq.txt"
 python3 - "$T_DIR/dlq.txt" "$T_DIR/bin.txt" >"$T_DIR/dlq.check" <<'PY'
 import base64, json, sys
@@ -108,14 +107,22 @@ sleep 4
 check "$(sql 'SELECT count(*) FROM alerts')" 2 "rows after a full redelivery"
 check "$(topic_dump prompts | wc -l)" "$before" "prompt messages after a full redelivery"
 
-# ---- outbox recovery: committed but never flushed before a crash ----
+# ---- crash recovery: recorded, but the process died before Kafka acknowledged ----
+# Rewind the progress marker to the message that created det-1, as if the
+# process had died between COMMIT and flush: every alert created from that
+# message onwards in its partition is sent again, with the same id.
 stop_worker "$INGEST_PID"
-sql "UPDATE alerts SET dispatched_at = NULL WHERE detector_id = 'det-1'"
+sql "UPDATE ingest_progress g SET next_offset = a.src_offset FROM alerts a
+     WHERE a.detector_id = 'det-1' AND g.partition = a.src_partition"
+resend=$(sql "SELECT count(*) FROM alerts a JOIN ingest_progress g ON g.partition = a.src_partition
+              WHERE a.src_offset >= g.next_offset AND a.status = 'queued'")
+check "$(sql "$UNSENT_SQL")" "$resend" "alerts marked as possibly unsent"
 export SECURITYBOT_INGEST_GROUP=recover-$$
 start_ingest
-wait_for "SELECT count(*) FROM alerts WHERE dispatched_at IS NULL" 0 60
+wait_ingested 6 60
+wait_for "$UNSENT_SQL" 0 60
 stop_worker "$INGEST_PID"
-check "$(topic_dump prompts | wc -l)" "$((before + 1))" "the undispatched prompt sent again"
+check "$(topic_dump prompts | wc -l)" "$((before + resend))" "the possibly unsent prompts sent again"
 check "$(topic_dump prompts | cut -f4 | python3 -c 'import sys,json; print(len({json.loads(l)["message_id"] for l in sys.stdin}))')" \
 	"$before" "with the same message_id (consumers deduplicate)"
 
@@ -126,7 +133,7 @@ sql "INSERT INTO ignore_rules (employee_id, rule, until, reason, created_by)
 ctl alert send --user alice --rule noisy --title "ignored" >/dev/null
 ctl alert send --user c1 --rule noisy --title "not ignored" >/dev/null
 start_ingest
-wait_for "SELECT count(*) FROM alerts WHERE dispatched_at IS NOT NULL" 4 60
+wait_ingested 8 60
 check "$(sql "SELECT status || '/' || coalesce(outcome, '-') FROM alerts WHERE title = 'ignored'")" "suppressed/suppressed" "ignored alert"
 check "$(sql "SELECT status FROM alerts WHERE title = 'not ignored'")" "queued" "expired rule does not suppress"
 check "$(topic_dump outcomes | grep -c '"outcome":"suppressed"')" 1 "suppressed outcome event"

@@ -93,8 +93,9 @@ static int process(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **msgs
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     /* A failed commit is harmless: the batch is redelivered and its effects
-     * are idempotent. */
-    if (sb_consumer_commit(c, msgs, n, errstr, sizeof(errstr)) == -1)
+     * are idempotent. Asynchronous while running (the next commit covers a
+     * lost one); the last one before shutdown waits. */
+    if (sb_consumer_commit(c, msgs, n, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
         sb_log_warn("%s (the batch will be redelivered)", errstr);
     return 0;
 }
@@ -147,6 +148,11 @@ int main(int argc, char **argv) {
         goto fail;
     if (!(ing.producer = sb_producer_new(cfg.common.kafka_brokers, errstr, sizeof(errstr))))
         goto fail;
+    {
+        const char *out[] = {ing.topic_prompts, ing.topic_escalation_requests,
+                             ing.topic_outcomes, ing.topic_dlq};
+        sb_producer_warm(ing.producer, out, 4, 5000);
+    }
     snprintf(topic, sizeof(topic), "%s", ing.topic_alerts);
     {
         const char *topics[] = {topic};

@@ -94,6 +94,15 @@ wait_for() {
 	return 1
 }
 
+# How many input messages sb-ingest has fully handled (recorded and their
+# downstream messages acknowledged), and how many alerts it created but
+# has not yet confirmed as sent: 0 once it is done.
+PROGRESS_SQL="SELECT coalesce(sum(next_offset), 0) FROM ingest_progress"
+UNSENT_SQL="SELECT count(*) FROM alerts a LEFT JOIN ingest_progress g
+  ON g.topic = a.src_topic AND g.partition = a.src_partition
+  WHERE a.src_offset >= coalesce(g.next_offset, 0)"
+wait_ingested() { wait_for "$PROGRESS_SQL" "$1" "${2:-120}"; }
+
 # Stops a worker with SIGTERM and checks that it exits 0 within 30 s.
 stop_worker() {
 	local pid=$1 rc=0

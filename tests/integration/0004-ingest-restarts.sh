@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# sb-ingest keeps running through a Kafka broker restart and a PostgreSQL
+# restart while alerts flow: afterwards every alert is one row, every
+# downstream message and dead letter is there, nothing is lost or doubled.
+# Then: SIGTERM in the middle of a stream finishes the batch in flight and
+# exits 0, with nothing half-done.
+. "$(dirname "$0")/lib/common.sh"
+GEN_ARGS="--valid 4000 --dups 400 --invalid 100 --unknown 100 --optout 50 --suppressed 50"
+. "$(dirname "$0")/lib/ingest.sh"
+
+stack() { env -u SECURITYBOT_DATABASE_URL -u SECURITYBOT_KAFKA_BROKERS "$SB_SOURCE_DIR/deploy/local/stack" "$@" >/dev/null; }
+rows() { sql 'SELECT count(*) FROM alerts'; }
+
+prepare --no-publish
+split -n l/3 -d "$gen/alerts.bin" "$gen/part."
+export SECURITYBOT_INGEST_BATCH_SIZE=50
+
+publish_lines "$gen/part.00"
+start_ingest
+wait_for "SELECT count(*) > 300 FROM alerts" t 60
+log "restarting the Kafka broker at $(rows) rows"
+stack restart-kafka
+publish_lines "$gen/part.01"
+wait_for "SELECT count(*) > $(($(rows) + 300)) FROM alerts" t 120
+log "restarting PostgreSQL at $(rows) rows"
+stack restart-pg
+publish_lines "$gen/part.02"
+wait_ingested "$(expect "['messages']")" 180
+wait_for "SELECT count(*) FROM dead_letters" "$(expect "['dead_letters']")" 60
+sleep 1
+check "$(kill -0 "$INGEST_PID" 2>/dev/null && echo alive)" alive "sb-ingest survived both restarts"
+stop_worker "$INGEST_PID"
+verify 1
+check "$(grep -c 'reconnected' "$T_DIR"/ingest.*.log)" 1 "sb-ingest reconnected to PostgreSQL once"
+
+# ---- SIGTERM mid-stream: the batch in flight completes, exit 0 ----
+psql -X -q "$T_ADMIN_URL" -c "DROP DATABASE $T_ID WITH (FORCE)" >/dev/null
+T_ID="${T_ID}_t"
+prepare
+start_ingest
+wait_for "SELECT count(*) >= 1000 FROM alerts" t 60
+stop_worker "$INGEST_PID"
+n=$(rows)
+log "stopped at $n rows"
+check "$((n < $(expect "['rows']")))" 1 "SIGTERM landed mid-stream"
+check "$(sql "$UNSENT_SQL")" 0 "no batch left half-done"
+check "$(grep -c '"msg":"shutting down"' "$T_DIR/ingest.1.log")" 1 "shutdown logged"
+start_ingest
+wait_ingested "$(expect "['messages']")" 120
+wait_for "SELECT count(*) FROM dead_letters" "$(expect "['dead_letters']")" 60
+stop_worker "$INGEST_PID"
+verify 0
+finish
