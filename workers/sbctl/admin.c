@@ -66,6 +66,10 @@ int sbctl_cmd_topics(sbctl_t *ctl, int argc, char **argv) {
         }
         i++;
     }
+    if (sb_kafka_conf_check(ctl->cfg.kafka_brokers, errstr, sizeof(errstr)) == -1) {
+        fprintf(stderr, "sbctl topics: %s\n", errstr);
+        return SBCTL_USAGE;
+    }
     for (const char *const *s = sb_kafka_topic_suffixes; *s; s++) {
         if (sb_kafka_topic(bufs[n], SB_TOPIC_MAX, ctl->cfg.topic_prefix, *s) == -1) {
             fprintf(stderr, "sbctl topics: SECURITYBOT_TOPIC_PREFIX is too long\n");
