@@ -196,6 +196,38 @@ PGresult *sb_db_query_prepared(sb_db_t *db, const char *name, const char *sql, i
     return NULL;
 }
 
+int sb_db_send_prepared(sb_db_t *db, const char *name, const char *sql, int nparams,
+                        const char *const *values, const int *lengths, const int *formats,
+                        char *errstr, size_t errstr_size) {
+    db->sqlstate[0] = '\0';
+    db->last_class = SB_DB_OK;
+    if (ensure_prepared(db, name, sql, nparams, errstr, errstr_size) == -1)
+        return -1;
+    if (!PQsendQueryPrepared(db->conn, name, nparams, values, lengths, formats, 0)) {
+        fail_result(db, NULL, errstr, errstr_size);
+        return -1;
+    }
+    return 0;
+}
+
+PGresult *sb_db_wait(sb_db_t *db, char *errstr, size_t errstr_size) {
+    PGresult *res, *first = NULL;
+    ExecStatusType st;
+    /* drain every result so the connection is ready for the next query */
+    while ((res = PQgetResult(db->conn))) {
+        if (first)
+            PQclear(res);
+        else
+            first = res;
+    }
+    st = first ? PQresultStatus(first) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return first;
+    fail_result(db, first, errstr, errstr_size);
+    PQclear(first);
+    return NULL;
+}
+
 /* ---- binary array parameters ---- */
 
 #define ARRAY_HEADER 20 /* ndim, has_null, oid, dim size, lower bound */

@@ -48,6 +48,15 @@ PGresult *sb_db_query_prepared(sb_db_t *db, const char *name, const char *sql, i
                                const char *const *values, const int *lengths, const int *formats,
                                char *errstr, size_t errstr_size);
 
+/* The same, in two halves, so that several connections can work at once:
+ * send returns as soon as the statement is on its way (0 or -1), wait
+ * blocks for its result (as sb_db_query_prepared returns it). Every
+ * successful send must be followed by exactly one wait. */
+int sb_db_send_prepared(sb_db_t *db, const char *name, const char *sql, int nparams,
+                        const char *const *values, const int *lengths, const int *formats,
+                        char *errstr, size_t errstr_size);
+PGresult *sb_db_wait(sb_db_t *db, char *errstr, size_t errstr_size);
+
 /* A one-dimensional array parameter in PostgreSQL's binary format, built
  * without any quoting or escaping. Elements are text (oid 25), bytea (17),
  * int4 (23) or int8 (20). */

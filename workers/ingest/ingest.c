@@ -68,7 +68,7 @@ static const char *const RECORD_SQL =
     "    reason, $13, p, o,"
     "    CASE WHEN reason = 'ignore_rule' THEN 'suppressed' END,"
     "    CASE WHEN reason = 'ignore_rule' THEN now() END"
-    "  FROM resolved"
+    "  FROM resolved ORDER BY id"
     "  ON CONFLICT (id) DO NOTHING"
     "  RETURNING id, employee_id, status, status_reason, severity, rule, title, occurred_at),"
     " dead AS ("
@@ -172,20 +172,30 @@ static void add_item(sb_db_array_t *arr, const item_t *it) {
     }
 }
 
-/* Runs RECORD_SQL over items[from..to) (valid ones as alerts, rejected
- * ones as dead letters). Returns the result or NULL. */
-static PGresult *record(sb_ingest_t *ing, item_t *items, size_t from, size_t to, char *errstr,
-                        size_t errstr_size) {
+/* Sends RECORD_SQL for the items of items[from..to) whose partition falls
+ * in `lane` of `nlanes` (every item when nlanes is 1) on db, without
+ * waiting for the result. Sets *sent to whether a statement went out (a
+ * lane may have nothing to do). 0 or -1. */
+static int send_record(sb_ingest_t *ing, sb_db_t *db, item_t *items, size_t from, size_t to,
+                       size_t lane, size_t nlanes, int *sent, char *errstr, size_t errstr_size) {
     sb_db_array_t arr[NARRAYS];
     const char *values[NARRAYS + 2];
-    int lengths[NARRAYS + 2], formats[NARRAYS + 2];
-    PGresult *res = NULL;
+    int lengths[NARRAYS + 2], formats[NARRAYS + 2], count = 0, rc = -1;
     size_t i;
 
+    *sent = 0;
     for (i = 0; i < NARRAYS; i++)
         sb_db_array_init(&arr[i], array_oid[i]);
-    for (i = from; i < to; i++)
+    for (i = from; i < to; i++) {
+        if ((size_t)items[i].m->partition % nlanes != lane)
+            continue;
         add_item(arr, &items[i]);
+        count++;
+    }
+    if (count == 0) {
+        rc = 0;
+        goto out;
+    }
     for (i = 0; i < NARRAYS; i++) {
         formats[i] = 1;
         if (!(values[i] = sb_db_array_finish(&arr[i], &lengths[i]))) {
@@ -197,12 +207,58 @@ static PGresult *record(sb_ingest_t *ing, item_t *items, size_t from, size_t to,
     values[NARRAYS + 1] = ing->worker;
     lengths[NARRAYS] = lengths[NARRAYS + 1] = 0;
     formats[NARRAYS] = formats[NARRAYS + 1] = 0;
-    res = sb_db_query_prepared(ing->db, "sb_ingest_record", RECORD_SQL, NARRAYS + 2, values,
-                               lengths, formats, errstr, errstr_size);
+    /* blocking mode: the parameters are on the socket when this returns */
+    rc = sb_db_send_prepared(db, "sb_ingest_record", RECORD_SQL, NARRAYS + 2, values, lengths,
+                             formats, errstr, errstr_size);
+    *sent = rc == 0;
 out:
     for (i = 0; i < NARRAYS; i++)
         sb_db_array_free(&arr[i]);
-    return res;
+    return rc;
+}
+
+/* Records items[from..to) on the first connection and waits. The result,
+ * or NULL (an empty result when there was nothing to record). */
+static PGresult *record(sb_ingest_t *ing, item_t *items, size_t from, size_t to, char *errstr,
+                        size_t errstr_size) {
+    int sent;
+    if (send_record(ing, ing->db[0], items, from, to, 0, 1, &sent, errstr, errstr_size) == -1)
+        return NULL;
+    return sent ? sb_db_wait(ing->db[0], errstr, errstr_size) : PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+}
+
+/* Records the batch split by partition over every connection at once, so
+ * that PostgreSQL works on the lanes in parallel. The insert order is by
+ * alert id in every lane, so two lanes holding the same alert wait for each
+ * other instead of deadlocking. Fills res[lane] (NULL where a lane had
+ * nothing); returns SB_DB_OK, or the class of the worst failure. */
+static sb_db_class_t record_lanes(sb_ingest_t *ing, item_t *items, size_t n, PGresult **res,
+                                  char *errstr, size_t errstr_size) {
+    sb_db_class_t worst = SB_DB_OK;
+    int sent[SB_INGEST_MAX_DB];
+    char why[512];
+
+    for (size_t l = 0; l < ing->ndb; l++) {
+        res[l] = NULL;
+        if (send_record(ing, ing->db[l], items, 0, n, l, ing->ndb, &sent[l], why, sizeof(why)) ==
+            -1) {
+            worst = SB_DB_RETRYABLE;
+            snprintf(errstr, errstr_size, "%s", why);
+        }
+    }
+    for (size_t l = 0; l < ing->ndb; l++) {
+        sb_db_class_t c;
+        if (!sent[l])
+            continue;
+        if ((res[l] = sb_db_wait(ing->db[l], why, sizeof(why))))
+            continue;
+        c = sb_db_last_class(ing->db[l]);
+        if (worst == SB_DB_OK || c == SB_DB_RETRYABLE) {
+            worst = c;
+            snprintf(errstr, errstr_size, "%s", why);
+        }
+    }
+    return worst;
 }
 
 /* A permanent database error for the whole batch means one alert the
@@ -222,7 +278,7 @@ static int record_one_by_one(sb_ingest_t *ing, item_t *items, size_t n, char *er
             PQclear(res);
             continue;
         }
-        if (sb_db_last_class(ing->db) != SB_DB_PERMANENT) {
+        if (sb_db_last_class(ing->db[0]) != SB_DB_PERMANENT) {
             snprintf(errstr, errstr_size, "%s", why);
             return -1;
         }
@@ -351,9 +407,8 @@ static char *downstream_json(const sb_ingest_t *ing, PGresult *res, int row, con
     return out;
 }
 
-/* Queues the downstream messages of res and the dead letters of items. */
-static int produce(sb_ingest_t *ing, PGresult *res, item_t *items, size_t n, char *errstr,
-                   size_t errstr_size) {
+/* Queues the downstream messages of the recorded alerts in res. */
+static int produce(sb_ingest_t *ing, PGresult *res, char *errstr, size_t errstr_size) {
     char now[32];
     now_rfc3339(now, sizeof(now));
 
@@ -369,6 +424,14 @@ static int produce(sb_ingest_t *ing, PGresult *res, item_t *items, size_t n, cha
         if (rc == -1)
             return -1;
     }
+    return 0;
+}
+
+/* Queues the dead letters of the rejected items. */
+static int produce_dead_letters(sb_ingest_t *ing, item_t *items, size_t n, char *errstr,
+                                size_t errstr_size) {
+    char now[32];
+    now_rfc3339(now, sizeof(now));
     for (size_t i = 0; i < n; i++) {
         const rd_kafka_message_t *m = items[i].m;
         char *msg;
@@ -428,7 +491,7 @@ static int advance_progress(sb_ingest_t *ing, rd_kafka_message_t *const *msgs, s
     }
     {
         const char *params[] = {ing->topic_alerts, parts, offs};
-        PGresult *res = np ? sb_db_query_prepared(ing->db, "sb_ingest_progress", PROGRESS_SQL, 3,
+        PGresult *res = np ? sb_db_query_prepared(ing->db[0], "sb_ingest_progress", PROGRESS_SQL, 3,
                                                   params, NULL, NULL, errstr, errstr_size)
                            : NULL;
         rc = (np && !res) ? -1 : 0;
@@ -445,7 +508,8 @@ out:
 int sb_ingest_batch(sb_ingest_t *ing, rd_kafka_message_t *const *msgs, size_t n, char *errstr,
                     size_t errstr_size) {
     item_t *items = calloc(n, sizeof(*items));
-    PGresult *res = NULL;
+    PGresult *res[SB_INGEST_MAX_DB] = {0};
+    sb_db_class_t cls;
     int rc = -1;
     int64_t t0 = sb_time_monotonic_us(), t1, t2, t3;
 
@@ -459,18 +523,25 @@ int sb_ingest_batch(sb_ingest_t *ing, rd_kafka_message_t *const *msgs, size_t n,
     }
     t1 = sb_time_monotonic_us();
 
-    res = record(ing, items, 0, n, errstr, errstr_size);
-    if (!res && sb_db_last_class(ing->db) == SB_DB_PERMANENT && n > 0) {
+    cls = record_lanes(ing, items, n, res, errstr, errstr_size);
+    if (cls == SB_DB_PERMANENT) {
         sb_log_warn("batch refused by the database (%s); recording alerts one by one", errstr);
-        if (record_one_by_one(ing, items, n, errstr, errstr_size) == -1)
+        for (size_t l = 0; l < ing->ndb; l++) {
+            PQclear(res[l]);
+            res[l] = NULL;
+        }
+        if (record_one_by_one(ing, items, n, errstr, errstr_size) == -1 ||
+            !(res[0] = record(ing, items, 0, n, errstr, errstr_size)))
             goto out;
-        res = record(ing, items, 0, n, errstr, errstr_size);
-    }
-    if (!res)
+    } else if (cls != SB_DB_OK) {
         goto out;
+    }
 
     t2 = sb_time_monotonic_us();
-    if (produce(ing, res, items, n, errstr, errstr_size) == -1 ||
+    for (size_t l = 0; l < ing->ndb; l++)
+        if (res[l] && produce(ing, res[l], errstr, errstr_size) == -1)
+            goto out;
+    if (produce_dead_letters(ing, items, n, errstr, errstr_size) == -1 ||
         sb_producer_flush(ing->producer, 30000, errstr, errstr_size) == -1)
         goto out;
     t3 = sb_time_monotonic_us();
@@ -483,7 +554,8 @@ int sb_ingest_batch(sb_ingest_t *ing, rd_kafka_message_t *const *msgs, size_t n,
                  (double)(sb_time_monotonic_us() - t3) / 1e3);
     rc = 0;
 out:
-    PQclear(res);
+    for (size_t l = 0; l < ing->ndb; l++)
+        PQclear(res[l]);
     if (items)
         for (size_t i = 0; i < n; i++)
             if (items[i].reject == SB_REJECT_NONE)

@@ -9,8 +9,12 @@
 #include "sb_db.h"
 #include "sb_kafka.h"
 
+#define SB_INGEST_MAX_DB 8
+
 typedef struct {
-    sb_db_t *db;              /* borrowed */
+    /* borrowed; a batch is split by partition over these connections */
+    sb_db_t *db[SB_INGEST_MAX_DB];
+    size_t ndb;
     sb_producer_t *producer;  /* borrowed */
     const char *worker;       /* actor name in audit_log */
     char topic_alerts[SB_TOPIC_MAX];

@@ -22,6 +22,7 @@ typedef struct {
     char *group;
     long batch_size;
     int64_t batch_wait_ms;
+    long db_connections;
 } ingest_config_t;
 
 static void sleep_ms(long ms) {
@@ -81,8 +82,10 @@ static int process(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **msgs
     long backoff = 100;
 
     for (;;) {
-        if (sb_db_ensure(ing->db, errstr, sizeof(errstr)) == 0 &&
-            sb_ingest_batch(ing, msgs, n, errstr, sizeof(errstr)) == 0)
+        size_t ok = 0;
+        while (ok < ing->ndb && sb_db_ensure(ing->db[ok], errstr, sizeof(errstr)) == 0)
+            ok++;
+        if (ok == ing->ndb && sb_ingest_batch(ing, msgs, n, errstr, sizeof(errstr)) == 0)
             break;
         if (sb_producer_fatal(ing->producer) || !sb_running) {
             sb_log_error("batch of %zu not finished: %s", n, errstr);
@@ -110,6 +113,8 @@ int main(int argc, char **argv) {
          "most alerts recorded in one transaction"},
         {"SECURITYBOT_INGEST_BATCH_WAIT", SB_CFG_DURATION, &cfg.batch_wait_ms, 0, "50ms", 0, 0, 0,
          "longest wait to fill a batch once its first alert arrived"},
+        {"SECURITYBOT_INGEST_DB_CONNECTIONS", SB_CFG_INT, &cfg.db_connections, 0, "2", 0, 1,
+         SB_INGEST_MAX_DB, "PostgreSQL connections a batch is split over, by partition"},
     };
     size_t ntable = sizeof(table) / sizeof(table[0]);
     char errstr[512], topic[SB_TOPIC_MAX], dump[2048];
@@ -143,9 +148,12 @@ int main(int argc, char **argv) {
     ing.worker = WORKER;
 
     /* create the clients */
-    ing.db = sb_db_connect_retry(cfg.common.database_url, WORKER, 0, errstr, sizeof(errstr));
-    if (!ing.db)
-        goto fail;
+    for (ing.ndb = 0; ing.ndb < (size_t)cfg.db_connections; ing.ndb++) {
+        ing.db[ing.ndb] =
+            sb_db_connect_retry(cfg.common.database_url, WORKER, 0, errstr, sizeof(errstr));
+        if (!ing.db[ing.ndb])
+            goto fail;
+    }
     if (!(ing.producer = sb_producer_new(cfg.common.kafka_brokers, errstr, sizeof(errstr))))
         goto fail;
     {
@@ -191,7 +199,8 @@ out:
     /* teardown: consumer close, producer flush, destroy, PQfinish */
     sb_consumer_destroy(consumer);
     sb_producer_destroy(ing.producer);
-    sb_db_destroy(ing.db);
+    for (size_t i = 0; i < ing.ndb; i++)
+        sb_db_destroy(ing.db[i]);
     free(msgs);
     sb_config_free(table, ntable);
     return rc;
