@@ -153,9 +153,9 @@ static void producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
         rd_kafka_fatal_error(rk, buf, sizeof(buf));
         sb_log_error("kafka producer fatal error: %s", buf);
         p->fatal = 1;
-        return;
     }
-    sb_log_warn("kafka producer: %s", reason);
+    /* anything else is transient and already logged by log_cb */
+    (void)reason;
 }
 
 sb_producer_t *sb_producer_new(const char *brokers, char *errstr, size_t errstr_size) {
