@@ -46,6 +46,17 @@ static void notice_cb(void *arg, const char *message) {
 
 static PGconn *open_conn(const char *conninfo, const char *appname, char *errstr,
                          size_t errstr_size) {
+    /* libpq's parse errors quote the offending token, which may be the
+     * password: check the string first and say only that it is malformed. */
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
+    if (!opts) {
+        PQfreemem(perr);
+        snprintf(errstr, errstr_size,
+                 "postgres: malformed connection string (not shown: it may hold a password)");
+        return NULL;
+    }
+    PQconninfoFree(opts);
     const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
     const char *vals[] = {conninfo, appname ? appname : "securitybot", "10", NULL};
     /* expand_dbname=1: conninfo may be a URI or key=value string. */

@@ -321,11 +321,9 @@ fail:
     return NULL;
 }
 
-rd_kafka_message_t *sb_consumer_poll(sb_consumer_t *c, int timeout_ms) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+/* Logs and frees an error event from the consumer; always NULL. */
+static rd_kafka_message_t *consumer_error(sb_consumer_t *c, rd_kafka_message_t *m) {
     char buf[512];
-    if (!m || !m->err)
-        return m;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         rd_kafka_message_destroy(m);
         return NULL;
@@ -342,6 +340,27 @@ rd_kafka_message_t *sb_consumer_poll(sb_consumer_t *c, int timeout_ms) {
     }
     rd_kafka_message_destroy(m);
     return NULL;
+}
+
+rd_kafka_message_t *sb_consumer_poll(sb_consumer_t *c, int timeout_ms) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    return (m && m->err) ? consumer_error(c, m) : m;
+}
+
+size_t sb_consumer_poll_batch(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max,
+                              int timeout_ms) {
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c->rk);
+    ssize_t got = q ? rd_kafka_consume_batch_queue(q, timeout_ms, msgs, max) : -1;
+    size_t n = 0;
+    if (q)
+        rd_kafka_queue_destroy(q);
+    for (ssize_t i = 0; i < got; i++) {
+        if (msgs[i]->err)
+            consumer_error(c, msgs[i]);
+        else
+            msgs[n++] = msgs[i];
+    }
+    return n;
 }
 
 unsigned sb_consumer_generation(const sb_consumer_t *c) {

@@ -75,6 +75,12 @@ sb_consumer_t *sb_consumer_new(const char *brokers, const char *group, const cha
  * sb_consumer_fatal(). */
 rd_kafka_message_t *sb_consumer_poll(sb_consumer_t *c, int timeout_ms);
 
+/* Up to max messages at once (each owned by the caller), waiting at most
+ * timeout_ms for the first. Errors are handled as in sb_consumer_poll and
+ * not returned. Returns how many were stored in msgs. */
+size_t sb_consumer_poll_batch(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max,
+                              int timeout_ms);
+
 /* Incremented each time partitions are revoked: a batch collected under an
  * older generation must be dropped (its messages will be redelivered). */
 unsigned sb_consumer_generation(const sb_consumer_t *c);

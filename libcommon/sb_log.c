@@ -33,8 +33,8 @@ int sb_log_level_parse(const char *s, sb_log_level_t *out) {
 }
 
 int sb_log_init(const char *worker, const char *level, char *errstr, size_t errstr_size) {
-    if (worker)
-        snprintf(sb_log_worker, sizeof(sb_log_worker), "%s", worker);
+    if (worker) /* stored escaped: it goes into every line as is */
+        sb_log_json_escape(sb_log_worker, sizeof(sb_log_worker), worker);
     if (sb_log_level_parse(level, &sb_log_min) == -1) {
         snprintf(errstr, errstr_size,
                  "SECURITYBOT_LOG_LEVEL: unknown level \"%.32s\" (use debug, info, warn or error)",
@@ -46,6 +46,15 @@ int sb_log_init(const char *worker, const char *level, char *errstr, size_t errs
 
 int sb_log_enabled(sb_log_level_t level) {
     return level >= sb_log_min;
+}
+
+/* Length of s cut to at most max bytes without splitting a UTF-8 character. */
+static size_t utf8_cut(const char *s, size_t len, size_t max) {
+    if (len <= max)
+        return len;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--; /* s[max] continues a character that would be split */
+    return max;
 }
 
 size_t sb_log_json_escape(char *buf, size_t size, const char *s) {
@@ -81,6 +90,16 @@ size_t sb_log_json_escape(char *buf, size_t size, const char *s) {
             buf[n++] = (char)c;
         }
     }
+    /* a cut may fall inside a multi-byte character: drop its start */
+    if (n > 0 && ((unsigned char)buf[n - 1] & 0x80)) {
+        size_t start = n - 1, need;
+        while (start > 0 && ((unsigned char)buf[start] & 0xC0) == 0x80)
+            start--;
+        unsigned char lead = (unsigned char)buf[start];
+        need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        if (n - start < need)
+            n = start;
+    }
     buf[n] = '\0';
     return n;
 }
@@ -97,6 +116,7 @@ void sb_log_kv(sb_log_level_t level, const sb_log_kv_t *kv, size_t nkv, const ch
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    msg[utf8_cut(msg, strlen(msg), sizeof(msg) - 1)] = '\0';
 
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
@@ -106,16 +126,21 @@ void sb_log_kv(sb_log_level_t level, const sb_log_kv_t *kv, size_t nkv, const ch
     sb_log_json_escape(esc, sizeof(esc), msg);
     n = (size_t)snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\",\"worker\":\"%s\",\"msg\":\"%s\"",
                          ts, sb_log_names[level], sb_log_worker, esc);
-    for (size_t i = 0; i < nkv && n < sizeof(line); i++) {
+    for (size_t i = 0; i < nkv; i++) {
         char k[128];
+        int w;
         if (!kv[i].value)
             continue;
         sb_log_json_escape(k, sizeof(k), kv[i].key);
         sb_log_json_escape(esc, sizeof(esc), kv[i].value);
-        n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"%s\":\"%s\"", k, esc);
+        /* a field goes in whole or not at all, keeping room for "}\n" */
+        w = snprintf(line + n, sizeof(line) - n - 2, ",\"%s\":\"%s\"", k, esc);
+        if (w < 0 || (size_t)w >= sizeof(line) - n - 2) {
+            line[n] = '\0';
+            break;
+        }
+        n += (size_t)w;
     }
-    if (n >= sizeof(line) - 2)
-        n = sizeof(line) - 3; /* truncated line still ends as a line */
     line[n++] = '}';
     line[n++] = '\n';
     fwrite(line, 1, n, stderr);

@@ -43,33 +43,25 @@ static size_t collect(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max, i
     int64_t first = 0;
     size_t n = 0;
 
-    while (n < max && sb_running) {
-        int64_t now = sb_time_monotonic_us();
+    while (n < max && sb_running && !sb_consumer_fatal(c)) {
         int timeout = 100;
-        rd_kafka_message_t *m;
         if (n > 0) {
-            int64_t left_ms = wait_ms - (now - first) / 1000;
+            int64_t left_ms = wait_ms - (sb_time_monotonic_us() - first) / 1000;
             if (left_ms <= 0)
                 break;
             timeout = left_ms < 100 ? (int)left_ms : 100;
         }
-        m = sb_consumer_poll(c, timeout);
+        /* many at once: one call per batch instead of one per message */
+        size_t got = sb_consumer_poll_batch(c, msgs + n, max - n, timeout);
         if (sb_consumer_generation(c) != gen) {
-            if (m)
-                rd_kafka_message_destroy(m);
-            destroy_messages(msgs, n);
+            destroy_messages(msgs, n + got);
             return 0;
         }
-        if (sb_consumer_fatal(c))
-            break;
-        if (!m) {
-            if (n == 0)
-                return 0; /* idle: let the loop check the run flag */
-            continue;
-        }
-        if (n == 0)
+        if (got == 0 && n == 0)
+            return 0; /* idle: let the loop check the run flag */
+        if (n == 0 && got > 0)
             first = sb_time_monotonic_us();
-        msgs[n++] = m;
+        n += got;
     }
     return n;
 }
