@@ -217,8 +217,8 @@ static int load_entry(const sb_cfg_entry_t *e, char *errstr, size_t errstr_size)
     if (!v) {
         if (e->required) {
             if (path)
-                seterr(errstr, errstr_size, "%s is required (%s names an empty file: %s)",
-                       e->name, fvar, path);
+                seterr(errstr, errstr_size, "%s is required (%s names an empty file: %s)", e->name,
+                       fvar, path);
             else
                 seterr(errstr, errstr_size, "%s is required (see --help)", e->name);
             goto out;
@@ -279,9 +279,7 @@ static char *dump_value(const sb_cfg_entry_t *e) {
         return out;
     case SB_CFG_INT: snprintf(num, sizeof(num), "%ld", *(long *)e->target); break;
     case SB_CFG_BOOL: snprintf(num, sizeof(num), "%s", *(int *)e->target ? "true" : "false"); break;
-    case SB_CFG_DURATION:
-        snprintf(num, sizeof(num), "%" PRId64, *(int64_t *)e->target);
-        break;
+    case SB_CFG_DURATION: snprintf(num, sizeof(num), "%" PRId64, *(int64_t *)e->target); break;
     default: snprintf(num, sizeof(num), "null"); break;
     }
     return strdup(num);

@@ -14,7 +14,7 @@ typedef enum {
 } sb_cfg_type_t;
 
 typedef struct {
-    const char *name;   /* environment variable, e.g. "SECURITYBOT_KAFKA_BROKERS" */
+    const char *name; /* environment variable, e.g. "SECURITYBOT_KAFKA_BROKERS" */
     sb_cfg_type_t type;
     void *target;
     int required;       /* missing and no default -> error naming the variable */
@@ -48,14 +48,31 @@ typedef struct {
     char *log_level;
 } sb_common_config_t;
 
-#define SB_COMMON_CONFIG_ENTRIES(c)                                                               \
-    {"SECURITYBOT_KAFKA_BROKERS", SB_CFG_STRING, &(c)->kafka_brokers, 1, "127.0.0.1:9092", 0, 0, \
-     0, "Kafka bootstrap servers"},                                                               \
-        {"SECURITYBOT_DATABASE_URL", SB_CFG_STRING, &(c)->database_url, 1, NULL, 1, 0, 0,         \
-         "PostgreSQL conninfo or URI (may hold a password: treated as secret)"},                  \
-        {"SECURITYBOT_TOPIC_PREFIX", SB_CFG_STRING, &(c)->topic_prefix, 0, "securitybot.", 0, 0,  \
-         0, "prefix of every topic name"},                                                        \
-        {"SECURITYBOT_LOG_LEVEL", SB_CFG_STRING, &(c)->log_level, 0, "info", 0, 0, 0,             \
-         "debug, info, warn or error"}
+#define SB_COMMON_CONFIG_ENTRIES(c)                                                                  \
+    {                                                                                                \
+        "SECURITYBOT_KAFKA_BROKERS",                                                                 \
+        SB_CFG_STRING,                                                                               \
+        &(c)->kafka_brokers,                                                                         \
+        1,                                                                                           \
+        "127.0.0.1:9092",                                                                            \
+        0,                                                                                           \
+        0,                                                                                           \
+        0,                                                                                           \
+        "Kafka bootstrap servers"},                                                                  \
+        {"SECURITYBOT_DATABASE_URL",                                                                 \
+         SB_CFG_STRING,                                                                              \
+         &(c)->database_url,                                                                         \
+         1,                                                                                          \
+         NULL,                                                                                       \
+         1,                                                                                          \
+         0,                                                                                          \
+         0,                                                                                          \
+         "PostgreSQL conninfo or URI (may hold a password: treated as secret)"},                     \
+        {"SECURITYBOT_TOPIC_PREFIX",  SB_CFG_STRING, &(c)->topic_prefix, 0, "securitybot.", 0, 0, 0, \
+         "prefix of every topic name"},                                                              \
+    {                                                                                                \
+        "SECURITYBOT_LOG_LEVEL", SB_CFG_STRING, &(c)->log_level, 0, "info", 0, 0, 0,                 \
+            "debug, info, warn or error"                                                             \
+    }
 
 #endif

@@ -90,8 +90,8 @@ sb_db_t *sb_db_connect(const char *conninfo, const char *application_name, char 
     return db;
 }
 
-sb_db_t *sb_db_connect_retry(const char *conninfo, const char *application_name,
-                             int max_wait_ms, char *errstr, size_t errstr_size) {
+sb_db_t *sb_db_connect_retry(const char *conninfo, const char *application_name, int max_wait_ms,
+                             char *errstr, size_t errstr_size) {
     long backoff = 100, waited = 0;
     for (;;) {
         sb_db_t *db = sb_db_connect(conninfo, application_name, errstr, errstr_size);
@@ -129,12 +129,12 @@ sb_db_class_t sb_db_classify(const char *sqlstate, int connection_ok) {
     if (!connection_ok)
         return SB_DB_RETRYABLE;
     if (!sqlstate || !*sqlstate)
-        return SB_DB_RETRYABLE; /* no server answer: the connection broke */
-    if (strncmp(sqlstate, "08", 2) == 0 || /* connection exception */
-        strncmp(sqlstate, "40", 2) == 0 || /* serialization failure, deadlock */
-        strncmp(sqlstate, "53", 2) == 0 || /* insufficient resources */
+        return SB_DB_RETRYABLE;             /* no server answer: the connection broke */
+    if (strncmp(sqlstate, "08", 2) == 0 ||  /* connection exception */
+        strncmp(sqlstate, "40", 2) == 0 ||  /* serialization failure, deadlock */
+        strncmp(sqlstate, "53", 2) == 0 ||  /* insufficient resources */
         strncmp(sqlstate, "57P", 3) == 0 || /* admin/crash shutdown, cannot connect now */
-        strncmp(sqlstate, "58", 2) == 0 || /* system error */
+        strncmp(sqlstate, "58", 2) == 0 ||  /* system error */
         strcmp(sqlstate, "55P03") == 0)     /* lock not available */
         return SB_DB_RETRYABLE;
     return SB_DB_PERMANENT;
@@ -145,8 +145,8 @@ static void fail_result(sb_db_t *db, PGresult *res, char *errstr, size_t errstr_
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
     db->last_class = sb_db_classify(db->sqlstate, PQstatus(db->conn) == CONNECTION_OK);
-    copy_error(errstr, errstr_size, "postgres: ",
-               res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+    copy_error(errstr, errstr_size,
+               "postgres: ", res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
 }
 
 PGresult *sb_db_query(sb_db_t *db, const char *sql, int nparams, const char *const *params,
@@ -332,8 +332,8 @@ void sb_db_array_free(sb_db_array_t *a) {
     memset(a, 0, sizeof(*a));
 }
 
-int sb_db_exec(sb_db_t *db, const char *sql, int nparams, const char *const *params,
-               char *errstr, size_t errstr_size) {
+int sb_db_exec(sb_db_t *db, const char *sql, int nparams, const char *const *params, char *errstr,
+               size_t errstr_size) {
     PGresult *res = sb_db_query(db, sql, nparams, params, errstr, errstr_size);
     if (!res)
         return -1;
@@ -351,8 +351,7 @@ int sb_db_commit(sb_db_t *db, char *errstr, size_t errstr_size) {
 
 void sb_db_rollback(sb_db_t *db) {
     PGresult *res;
-    if (PQstatus(db->conn) != CONNECTION_OK ||
-        PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+    if (PQstatus(db->conn) != CONNECTION_OK || PQtransactionStatus(db->conn) == PQTRANS_IDLE)
         return;
     res = PQexec(db->conn, "ROLLBACK");
     PQclear(res);

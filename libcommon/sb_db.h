@@ -23,8 +23,8 @@ sb_db_t *sb_db_connect(const char *conninfo, const char *application_name, char 
 
 /* Connects, retrying with capped exponential backoff while sb_running, for at
  * most max_wait_ms (0 = forever). */
-sb_db_t *sb_db_connect_retry(const char *conninfo, const char *application_name,
-                             int max_wait_ms, char *errstr, size_t errstr_size);
+sb_db_t *sb_db_connect_retry(const char *conninfo, const char *application_name, int max_wait_ms,
+                             char *errstr, size_t errstr_size);
 
 /* Makes sure the connection is usable, resetting it (with backoff, while
  * sb_running) when the server went away. 0 or -1. */
@@ -37,8 +37,8 @@ PGresult *sb_db_query(sb_db_t *db, const char *sql, int nparams, const char *con
                       char *errstr, size_t errstr_size);
 
 /* Like sb_db_query for statements whose result is not needed. 0 or -1. */
-int sb_db_exec(sb_db_t *db, const char *sql, int nparams, const char *const *params,
-               char *errstr, size_t errstr_size);
+int sb_db_exec(sb_db_t *db, const char *sql, int nparams, const char *const *params, char *errstr,
+               size_t errstr_size);
 
 /* Runs the statement `sql` as the prepared statement `name` (prepared on
  * first use on each connection: a batch statement is planned once, not per
@@ -61,17 +61,17 @@ PGresult *sb_db_wait(sb_db_t *db, char *errstr, size_t errstr_size);
  * without any quoting or escaping. Elements are text (oid 25), bytea (17),
  * int4 (23) or int8 (20). */
 #define SB_DB_OID_BYTEA 17
-#define SB_DB_OID_INT8 20
-#define SB_DB_OID_INT4 23
-#define SB_DB_OID_TEXT 25
+#define SB_DB_OID_INT8  20
+#define SB_DB_OID_INT4  23
+#define SB_DB_OID_TEXT  25
 
 typedef struct {
-    char *buf;      /* owned; header reserved at the front */
+    char *buf; /* owned; header reserved at the front */
     size_t len, cap;
     unsigned oid;
     int count;
     int has_null;
-    int failed;     /* an allocation failed: finish returns NULL */
+    int failed; /* an allocation failed: finish returns NULL */
 } sb_db_array_t;
 
 void sb_db_array_init(sb_db_array_t *a, unsigned elem_oid);

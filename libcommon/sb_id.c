@@ -42,8 +42,7 @@ static int hash_fields(const char *prefix, const char *const *fields, size_t n,
 }
 
 int sb_id_alert(const char *source, const char *id, const char *rule, const char *user,
-                const char *occurred_at_utc, const char *title,
-                char out[SB_SHA256_HEX_LEN + 1]) {
+                const char *occurred_at_utc, const char *title, char out[SB_SHA256_HEX_LEN + 1]) {
     if (!out)
         return -1;
     out[0] = '\0';

@@ -11,8 +11,7 @@
  * occurred_at_utc must already be normalised by sb_time_normalize().
  * out receives 64 hex chars + NUL. Returns 0 or -1. */
 int sb_id_alert(const char *source, const char *id, const char *rule, const char *user,
-                const char *occurred_at_utc, const char *title,
-                char out[SB_SHA256_HEX_LEN + 1]);
+                const char *occurred_at_utc, const char *title, char out[SB_SHA256_HEX_LEN + 1]);
 
 /* message_id for a message of `kind` ("prompt", "outcome",
  * "escalation-request", ...) about alert_id; `extra` (may be NULL) is

@@ -13,16 +13,22 @@
 extern char **environ;
 
 const char *const sb_kafka_topic_suffixes[] = {
-    SB_TOPIC_ALERTS,  SB_TOPIC_ALERTS_DLQ,          SB_TOPIC_PROMPTS,  SB_TOPIC_RESPONSES,
-    SB_TOPIC_ESCALATION_REQUESTS, SB_TOPIC_ESCALATIONS, SB_TOPIC_OUTCOMES, NULL,
+    SB_TOPIC_ALERTS,
+    SB_TOPIC_ALERTS_DLQ,
+    SB_TOPIC_PROMPTS,
+    SB_TOPIC_RESPONSES,
+    SB_TOPIC_ESCALATION_REQUESTS,
+    SB_TOPIC_ESCALATIONS,
+    SB_TOPIC_OUTCOMES,
+    NULL,
 };
 
-#define ENV_PREFIX "SECURITYBOT_KAFKA_"
+#define ENV_PREFIX         "SECURITYBOT_KAFKA_"
 #define SB_KAFKA_VALUE_MAX 65536
 
 struct sb_producer_s {
     rd_kafka_t *rk;
-    long failed;        /* delivery failures since the last flush */
+    long failed; /* delivery failures since the last flush */
     rd_kafka_resp_err_t last_err;
     int fatal;
 };
@@ -39,8 +45,10 @@ int sb_kafka_topic(char *buf, size_t size, const char *prefix, const char *suffi
 }
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
-    sb_log_level_t l = level <= 3 ? SB_LOG_ERROR : level <= 4 ? SB_LOG_WARN
-                       : level <= 6 ? SB_LOG_INFO : SB_LOG_DEBUG;
+    sb_log_level_t l = level <= 3   ? SB_LOG_ERROR
+                       : level <= 4 ? SB_LOG_WARN
+                       : level <= 6 ? SB_LOG_INFO
+                                    : SB_LOG_DEBUG;
     sb_log_kv_t kv[] = {{"component", "librdkafka"}, {"facility", fac}};
     (void)rk;
     sb_log_kv(l, kv, 2, "%s", buf);
@@ -90,16 +98,16 @@ static int apply_env(rd_kafka_conf_t *conf, const char *entry, char *errstr, siz
     }
     if (from_file) {
         if (read_file(eq + 1, value, SB_KAFKA_VALUE_MAX) == -1) {
-            snprintf(errstr, errstr_size, "%s%s_FILE: cannot read %s: %s", ENV_PREFIX, name,
-                     eq + 1, strerror(errno));
+            snprintf(errstr, errstr_size, "%s%s_FILE: cannot read %s: %s", ENV_PREFIX, name, eq + 1,
+                     strerror(errno));
             goto out;
         }
     } else {
         snprintf(value, SB_KAFKA_VALUE_MAX, "%s", eq + 1);
     }
     if (rd_kafka_conf_set(conf, prop, value, rderr, sizeof(rderr)) != RD_KAFKA_CONF_OK) {
-        snprintf(errstr, errstr_size, "%s%s: librdkafka refused property \"%s\"", ENV_PREFIX,
-                 name, prop);
+        snprintf(errstr, errstr_size, "%s%s: librdkafka refused property \"%s\"", ENV_PREFIX, name,
+                 prop);
         goto out;
     }
     rc = 0;
@@ -189,10 +197,10 @@ fail:
 int sb_producer_send(sb_producer_t *p, const char *topic, const void *key, size_t keylen,
                      const void *value, size_t vallen, char *errstr, size_t errstr_size) {
     for (;;) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, keylen),
-            RD_KAFKA_V_VALUE((void *)value, vallen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err =
+            rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, keylen),
+                              RD_KAFKA_V_VALUE((void *)value, vallen),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (!err)
             return 0;
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -406,9 +414,8 @@ void sb_consumer_destroy(sb_consumer_t *c) {
 
 /* ---- admin ---- */
 
-int sb_kafka_create_topics(const char *brokers, const char *const *names, size_t n,
-                           int partitions, int replication, int timeout_ms, char *errstr,
-                           size_t errstr_size) {
+int sb_kafka_create_topics(const char *brokers, const char *const *names, size_t n, int partitions,
+                           int replication, int timeout_ms, char *errstr, size_t errstr_size) {
     rd_kafka_conf_t *conf = sb_kafka_conf_new(brokers, errstr, errstr_size);
     rd_kafka_t *rk = NULL;
     rd_kafka_NewTopic_t **nt = NULL;

@@ -10,13 +10,13 @@
 #define SB_TOPIC_MAX 256
 
 /* The topic suffixes of the contract; the prefix applies to all. */
-#define SB_TOPIC_ALERTS "alerts"
-#define SB_TOPIC_ALERTS_DLQ "alerts.dlq"
-#define SB_TOPIC_PROMPTS "prompts"
-#define SB_TOPIC_RESPONSES "responses"
+#define SB_TOPIC_ALERTS              "alerts"
+#define SB_TOPIC_ALERTS_DLQ          "alerts.dlq"
+#define SB_TOPIC_PROMPTS             "prompts"
+#define SB_TOPIC_RESPONSES           "responses"
 #define SB_TOPIC_ESCALATION_REQUESTS "escalation-requests"
-#define SB_TOPIC_ESCALATIONS "escalations"
-#define SB_TOPIC_OUTCOMES "outcomes"
+#define SB_TOPIC_ESCALATIONS         "escalations"
+#define SB_TOPIC_OUTCOMES            "outcomes"
 
 /* NULL-terminated list of every suffix above, for `sbctl topics`. */
 extern const char *const sb_kafka_topic_suffixes[];
@@ -99,8 +99,7 @@ void sb_consumer_destroy(sb_consumer_t *c);
 
 /* ---- admin ---- */
 /* Creates every topic in names (n), ignoring those that exist. 0 or -1. */
-int sb_kafka_create_topics(const char *brokers, const char *const *names, size_t n,
-                           int partitions, int replication, int timeout_ms, char *errstr,
-                           size_t errstr_size);
+int sb_kafka_create_topics(const char *brokers, const char *const *names, size_t n, int partitions,
+                           int replication, int timeout_ms, char *errstr, size_t errstr_size);
 
 #endif

@@ -124,8 +124,9 @@ void sb_log_kv(sb_log_level_t level, const sb_log_kv_t *kv, size_t nkv, const ch
     snprintf(ts + n, sizeof(ts) - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
 
     sb_log_json_escape(esc, sizeof(esc), msg);
-    n = (size_t)snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\",\"worker\":\"%s\",\"msg\":\"%s\"",
-                         ts, sb_log_names[level], sb_log_worker, esc);
+    n = (size_t)snprintf(line, sizeof(line),
+                         "{\"ts\":\"%s\",\"level\":\"%s\",\"worker\":\"%s\",\"msg\":\"%s\"", ts,
+                         sb_log_names[level], sb_log_worker, esc);
     for (size_t i = 0; i < nkv; i++) {
         char k[128];
         int w;

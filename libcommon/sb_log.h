@@ -28,8 +28,8 @@ void sb_log_kv(sb_log_level_t level, const sb_log_kv_t *kv, size_t nkv, const ch
     __attribute__((format(printf, 4, 5)));
 
 #define sb_log_debug(...) sb_log_kv(SB_LOG_DEBUG, NULL, 0, __VA_ARGS__)
-#define sb_log_info(...) sb_log_kv(SB_LOG_INFO, NULL, 0, __VA_ARGS__)
-#define sb_log_warn(...) sb_log_kv(SB_LOG_WARN, NULL, 0, __VA_ARGS__)
+#define sb_log_info(...)  sb_log_kv(SB_LOG_INFO, NULL, 0, __VA_ARGS__)
+#define sb_log_warn(...)  sb_log_kv(SB_LOG_WARN, NULL, 0, __VA_ARGS__)
 #define sb_log_error(...) sb_log_kv(SB_LOG_ERROR, NULL, 0, __VA_ARGS__)
 
 /* Writes `s` as a JSON string body (no quotes) into buf; always

@@ -18,14 +18,14 @@
 typedef enum { T_STRING, T_NUMBER, T_INTEGER, T_OBJECT } ftype_t;
 typedef enum { FMT_NONE, FMT_HEX64, FMT_RFC3339, FMT_DIGITS, FMT_DETAILS } ffmt_t;
 
-#define REQ 1  /* the key must be present */
-#define NUL 2  /* null is allowed in place of the type */
+#define REQ 1 /* the key must be present */
+#define NUL 2 /* null is allowed in place of the type */
 
 typedef struct schema schema_t;
 typedef struct {
     const char *name;
     ftype_t type;
-    int flags;                /* REQ | NUL */
+    int flags; /* REQ | NUL */
     ffmt_t fmt;
     long min, max;            /* strings: code points (max 0 = none); integers: minimum */
     const char *const *enums; /* NULL-terminated; the value must be one of these */
@@ -40,34 +40,43 @@ struct schema {
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define STR(n, fl, lo, hi) {n, T_STRING, fl, FMT_NONE, lo, hi, NULL, NULL}
-#define FMT(n, fl, f) {n, T_STRING, fl, f, 0, 0, NULL, NULL}
-#define ENUM(n, fl, e) {n, T_STRING, fl, FMT_NONE, 0, 0, e, NULL}
-#define INT(n, fl, lo) {n, T_INTEGER, fl, FMT_NONE, lo, 0, NULL, NULL}
-#define OBJ(n, fl, s) {n, T_OBJECT, fl, FMT_NONE, 0, 0, NULL, s}
+#define STR(n, fl, lo, hi)                                                                         \
+    { n, T_STRING, fl, FMT_NONE, lo, hi, NULL, NULL }
+#define FMT(n, fl, f)                                                                              \
+    { n, T_STRING, fl, f, 0, 0, NULL, NULL }
+#define ENUM(n, fl, e)                                                                             \
+    { n, T_STRING, fl, FMT_NONE, 0, 0, e, NULL }
+#define INT(n, fl, lo)                                                                             \
+    { n, T_INTEGER, fl, FMT_NONE, lo, 0, NULL, NULL }
+#define OBJ(n, fl, s)                                                                              \
+    { n, T_OBJECT, fl, FMT_NONE, 0, 0, NULL, s }
 
 /* Limits of alert `details` (schemas/README.md). */
-#define DETAILS_MAX_KEYS 50
-#define DETAILS_MAX_KEY_CHARS 64
+#define DETAILS_MAX_KEYS        50
+#define DETAILS_MAX_KEY_CHARS   64
 #define DETAILS_MAX_VALUE_CHARS 1000
 
 static const char *const e_severity[] = {"low", "medium", "high", "critical", NULL};
-static const char *const e_reject[] = {"invalid_json",   "not_object",    "missing_field",
-                                       "invalid_type",   "field_too_long", "invalid_value",
-                                       "duplicate_key",  "invalid_utf8",  "too_large",
-                                       NULL};
+static const char *const e_reject[] = {
+    "invalid_json",  "not_object",    "missing_field", "invalid_type", "field_too_long",
+    "invalid_value", "duplicate_key", "invalid_utf8",  "too_large",    NULL};
 static const char *const e_encoding[] = {"base64", NULL};
 static const char *const e_platform[] = {"slack", "console", NULL};
 static const char *const e_kind[] = {"confirm", "deny", "text", NULL};
-static const char *const e_esc_reason[] = {"denied", "second_factor_failed",
-                                           "unverified_confirmation", "no_response",
-                                           "unknown_employee", "opted_out", "manual", NULL};
+static const char *const e_esc_reason[] = {"denied",
+                                           "second_factor_failed",
+                                           "unverified_confirmation",
+                                           "no_response",
+                                           "unknown_employee",
+                                           "opted_out",
+                                           "manual",
+                                           NULL};
 static const char *const e_priority[] = {"low", "normal", "high", NULL};
-static const char *const e_second_factor[] = {"passed", "failed", "not_enrolled",
-                                              "not_attempted", NULL};
-static const char *const e_outcome[] = {"confirmed", "confirmed_unverified", "denied",
-                                        "no_response", "second_factor_failed", "suppressed",
-                                        "unknown_employee", "opted_out", NULL};
+static const char *const e_second_factor[] = {"passed", "failed", "not_enrolled", "not_attempted",
+                                              NULL};
+static const char *const e_outcome[] = {
+    "confirmed",  "confirmed_unverified", "denied",    "no_response", "second_factor_failed",
+    "suppressed", "unknown_employee",     "opted_out", NULL};
 static const char *const e_answer[] = {"confirm", "deny", "none", NULL};
 static const char *const c_dlq[] = {"alert-dlq.v1", NULL};
 static const char *const c_prompt[] = {"prompt.v1", NULL};
@@ -77,8 +86,19 @@ static const char *const c_esc[] = {"escalation.v1", NULL};
 static const char *const c_outcome[] = {"outcome.v1", NULL};
 
 /* Alert fields, indexed so sb_alert_parse() can fill sb_alert_t. */
-enum { A_SOURCE, A_RULE, A_TITLE, A_USER, A_OCCURRED_AT, A_ID, A_DESCRIPTION, A_SEVERITY,
-       A_URL, A_DETAILS, A_COUNT };
+enum {
+    A_SOURCE,
+    A_RULE,
+    A_TITLE,
+    A_USER,
+    A_OCCURRED_AT,
+    A_ID,
+    A_DESCRIPTION,
+    A_SEVERITY,
+    A_URL,
+    A_DETAILS,
+    A_COUNT
+};
 static const field_t alert_fields[A_COUNT] = {
     [A_SOURCE] = STR("source", REQ, 1, 128),
     [A_RULE] = STR("rule", REQ, 1, 256),
@@ -93,34 +113,45 @@ static const field_t alert_fields[A_COUNT] = {
 };
 
 static const field_t dlq_fields[] = {
-    ENUM("schema", REQ, c_dlq),          ENUM("reason", REQ, e_reject),
-    STR("detail", REQ, 1, 1024),         STR("original", REQ, 0, 0),
+    ENUM("schema", REQ, c_dlq),
+    ENUM("reason", REQ, e_reject),
+    STR("detail", REQ, 1, 1024),
+    STR("original", REQ, 0, 0),
     ENUM("original_encoding", 0, e_encoding),
-    STR("topic", REQ, 1, 249),           INT("partition", REQ, 0),
-    INT("offset", REQ, 0),               FMT("rejected_at", REQ, FMT_RFC3339),
+    STR("topic", REQ, 1, 249),
+    INT("partition", REQ, 0),
+    INT("offset", REQ, 0),
+    FMT("rejected_at", REQ, FMT_RFC3339),
 };
 
 static const field_t prompt_fields[] = {
-    ENUM("schema", REQ, c_prompt),       FMT("message_id", REQ, FMT_HEX64),
+    ENUM("schema", REQ, c_prompt),
+    FMT("message_id", REQ, FMT_HEX64),
     FMT("alert_id", REQ, FMT_HEX64),
     {"employee_id", T_STRING, REQ, FMT_DIGITS, 1, 64, NULL, NULL},
-    ENUM("severity", REQ, e_severity),   STR("rule", REQ, 1, 256),
-    STR("title", REQ, 1, 200),           FMT("occurred_at", REQ, FMT_RFC3339),
+    ENUM("severity", REQ, e_severity),
+    STR("rule", REQ, 1, 256),
+    STR("title", REQ, 1, 200),
+    FMT("occurred_at", REQ, FMT_RFC3339),
     FMT("requested_at", REQ, FMT_RFC3339),
 };
 
 static const field_t response_fields[] = {
-    ENUM("schema", REQ, c_response),     STR("event_id", REQ, 1, 256),
-    ENUM("platform", REQ, e_platform),   STR("chat_user_id", REQ, 1, 64),
-    FMT("alert_id", REQ | NUL, FMT_HEX64), ENUM("kind", REQ, e_kind),
-    STR("text", REQ, 0, 4000),           FMT("received_at", REQ, FMT_RFC3339),
+    ENUM("schema", REQ, c_response),
+    STR("event_id", REQ, 1, 256),
+    ENUM("platform", REQ, e_platform),
+    STR("chat_user_id", REQ, 1, 64),
+    FMT("alert_id", REQ | NUL, FMT_HEX64),
+    ENUM("kind", REQ, e_kind),
+    STR("text", REQ, 0, 4000),
+    FMT("received_at", REQ, FMT_RFC3339),
 };
 
 static const field_t esc_req_fields[] = {
-    ENUM("schema", REQ, c_esc_req),      FMT("message_id", REQ, FMT_HEX64),
-    FMT("alert_id", REQ, FMT_HEX64),     STR("employee_id", REQ | NUL, 1, 64),
-    ENUM("reason", REQ, e_esc_reason),   ENUM("priority", REQ, e_priority),
-    STR("comment", REQ | NUL, 0, 4000),  STR("requested_by", REQ, 1, 64),
+    ENUM("schema", REQ, c_esc_req),        FMT("message_id", REQ, FMT_HEX64),
+    FMT("alert_id", REQ, FMT_HEX64),       STR("employee_id", REQ | NUL, 1, 64),
+    ENUM("reason", REQ, e_esc_reason),     ENUM("priority", REQ, e_priority),
+    STR("comment", REQ | NUL, 0, 4000),    STR("requested_by", REQ, 1, 64),
     FMT("requested_at", REQ, FMT_RFC3339),
 };
 
@@ -132,22 +163,31 @@ static const field_t employee_fields[] = {
 static const schema_t employee_schema = {"employee", employee_fields, COUNT(employee_fields), 0};
 
 static const field_t esc_fields[] = {
-    ENUM("schema", REQ, c_esc),          FMT("message_id", REQ, FMT_HEX64),
-    FMT("alert_id", REQ, FMT_HEX64),     OBJ("alert", REQ, NULL),
+    ENUM("schema", REQ, c_esc),
+    FMT("message_id", REQ, FMT_HEX64),
+    FMT("alert_id", REQ, FMT_HEX64),
+    OBJ("alert", REQ, NULL),
     OBJ("employee", REQ | NUL, &employee_schema),
-    ENUM("reason", REQ, e_esc_reason),   STR("comment", REQ | NUL, 0, 4000),
+    ENUM("reason", REQ, e_esc_reason),
+    STR("comment", REQ | NUL, 0, 4000),
     ENUM("second_factor", REQ, e_second_factor),
-    ENUM("severity", REQ, e_severity),   FMT("raised_at", REQ, FMT_RFC3339),
+    ENUM("severity", REQ, e_severity),
+    FMT("raised_at", REQ, FMT_RFC3339),
     FMT("prompted_at", REQ | NUL, FMT_RFC3339),
     FMT("answered_at", REQ | NUL, FMT_RFC3339),
 };
 
 static const field_t outcome_fields[] = {
-    ENUM("schema", REQ, c_outcome),      FMT("message_id", REQ, FMT_HEX64),
-    FMT("alert_id", REQ, FMT_HEX64),     ENUM("outcome", REQ, e_outcome),
-    STR("employee_id", REQ | NUL, 1, 64), ENUM("answer", REQ, e_answer),
-    STR("comment", REQ | NUL, 0, 4000),  ENUM("second_factor", REQ, e_second_factor),
-    STR("rule", REQ, 1, 256),            ENUM("severity", REQ, e_severity),
+    ENUM("schema", REQ, c_outcome),
+    FMT("message_id", REQ, FMT_HEX64),
+    FMT("alert_id", REQ, FMT_HEX64),
+    ENUM("outcome", REQ, e_outcome),
+    STR("employee_id", REQ | NUL, 1, 64),
+    ENUM("answer", REQ, e_answer),
+    STR("comment", REQ | NUL, 0, 4000),
+    ENUM("second_factor", REQ, e_second_factor),
+    STR("rule", REQ, 1, 256),
+    ENUM("severity", REQ, e_severity),
     FMT("decided_at", REQ, FMT_RFC3339),
 };
 
@@ -244,8 +284,8 @@ static sb_reject_t check_details(const char *name, const cJSON *obj, int stage, 
             size_t kn = sb_utf8_length(v->string);
             if (kn > DETAILS_MAX_KEY_CHARS)
                 return fail(detail, size, SB_REJECT_FIELD_TOO_LONG,
-                            "field '%s' has a key of %zu characters ('%s'), the limit is %d",
-                            name, kn, quote(v->string).s, DETAILS_MAX_KEY_CHARS);
+                            "field '%s' has a key of %zu characters ('%s'), the limit is %d", name,
+                            kn, quote(v->string).s, DETAILS_MAX_KEY_CHARS);
             size_t vn = cJSON_IsString(v) ? sb_utf8_length(v->valuestring) : 0;
             if (vn > DETAILS_MAX_VALUE_CHARS)
                 return fail(detail, size, SB_REJECT_FIELD_TOO_LONG,
@@ -304,29 +344,28 @@ static void join_name(char *name, size_t size, const char *prefix, const char *f
 }
 
 /* One field, one stage. `item` is NULL when the key is absent. */
-static sb_reject_t check_field(const field_t *f, const char *prefix, const cJSON *item,
-                               int stage, char *detail, size_t size) {
+static sb_reject_t check_field(const field_t *f, const char *prefix, const cJSON *item, int stage,
+                               char *detail, size_t size) {
     static const char *const want[] = {"a string", "a number", "an integer", "an object"};
     char name[160];
     join_name(name, sizeof(name), prefix, f->name);
 
     if (stage == STAGE_MISSING)
-        return item || !(f->flags & REQ)
-                   ? SB_REJECT_NONE
-                   : fail(detail, size, SB_REJECT_MISSING_FIELD, "missing required field '%s'",
-                          name);
+        return item || !(f->flags & REQ) ? SB_REJECT_NONE
+                                         : fail(detail, size, SB_REJECT_MISSING_FIELD,
+                                                "missing required field '%s'", name);
     if (!item || (cJSON_IsNull(item) && (f->flags & NUL)))
         return SB_REJECT_NONE;
     if (stage == STAGE_TYPE) {
-        int ok = f->type == T_STRING    ? cJSON_IsString(item)
-                 : f->type == T_OBJECT  ? cJSON_IsObject(item)
-                 : f->type == T_NUMBER  ? cJSON_IsNumber(item)
-                                        : cJSON_IsNumber(item) && is_integer(item);
+        int ok = f->type == T_STRING   ? cJSON_IsString(item)
+                 : f->type == T_OBJECT ? cJSON_IsObject(item)
+                 : f->type == T_NUMBER ? cJSON_IsNumber(item)
+                                       : cJSON_IsNumber(item) && is_integer(item);
         if (!ok)
-            return fail(detail, size, SB_REJECT_INVALID_TYPE, "field '%s' must be %s, not %s",
-                        name, want[f->type],
+            return fail(detail, size, SB_REJECT_INVALID_TYPE, "field '%s' must be %s, not %s", name,
+                        want[f->type],
                         f->type == T_INTEGER && cJSON_IsNumber(item) ? "a fractional number"
-                                                                      : type_name(item));
+                                                                     : type_name(item));
         if (f->type == T_OBJECT && f->sub) {
             char sub_prefix[sizeof(name) + 1];
             snprintf(sub_prefix, sizeof(sub_prefix), "%s.", name);
@@ -344,8 +383,8 @@ static sb_reject_t check_field(const field_t *f, const char *prefix, const cJSON
     if (f->type == T_STRING && stage == STAGE_VALUE)
         return check_string_value(f, name, item->valuestring, detail, size);
     if (f->type == T_INTEGER && stage == STAGE_VALUE && item->valuedouble < (double)f->min)
-        return fail(detail, size, SB_REJECT_INVALID_VALUE, "field '%s' must be at least %ld",
-                    name, f->min);
+        return fail(detail, size, SB_REJECT_INVALID_VALUE, "field '%s' must be at least %ld", name,
+                    f->min);
     return SB_REJECT_NONE;
 }
 
@@ -502,8 +541,8 @@ static int raw_scan(const unsigned char *s, size_t len, size_t *bad, size_t *nul
 
 /* Size, UTF-8, JSON, object, duplicate keys, U+0000: everything that is
  * about the bytes rather than the fields. */
-static sb_reject_t raw_parse(const void *buf, size_t len, size_t max, cJSON **out,
-                             char *detail, size_t size) {
+static sb_reject_t raw_parse(const void *buf, size_t len, size_t max, cJSON **out, char *detail,
+                             size_t size) {
     const char *s = buf;
     size_t bad = 0, nul_at;
     const char *end = NULL;
@@ -522,8 +561,8 @@ static sb_reject_t raw_parse(const void *buf, size_t len, size_t max, cJSON **ou
      * have none, so the same check is done here: nothing but whitespace
      * may follow the value. */
     cJSON *root = cJSON_ParseWithLengthOpts(s, len, &end, 0);
-    while (root && end && end < s + len && (*end == ' ' || *end == '\t' || *end == '\r' ||
-                                            *end == '\n'))
+    while (root && end && end < s + len &&
+           (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
         end++;
     if (!root || !end || end != s + len) {
         size_t at = end && end >= s && end <= s + len ? (size_t)(end - s) : 0;
@@ -585,8 +624,7 @@ sb_reject_t sb_alert_parse(const void *buf, size_t len, sb_alert_t *alert, char 
     alert->details = f[A_DETAILS];
 #undef S
     /* Cannot fail: check_object() normalised the same string already. */
-    sb_time_normalize(alert->occurred_at, alert->occurred_at_utc,
-                      sizeof(alert->occurred_at_utc));
+    sb_time_normalize(alert->occurred_at, alert->occurred_at_utc, sizeof(alert->occurred_at_utc));
     return SB_REJECT_NONE;
 }
 

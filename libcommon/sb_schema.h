@@ -32,8 +32,8 @@ typedef struct {
     cJSON *root;
     const char *source, *rule, *title, *user, *occurred_at, *id;
     const char *description, *severity, *url;
-    const cJSON *details;                 /* object or NULL */
-    char occurred_at_utc[32];             /* sb_time_normalize() form */
+    const cJSON *details;     /* object or NULL */
+    char occurred_at_utc[32]; /* sb_time_normalize() form */
 } sb_alert_t;
 
 /* Parses and validates raw bytes as received from Kafka: size, UTF-8,

@@ -94,8 +94,8 @@ int sb_time_parse_rfc3339(const char *s, int64_t *us) {
     }
     if (*p != '\0')
         return -1;
-    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 ||
-        min > 59 || sec > 60 || off_h > 23 || off_m > 59)
+    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 || min > 59 ||
+        sec > 60 || off_h > 23 || off_m > 59)
         return -1;
 
     int64_t offset_s = (int64_t)sign * (off_h * 3600 + off_m * 60);
@@ -160,7 +160,7 @@ void sb_time_format_us(int64_t us, char *buf, size_t size) {
  * rejected rather than written in a form that is not RFC 3339. */
 int sb_time_normalize(const char *s, char *buf, size_t size) {
     int64_t us;
-    static const int64_t min_us = INT64_C(-62167219200) * US_PER_SEC;    /* 0000-01-01 */
+    static const int64_t min_us = INT64_C(-62167219200) * US_PER_SEC;     /* 0000-01-01 */
     static const int64_t max_us = INT64_C(253402300800) * US_PER_SEC - 1; /* 9999-12-31 */
 
     if (size < 28 || sb_time_parse_rfc3339(s, &us) == -1 || us < min_us || us > max_us)
@@ -189,8 +189,7 @@ int sb_time_parse_duration_ms(const char *s, int64_t *ms) {
     static const struct {
         const char *suffix;
         int64_t ms;
-    } units[] = {{"", 1000},   {"ms", 1},          {"s", 1000},
-                 {"m", 60000}, {"h", 3600000},     {"d", 86400000}};
+    } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
     int64_t n = 0;
     const char *p = s;
 

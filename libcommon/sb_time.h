@@ -17,7 +17,7 @@ void sb_time_format_us(int64_t us, char *buf, size_t size);
 /* Parses s and rewrites it in the normalised UTC form above; 0 or -1. */
 int sb_time_normalize(const char *s, char *buf, size_t size);
 
-int64_t sb_time_now_us(void);      /* wall clock */
+int64_t sb_time_now_us(void);       /* wall clock */
 int64_t sb_time_monotonic_us(void); /* for intervals and timeouts */
 
 /* Durations like "500ms", "30s", "30m", "2h", "1d", or a plain number of

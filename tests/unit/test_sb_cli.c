@@ -59,10 +59,12 @@ static void test_cli(void) {
     } cases[] = {
         {{NULL}, 0, "", NULL, NULL},
         {{"--version"}, 1, "sb-test " SB_VERSION "\n", NULL, NULL},
-        {{"--help"}, 1,
+        {{"--help"},
+         1,
          "Usage: sb-test [--help] [--version]\n\nTests the command line.\n\nEnvironment:\n"
          "  SB_TEST_BROKERS  brokers (default: localhost:9092)\n",
-         NULL, NULL},
+         NULL,
+         NULL},
         {{"-h"}, 1, NULL, "Usage: sb-test [--help] [--version]\n", NULL},
         {{"--bogus"}, -1, "", NULL, "unknown argument '--bogus'"},
         {{"--bogus"}, -1, "", NULL, "Try 'sb-test --help'"},

@@ -100,8 +100,7 @@ static void test_values(void) {
     char err[256];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         env_reset(cases[i].set);
-        SB_CHECK_MSG(sb_config_load(table, NTABLE, err, sizeof(err)) == 0, "case %zu: %s", i,
-                     err);
+        SB_CHECK_MSG(sb_config_load(table, NTABLE, err, sizeof(err)) == 0, "case %zu: %s", i, err);
         SB_CHECK_MSG(cfg.workers == cases[i].workers, "case %zu", i);
         SB_CHECK_MSG(cfg.dry_run == cases[i].dry_run, "case %zu", i);
         SB_CHECK_MSG(cfg.timeout_ms == cases[i].timeout_ms, "case %zu", i);
@@ -125,10 +124,12 @@ static void test_errors(void) {
          "SB_TEST_WORKERS must be an integer between 1 and 64"},
         {{"SB_TEST_DRY_RUN=maybe"},
          "SB_TEST_DRY_RUN must be a boolean (true/false, yes/no, on/off, 1/0)"},
-        {{"SB_TEST_TIMEOUT=soon"}, "SB_TEST_TIMEOUT must be a duration such as 500ms, 30s, 5m, "
-                                   "2h or 1d"},
-        {{"SB_TEST_TIMEOUT=-5s"}, "SB_TEST_TIMEOUT must be a duration such as 500ms, 30s, 5m, "
-                                  "2h or 1d"},
+        {{"SB_TEST_TIMEOUT=soon"},
+         "SB_TEST_TIMEOUT must be a duration such as 500ms, 30s, 5m, "
+         "2h or 1d"},
+        {{"SB_TEST_TIMEOUT=-5s"},
+         "SB_TEST_TIMEOUT must be a duration such as 500ms, 30s, 5m, "
+         "2h or 1d"},
         /* a secret that fails to parse is not quoted */
         {{"SB_TEST_PIN=" SECRET}, "SB_TEST_PIN must be an integer between 0 and 9999"},
         /* a secret given both ways */
@@ -197,8 +198,8 @@ static void test_secret_files(void) {
         snprintf(setting, sizeof(setting), "SB_TEST_TOKEN_FILE=%s", path);
         env_reset(set);
         memset(err, 0, sizeof(err));
-        SB_CHECK_MSG(sb_config_load(table, NTABLE, err, sizeof(err)) == cases[i].rc,
-                     "case %zu: %s", i, err);
+        SB_CHECK_MSG(sb_config_load(table, NTABLE, err, sizeof(err)) == cases[i].rc, "case %zu: %s",
+                     i, err);
         if (cases[i].rc == 0) {
             if (cases[i].value)
                 SB_CHECK_STR(cfg.token, cases[i].value);
@@ -258,8 +259,7 @@ static void test_secret_file_limits(void) {
     snprintf(setting, sizeof(setting), "SECURITYBOT_DATABASE_URL_FILE=%s", path);
     env_reset(set2);
     SB_CHECK(sb_config_load(table, NTABLE, err, sizeof(err)) == -1);
-    SB_CHECK_MSG(strncmp(err, "SECURITYBOT_DATABASE_URL is required", 36) == 0 &&
-                     strstr(err, path),
+    SB_CHECK_MSG(strncmp(err, "SECURITYBOT_DATABASE_URL is required", 36) == 0 && strstr(err, path),
                  "%s", err);
     unlink(path);
 

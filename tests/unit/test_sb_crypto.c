@@ -71,10 +71,10 @@ static void test_equal(void) {
         size_t blen;
         int expect;
     } cases[] = {
-        {"abc", 3, "abc", 3, 1},  {"abc", 3, "abd", 3, 0},   {"abc", 3, "xbc", 3, 0},
-        {"abc", 3, "ab", 2, 0},   {"ab", 2, "abc", 3, 0},    {"", 0, "", 0, 1},
-        {NULL, 0, NULL, 0, 1},    {NULL, 0, "a", 1, 0},      {"a", 1, NULL, 0, 0},
-        {NULL, 3, "abc", 3, 0},   {"a\0b", 3, "a\0c", 3, 0}, {"a\0b", 3, "a\0b", 3, 1},
+        {"abc", 3, "abc", 3, 1}, {"abc", 3, "abd", 3, 0},   {"abc", 3, "xbc", 3, 0},
+        {"abc", 3, "ab", 2, 0},  {"ab", 2, "abc", 3, 0},    {"", 0, "", 0, 1},
+        {NULL, 0, NULL, 0, 1},   {NULL, 0, "a", 1, 0},      {"a", 1, NULL, 0, 0},
+        {NULL, 3, "abc", 3, 0},  {"a\0b", 3, "a\0c", 3, 0}, {"a\0b", 3, "a\0b", 3, 1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         SB_CHECK_MSG(sb_crypto_equal(cases[i].a, cases[i].alen, cases[i].b, cases[i].blen) ==
@@ -89,11 +89,16 @@ static void test_base64(void) {
         const char *out;
     } cases[] = {
         /* RFC 4648 section 10 */
-        {"", 0, ""},          {"f", 1, "Zg=="},         {"fo", 2, "Zm8="},
-        {"foo", 3, "Zm9v"},   {"foob", 4, "Zm9vYg=="},  {"fooba", 5, "Zm9vYmE="},
+        {"", 0, ""},
+        {"f", 1, "Zg=="},
+        {"fo", 2, "Zm8="},
+        {"foo", 3, "Zm9v"},
+        {"foob", 4, "Zm9vYg=="},
+        {"fooba", 5, "Zm9vYmE="},
         {"foobar", 6, "Zm9vYmFy"},
         /* the two non-alphanumeric symbols of the standard alphabet, and a NUL */
-        {"\xfb\xff", 2, "+/8="}, {"\0\0\0", 3, "AAAA"},
+        {"\xfb\xff", 2, "+/8="},
+        {"\0\0\0", 3, "AAAA"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *s = sb_base64_encode(cases[i].in, cases[i].len);

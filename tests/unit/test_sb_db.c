@@ -89,9 +89,9 @@ static void test_connect_malformed(void) {
 }
 
 /* Expected array bytes: the 20-byte header, then elements. */
-#define BE32(v)                                                                                \
-    (char)(((uint32_t)(v) >> 24) & 0xff), (char)(((uint32_t)(v) >> 16) & 0xff),                \
-        (char)(((uint32_t)(v) >> 8) & 0xff), (char)((uint32_t)(v) & 0xff)
+#define BE32(v)                                                                                    \
+    (char)(((uint32_t)(v) >> 24) & 0xff), (char)(((uint32_t)(v) >> 16) & 0xff),                    \
+        (char)(((uint32_t)(v) >> 8) & 0xff), (char)((uint32_t)(v)&0xff)
 #define HEADER(has_null, oid, count) BE32(1), BE32(has_null), BE32(oid), BE32(count), BE32(1)
 
 static void check_bytes(const char *what, const char *got, int len, const char *want,
@@ -102,8 +102,8 @@ static void check_bytes(const char *what, const char *got, int len, const char *
         return;
     for (size_t i = 0; i < want_len; i++)
         if (got[i] != want[i]) {
-            SB_CHECK_MSG(0, "%s: byte %zu is 0x%02x, want 0x%02x", what, i,
-                         (unsigned char)got[i], (unsigned char)want[i]);
+            SB_CHECK_MSG(0, "%s: byte %zu is 0x%02x, want 0x%02x", what, i, (unsigned char)got[i],
+                         (unsigned char)want[i]);
             return;
         }
 }
@@ -125,9 +125,9 @@ static void test_array_int4(void) {
 
 static void test_array_int8(void) {
     /* 5000000000 = 0x12a05f200; INT64_MIN = 0x8000000000000000 */
-    static const char want[] = {HEADER(0, 20, 3), BE32(8), BE32(1),          BE32(0x2a05f200),
-                                BE32(8),          BE32(0xffffffff), BE32(0xffffffff),
-                                BE32(8),          BE32(0x80000000), BE32(0)};
+    static const char want[] = {
+        HEADER(0, 20, 3), BE32(8),          BE32(1), BE32(0x2a05f200), BE32(8),
+        BE32(0xffffffff), BE32(0xffffffff), BE32(8), BE32(0x80000000), BE32(0)};
     sb_db_array_t a;
     int len = -1;
     const char *p;
@@ -141,9 +141,8 @@ static void test_array_int8(void) {
 }
 
 static void test_array_text(void) {
-    static const char want[] = {HEADER(1, 25, 4), BE32(1), 'a',     BE32(0xffffffff),
-                                BE32(3),          'x',     'y',     'z',
-                                BE32(0)};
+    static const char want[] = {
+        HEADER(1, 25, 4), BE32(1), 'a', BE32(0xffffffff), BE32(3), 'x', 'y', 'z', BE32(0)};
     sb_db_array_t a;
     int len = -1;
     const char *p;

@@ -94,8 +94,8 @@ static void test_rejects(void) {
         const char *source, *id, *rule, *user, *occurred, *title;
     } bad[] = {
         {NULL, "x", NULL, NULL, NULL, NULL}, {NULL, NULL, "r", "u", "t", "t"},
-        {"s", NULL, NULL, "u", "t", "t"},   {"s", NULL, "r", NULL, "t", "t"},
-        {"s", NULL, "r", "u", NULL, "t"},   {"s", NULL, "r", "u", "t", NULL},
+        {"s", NULL, NULL, "u", "t", "t"},    {"s", NULL, "r", NULL, "t", "t"},
+        {"s", NULL, "r", "u", NULL, "t"},    {"s", NULL, "r", "u", "t", NULL},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         strcpy(out, "unchanged");

@@ -19,11 +19,20 @@ static void test_level_parse(void) {
         int rc;
         sb_log_level_t level;
     } cases[] = {
-        {"debug", 0, SB_LOG_DEBUG},   {"info", 0, SB_LOG_INFO},    {"warn", 0, SB_LOG_WARN},
-        {"warning", 0, SB_LOG_WARN},  {"error", 0, SB_LOG_ERROR},  {"ERROR", 0, SB_LOG_ERROR},
-        {"Warning", 0, SB_LOG_WARN},  {"", 0, SB_LOG_INFO},        {NULL, 0, SB_LOG_INFO},
-        {"verbose", -1, 0},           {"errors", -1, 0},           {"inf", -1, 0},
-        {" info", -1, 0},             {"fatal", -1, 0},
+        {"debug", 0, SB_LOG_DEBUG},
+        {"info", 0, SB_LOG_INFO},
+        {"warn", 0, SB_LOG_WARN},
+        {"warning", 0, SB_LOG_WARN},
+        {"error", 0, SB_LOG_ERROR},
+        {"ERROR", 0, SB_LOG_ERROR},
+        {"Warning", 0, SB_LOG_WARN},
+        {"", 0, SB_LOG_INFO},
+        {NULL, 0, SB_LOG_INFO},
+        {"verbose", -1, 0},
+        {"errors", -1, 0},
+        {"inf", -1, 0},
+        {" info", -1, 0},
+        {"fatal", -1, 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sb_log_level_t out = (sb_log_level_t)99;
@@ -40,7 +49,7 @@ static void test_init(void) {
         const char *level;
         int enabled[4]; /* debug, info, warn, error */
     } cases[] = {
-        {"debug", {1, 1, 1, 1}}, {"info", {0, 1, 1, 1}}, {"warn", {0, 0, 1, 1}},
+        {"debug", {1, 1, 1, 1}},   {"info", {0, 1, 1, 1}},  {"warn", {0, 0, 1, 1}},
         {"warning", {0, 0, 1, 1}}, {"error", {0, 0, 0, 1}}, {"", {0, 1, 1, 1}},
         {NULL, {0, 1, 1, 1}},
     };
@@ -112,7 +121,8 @@ static void test_escape_table(void) {
  * the input: no escape is ever cut in half, and it always fits. */
 static void test_escape_truncation(void) {
     static const char *const inputs[] = {
-        "a\"b\\c\nd\x01\x02" "e\tf",
+        "a\"b\\c\nd\x01\x02"
+        "e\tf",
         "\x1f\x1f\x1f\"\"\"",
         "\\\\\\\\",
         "mixed \x7f \xc3\xa9 \"q\"",
@@ -143,25 +153,25 @@ static void test_escape_truncation(void) {
 }
 
 /* Runs one logging call with stderr redirected into out (NUL-terminated). */
-#define CAPTURE(out, call)                                                                     \
-    do {                                                                                       \
-        FILE *f_ = tmpfile();                                                                  \
-        int saved_ = dup(STDERR_FILENO);                                                       \
-        size_t n_ = 0;                                                                         \
-        fflush(stderr);                                                                        \
-        if (f_ && saved_ != -1) {                                                              \
-            dup2(fileno(f_), STDERR_FILENO);                                                   \
-            call;                                                                              \
-            fflush(stderr);                                                                    \
-            dup2(saved_, STDERR_FILENO);                                                       \
-            rewind(f_);                                                                        \
-            n_ = fread((out), 1, OUT_MAX - 1, f_);                                             \
-        }                                                                                      \
-        (out)[n_] = '\0';                                                                      \
-        if (saved_ != -1)                                                                      \
-            close(saved_);                                                                     \
-        if (f_)                                                                                \
-            fclose(f_);                                                                        \
+#define CAPTURE(out, call)                                                                         \
+    do {                                                                                           \
+        FILE *f_ = tmpfile();                                                                      \
+        int saved_ = dup(STDERR_FILENO);                                                           \
+        size_t n_ = 0;                                                                             \
+        fflush(stderr);                                                                            \
+        if (f_ && saved_ != -1) {                                                                  \
+            dup2(fileno(f_), STDERR_FILENO);                                                       \
+            call;                                                                                  \
+            fflush(stderr);                                                                        \
+            dup2(saved_, STDERR_FILENO);                                                           \
+            rewind(f_);                                                                            \
+            n_ = fread((out), 1, OUT_MAX - 1, f_);                                                 \
+        }                                                                                          \
+        (out)[n_] = '\0';                                                                          \
+        if (saved_ != -1)                                                                          \
+            close(saved_);                                                                         \
+        if (f_)                                                                                    \
+            fclose(f_);                                                                            \
     } while (0)
 
 /* Parses out as exactly one JSON object line; NULL (and a failed check) otherwise. */
@@ -209,7 +219,10 @@ static void test_kv_line(void) {
     static char out[OUT_MAX];
     char err[128];
     const sb_log_kv_t kv[] = {
-        {"alert_id", "a-123"}, {"employee", NULL}, {"topic", "sb.\"alerts\"\n"}, {"partition", "7"},
+        {"alert_id", "a-123"},
+        {"employee", NULL},
+        {"topic", "sb.\"alerts\"\n"},
+        {"partition", "7"},
     };
     cJSON *root;
 

@@ -90,9 +90,9 @@ static void check_examples(void) {
         const char *name;
         int min_valid, min_invalid;
     } schemas[] = {
-        {"alert", 6, 15},    {"alert-dlq", 3, 5},  {"prompt", 3, 5},
-        {"response", 3, 5},  {"escalation-request", 3, 5},
-        {"escalation", 3, 5}, {"outcome", 3, 5},
+        {"alert", 6, 15},   {"alert-dlq", 3, 5},          {"prompt", 3, 5},
+        {"response", 3, 5}, {"escalation-request", 3, 5}, {"escalation", 3, 5},
+        {"outcome", 3, 5},
     };
     char dir[1024];
     const char *src = getenv("SB_SOURCE_DIR");
@@ -116,7 +116,9 @@ static void check_examples(void) {
 
 /* ---- raw alert bytes -------------------------------------------------- */
 
-#define HEAD "{\"source\":\"okta\",\"rule\":\"r1\",\"user\":\"jdoe\",\"occurred_at\":\"2026-11-29T12:00:00Z\","
+#define HEAD                                                                                       \
+    "{\"source\":\"okta\",\"rule\":\"r1\",\"user\":\"jdoe\",\"occurred_at\":\"2026-11-29T12:00:"   \
+    "00Z\","
 #define ALERT(tail) HEAD "\"title\":\"t\"" tail "}"
 
 static const struct {
@@ -128,20 +130,27 @@ static const struct {
 } raw_cases[] = {
     {"valid minimal", ALERT(""), 0, SB_REJECT_NONE, NULL},
     {"surrounding whitespace", " \r\n\t" ALERT("") " \n", 0, SB_REJECT_NONE, NULL},
-    {"escaped backslash before u0000", ALERT(",\"description\":\"\\\\u0000\""), 0, SB_REJECT_NONE, NULL},
-    {"unknown field null and nested", ALERT(",\"x\":null,\"y\":{\"z\":[1,{\"w\":2}]}"), 0, SB_REJECT_NONE, NULL},
+    {"escaped backslash before u0000", ALERT(",\"description\":\"\\\\u0000\""), 0, SB_REJECT_NONE,
+     NULL},
+    {"unknown field null and nested", ALERT(",\"x\":null,\"y\":{\"z\":[1,{\"w\":2}]}"), 0,
+     SB_REJECT_NONE, NULL},
     {"invalid utf-8 byte", ALERT(",\"description\":\"\xff\""), 0, SB_REJECT_INVALID_UTF8, "UTF-8"},
     {"overlong utf-8", ALERT(",\"description\":\"\xc0\xaf\""), 0, SB_REJECT_INVALID_UTF8, NULL},
-    {"utf-8 surrogate", ALERT(",\"description\":\"\xed\xa0\x80\""), 0, SB_REJECT_INVALID_UTF8, NULL},
+    {"utf-8 surrogate", ALERT(",\"description\":\"\xed\xa0\x80\""), 0, SB_REJECT_INVALID_UTF8,
+     NULL},
     {"invalid utf-8 beats invalid json", "{\xff", 0, SB_REJECT_INVALID_UTF8, NULL},
     {"empty input", "", 0, SB_REJECT_INVALID_JSON, NULL},
     {"truncated", "{\"source\":", 0, SB_REJECT_INVALID_JSON, NULL},
     {"trailing garbage", ALERT("") "x", 0, SB_REJECT_INVALID_JSON, NULL},
     {"two objects", ALERT("") ALERT(""), 0, SB_REJECT_INVALID_JSON, NULL},
     {"trailing nul byte", ALERT("") "\0", sizeof(ALERT("")), SB_REJECT_INVALID_JSON, NULL},
-    {"nul byte between tokens", "{\"a\":\0" "1}", 7, SB_REJECT_INVALID_JSON, NULL},
+    {"nul byte between tokens",
+     "{\"a\":\0"
+     "1}",
+     7, SB_REJECT_INVALID_JSON, NULL},
     {"control char outside strings", "\x01" ALERT(""), 0, SB_REJECT_INVALID_JSON, NULL},
-    {"raw control char in string", ALERT(",\"description\":\"a\x01z\""), 0, SB_REJECT_INVALID_JSON, NULL},
+    {"raw control char in string", ALERT(",\"description\":\"a\x01z\""), 0, SB_REJECT_INVALID_JSON,
+     NULL},
     {"raw newline in string", ALERT(",\"description\":\"a\nz\""), 0, SB_REJECT_INVALID_JSON, NULL},
     {"leading zero", ALERT(",\"details\":{\"n\":01}"), 0, SB_REJECT_INVALID_JSON, NULL},
     {"bare fraction point", ALERT(",\"details\":{\"n\":1.}"), 0, SB_REJECT_INVALID_JSON, NULL},
@@ -149,39 +158,54 @@ static const struct {
     {"empty exponent", ALERT(",\"details\":{\"n\":1e}"), 0, SB_REJECT_INVALID_JSON, NULL},
     {"trailing comma", ALERT(","), 0, SB_REJECT_INVALID_JSON, NULL},
     {"single quotes", "{'source':'okta'}", 0, SB_REJECT_INVALID_JSON, NULL},
-    {"lone surrogate escape", ALERT(",\"description\":\"\\ud800\""), 0, SB_REJECT_INVALID_JSON, NULL},
+    {"lone surrogate escape", ALERT(",\"description\":\"\\ud800\""), 0, SB_REJECT_INVALID_JSON,
+     NULL},
     {"byte order mark", "\xef\xbb\xbf" ALERT(""), 0, SB_REJECT_INVALID_JSON, NULL},
     {"array", "[]", 0, SB_REJECT_NOT_OBJECT, "array"},
     {"string", "\"alert\"", 0, SB_REJECT_NOT_OBJECT, NULL},
     {"null", "null", 0, SB_REJECT_NOT_OBJECT, NULL},
     {"number", "42", 0, SB_REJECT_NOT_OBJECT, NULL},
     {"duplicate title", ALERT(",\"title\":\"u\""), 0, SB_REJECT_DUPLICATE_KEY, "'title'"},
-    {"duplicate via escape", ALERT(",\"\\u0074itle\":\"u\""), 0, SB_REJECT_DUPLICATE_KEY, "'title'"},
+    {"duplicate via escape", ALERT(",\"\\u0074itle\":\"u\""), 0, SB_REJECT_DUPLICATE_KEY,
+     "'title'"},
     {"duplicate unknown field", ALERT(",\"x\":1,\"x\":2"), 0, SB_REJECT_DUPLICATE_KEY, "'x'"},
-    {"duplicate in details", ALERT(",\"details\":{\"ip\":\"a\",\"ip\":\"b\"}"), 0, SB_REJECT_DUPLICATE_KEY, "'ip'"},
-    {"duplicate nested deeper", ALERT(",\"x\":[{\"k\":1,\"k\":1}]"), 0, SB_REJECT_DUPLICATE_KEY, NULL},
+    {"duplicate in details", ALERT(",\"details\":{\"ip\":\"a\",\"ip\":\"b\"}"), 0,
+     SB_REJECT_DUPLICATE_KEY, "'ip'"},
+    {"duplicate nested deeper", ALERT(",\"x\":[{\"k\":1,\"k\":1}]"), 0, SB_REJECT_DUPLICATE_KEY,
+     NULL},
     {"duplicate among many keys",
      ALERT(",\"a\":0,\"b\":0,\"c\":0,\"d\":0,\"e\":0,\"f\":0,\"g\":0,\"h\":0,\"i\":0,\"j\":0,"
            "\"k\":0,\"l\":0,\"m\":0,\"n\":0,\"o\":0,\"p\":0,\"q\":0,\"r\":0,\"s\":0,\"c\":1"),
      0, SB_REJECT_DUPLICATE_KEY, "'c'"},
     {"duplicate beats missing", "{\"a\":1,\"a\":2}", 0, SB_REJECT_DUPLICATE_KEY, NULL},
     {"u0000 in title", HEAD "\"title\":\"a\\u0000b\"}", 0, SB_REJECT_INVALID_VALUE, "U+0000"},
-    {"u0000 after escaped backslash", ALERT(",\"description\":\"\\\\\\u0000\""), 0, SB_REJECT_INVALID_VALUE, "U+0000"},
+    {"u0000 after escaped backslash", ALERT(",\"description\":\"\\\\\\u0000\""), 0,
+     SB_REJECT_INVALID_VALUE, "U+0000"},
     {"u0000 in unknown field", ALERT(",\"x\":\"\\u0000\""), 0, SB_REJECT_INVALID_VALUE, NULL},
     {"u0000 in a key", ALERT(",\"\\u0000\":1"), 0, SB_REJECT_INVALID_VALUE, NULL},
-    {"missing names the field", "{\"source\":\"s\",\"rule\":\"r\",\"title\":\"t\",\"occurred_at\":\"2026-11-29T12:00:00Z\"}",
+    {"missing names the field",
+     "{\"source\":\"s\",\"rule\":\"r\",\"title\":\"t\",\"occurred_at\":\"2026-11-29T12:00:00Z\"}",
      0, SB_REJECT_MISSING_FIELD, "missing required field 'user'"},
     {"missing before type", "{\"source\":1}", 0, SB_REJECT_MISSING_FIELD, NULL},
-    {"type names the field", ALERT(",\"url\":5"), 0, SB_REJECT_INVALID_TYPE, "field 'url' must be a string, not number"},
-    {"details value type", ALERT(",\"details\":{\"geo\":{}}"), 0, SB_REJECT_INVALID_TYPE, "'details.geo'"},
+    {"type names the field", ALERT(",\"url\":5"), 0, SB_REJECT_INVALID_TYPE,
+     "field 'url' must be a string, not number"},
+    {"details value type", ALERT(",\"details\":{\"geo\":{}}"), 0, SB_REJECT_INVALID_TYPE,
+     "'details.geo'"},
     {"details boolean", ALERT(",\"details\":{\"mfa\":true}"), 0, SB_REJECT_INVALID_TYPE, NULL},
-    {"details out of range", ALERT(",\"details\":{\"n\":-1e999}"), 0, SB_REJECT_INVALID_VALUE, "'details.n'"},
-    {"bad severity", ALERT(",\"severity\":\"urgent\""), 0, SB_REJECT_INVALID_VALUE, "'severity' is 'urgent'"},
-    {"bad timestamp", "{\"source\":\"s\",\"rule\":\"r\",\"title\":\"t\",\"user\":\"u\","
-     "\"occurred_at\":\"2026-11-29 12:00:00Z\"}", 0, SB_REJECT_INVALID_VALUE, "'occurred_at'"},
-    {"year 10000 in UTC", "{\"source\":\"s\",\"rule\":\"r\",\"title\":\"t\",\"user\":\"u\","
-     "\"occurred_at\":\"9999-12-31T23:59:59-01:00\"}", 0, SB_REJECT_INVALID_VALUE, "'occurred_at'"},
-    {"empty title", HEAD "\"title\":\"\"}", 0, SB_REJECT_INVALID_VALUE, "'title' must not be empty"},
+    {"details out of range", ALERT(",\"details\":{\"n\":-1e999}"), 0, SB_REJECT_INVALID_VALUE,
+     "'details.n'"},
+    {"bad severity", ALERT(",\"severity\":\"urgent\""), 0, SB_REJECT_INVALID_VALUE,
+     "'severity' is 'urgent'"},
+    {"bad timestamp",
+     "{\"source\":\"s\",\"rule\":\"r\",\"title\":\"t\",\"user\":\"u\","
+     "\"occurred_at\":\"2026-11-29 12:00:00Z\"}",
+     0, SB_REJECT_INVALID_VALUE, "'occurred_at'"},
+    {"year 10000 in UTC",
+     "{\"source\":\"s\",\"rule\":\"r\",\"title\":\"t\",\"user\":\"u\","
+     "\"occurred_at\":\"9999-12-31T23:59:59-01:00\"}",
+     0, SB_REJECT_INVALID_VALUE, "'occurred_at'"},
+    {"empty title", HEAD "\"title\":\"\"}", 0, SB_REJECT_INVALID_VALUE,
+     "'title' must not be empty"},
 };
 
 static void check_raw_cases(void) {
@@ -301,11 +325,16 @@ static void check_api(void) {
         sb_reject_t r;
         const char *code;
     } codes[] = {
-        {SB_REJECT_NONE, "none"},           {SB_REJECT_INVALID_JSON, "invalid_json"},
-        {SB_REJECT_NOT_OBJECT, "not_object"}, {SB_REJECT_MISSING_FIELD, "missing_field"},
-        {SB_REJECT_INVALID_TYPE, "invalid_type"}, {SB_REJECT_FIELD_TOO_LONG, "field_too_long"},
-        {SB_REJECT_INVALID_VALUE, "invalid_value"}, {SB_REJECT_DUPLICATE_KEY, "duplicate_key"},
-        {SB_REJECT_INVALID_UTF8, "invalid_utf8"}, {SB_REJECT_TOO_LARGE, "too_large"},
+        {SB_REJECT_NONE, "none"},
+        {SB_REJECT_INVALID_JSON, "invalid_json"},
+        {SB_REJECT_NOT_OBJECT, "not_object"},
+        {SB_REJECT_MISSING_FIELD, "missing_field"},
+        {SB_REJECT_INVALID_TYPE, "invalid_type"},
+        {SB_REJECT_FIELD_TOO_LONG, "field_too_long"},
+        {SB_REJECT_INVALID_VALUE, "invalid_value"},
+        {SB_REJECT_DUPLICATE_KEY, "duplicate_key"},
+        {SB_REJECT_INVALID_UTF8, "invalid_utf8"},
+        {SB_REJECT_TOO_LARGE, "too_large"},
     };
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
         SB_CHECK_STR(sb_reject_code(codes[i].r), codes[i].code);

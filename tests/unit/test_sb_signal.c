@@ -78,8 +78,7 @@ static void test_second_signal(void) {
         }
         SB_CHECK(waitpid(pid, &status, 0) == pid);
         SB_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == cases[i].status,
-                     "case %zu: status 0x%x, want exit %d", i, (unsigned)status,
-                     cases[i].status);
+                     "case %zu: status 0x%x, want exit %d", i, (unsigned)status, cases[i].status);
     }
 }
 

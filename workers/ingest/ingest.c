@@ -142,13 +142,26 @@ static void validate(item_t *it) {
     }
 }
 
-enum { A_ID, A_RAW, A_OCCURRED, A_SEVERITY, A_PART, A_OFFSET,
-       D_PART, D_OFFSET, D_REASON, D_DETAIL, D_ORIGINAL, D_KEY, NARRAYS };
+enum {
+    A_ID,
+    A_RAW,
+    A_OCCURRED,
+    A_SEVERITY,
+    A_PART,
+    A_OFFSET,
+    D_PART,
+    D_OFFSET,
+    D_REASON,
+    D_DETAIL,
+    D_ORIGINAL,
+    D_KEY,
+    NARRAYS
+};
 
 static const unsigned array_oid[NARRAYS] = {
-    SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_INT4,
-    SB_DB_OID_INT8, SB_DB_OID_INT4, SB_DB_OID_INT8, SB_DB_OID_TEXT, SB_DB_OID_TEXT,
-    SB_DB_OID_BYTEA, SB_DB_OID_BYTEA,
+    SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT,  SB_DB_OID_TEXT,
+    SB_DB_OID_INT4, SB_DB_OID_INT8, SB_DB_OID_INT4,  SB_DB_OID_INT8,
+    SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_BYTEA, SB_DB_OID_BYTEA,
 };
 
 static void add_item(sb_db_array_t *arr, const item_t *it) {
@@ -224,7 +237,8 @@ static PGresult *record(sb_ingest_t *ing, item_t *items, size_t from, size_t to,
     int sent;
     if (send_record(ing, ing->db[0], items, from, to, 0, 1, &sent, errstr, errstr_size) == -1)
         return NULL;
-    return sent ? sb_db_wait(ing->db[0], errstr, errstr_size) : PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    return sent ? sb_db_wait(ing->db[0], errstr, errstr_size)
+                : PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
 }
 
 /* Records the batch split by partition over every connection at once, so
@@ -284,8 +298,7 @@ static int record_one_by_one(sb_ingest_t *ing, item_t *items, size_t n, char *er
         }
         sb_alert_clear(&items[i].alert);
         items[i].reject = SB_REJECT_INVALID_VALUE;
-        snprintf(items[i].detail, sizeof(items[i].detail), "refused by the database: %.200s",
-                 why);
+        snprintf(items[i].detail, sizeof(items[i].detail), "refused by the database: %.200s", why);
         sanitize_detail(items[i].detail);
         sb_log_kv_t kv[] = {{"alert_id", items[i].id}};
         sb_log_kv(SB_LOG_WARN, kv, 1, "alert refused by the database, dead-lettering it");
@@ -451,8 +464,10 @@ static int produce_dead_letters(sb_ingest_t *ing, item_t *items, size_t n, char 
             char part[16], off[24];
             snprintf(part, sizeof(part), "%d", (int)m->partition);
             snprintf(off, sizeof(off), "%lld", (long long)m->offset);
-            sb_log_kv_t kv[] = {{"topic", ing->topic_alerts}, {"partition", part},
-                                {"offset", off}, {"reason", sb_reject_code(items[i].reject)}};
+            sb_log_kv_t kv[] = {{"topic", ing->topic_alerts},
+                                {"partition", part},
+                                {"offset", off},
+                                {"reason", sb_reject_code(items[i].reject)}};
             sb_log_kv(SB_LOG_INFO, kv, 4, "alert rejected: %s", items[i].detail);
         }
     }

@@ -15,8 +15,8 @@ typedef struct {
     /* borrowed; a batch is split by partition over these connections */
     sb_db_t *db[SB_INGEST_MAX_DB];
     size_t ndb;
-    sb_producer_t *producer;  /* borrowed */
-    const char *worker;       /* actor name in audit_log */
+    sb_producer_t *producer; /* borrowed */
+    const char *worker;      /* actor name in audit_log */
     char topic_alerts[SB_TOPIC_MAX];
     char topic_dlq[SB_TOPIC_MAX];
     char topic_prompts[SB_TOPIC_MAX];

@@ -149,15 +149,15 @@ int main(int argc, char **argv) {
     if (!(ing.producer = sb_producer_new(cfg.common.kafka_brokers, errstr, sizeof(errstr))))
         goto fail;
     {
-        const char *out[] = {ing.topic_prompts, ing.topic_escalation_requests,
-                             ing.topic_outcomes, ing.topic_dlq};
+        const char *out[] = {ing.topic_prompts, ing.topic_escalation_requests, ing.topic_outcomes,
+                             ing.topic_dlq};
         sb_producer_warm(ing.producer, out, 4, 5000);
     }
     snprintf(topic, sizeof(topic), "%s", ing.topic_alerts);
     {
         const char *topics[] = {topic};
-        consumer = sb_consumer_new(cfg.common.kafka_brokers, cfg.group, topics, 1, errstr,
-                                   sizeof(errstr));
+        consumer =
+            sb_consumer_new(cfg.common.kafka_brokers, cfg.group, topics, 1, errstr, sizeof(errstr));
     }
     if (!consumer)
         goto fail;

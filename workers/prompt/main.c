@@ -1,5 +1,5 @@
-/* sb-prompt: sends chat prompts to employees. Not built yet: this binary is a placeholder that says so
- * (issue #3 builds it). */
+/* sb-prompt: sends chat prompts to employees. Not built yet: this binary is a placeholder that says
+ * so (issue #3 builds it). */
 #include <stdio.h>
 
 #include "sb_cli.h"

@@ -1,5 +1,5 @@
-/* sb-response: the conversation state machine (answers, second factor). Not built yet: this binary is a placeholder that says so
- * (issue #3 builds it). */
+/* sb-response: the conversation state machine (answers, second factor). Not built yet: this binary
+ * is a placeholder that says so (issue #3 builds it). */
 #include <stdio.h>
 
 #include "sb_cli.h"
@@ -8,7 +8,8 @@
 
 int main(int argc, char **argv) {
     int cli = sb_cli_standard(argc, argv, WORKER,
-                              "sb-response: the conversation state machine (answers, second factor). NOT IMPLEMENTED YET: "
+                              "sb-response: the conversation state machine (answers, second "
+                              "factor). NOT IMPLEMENTED YET: "
                               "this stage arrives with issue #3.",
                               NULL, 0);
     if (cli != 0)

@@ -78,8 +78,8 @@ int sbctl_cmd_topics(sbctl_t *ctl, int argc, char **argv) {
         names[n] = bufs[n];
         n++;
     }
-    if (sb_kafka_create_topics(ctl->cfg.kafka_brokers, names, n, (int)partitions,
-                               (int)replication, 15000, errstr, sizeof(errstr)) == -1) {
+    if (sb_kafka_create_topics(ctl->cfg.kafka_brokers, names, n, (int)partitions, (int)replication,
+                               15000, errstr, sizeof(errstr)) == -1) {
         fprintf(stderr, "sbctl topics: %s\n", errstr);
         return SBCTL_UNAVAILABLE;
     }

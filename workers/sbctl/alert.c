@@ -45,9 +45,9 @@ static char *read_all(const char *path, size_t *len) {
 /* Builds the alert JSON from flags; returns it (owned) or NULL. */
 static char *build(int argc, char **argv, const char **key, const char **file) {
     static const char *const fields[][2] = {
-        {"--source", "source"}, {"--rule", "rule"}, {"--title", "title"},
-        {"--user", "user"}, {"--severity", "severity"}, {"--description", "description"},
-        {"--id", "id"}, {"--url", "url"}, {"--occurred-at", "occurred_at"},
+        {"--source", "source"}, {"--rule", "rule"},         {"--title", "title"},
+        {"--user", "user"},     {"--severity", "severity"}, {"--description", "description"},
+        {"--id", "id"},         {"--url", "url"},           {"--occurred-at", "occurred_at"},
     };
     cJSON *o = cJSON_CreateObject();
     char *out = NULL, now[32];
@@ -128,8 +128,8 @@ int sbctl_cmd_alert(sbctl_t *ctl, int argc, char **argv) {
     sb_kafka_topic(topic, sizeof(topic), ctl->cfg.topic_prefix, SB_TOPIC_ALERTS);
     rc = SBCTL_UNAVAILABLE;
     if (!(p = sb_producer_new(ctl->cfg.kafka_brokers, errstr, sizeof(errstr))) ||
-        sb_producer_send(p, topic, key, key ? strlen(key) : 0, body, len, errstr,
-                         sizeof(errstr)) == -1 ||
+        sb_producer_send(p, topic, key, key ? strlen(key) : 0, body, len, errstr, sizeof(errstr)) ==
+            -1 ||
         sb_producer_flush(p, 15000, errstr, sizeof(errstr)) == -1) {
         fprintf(stderr, "sbctl alert send: %s\n", errstr);
         goto out;

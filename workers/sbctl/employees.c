@@ -15,11 +15,11 @@
 #include "sb_utf8.h"
 #include "sbctl.h"
 
-#define CSV_LINE_MAX 8192
-#define CSV_FIELDS 4
+#define CSV_LINE_MAX   8192
+#define CSV_FIELDS     4
 #define NAME_MAX_CHARS 320
-#define CHAT_ID_MAX 64
-#define ALIASES_MAX 32
+#define CHAT_ID_MAX    64
+#define ALIASES_MAX    32
 
 static const char USAGE[] =
     "Usage: sbctl employees import FILE.csv\n"
@@ -173,8 +173,8 @@ static row_t *read_csv(FILE *f, const char *path, size_t *nrows, int *bad) {
             if (!strncmp(hdr, "\xEF\xBB\xBF", 3))
                 hdr += 3; /* a spreadsheet's byte-order mark */
             if (strcmp(hdr, "username,email,chat_user_id,aliases") != 0) {
-                fprintf(stderr, "%s:1: header must be exactly username,email,chat_user_id,aliases\n",
-                        path);
+                fprintf(stderr,
+                        "%s:1: header must be exactly username,email,chat_user_id,aliases\n", path);
                 (*bad)++;
                 break;
             }
@@ -251,8 +251,8 @@ static const char *const AUDIT_SQL =
     " VALUES ('sbctl', $2, $1::bigint, json_build_object('source', $3::text))";
 
 /* Applies one row inside the open transaction. */
-static int apply_row(sb_db_t *db, const row_t *r, const char *path, int *inserted,
-                     char *errstr, size_t errstr_size) {
+static int apply_row(sb_db_t *db, const row_t *r, const char *path, int *inserted, char *errstr,
+                     size_t errstr_size) {
     const char *up[] = {r->field[0], r->field[1], r->field[2], r->field[3]};
     PGresult *res = sb_db_query(db, UPSERT_SQL, 4, up, errstr, errstr_size);
     char id[32];
@@ -266,8 +266,8 @@ static int apply_row(sb_db_t *db, const row_t *r, const char *path, int *inserte
         const char *dp[] = {id};
         const char *ip[] = {id, r->field[0], r->field[1], r->field[3]};
         const char *ap[] = {id, *inserted ? "employee_created" : "employee_updated", path};
-        if (sb_db_exec(db, "DELETE FROM employee_identities WHERE employee_id = $1", 1, dp,
-                       errstr, errstr_size) == -1)
+        if (sb_db_exec(db, "DELETE FROM employee_identities WHERE employee_id = $1", 1, dp, errstr,
+                       errstr_size) == -1)
             return -1;
         if (sb_db_exec(db, IDENTITIES_SQL, 4, ip, errstr, errstr_size) == -1) {
             if (!strcmp(sb_db_last_sqlstate(db), "23505"))

@@ -9,11 +9,10 @@
 /* Any constant works; it only has to be the same for every sbctl. */
 #define MIGRATE_LOCK_KEY "7426000101"
 
-static const char *const CREATE_TABLE_SQL =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version text PRIMARY KEY,"
-    " checksum text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())";
+static const char *const CREATE_TABLE_SQL = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                            " version text PRIMARY KEY,"
+                                            " checksum text NOT NULL,"
+                                            " applied_at timestamptz NOT NULL DEFAULT now())";
 
 /* Applies one migration in its own transaction. Returns 1 when applied,
  * 0 when it already was, -1 on error. */

@@ -8,9 +8,9 @@
 #include "sb_db.h"
 
 /* Exit codes scripts can rely on. */
-#define SBCTL_OK 0
-#define SBCTL_FAIL 1      /* the operation failed (bad input, refused) */
-#define SBCTL_USAGE 2     /* wrong arguments or configuration */
+#define SBCTL_OK          0
+#define SBCTL_FAIL        1 /* the operation failed (bad input, refused) */
+#define SBCTL_USAGE       2 /* wrong arguments or configuration */
 #define SBCTL_UNAVAILABLE 3 /* Kafka or PostgreSQL unreachable */
 
 typedef struct {
