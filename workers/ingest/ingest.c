@@ -11,6 +11,7 @@
  * row and, unless a crash fell between flush and progress update, no
  * message; when it does, the message repeats with the same message_id. */
 #include "ingest.h"
+#include "messages.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,8 +231,8 @@ out:
     return rc;
 }
 
-/* Records items[from..to) on the first connection and waits. The result,
- * or NULL (an empty result when there was nothing to record). */
+/* Records items[from..to) on the first connection and waits. The result
+ * (empty when there was nothing to record), or NULL. */
 static PGresult *record(sb_ingest_t *ing, item_t *items, size_t from, size_t to, char *errstr,
                         size_t errstr_size) {
     int sent;
@@ -239,40 +240,6 @@ static PGresult *record(sb_ingest_t *ing, item_t *items, size_t from, size_t to,
         return NULL;
     return sent ? sb_db_wait(ing->db[0], errstr, errstr_size)
                 : PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-}
-
-/* Records the batch split by partition over every connection at once, so
- * that PostgreSQL works on the lanes in parallel. The insert order is by
- * alert id in every lane, so two lanes holding the same alert wait for each
- * other instead of deadlocking. Fills res[lane] (NULL where a lane had
- * nothing); returns SB_DB_OK, or the class of the worst failure. */
-static sb_db_class_t record_lanes(sb_ingest_t *ing, item_t *items, size_t n, PGresult **res,
-                                  char *errstr, size_t errstr_size) {
-    sb_db_class_t worst = SB_DB_OK;
-    int sent[SB_INGEST_MAX_DB];
-    char why[512];
-
-    for (size_t l = 0; l < ing->ndb; l++) {
-        res[l] = NULL;
-        if (send_record(ing, ing->db[l], items, 0, n, l, ing->ndb, &sent[l], why, sizeof(why)) ==
-            -1) {
-            worst = SB_DB_RETRYABLE;
-            snprintf(errstr, errstr_size, "%s", why);
-        }
-    }
-    for (size_t l = 0; l < ing->ndb; l++) {
-        sb_db_class_t c;
-        if (!sent[l])
-            continue;
-        if ((res[l] = sb_db_wait(ing->db[l], why, sizeof(why))))
-            continue;
-        c = sb_db_last_class(ing->db[l]);
-        if (worst == SB_DB_OK || c == SB_DB_RETRYABLE) {
-            worst = c;
-            snprintf(errstr, errstr_size, "%s", why);
-        }
-    }
-    return worst;
 }
 
 /* A permanent database error for the whole batch means one alert the
@@ -306,131 +273,21 @@ static int record_one_by_one(sb_ingest_t *ing, item_t *items, size_t n, char *er
     return 0;
 }
 
-/* The dead letter for a rejected message, as the contract defines it. */
-static char *dead_letter_json(const sb_ingest_t *ing, const item_t *it, const char *now) {
-    const rd_kafka_message_t *m = it->m;
-    const char *payload = m->payload ? m->payload : "";
-    cJSON *o = cJSON_CreateObject();
-    char *out = NULL, *b64 = NULL;
-    int as_text = sb_utf8_valid(payload, m->len) && memchr(payload, '\0', m->len) == NULL;
-
-    if (!o)
-        return NULL;
-    cJSON_AddStringToObject(o, "schema", "alert-dlq.v1");
-    cJSON_AddStringToObject(o, "reason", sb_reject_code(it->reject));
-    cJSON_AddStringToObject(o, "detail", it->detail);
-    if (as_text) {
-        char *copy = malloc(m->len + 1);
-        if (!copy)
-            goto out;
-        memcpy(copy, payload, m->len);
-        copy[m->len] = '\0';
-        cJSON_AddStringToObject(o, "original", copy);
-        free(copy);
-    } else {
-        if (!(b64 = sb_base64_encode(payload, m->len)))
-            goto out;
-        cJSON_AddStringToObject(o, "original", b64);
-        cJSON_AddStringToObject(o, "original_encoding", "base64");
-    }
-    cJSON_AddStringToObject(o, "topic", ing->topic_alerts);
-    cJSON_AddNumberToObject(o, "partition", m->partition);
-    cJSON_AddNumberToObject(o, "offset", (double)m->offset);
-    cJSON_AddStringToObject(o, "rejected_at", now);
-    out = cJSON_PrintUnformatted(o);
-out:
-    free(b64);
-    cJSON_Delete(o);
-    return out;
-}
-
-static const char *priority_for(const char *severity) {
-    if (!strcmp(severity, "low"))
-        return "low";
-    if (!strcmp(severity, "high") || !strcmp(severity, "critical"))
-        return "high";
-    return "normal";
-}
-
-/* Builds the downstream message for one recorded alert row. Sets *topic
- * and *key (pointing into res or ing). Returns an owned string, or NULL
- * with nothing to send. */
-static char *downstream_json(const sb_ingest_t *ing, PGresult *res, int row, const char *now,
-                             const char **topic, const char **key) {
-    const char *id = PQgetvalue(res, row, 0), *status = PQgetvalue(res, row, 2),
-               *reason = PQgetvalue(res, row, 3), *severity = PQgetvalue(res, row, 4);
-    const char *employee = PQgetisnull(res, row, 1) ? NULL : PQgetvalue(res, row, 1);
-    char mid[SB_SHA256_HEX_LEN + 1];
-    cJSON *o = cJSON_CreateObject();
-    char *out = NULL;
-
-    if (!o)
-        return NULL;
-    if (!strcmp(status, "queued")) {
-        sb_id_message("prompt", id, NULL, mid);
-        cJSON_AddStringToObject(o, "schema", "prompt.v1");
-        cJSON_AddStringToObject(o, "message_id", mid);
-        cJSON_AddStringToObject(o, "alert_id", id);
-        cJSON_AddStringToObject(o, "employee_id", employee);
-        cJSON_AddStringToObject(o, "severity", severity);
-        cJSON_AddStringToObject(o, "rule", PQgetvalue(res, row, 5));
-        cJSON_AddStringToObject(o, "title", PQgetvalue(res, row, 6));
-        cJSON_AddStringToObject(o, "occurred_at", PQgetvalue(res, row, 7));
-        cJSON_AddStringToObject(o, "requested_at", now);
-        *topic = ing->topic_prompts;
-        *key = employee;
-    } else if (!strcmp(status, "escalation_requested")) {
-        sb_id_message("escalation-request", id, reason, mid);
-        cJSON_AddStringToObject(o, "schema", "escalation-request.v1");
-        cJSON_AddStringToObject(o, "message_id", mid);
-        cJSON_AddStringToObject(o, "alert_id", id);
-        if (employee)
-            cJSON_AddStringToObject(o, "employee_id", employee);
-        else
-            cJSON_AddNullToObject(o, "employee_id");
-        cJSON_AddStringToObject(o, "reason", reason);
-        cJSON_AddStringToObject(o, "priority", priority_for(severity));
-        cJSON_AddNullToObject(o, "comment");
-        cJSON_AddStringToObject(o, "requested_by", "sb-ingest");
-        cJSON_AddStringToObject(o, "requested_at", now);
-        *topic = ing->topic_escalation_requests;
-        *key = id;
-    } else if (!strcmp(status, "suppressed")) {
-        sb_id_message("outcome", id, NULL, mid);
-        cJSON_AddStringToObject(o, "schema", "outcome.v1");
-        cJSON_AddStringToObject(o, "message_id", mid);
-        cJSON_AddStringToObject(o, "alert_id", id);
-        cJSON_AddStringToObject(o, "outcome", "suppressed");
-        cJSON_AddStringToObject(o, "employee_id", employee);
-        cJSON_AddStringToObject(o, "answer", "none");
-        cJSON_AddNullToObject(o, "comment");
-        cJSON_AddStringToObject(o, "second_factor", "not_attempted");
-        cJSON_AddStringToObject(o, "rule", PQgetvalue(res, row, 5));
-        cJSON_AddStringToObject(o, "severity", severity);
-        cJSON_AddStringToObject(o, "decided_at", now);
-        *topic = ing->topic_outcomes;
-        *key = id;
-    } else {
-        /* Already moved on by a later stage: nothing left to dispatch. */
-        cJSON_Delete(o);
-        return NULL;
-    }
-    out = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return out;
-}
-
 /* Queues the downstream messages of the recorded alerts in res. */
 static int produce(sb_ingest_t *ing, PGresult *res, char *errstr, size_t errstr_size) {
     char now[32];
     now_rfc3339(now, sizeof(now));
 
     for (int r = 0; r < PQntuples(res); r++) {
-        const char *topic = NULL, *key = NULL;
-        char *msg = downstream_json(ing, res, r, now, &topic, &key);
+        const char *key = NULL, *topic;
+        sb_ingest_target_t target;
+        char *msg = sb_ingest_downstream_json(res, r, now, &target, &key);
         int rc;
         if (!msg)
             continue;
+        topic = target == SB_INGEST_TO_PROMPTS    ? ing->topic_prompts
+                : target == SB_INGEST_TO_OUTCOMES ? ing->topic_outcomes
+                                                  : ing->topic_escalation_requests;
         rc = sb_producer_send(ing->producer, topic, key, strlen(key), msg, strlen(msg), errstr,
                               errstr_size);
         free(msg);
@@ -451,7 +308,8 @@ static int produce_dead_letters(sb_ingest_t *ing, item_t *items, size_t n, char 
         int rc;
         if (items[i].reject == SB_REJECT_NONE)
             continue;
-        if (!(msg = dead_letter_json(ing, &items[i], now))) {
+        if (!(msg = sb_ingest_dead_letter_json(
+                  ing->topic_alerts, m, sb_reject_code(items[i].reject), items[i].detail, now))) {
             snprintf(errstr, errstr_size, "out of memory building a dead letter");
             return -1;
         }
@@ -506,9 +364,10 @@ static int advance_progress(sb_ingest_t *ing, rd_kafka_message_t *const *msgs, s
     }
     {
         const char *params[] = {ing->topic_alerts, parts, offs};
-        PGresult *res = np ? sb_db_query_prepared(ing->db[0], "sb_ingest_progress", PROGRESS_SQL, 3,
-                                                  params, NULL, NULL, errstr, errstr_size)
-                           : NULL;
+        PGresult *res =
+            np ? sb_db_query_prepared(ing->progress_db, "sb_ingest_progress", PROGRESS_SQL, 3,
+                                      params, NULL, NULL, errstr, errstr_size)
+               : NULL;
         rc = (np && !res) ? -1 : 0;
         PQclear(res);
     }
@@ -520,61 +379,124 @@ out:
     return rc;
 }
 
-int sb_ingest_batch(sb_ingest_t *ing, rd_kafka_message_t *const *msgs, size_t n, char *errstr,
-                    size_t errstr_size) {
-    item_t *items = calloc(n, sizeof(*items));
-    PGresult *res[SB_INGEST_MAX_DB] = {0};
-    sb_db_class_t cls;
-    int rc = -1;
-    int64_t t0 = sb_time_monotonic_us(), t1, t2, t3;
+struct sb_ingest_batch_s {
+    rd_kafka_message_t **msgs; /* owned */
+    size_t n;
+    item_t *items;
+    PGresult *res[SB_INGEST_MAX_DB]; /* per lane; NULL where a lane had nothing */
+    int sent[SB_INGEST_MAX_DB];      /* a statement is in flight on that lane */
+};
 
-    if (!items) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto out;
+sb_ingest_batch_t *sb_ingest_batch_new(rd_kafka_message_t **msgs, size_t n) {
+    sb_ingest_batch_t *b = calloc(1, sizeof(*b));
+    if (!b || !(b->items = calloc(n, sizeof(*b->items))) ||
+        !(b->msgs = malloc(n * sizeof(*b->msgs)))) {
+        if (b)
+            free(b->items);
+        free(b);
+        return NULL;
     }
+    memcpy(b->msgs, msgs, n * sizeof(*msgs));
+    b->n = n;
     for (size_t i = 0; i < n; i++) {
-        items[i].m = msgs[i];
-        validate(&items[i]);
+        b->items[i].m = msgs[i];
+        validate(&b->items[i]);
     }
-    t1 = sb_time_monotonic_us();
+    return b;
+}
 
-    cls = record_lanes(ing, items, n, res, errstr, errstr_size);
-    if (cls == SB_DB_PERMANENT) {
-        sb_log_warn("batch refused by the database (%s); recording alerts one by one", errstr);
-        for (size_t l = 0; l < ing->ndb; l++) {
-            PQclear(res[l]);
-            res[l] = NULL;
+rd_kafka_message_t *const *sb_ingest_batch_messages(const sb_ingest_batch_t *b, size_t *n) {
+    *n = b->n;
+    return b->msgs;
+}
+
+static void clear_results(sb_ingest_batch_t *b) {
+    for (size_t l = 0; l < SB_INGEST_MAX_DB; l++) {
+        PQclear(b->res[l]);
+        b->res[l] = NULL;
+    }
+}
+
+void sb_ingest_batch_destroy(sb_ingest_batch_t *b) {
+    if (!b)
+        return;
+    clear_results(b);
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].reject == SB_REJECT_NONE)
+            sb_alert_clear(&b->items[i].alert);
+        rd_kafka_message_destroy(b->msgs[i]);
+    }
+    free(b->items);
+    free(b->msgs);
+    free(b);
+}
+
+int sb_ingest_send(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size) {
+    int rc = 0;
+    clear_results(b);
+    for (size_t l = 0; l < ing->ndb; l++) {
+        char why[512];
+        if (send_record(ing, ing->db[l], b->items, 0, b->n, l, ing->ndb, &b->sent[l], why,
+                        sizeof(why)) == -1 &&
+            rc == 0) {
+            snprintf(errstr, errstr_size, "%s", why);
+            rc = -1;
         }
-        if (record_one_by_one(ing, items, n, errstr, errstr_size) == -1 ||
-            !(res[0] = record(ing, items, 0, n, errstr, errstr_size)))
-            goto out;
-    } else if (cls != SB_DB_OK) {
-        goto out;
     }
-
-    t2 = sb_time_monotonic_us();
-    for (size_t l = 0; l < ing->ndb; l++)
-        if (res[l] && produce(ing, res[l], errstr, errstr_size) == -1)
-            goto out;
-    if (produce_dead_letters(ing, items, n, errstr, errstr_size) == -1 ||
-        sb_producer_flush(ing->producer, 30000, errstr, errstr_size) == -1)
-        goto out;
-    t3 = sb_time_monotonic_us();
-    /* If this fails the caller retries the batch: the messages repeat with
-     * the same ids, and the progress is accurate again. */
-    if (advance_progress(ing, msgs, n, errstr, errstr_size) == -1)
-        goto out;
-    sb_log_debug("batch of %zu: validate %.1f ms, record %.1f ms, send %.1f ms, progress %.1f ms",
-                 n, (double)(t1 - t0) / 1e3, (double)(t2 - t1) / 1e3, (double)(t3 - t2) / 1e3,
-                 (double)(sb_time_monotonic_us() - t3) / 1e3);
-    rc = 0;
-out:
-    for (size_t l = 0; l < ing->ndb; l++)
-        PQclear(res[l]);
-    if (items)
-        for (size_t i = 0; i < n; i++)
-            if (items[i].reject == SB_REJECT_NONE)
-                sb_alert_clear(&items[i].alert);
-    free(items);
     return rc;
+}
+
+/* The lanes insert in alert id order, so two lanes holding the same alert
+ * wait for each other instead of deadlocking. */
+int sb_ingest_wait(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size) {
+    sb_db_class_t worst = SB_DB_OK;
+    for (size_t l = 0; l < ing->ndb; l++) {
+        char why[512];
+        sb_db_class_t c;
+        if (!b->sent[l])
+            continue;
+        b->sent[l] = 0;
+        if ((b->res[l] = sb_db_wait(ing->db[l], why, sizeof(why))))
+            continue;
+        c = sb_db_last_class(ing->db[l]);
+        if (worst == SB_DB_OK || c == SB_DB_RETRYABLE) {
+            worst = c;
+            snprintf(errstr, errstr_size, "%s", why);
+        }
+    }
+    if (worst == SB_DB_RETRYABLE)
+        return -1;
+    if (worst == SB_DB_PERMANENT) {
+        sb_log_warn("batch refused by the database (%s); recording alerts one by one", errstr);
+        clear_results(b);
+        if (record_one_by_one(ing, b->items, b->n, errstr, errstr_size) == -1 ||
+            !(b->res[0] = record(ing, b->items, 0, b->n, errstr, errstr_size)))
+            return -1;
+    }
+    return 0;
+}
+
+int sb_ingest_produce(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size) {
+    for (size_t l = 0; l < SB_INGEST_MAX_DB; l++)
+        if (b->res[l] && produce(ing, b->res[l], errstr, errstr_size) == -1)
+            return -1;
+    return produce_dead_letters(ing, b->items, b->n, errstr, errstr_size);
+}
+
+int sb_ingest_confirm(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size) {
+    if (sb_producer_flush(ing->producer, 30000, errstr, errstr_size) == -1)
+        return -1;
+    /* If this fails the caller runs the batch again: the messages repeat
+     * with the same ids, and the progress is accurate again. */
+    return advance_progress(ing, b->msgs, b->n, errstr, errstr_size);
+}
+
+int sb_ingest_run(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size) {
+    int rc = sb_ingest_send(ing, b, errstr, errstr_size);
+    /* wait even after a failed send: other lanes may have a statement out */
+    if (sb_ingest_wait(ing, b, errstr, errstr_size) == -1 || rc == -1)
+        return -1;
+    if (sb_ingest_produce(ing, b, errstr, errstr_size) == -1)
+        return -1;
+    return sb_ingest_confirm(ing, b, errstr, errstr_size);
 }

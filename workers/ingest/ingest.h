@@ -15,6 +15,9 @@ typedef struct {
     /* borrowed; a batch is split by partition over these connections */
     sb_db_t *db[SB_INGEST_MAX_DB];
     size_t ndb;
+    /* borrowed; for ingest_progress, so that one batch's confirmation can
+     * run while the next batch's statements occupy the others */
+    sb_db_t *progress_db;
     sb_producer_t *producer; /* borrowed */
     const char *worker;      /* actor name in audit_log */
     char topic_alerts[SB_TOPIC_MAX];
@@ -27,13 +30,34 @@ typedef struct {
 /* Fills the topic names from the prefix. 0 or -1. */
 int sb_ingest_init(sb_ingest_t *ing, const char *prefix, char *errstr, size_t errstr_size);
 
-/* Processes one batch. Returns 0 once its effects are durable: rows
- * committed, downstream and dead-letter messages acknowledged by Kafka;
- * only then may the caller commit the offsets. Returns -1 on a transient
- * failure (database or broker away): the caller retries the same batch,
- * which is safe because every effect is idempotent. Bad input never makes
- * it fail: it is dead-lettered. */
-int sb_ingest_batch(sb_ingest_t *ing, rd_kafka_message_t *const *msgs, size_t n, char *errstr,
-                    size_t errstr_size);
+/* A batch: the messages (owned by the batch from now on), each validated,
+ * and the state of its recording. */
+typedef struct sb_ingest_batch_s sb_ingest_batch_t;
+
+sb_ingest_batch_t *sb_ingest_batch_new(rd_kafka_message_t **msgs, size_t n);
+rd_kafka_message_t *const *sb_ingest_batch_messages(const sb_ingest_batch_t *b, size_t *n);
+/* Frees the batch and destroys its messages. NULL is a no-op. */
+void sb_ingest_batch_destroy(sb_ingest_batch_t *b);
+
+/* The phases of a batch, which the caller may overlap with another batch's
+ * (see main.c). Each returns 0, or -1 on a transient failure (database or
+ * broker away) after which the caller runs the whole batch again with
+ * sb_ingest_run: every effect is idempotent. Bad input never fails them:
+ * it is dead-lettered.
+ *   send     the recording statement goes out on every connection, split by
+ *            partition (one statement per connection, one transaction each)
+ *   wait     its results: the alerts whose downstream message may not be in
+ *            Kafka yet; an alert PostgreSQL refuses is dead-lettered
+ *   produce  queues those messages and the dead letters
+ *   confirm  waits for Kafka to acknowledge everything produced so far,
+ *            then moves ingest_progress past the batch; only after this may
+ *            the offsets be committed */
+int sb_ingest_send(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size);
+int sb_ingest_wait(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size);
+int sb_ingest_produce(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size);
+int sb_ingest_confirm(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size);
+
+/* All four phases in order, for one batch alone. */
+int sb_ingest_run(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size);
 
 #endif

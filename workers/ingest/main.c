@@ -66,33 +66,119 @@ static size_t collect(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max, i
     return n;
 }
 
-/* Retries a batch until its effects are durable, backing off while the
- * database or the broker is away. Returns 0, or -1 when shutdown
- * interrupted the retries (the batch stays uncommitted). */
-static int process(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **msgs, size_t n) {
-    char errstr[512];
-    long backoff = 100;
-
-    for (;;) {
-        size_t ok = 0;
-        while (ok < ing->ndb && sb_db_ensure(ing->db[ok], errstr, sizeof(errstr)) == 0)
-            ok++;
-        if (ok == ing->ndb && sb_ingest_batch(ing, msgs, n, errstr, sizeof(errstr)) == 0)
-            break;
-        if (sb_producer_fatal(ing->producer) || !sb_running) {
-            sb_log_error("batch of %zu not finished: %s", n, errstr);
+/* Makes sure every connection is usable (reconnecting while the server is
+ * away). 0, or -1 when shutdown interrupted. */
+static int ensure_connections(sb_ingest_t *ing, char *errstr, size_t errstr_size) {
+    for (size_t i = 0; i < ing->ndb; i++)
+        if (sb_db_ensure(ing->db[i], errstr, errstr_size) == -1)
             return -1;
-        }
-        sb_log_warn("batch of %zu failed, retrying in %ld ms: %s", n, backoff, errstr);
-        sleep_ms(backoff);
-        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
-    }
+    return sb_db_ensure(ing->progress_db, errstr, errstr_size);
+}
+
+static void commit(sb_consumer_t *c, const sb_ingest_batch_t *b) {
+    char errstr[512];
+    size_t n;
+    rd_kafka_message_t *const *msgs = sb_ingest_batch_messages(b, &n);
     /* A failed commit is harmless: the batch is redelivered and its effects
      * are idempotent. Asynchronous while running (the next commit covers a
      * lost one); the last one before shutdown waits. */
     if (sb_consumer_commit(c, msgs, n, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
         sb_log_warn("%s (the batch will be redelivered)", errstr);
+}
+
+/* Runs batch b alone until its effects are durable, backing off while the
+ * database or the broker is away, then commits its offsets. With
+ * produced set, b's messages are already queued and only need confirming
+ * first. Returns 0, or -1 when shutdown or a fatal error interrupted the
+ * retries (the batch stays uncommitted and comes back). */
+static int settle(sb_ingest_t *ing, sb_consumer_t *c, sb_ingest_batch_t *b, int produced) {
+    char errstr[512];
+    long backoff = 100;
+    size_t n;
+    int ok = produced && sb_ingest_confirm(ing, b, errstr, sizeof(errstr)) == 0;
+
+    sb_ingest_batch_messages(b, &n);
+    while (!ok) {
+        if (sb_producer_fatal(ing->producer) || !sb_running) {
+            sb_log_error("batch of %zu not finished: %s", n, errstr);
+            return -1;
+        }
+        if (produced || backoff > 100) {
+            sb_log_warn("batch of %zu failed, retrying in %ld ms: %s", n, backoff, errstr);
+            sleep_ms(backoff);
+            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        }
+        produced = 1; /* from here on, every failure backs off */
+        ok = ensure_connections(ing, errstr, sizeof(errstr)) == 0 &&
+             sb_ingest_run(ing, b, errstr, sizeof(errstr)) == 0;
+    }
+    commit(c, b);
     return 0;
+}
+
+/* The loop. Two batches overlap: while PostgreSQL records batch k, Kafka
+ * acknowledges batch k-1's messages and its progress and offsets are
+ * committed; then batch k's messages are produced and it becomes the
+ * pending one. Any failure falls back to running the batch alone. */
+static int consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **buf, size_t max,
+                   int64_t wait_ms) {
+    sb_ingest_batch_t *pending = NULL, *cur;
+    char errstr[512];
+    int rc = 0;
+
+    while (sb_running && !sb_consumer_fatal(c) && !sb_producer_fatal(ing->producer)) {
+        size_t n = collect(c, buf, max, wait_ms);
+        int sent, ok;
+        if (n == 0) {
+            if (pending) { /* idle: settle what is in flight */
+                rc = settle(ing, c, pending, 1);
+                sb_ingest_batch_destroy(pending);
+                pending = NULL;
+                if (rc == -1)
+                    break;
+            }
+            continue;
+        }
+        if (!(cur = sb_ingest_batch_new(buf, n))) {
+            destroy_messages(buf, n);
+            sb_log_error("out of memory for a batch of %zu", n);
+            rc = -1;
+            break;
+        }
+        sent = ensure_connections(ing, errstr, sizeof(errstr)) == 0;
+        if (sent)
+            sent = sb_ingest_send(ing, cur, errstr, sizeof(errstr)) == 0;
+        if (pending) {
+            if (sb_ingest_confirm(ing, pending, errstr, sizeof(errstr)) == 0) {
+                commit(c, pending);
+            } else {
+                /* the lanes must be free before pending runs alone */
+                sb_ingest_wait(ing, cur, errstr, sizeof(errstr));
+                sent = 0;
+                rc = settle(ing, c, pending, 0);
+            }
+            sb_ingest_batch_destroy(pending);
+            pending = NULL;
+        }
+        ok = sb_ingest_wait(ing, cur, errstr, sizeof(errstr)) == 0 && sent && rc == 0 &&
+             sb_ingest_produce(ing, cur, errstr, sizeof(errstr)) == 0;
+        if (ok) {
+            pending = cur;
+            continue;
+        }
+        if (rc == 0)
+            rc = settle(ing, c, cur, 0);
+        sb_ingest_batch_destroy(cur);
+        if (rc == -1)
+            break;
+    }
+    /* SIGTERM: the batch in flight is finished, not dropped */
+    if (pending) {
+        if (settle(ing, c, pending, 1) == -1)
+            rc = -1;
+        sb_ingest_batch_destroy(pending);
+    }
+    return rc;
 }
 
 int main(int argc, char **argv) {
@@ -140,6 +226,10 @@ int main(int argc, char **argv) {
     ing.worker = WORKER;
 
     /* create the clients */
+    ing.progress_db =
+        sb_db_connect_retry(cfg.common.database_url, WORKER, 0, errstr, sizeof(errstr));
+    if (!ing.progress_db)
+        goto fail;
     for (ing.ndb = 0; ing.ndb < (size_t)cfg.db_connections; ing.ndb++) {
         ing.db[ing.ndb] =
             sb_db_connect_retry(cfg.common.database_url, WORKER, 0, errstr, sizeof(errstr));
@@ -168,16 +258,7 @@ int main(int argc, char **argv) {
 
     /* loop: collect a batch, make it durable, commit its offsets */
     sb_log_info("consuming %s in group %s", topic, cfg.group);
-    while (sb_running && !sb_consumer_fatal(consumer) && !sb_producer_fatal(ing.producer)) {
-        size_t n = collect(consumer, msgs, (size_t)cfg.batch_size, cfg.batch_wait_ms);
-        int prc;
-        if (n == 0)
-            continue;
-        prc = process(&ing, consumer, msgs, n);
-        destroy_messages(msgs, n);
-        if (prc == -1)
-            break;
-    }
+    consume(&ing, consumer, msgs, (size_t)cfg.batch_size, cfg.batch_wait_ms);
     if (sb_consumer_fatal(consumer) || sb_producer_fatal(ing.producer)) {
         snprintf(errstr, sizeof(errstr), "fatal Kafka client error");
         goto fail;
@@ -193,6 +274,7 @@ out:
     sb_producer_destroy(ing.producer);
     for (size_t i = 0; i < ing.ndb; i++)
         sb_db_destroy(ing.db[i]);
+    sb_db_destroy(ing.progress_db);
     free(msgs);
     sb_config_free(table, ntable);
     return rc;

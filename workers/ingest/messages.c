@@ -1,0 +1,123 @@
+/* messages: the JSON of the messages sb-ingest sends: prompt requests,
+ * escalation requests, suppressed outcomes and dead letters (the contract
+ * in schemas/README.md; ids from sb_id). */
+#include "messages.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "sb_crypto.h"
+#include "sb_id.h"
+#include "sb_utf8.h"
+
+char *sb_ingest_dead_letter_json(const char *topic, const rd_kafka_message_t *m, const char *reason,
+                                 const char *detail, const char *now) {
+    const char *payload = m->payload ? m->payload : "";
+    cJSON *o = cJSON_CreateObject();
+    char *out = NULL, *b64 = NULL;
+    int as_text = sb_utf8_valid(payload, m->len) && memchr(payload, '\0', m->len) == NULL;
+
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "schema", "alert-dlq.v1");
+    cJSON_AddStringToObject(o, "reason", reason);
+    cJSON_AddStringToObject(o, "detail", detail);
+    if (as_text) {
+        char *copy = malloc(m->len + 1);
+        if (!copy)
+            goto out;
+        memcpy(copy, payload, m->len);
+        copy[m->len] = '\0';
+        cJSON_AddStringToObject(o, "original", copy);
+        free(copy);
+    } else {
+        if (!(b64 = sb_base64_encode(payload, m->len)))
+            goto out;
+        cJSON_AddStringToObject(o, "original", b64);
+        cJSON_AddStringToObject(o, "original_encoding", "base64");
+    }
+    cJSON_AddStringToObject(o, "topic", topic);
+    cJSON_AddNumberToObject(o, "partition", m->partition);
+    cJSON_AddNumberToObject(o, "offset", (double)m->offset);
+    cJSON_AddStringToObject(o, "rejected_at", now);
+    out = cJSON_PrintUnformatted(o);
+out:
+    free(b64);
+    cJSON_Delete(o);
+    return out;
+}
+
+static const char *priority_for(const char *severity) {
+    if (!strcmp(severity, "low"))
+        return "low";
+    if (!strcmp(severity, "high") || !strcmp(severity, "critical"))
+        return "high";
+    return "normal";
+}
+
+char *sb_ingest_downstream_json(PGresult *res, int row, const char *now, sb_ingest_target_t *target,
+                                const char **key) {
+    const char *id = PQgetvalue(res, row, 0), *status = PQgetvalue(res, row, 2),
+               *reason = PQgetvalue(res, row, 3), *severity = PQgetvalue(res, row, 4);
+    const char *employee = PQgetisnull(res, row, 1) ? NULL : PQgetvalue(res, row, 1);
+    char mid[SB_SHA256_HEX_LEN + 1];
+    cJSON *o = cJSON_CreateObject();
+    char *out = NULL;
+
+    if (!o)
+        return NULL;
+    if (!strcmp(status, "queued")) {
+        sb_id_message("prompt", id, NULL, mid);
+        cJSON_AddStringToObject(o, "schema", "prompt.v1");
+        cJSON_AddStringToObject(o, "message_id", mid);
+        cJSON_AddStringToObject(o, "alert_id", id);
+        cJSON_AddStringToObject(o, "employee_id", employee);
+        cJSON_AddStringToObject(o, "severity", severity);
+        cJSON_AddStringToObject(o, "rule", PQgetvalue(res, row, 5));
+        cJSON_AddStringToObject(o, "title", PQgetvalue(res, row, 6));
+        cJSON_AddStringToObject(o, "occurred_at", PQgetvalue(res, row, 7));
+        cJSON_AddStringToObject(o, "requested_at", now);
+        *target = SB_INGEST_TO_PROMPTS;
+        *key = employee;
+    } else if (!strcmp(status, "escalation_requested")) {
+        sb_id_message("escalation-request", id, reason, mid);
+        cJSON_AddStringToObject(o, "schema", "escalation-request.v1");
+        cJSON_AddStringToObject(o, "message_id", mid);
+        cJSON_AddStringToObject(o, "alert_id", id);
+        if (employee)
+            cJSON_AddStringToObject(o, "employee_id", employee);
+        else
+            cJSON_AddNullToObject(o, "employee_id");
+        cJSON_AddStringToObject(o, "reason", reason);
+        cJSON_AddStringToObject(o, "priority", priority_for(severity));
+        cJSON_AddNullToObject(o, "comment");
+        cJSON_AddStringToObject(o, "requested_by", "sb-ingest");
+        cJSON_AddStringToObject(o, "requested_at", now);
+        *target = SB_INGEST_TO_ESCALATION_REQUESTS;
+        *key = id;
+    } else if (!strcmp(status, "suppressed")) {
+        sb_id_message("outcome", id, NULL, mid);
+        cJSON_AddStringToObject(o, "schema", "outcome.v1");
+        cJSON_AddStringToObject(o, "message_id", mid);
+        cJSON_AddStringToObject(o, "alert_id", id);
+        cJSON_AddStringToObject(o, "outcome", "suppressed");
+        cJSON_AddStringToObject(o, "employee_id", employee);
+        cJSON_AddStringToObject(o, "answer", "none");
+        cJSON_AddNullToObject(o, "comment");
+        cJSON_AddStringToObject(o, "second_factor", "not_attempted");
+        cJSON_AddStringToObject(o, "rule", PQgetvalue(res, row, 5));
+        cJSON_AddStringToObject(o, "severity", severity);
+        cJSON_AddStringToObject(o, "decided_at", now);
+        *target = SB_INGEST_TO_OUTCOMES;
+        *key = id;
+    } else {
+        /* Already moved on by a later stage: nothing left to dispatch. */
+        cJSON_Delete(o);
+        return NULL;
+    }
+    out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return out;
+}
