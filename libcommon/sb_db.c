@@ -149,21 +149,27 @@ static void fail_result(sb_db_t *db, PGresult *res, char *errstr, size_t errstr_
                "postgres: ", res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
 }
 
-PGresult *sb_db_query(sb_db_t *db, const char *sql, int nparams, const char *const *params,
-                      char *errstr, size_t errstr_size) {
-    PGresult *res;
-    ExecStatusType st;
-
-    db->sqlstate[0] = '\0';
-    db->last_class = SB_DB_OK;
-    res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+/* Returns res when it holds a success, else records why, frees it and
+ * returns NULL. */
+static PGresult *take_result(sb_db_t *db, PGresult *res, char *errstr, size_t errstr_size) {
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return res;
-
     fail_result(db, res, errstr, errstr_size);
     PQclear(res);
     return NULL;
+}
+
+static void reset_error(sb_db_t *db) {
+    db->sqlstate[0] = '\0';
+    db->last_class = SB_DB_OK;
+}
+
+PGresult *sb_db_query(sb_db_t *db, const char *sql, int nparams, const char *const *params,
+                      char *errstr, size_t errstr_size) {
+    reset_error(db);
+    return take_result(db, PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0),
+                       errstr, errstr_size);
 }
 
 static int ensure_prepared(sb_db_t *db, const char *name, const char *sql, int nparams,
@@ -191,27 +197,17 @@ static int ensure_prepared(sb_db_t *db, const char *name, const char *sql, int n
 PGresult *sb_db_query_prepared(sb_db_t *db, const char *name, const char *sql, int nparams,
                                const char *const *values, const int *lengths, const int *formats,
                                char *errstr, size_t errstr_size) {
-    PGresult *res;
-    ExecStatusType st;
-
-    db->sqlstate[0] = '\0';
-    db->last_class = SB_DB_OK;
+    reset_error(db);
     if (ensure_prepared(db, name, sql, nparams, errstr, errstr_size) == -1)
         return NULL;
-    res = PQexecPrepared(db->conn, name, nparams, values, lengths, formats, 0);
-    st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-        return res;
-    fail_result(db, res, errstr, errstr_size);
-    PQclear(res);
-    return NULL;
+    return take_result(db, PQexecPrepared(db->conn, name, nparams, values, lengths, formats, 0),
+                       errstr, errstr_size);
 }
 
 int sb_db_send_prepared(sb_db_t *db, const char *name, const char *sql, int nparams,
                         const char *const *values, const int *lengths, const int *formats,
                         char *errstr, size_t errstr_size) {
-    db->sqlstate[0] = '\0';
-    db->last_class = SB_DB_OK;
+    reset_error(db);
     if (ensure_prepared(db, name, sql, nparams, errstr, errstr_size) == -1)
         return -1;
     if (!PQsendQueryPrepared(db->conn, name, nparams, values, lengths, formats, 0)) {
@@ -223,7 +219,6 @@ int sb_db_send_prepared(sb_db_t *db, const char *name, const char *sql, int npar
 
 PGresult *sb_db_wait(sb_db_t *db, char *errstr, size_t errstr_size) {
     PGresult *res, *first = NULL;
-    ExecStatusType st;
     /* drain every result so the connection is ready for the next query */
     while ((res = PQgetResult(db->conn))) {
         if (first)
@@ -231,12 +226,7 @@ PGresult *sb_db_wait(sb_db_t *db, char *errstr, size_t errstr_size) {
         else
             first = res;
     }
-    st = first ? PQresultStatus(first) : PGRES_FATAL_ERROR;
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-        return first;
-    fail_result(db, first, errstr, errstr_size);
-    PQclear(first);
-    return NULL;
+    return take_result(db, first, errstr, errstr_size);
 }
 
 /* ---- binary array parameters ---- */

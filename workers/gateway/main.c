@@ -1,19 +1,7 @@
-/* sb-gateway: HTTP gateway for chat platform callbacks. Not built yet: this binary is a placeholder
- * that says so (issue #3 builds it). */
-#include <stdio.h>
-
+/* sb-gateway: HTTP gateway for chat platform callbacks. A placeholder until issue #3 builds it. */
 #include "sb_cli.h"
 
-#define WORKER "sb-gateway"
-
 int main(int argc, char **argv) {
-    int cli = sb_cli_standard(
-        argc, argv, WORKER,
-        "sb-gateway: HTTP gateway for chat platform callbacks. NOT IMPLEMENTED YET: "
-        "this stage arrives with issue #3.",
-        NULL, 0);
-    if (cli != 0)
-        return cli > 0 ? 0 : 2;
-    fprintf(stderr, "%s: not implemented yet (issue #3); nothing to run\n", WORKER);
-    return 3;
+    return sb_cli_not_built(argc, argv, "sb-gateway", "HTTP gateway for chat platform callbacks",
+                            3);
 }

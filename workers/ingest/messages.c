@@ -3,6 +3,7 @@
  * in schemas/README.md; ids from sb_id). */
 #include "messages.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,22 +58,29 @@ static const char *priority_for(const char *severity) {
     return "normal";
 }
 
+/* The fields every derived message starts with: schema "<kind>.v1", the
+ * deterministic message_id and the alert id. */
+static void start_message(cJSON *o, const char *kind, const char *alert_id, const char *extra) {
+    char schema[64], mid[SB_SHA256_HEX_LEN + 1];
+    snprintf(schema, sizeof(schema), "%s.v1", kind);
+    sb_id_message(kind, alert_id, extra, mid);
+    cJSON_AddStringToObject(o, "schema", schema);
+    cJSON_AddStringToObject(o, "message_id", mid);
+    cJSON_AddStringToObject(o, "alert_id", alert_id);
+}
+
 char *sb_ingest_downstream_json(PGresult *res, int row, const char *now, sb_ingest_target_t *target,
                                 const char **key) {
     const char *id = PQgetvalue(res, row, 0), *status = PQgetvalue(res, row, 2),
                *reason = PQgetvalue(res, row, 3), *severity = PQgetvalue(res, row, 4);
     const char *employee = PQgetisnull(res, row, 1) ? NULL : PQgetvalue(res, row, 1);
-    char mid[SB_SHA256_HEX_LEN + 1];
     cJSON *o = cJSON_CreateObject();
     char *out = NULL;
 
     if (!o)
         return NULL;
     if (!strcmp(status, "queued")) {
-        sb_id_message("prompt", id, NULL, mid);
-        cJSON_AddStringToObject(o, "schema", "prompt.v1");
-        cJSON_AddStringToObject(o, "message_id", mid);
-        cJSON_AddStringToObject(o, "alert_id", id);
+        start_message(o, "prompt", id, NULL);
         cJSON_AddStringToObject(o, "employee_id", employee);
         cJSON_AddStringToObject(o, "severity", severity);
         cJSON_AddStringToObject(o, "rule", PQgetvalue(res, row, 5));
@@ -82,10 +90,7 @@ char *sb_ingest_downstream_json(PGresult *res, int row, const char *now, sb_inge
         *target = SB_INGEST_TO_PROMPTS;
         *key = employee;
     } else if (!strcmp(status, "escalation_requested")) {
-        sb_id_message("escalation-request", id, reason, mid);
-        cJSON_AddStringToObject(o, "schema", "escalation-request.v1");
-        cJSON_AddStringToObject(o, "message_id", mid);
-        cJSON_AddStringToObject(o, "alert_id", id);
+        start_message(o, "escalation-request", id, reason);
         if (employee)
             cJSON_AddStringToObject(o, "employee_id", employee);
         else
@@ -98,10 +103,7 @@ char *sb_ingest_downstream_json(PGresult *res, int row, const char *now, sb_inge
         *target = SB_INGEST_TO_ESCALATION_REQUESTS;
         *key = id;
     } else if (!strcmp(status, "suppressed")) {
-        sb_id_message("outcome", id, NULL, mid);
-        cJSON_AddStringToObject(o, "schema", "outcome.v1");
-        cJSON_AddStringToObject(o, "message_id", mid);
-        cJSON_AddStringToObject(o, "alert_id", id);
+        start_message(o, "outcome", id, NULL);
         cJSON_AddStringToObject(o, "outcome", "suppressed");
         cJSON_AddStringToObject(o, "employee_id", employee);
         cJSON_AddStringToObject(o, "answer", "none");
