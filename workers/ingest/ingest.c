@@ -51,7 +51,10 @@ static const char *const RECORD_SQL =
     " resolved AS ("
     "  SELECT i.*, e.id AS employee_id,"
     "    CASE WHEN e.id IS NULL THEN 'unknown_employee' WHEN e.opted_out THEN 'opted_out'"
-    "         WHEN EXISTS (SELECT 1 FROM ignore_rules r WHERE r.employee_id = e.id"
+    /* the IN list is one hashed lookup per statement; the per-row probe
+     * runs only for employees who have an active rule at all */
+    "         WHEN e.id IN (SELECT employee_id FROM ignore_rules WHERE until > now())"
+    "          AND EXISTS (SELECT 1 FROM ignore_rules r WHERE r.employee_id = e.id"
     "                      AND r.rule IN (i.raw->>'rule', '*') AND r.until > now())"
     "         THEN 'ignore_rule' END AS reason"
     "  FROM input i"

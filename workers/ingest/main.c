@@ -127,8 +127,10 @@ static int consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **buf,
     int rc = 0;
 
     while (sb_running && !sb_consumer_fatal(c) && !sb_producer_fatal(ing->producer)) {
+        int64_t t0 = sb_time_monotonic_us(), t[6];
         size_t n = collect(c, buf, max, wait_ms);
         int sent, ok;
+        t[0] = sb_time_monotonic_us();
         if (n == 0) {
             if (pending) { /* idle: settle what is in flight */
                 rc = settle(ing, c, pending, 1);
@@ -145,9 +147,11 @@ static int consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **buf,
             rc = -1;
             break;
         }
+        t[1] = sb_time_monotonic_us();
         sent = ensure_connections(ing, errstr, sizeof(errstr)) == 0;
         if (sent)
             sent = sb_ingest_send(ing, cur, errstr, sizeof(errstr)) == 0;
+        t[2] = sb_time_monotonic_us();
         if (pending) {
             if (sb_ingest_confirm(ing, pending, errstr, sizeof(errstr)) == 0) {
                 commit(c, pending);
@@ -160,8 +164,15 @@ static int consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **buf,
             sb_ingest_batch_destroy(pending);
             pending = NULL;
         }
-        ok = sb_ingest_wait(ing, cur, errstr, sizeof(errstr)) == 0 && sent && rc == 0 &&
-             sb_ingest_produce(ing, cur, errstr, sizeof(errstr)) == 0;
+        t[3] = sb_time_monotonic_us();
+        ok = sb_ingest_wait(ing, cur, errstr, sizeof(errstr)) == 0 && sent && rc == 0;
+        t[4] = sb_time_monotonic_us();
+        ok = ok && sb_ingest_produce(ing, cur, errstr, sizeof(errstr)) == 0;
+        t[5] = sb_time_monotonic_us();
+        sb_log_debug("batch of %zu: collect %.1f validate %.1f send %.1f confirm-previous %.1f "
+                     "wait %.1f produce %.1f ms",
+                     n, (t[0] - t0) / 1e3, (t[1] - t[0]) / 1e3, (t[2] - t[1]) / 1e3,
+                     (t[3] - t[2]) / 1e3, (t[4] - t[3]) / 1e3, (t[5] - t[4]) / 1e3);
         if (ok) {
             pending = cur;
             continue;
