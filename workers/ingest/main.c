@@ -35,18 +35,20 @@ static void destroy_messages(rd_kafka_message_t **msgs, size_t n) {
         rd_kafka_message_destroy(msgs[i]);
 }
 
-/* Polls up to max messages, for at most wait_ms once the first arrived.
- * Returns how many; 0 also when a rebalance revoked partitions mid-way
- * (the collected messages are dropped uncommitted and come back). */
-static size_t collect(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max, int64_t wait_ms) {
+/* Polls up to max messages: waits up to first_ms for the first, then up to
+ * fill_ms more to fill the batch. Returns how many; 0 also when a
+ * rebalance revoked partitions mid-way (the collected messages are dropped
+ * uncommitted and come back). */
+static size_t collect(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max, int first_ms,
+                      int64_t fill_ms) {
     unsigned gen = sb_consumer_generation(c);
     int64_t first = 0;
     size_t n = 0;
 
     while (n < max && sb_running && !sb_consumer_fatal(c)) {
-        int timeout = 100;
+        int timeout = first_ms;
         if (n > 0) {
-            int64_t left_ms = wait_ms - (sb_time_monotonic_us() - first) / 1000;
+            int64_t left_ms = fill_ms - (sb_time_monotonic_us() - first) / 1000;
             if (left_ms <= 0)
                 break;
             timeout = left_ms < 100 ? (int)left_ms : 100;
@@ -57,13 +59,28 @@ static size_t collect(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max, i
             destroy_messages(msgs, n + got);
             return 0;
         }
-        if (got == 0 && n == 0)
-            return 0; /* idle: let the loop check the run flag */
-        if (n == 0 && got > 0)
+        if (got == 0)
+            break; /* idle (or nothing more within the fill time) */
+        if (n == 0)
             first = sb_time_monotonic_us();
         n += got;
     }
     return n;
+}
+
+/* A validated batch from the consumer, or NULL when there was none. */
+static sb_ingest_batch_t *next_batch(sb_consumer_t *c, rd_kafka_message_t **buf, size_t max,
+                                     int first_ms, int64_t fill_ms, int *oom) {
+    size_t n = collect(c, buf, max, first_ms, fill_ms);
+    sb_ingest_batch_t *b;
+    if (n == 0)
+        return NULL;
+    if (!(b = sb_ingest_batch_new(buf, n))) {
+        destroy_messages(buf, n);
+        sb_log_error("out of memory for a batch of %zu", n);
+        *oom = 1;
+    }
+    return b;
 }
 
 /* Makes sure every connection is usable (reconnecting while the server is
@@ -116,80 +133,104 @@ static int settle(sb_ingest_t *ing, sb_consumer_t *c, sb_ingest_batch_t *b, int 
     return 0;
 }
 
-/* The loop. Two batches overlap: while PostgreSQL records batch k, Kafka
- * acknowledges batch k-1's messages and its progress and offsets are
- * committed; then batch k's messages are produced and it becomes the
- * pending one. Any failure falls back to running the batch alone. */
-static int consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **buf, size_t max,
-                   int64_t wait_ms) {
-    sb_ingest_batch_t *pending = NULL, *cur;
+/* Sends b's recording statements (after making sure the connections are
+ * up). Returns whether they all went out. */
+static int send_batch(sb_ingest_t *ing, sb_ingest_batch_t *b) {
     char errstr[512];
-    int rc = 0;
+    return ensure_connections(ing, errstr, sizeof(errstr)) == 0 &&
+           sb_ingest_send(ing, b, errstr, sizeof(errstr)) == 0;
+}
 
-    while (sb_running && !sb_consumer_fatal(c) && !sb_producer_fatal(ing->producer)) {
-        int64_t t0 = sb_time_monotonic_us(), t[6];
-        size_t n = collect(c, buf, max, wait_ms);
-        int sent, ok;
-        t[0] = sb_time_monotonic_us();
-        if (n == 0) {
-            if (pending) { /* idle: settle what is in flight */
-                rc = settle(ing, c, pending, 1);
-                sb_ingest_batch_destroy(pending);
-                pending = NULL;
-                if (rc == -1)
-                    break;
+/* The loop: three batches overlap. While PostgreSQL records `inflight`,
+ * Kafka acknowledges `pending` (produced last round), whose progress and
+ * offsets are then committed, and the next batch is collected and
+ * validated; once `inflight` is recorded, the next batch's statements go
+ * out before `inflight`'s messages are produced, so PostgreSQL is kept busy.
+ * Any failure falls back to running that batch alone until it is durable. */
+static int consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **buf, size_t max,
+                   int64_t fill_ms) {
+    sb_ingest_batch_t *pending = NULL, *inflight = NULL, *next;
+    int inflight_sent = 0, next_sent, rc = 0, oom = 0;
+    char errstr[512];
+
+    while (sb_running && !oom && !sb_consumer_fatal(c) && !sb_producer_fatal(ing->producer)) {
+        if (!inflight) {
+            /* nothing in PostgreSQL: wait for work (100 ms, then look at the
+             * run flag), settling what is pending when there is none */
+            if (!(inflight = next_batch(c, buf, max, 100, fill_ms, &oom))) {
+                if (pending) {
+                    rc = settle(ing, c, pending, 1);
+                    sb_ingest_batch_destroy(pending);
+                    pending = NULL;
+                    if (rc == -1)
+                        break;
+                }
+                continue;
             }
-            continue;
+            inflight_sent = send_batch(ing, inflight);
         }
-        if (!(cur = sb_ingest_batch_new(buf, n))) {
-            destroy_messages(buf, n);
-            sb_log_error("out of memory for a batch of %zu", n);
-            rc = -1;
-            break;
-        }
-        t[1] = sb_time_monotonic_us();
-        sent = ensure_connections(ing, errstr, sizeof(errstr)) == 0;
-        if (sent)
-            sent = sb_ingest_send(ing, cur, errstr, sizeof(errstr)) == 0;
-        t[2] = sb_time_monotonic_us();
+        /* PostgreSQL is recording `inflight`; meanwhile settle `pending`... */
         if (pending) {
             if (sb_ingest_confirm(ing, pending, errstr, sizeof(errstr)) == 0) {
                 commit(c, pending);
             } else {
                 /* the lanes must be free before pending runs alone */
-                sb_ingest_wait(ing, cur, errstr, sizeof(errstr));
-                sent = 0;
+                sb_ingest_wait(ing, inflight, errstr, sizeof(errstr));
+                inflight_sent = 0;
                 rc = settle(ing, c, pending, 0);
             }
             sb_ingest_batch_destroy(pending);
             pending = NULL;
+            if (rc == -1)
+                break;
         }
-        t[3] = sb_time_monotonic_us();
-        ok = sb_ingest_wait(ing, cur, errstr, sizeof(errstr)) == 0 && sent && rc == 0;
-        t[4] = sb_time_monotonic_us();
-        ok = ok && sb_ingest_produce(ing, cur, errstr, sizeof(errstr)) == 0;
-        t[5] = sb_time_monotonic_us();
-        sb_log_debug("batch of %zu: collect %.1f validate %.1f send %.1f confirm-previous %.1f "
-                     "wait %.1f produce %.1f ms",
-                     n, (t[0] - t0) / 1e3, (t[1] - t[0]) / 1e3, (t[2] - t[1]) / 1e3,
-                     (t[3] - t[2]) / 1e3, (t[4] - t[3]) / 1e3, (t[5] - t[4]) / 1e3);
-        if (ok) {
-            pending = cur;
-            continue;
+        /* ...and take whatever the consumer already has, without waiting */
+        next = sb_running ? next_batch(c, buf, max, 0, 0, &oom) : NULL;
+        next_sent = 0;
+
+        if (!(sb_ingest_wait(ing, inflight, errstr, sizeof(errstr)) == 0 && inflight_sent)) {
+            rc = settle(ing, c, inflight, 0);
+            sb_ingest_batch_destroy(inflight);
+            inflight = NULL;
         }
-        if (rc == 0)
-            rc = settle(ing, c, cur, 0);
-        sb_ingest_batch_destroy(cur);
+        if (next && rc == 0)
+            next_sent = send_batch(ing, next);
+        if (inflight) {
+            if (sb_ingest_produce(ing, inflight, errstr, sizeof(errstr)) == 0) {
+                pending = inflight;
+            } else {
+                /* the lanes may hold next: drain them first (next then
+                 * runs alone next round) */
+                if (next)
+                    sb_ingest_wait(ing, next, errstr, sizeof(errstr));
+                next_sent = 0;
+                rc = settle(ing, c, inflight, 0);
+                sb_ingest_batch_destroy(inflight);
+            }
+        }
+        inflight = next;
+        inflight_sent = next_sent;
         if (rc == -1)
             break;
     }
-    /* SIGTERM: the batch in flight is finished, not dropped */
+    /* Shutdown (SIGTERM): what is in flight is finished, not dropped. The
+     * lanes are drained first; pending's messages were produced before
+     * inflight's, so it is confirmed first. */
+    if (inflight && !(sb_ingest_wait(ing, inflight, errstr, sizeof(errstr)) == 0 && inflight_sent))
+        inflight_sent = 0;
     if (pending) {
         if (settle(ing, c, pending, 1) == -1)
             rc = -1;
         sb_ingest_batch_destroy(pending);
     }
-    return rc;
+    if (inflight) {
+        int produced =
+            inflight_sent && sb_ingest_produce(ing, inflight, errstr, sizeof(errstr)) == 0;
+        if (settle(ing, c, inflight, produced) == -1)
+            rc = -1;
+        sb_ingest_batch_destroy(inflight);
+    }
+    return rc == 0 && !oom ? 0 : -1;
 }
 
 int main(int argc, char **argv) {
@@ -269,7 +310,11 @@ int main(int argc, char **argv) {
 
     /* loop: collect a batch, make it durable, commit its offsets */
     sb_log_info("consuming %s in group %s", topic, cfg.group);
-    consume(&ing, consumer, msgs, (size_t)cfg.batch_size, cfg.batch_wait_ms);
+    if (consume(&ing, consumer, msgs, (size_t)cfg.batch_size, cfg.batch_wait_ms) == -1 &&
+        sb_running) {
+        snprintf(errstr, sizeof(errstr), "cannot go on consuming");
+        goto fail;
+    }
     if (sb_consumer_fatal(consumer) || sb_producer_fatal(ing.producer)) {
         snprintf(errstr, sizeof(errstr), "fatal Kafka client error");
         goto fail;
