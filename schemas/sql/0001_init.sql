@@ -46,7 +46,9 @@ CREATE TABLE alerts (
     url             text,
     details         jsonb,
     occurred_at     timestamptz NOT NULL,
-    raw             jsonb NOT NULL,         -- the alert as received (unknown fields kept)
+    -- the alert exactly as received (json keeps the text: key order, unknown
+    -- fields, number spellings), for the escalation and the audit
+    raw             json NOT NULL,
     -- No foreign key: the per-row RI trigger cost as much as the rest of
     -- the insert; the id always comes from employee_identities in the same
     -- statement, and employees are never deleted (they opt out instead).

@@ -37,16 +37,17 @@ typedef struct {
 } item_t;
 
 /* The recording statement. Parameters are binary arrays, aligned per
- * alert ($1-$6) and per dead letter ($7-$12), then $13 the source topic and
- * $14 the actor. Fields are read from the raw alert (duplicate keys were
- * refused, so ->> is unambiguous); the normalised occurred_at and the
- * defaulted severity come from the validator. */
+ * alert ($1-$14) and per dead letter ($15-$20), then $21 the source topic
+ * and $22 the actor. The fields come from the validator (which refused
+ * duplicate keys, so they are the raw alert's), with occurred_at
+ * normalised and severity defaulted; the raw alert is stored verbatim. */
 static const char *const RECORD_SQL =
     "WITH batch AS ("
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],"
-    "    $6::int8[]) AS x(id, raw, occurred_at, severity, p, o)),"
-    " input AS (SELECT DISTINCT ON (id) id, raw::jsonb AS raw,"
-    "   occurred_at::timestamptz AS occurred_at, severity, p, o FROM batch ORDER BY id, p, o),"
+    "    $6::int8[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
+    "    $13::text[], $14::text[]) AS x(id, raw, occurred_at, severity, p, o, source, rule,"
+    "    title, usr, detector_id, description, url, details)),"
+    " input AS (SELECT DISTINCT ON (id) * FROM batch ORDER BY id, p, o),"
     /* why this alert is not simply prompted (NULL: it is), decided once */
     " resolved AS ("
     "  SELECT i.*, e.id AS employee_id,"
@@ -55,21 +56,20 @@ static const char *const RECORD_SQL =
      * runs only for employees who have an active rule at all */
     "         WHEN e.id IN (SELECT employee_id FROM ignore_rules WHERE until > now())"
     "          AND EXISTS (SELECT 1 FROM ignore_rules r WHERE r.employee_id = e.id"
-    "                      AND r.rule IN (i.raw->>'rule', '*') AND r.until > now())"
+    "                      AND r.rule IN (i.rule, '*') AND r.until > now())"
     "         THEN 'ignore_rule' END AS reason"
     "  FROM input i"
-    "  LEFT JOIN employee_identities ei ON ei.identity = lower(i.raw->>'user')"
+    "  LEFT JOIN employee_identities ei ON ei.identity = lower(i.usr)"
     "  LEFT JOIN employees e ON e.id = ei.employee_id),"
     " ins AS ("
     "  INSERT INTO alerts (id, source, rule, title, username, detector_id, description,"
     "    severity, url, details, occurred_at, raw, employee_id, status, status_reason,"
     "    src_topic, src_partition, src_offset, outcome, decided_at)"
-    "  SELECT id, raw->>'source', raw->>'rule', raw->>'title', raw->>'user', raw->>'id',"
-    "    raw->>'description', severity, raw->>'url', raw->'details', occurred_at, raw,"
-    "    employee_id,"
+    "  SELECT id, source, rule, title, usr, detector_id, description, severity, url,"
+    "    details::jsonb, occurred_at::timestamptz, raw::json, employee_id,"
     "    CASE WHEN reason IS NULL THEN 'queued' WHEN reason = 'ignore_rule' THEN 'suppressed'"
     "         ELSE 'escalation_requested' END,"
-    "    reason, $13, p, o,"
+    "    reason, $21, p, o,"
     "    CASE WHEN reason = 'ignore_rule' THEN 'suppressed' END,"
     "    CASE WHEN reason = 'ignore_rule' THEN now() END"
     "  FROM resolved ORDER BY id"
@@ -78,8 +78,9 @@ static const char *const RECORD_SQL =
     " dead AS ("
     "  INSERT INTO dead_letters (src_topic, src_partition, src_offset, reason, detail,"
     "    original, msg_key, rejected_by)"
-    "  SELECT $13, d.p, d.o, d.reason, d.detail, d.original, d.key, $14"
-    "  FROM unnest($7::int4[], $8::int8[], $9::text[], $10::text[], $11::bytea[], $12::bytea[])"
+    "  SELECT $21, d.p, d.o, d.reason, d.detail, d.original, d.key, $22"
+    "  FROM unnest($15::int4[], $16::int8[], $17::text[], $18::text[], $19::bytea[],"
+    "    $20::bytea[])"
     "    AS d(p, o, reason, detail, original, key)"
     "  ON CONFLICT DO NOTHING)"
     " SELECT id, employee_id, status, status_reason, severity, rule, title,"
@@ -88,10 +89,10 @@ static const char *const RECORD_SQL =
     /* alerts this very message created earlier, not yet known to be sent */
     " SELECT a.id, a.employee_id, a.status, a.status_reason, a.severity, a.rule, a.title,"
     "   to_char(a.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-    " FROM batch b JOIN alerts a ON a.id = b.id AND a.src_topic = $13"
+    " FROM batch b JOIN alerts a ON a.id = b.id AND a.src_topic = $21"
     "   AND a.src_partition = b.p AND a.src_offset = b.o"
     " WHERE b.o >= coalesce((SELECT g.next_offset FROM ingest_progress g"
-    "                        WHERE g.topic = $13 AND g.partition = b.p), 0)";
+    "                        WHERE g.topic = $21 AND g.partition = b.p), 0)";
 
 /* $1 topic, $2 partitions, $3 next offsets (comma-separated, aligned). */
 static const char *const PROGRESS_SQL =
@@ -153,6 +154,14 @@ enum {
     A_SEVERITY,
     A_PART,
     A_OFFSET,
+    A_SOURCE,
+    A_RULE,
+    A_TITLE,
+    A_USER,
+    A_DETECTOR_ID,
+    A_DESCRIPTION,
+    A_URL,
+    A_DETAILS,
     D_PART,
     D_OFFSET,
     D_REASON,
@@ -163,10 +172,16 @@ enum {
 };
 
 static const unsigned array_oid[NARRAYS] = {
-    SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT,  SB_DB_OID_TEXT,
-    SB_DB_OID_INT4, SB_DB_OID_INT8, SB_DB_OID_INT4,  SB_DB_OID_INT8,
-    SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_BYTEA, SB_DB_OID_BYTEA,
+    SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT,  SB_DB_OID_INT4,
+    SB_DB_OID_INT8, SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT,  SB_DB_OID_TEXT,
+    SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT,  SB_DB_OID_INT4,
+    SB_DB_OID_INT8, SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_BYTEA, SB_DB_OID_BYTEA,
 };
+
+/* A text element, or NULL for an absent optional field. */
+static void add_text(sb_db_array_t *a, const char *s) {
+    sb_db_array_add(a, s, s ? strlen(s) : 0);
+}
 
 static void add_item(sb_db_array_t *arr, const item_t *it) {
     const rd_kafka_message_t *m = it->m;
@@ -178,6 +193,21 @@ static void add_item(sb_db_array_t *arr, const item_t *it) {
         sb_db_array_add(&arr[A_SEVERITY], it->alert.severity, strlen(it->alert.severity));
         sb_db_array_add_int4(&arr[A_PART], m->partition);
         sb_db_array_add_int8(&arr[A_OFFSET], m->offset);
+        /* the validator parsed these already: PostgreSQL need not */
+        add_text(&arr[A_SOURCE], it->alert.source);
+        add_text(&arr[A_RULE], it->alert.rule);
+        add_text(&arr[A_TITLE], it->alert.title);
+        add_text(&arr[A_USER], it->alert.user);
+        add_text(&arr[A_DETECTOR_ID], it->alert.id);
+        add_text(&arr[A_DESCRIPTION], it->alert.description);
+        add_text(&arr[A_URL], it->alert.url);
+        {
+            char *details = it->alert.details ? cJSON_PrintUnformatted(it->alert.details) : NULL;
+            if (it->alert.details && !details)
+                arr[A_DETAILS].failed = 1;
+            add_text(&arr[A_DETAILS], details);
+            free(details);
+        }
     } else {
         const char *reason = sb_reject_code(it->reject);
         sb_db_array_add_int4(&arr[D_PART], m->partition);
@@ -246,8 +276,8 @@ static PGresult *record(sb_ingest_t *ing, item_t *items, size_t from, size_t to,
 }
 
 /* A permanent database error for the whole batch means one alert the
- * validator accepted is still unacceptable to PostgreSQL (say a number
- * too large for jsonb). Find it by recording the alerts one by one, and
+ * validator accepted is still unacceptable to PostgreSQL (say the year 0,
+ * which RFC 3339 has and PostgreSQL has not). Find it by recording the alerts one by one, and
  * dead-letter those that fail alone, so that one bad alert can neither
  * block the partition nor take the others down with it. */
 static int record_one_by_one(sb_ingest_t *ing, item_t *items, size_t n, char *errstr,
