@@ -26,7 +26,7 @@ CREATE UNIQUE INDEX employees_chat_user_key ON employees (chat_platform, chat_us
 -- lower-cased. One name maps to one employee: the primary key refuses
 -- ambiguity at import time instead of guessing at alert time.
 CREATE TABLE employee_identities (
-    identity    text PRIMARY KEY,
+    identity    text COLLATE "C" PRIMARY KEY,
     employee_id bigint NOT NULL REFERENCES employees (id) ON DELETE CASCADE,
     kind        text NOT NULL CHECK (kind IN ('username', 'email', 'alias'))
 );
@@ -35,7 +35,8 @@ CREATE INDEX employee_identities_employee ON employee_identities (employee_id);
 CREATE TABLE alerts (
     -- a lowercase hex SHA-256 computed by sb-ingest; only the length is
     -- checked here (a regex per row costs more than the rest of the insert)
-    id              text PRIMARY KEY CHECK (length(id) = 64),
+    -- (COLLATE "C": compared bytewise, never through the locale)
+    id              text COLLATE "C" PRIMARY KEY CHECK (length(id) = 64),
     source          text NOT NULL,
     rule            text NOT NULL,
     title           text NOT NULL,

@@ -22,6 +22,7 @@ psql -X -q "$T_ADMIN_URL" -c "DROP DATABASE $T_ID WITH (FORCE)" >/dev/null
 T_ID="${T_ID}_k"
 prepare
 export SECURITYBOT_INGEST_BATCH_SIZE=50 # small batches, so a kill lands mid-stream
+export SECURITYBOT_INGEST_DB_CONNECTIONS=3 # and the batches split over three lanes
 # The killed consumer never says goodbye: the group waits a session timeout
 # before it hands its partitions to the replacement (librdkafka's
 # pass-through setting, the broker's minimum).

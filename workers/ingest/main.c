@@ -243,7 +243,7 @@ int main(int argc, char **argv) {
          "most alerts recorded in one transaction"},
         {"SECURITYBOT_INGEST_BATCH_WAIT", SB_CFG_DURATION, &cfg.batch_wait_ms, 0, "50ms", 0, 0, 0,
          "longest wait to fill a batch once its first alert arrived"},
-        {"SECURITYBOT_INGEST_DB_CONNECTIONS", SB_CFG_INT, &cfg.db_connections, 0, "2", 0, 1,
+        {"SECURITYBOT_INGEST_DB_CONNECTIONS", SB_CFG_INT, &cfg.db_connections, 0, "1", 0, 1,
          SB_INGEST_MAX_DB, "PostgreSQL connections a batch is split over, by partition"},
     };
     size_t ntable = sizeof(table) / sizeof(table[0]);
