@@ -1,6 +1,7 @@
 /* sb-ingest: consumes securitybot.alerts, records each valid alert once in
  * PostgreSQL and queues its prompt (or escalation, or outcome); dead-letters
- * the rest. Wiring only: the decisions live in ingest.c. */
+ * the rest. The wiring and the consume loop; the decisions live in
+ * ingest.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,7 @@ static void commit(sb_consumer_t *c, const sb_ingest_batch_t *b) {
  * first. Returns 0, or -1 when shutdown or a fatal error interrupted the
  * retries (the batch stays uncommitted and comes back). */
 static int settle(sb_ingest_t *ing, sb_consumer_t *c, sb_ingest_batch_t *b, int produced) {
-    char errstr[512];
+    char errstr[512] = "shutting down before it could run";
     long backoff = 100;
     size_t n;
     int ok = produced && sb_ingest_confirm(ing, b, errstr, sizeof(errstr)) == 0;
