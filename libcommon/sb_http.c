@@ -1,0 +1,415 @@
+/* sb_http: route table, body caps and refusals (404/405/413/415) on libmicrohttpd. */
+#include "sb_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sb_log.h"
+
+/* After the cap is hit, up to this much more of a body without a
+ * Content-Length (chunked) is read and discarded so that the client can get
+ * its 413; beyond it the connection is closed. */
+#define DRAIN_MAX ((uint64_t)1 << 20)
+/* How long sb_http_stop waits for handlers in progress. */
+#define STOP_WAIT_MS 5000
+
+struct sb_http_server_s {
+    struct MHD_Daemon *mhd;
+    sb_http_route_t *routes; /* owned copy */
+    size_t nroutes;
+    void *ctx;
+    int port;
+    atomic_int inflight; /* requests past the header checks, not yet completed */
+};
+
+/* Per-request state between the calls of the access handler. */
+typedef struct {
+    const sb_http_route_t *route;
+    char *buf; /* accumulated body, owned */
+    size_t len, cap;
+    uint64_t discarded; /* bytes dropped after the body went over max_body */
+    int too_large;
+} req_state_t;
+
+static void log_refusal(sb_log_level_t level, const char *method, const char *path, int status,
+                        const char *reason) {
+    char st[8];
+    snprintf(st, sizeof(st), "%d", status);
+    sb_log_kv_t kv[] = {{"method", method}, {"path", path}, {"status", st}, {"reason", reason}};
+    sb_log_kv(level, kv, sizeof(kv) / sizeof(kv[0]), "http request refused");
+}
+
+/* Queues a short text/plain answer; allow, when set, becomes the Allow header. */
+static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char *text,
+                             const char *allow) {
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret;
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    if (allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    ret = MHD_queue_response(conn, (unsigned int)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result refuse(struct MHD_Connection *conn, const char *method, const char *path,
+                              int status, const char *reason, const char *text, const char *allow) {
+    log_refusal(SB_LOG_INFO, method, path, status, reason);
+    return reply(conn, status, text, allow);
+}
+
+/* 1 when the media type of header (before any ';', without surrounding
+ * blanks) equals want, ignoring case. */
+static int media_type_is(const char *header, const char *want) {
+    const char *end;
+    size_t n;
+    if (!header)
+        return 0;
+    while (*header == ' ' || *header == '\t')
+        header++;
+    end = strchr(header, ';');
+    if (!end)
+        end = header + strlen(header);
+    while (end > header && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    n = (size_t)(end - header);
+    return n == strlen(want) && strncasecmp(header, want, n) == 0;
+}
+
+/* Parses a Content-Length; -1 when absent or not a plain decimal number. */
+static int content_length(struct MHD_Connection *conn, uint64_t *out) {
+    const char *s =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t v = 0;
+    if (!s || !*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* First call for a request: route lookup and the checks that need only the
+ * headers. Returns the route, or NULL after queueing a refusal in *ret. */
+static const sb_http_route_t *check_headers(sb_http_server_t *srv, struct MHD_Connection *conn,
+                                            const char *path, const char *method,
+                                            enum MHD_Result *ret) {
+    const sb_http_route_t *route = NULL;
+    char allow[256] = "";
+    int path_known = 0;
+    uint64_t clen;
+
+    for (size_t i = 0; i < srv->nroutes; i++) {
+        const sb_http_route_t *r = &srv->routes[i];
+        if (strcmp(r->path, path) != 0)
+            continue;
+        path_known = 1;
+        if (strcmp(r->method, method) == 0) {
+            route = r;
+            break;
+        }
+        if (strlen(allow) + strlen(r->method) + 3 < sizeof(allow)) {
+            if (allow[0])
+                strcat(allow, ", ");
+            strcat(allow, r->method);
+        }
+    }
+    if (!route && !path_known)
+        *ret = refuse(conn, method, path, 404, "not_found", "not found\n", NULL);
+    else if (!route)
+        *ret = refuse(conn, method, path, 405, "method_not_allowed", "method not allowed\n", allow);
+    else if (route->content_type &&
+             !media_type_is(
+                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+                 route->content_type))
+        *ret = refuse(conn, method, path, 415, "unsupported_media_type", "unsupported media type\n",
+                      NULL);
+    else if (content_length(conn, &clen) == 0 && clen > route->max_body)
+        *ret = refuse(conn, method, path, 413, "body_too_large", "request body too large\n", NULL);
+    else
+        return route;
+    return NULL;
+}
+
+/* Appends a piece of body, or switches to discarding once over the cap.
+ * Returns -1 when the connection should be closed. */
+static int take_body(req_state_t *st, const char *data, size_t size) {
+    if (!st->too_large && size > st->route->max_body - st->len) {
+        st->too_large = 1;
+        free(st->buf); /* nothing more is kept */
+        st->buf = NULL;
+        st->len = st->cap = 0;
+    }
+    if (st->too_large) {
+        st->discarded += size;
+        return st->discarded > DRAIN_MAX ? -1 : 0;
+    }
+    if (st->len + size + 1 > st->cap) {
+        size_t cap = st->cap ? st->cap : 1024;
+        char *p;
+        while (cap < st->len + size + 1)
+            cap *= 2;
+        if (cap > st->route->max_body + 1)
+            cap = st->route->max_body + 1;
+        p = realloc(st->buf, cap);
+        if (!p)
+            return -1;
+        st->buf = p;
+        st->cap = cap;
+    }
+    memcpy(st->buf + st->len, data, size);
+    st->len += size;
+    return 0;
+}
+
+/* Last call for a request: runs the handler and queues its answer. */
+static enum MHD_Result run_handler(sb_http_server_t *srv, struct MHD_Connection *conn,
+                                   req_state_t *st, const char *path, const char *method) {
+    sb_http_request_t req = {method, path, st->buf ? st->buf : "", st->len, conn};
+    sb_http_response_t resp = {200, NULL, NULL, 0};
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    int rc;
+
+    if (st->buf)
+        st->buf[st->len] = '\0';
+    rc = st->route->handler(srv->ctx, &req, &resp);
+    if (rc != 0 || resp.status < 200 || resp.status > 599) {
+        log_refusal(SB_LOG_ERROR, method, path, 500,
+                    rc != 0 ? "handler_failed" : "handler_bad_status");
+        free(resp.body);
+        free(resp.content_type);
+        return reply(conn, 500, "internal error\n", NULL);
+    }
+    /* the body now belongs to the response, which frees it */
+    r = MHD_create_response_from_buffer(resp.body_len, resp.body ? resp.body : (void *)"",
+                                        resp.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(resp.body);
+        free(resp.content_type);
+        return MHD_NO;
+    }
+    resp.body = NULL;
+    if (resp.content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
+    free(resp.content_type);
+    ret = MHD_queue_response(conn, (unsigned int)resp.status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+    sb_http_server_t *srv = cls;
+    req_state_t *st = *con_cls;
+    enum MHD_Result ret = MHD_NO;
+
+    if (!st) { /* headers only so far */
+        const sb_http_route_t *route = check_headers(srv, conn, url, method, &ret);
+        if (!route)
+            return ret;
+        st = calloc(1, sizeof(*st));
+        if (!st)
+            return MHD_NO;
+        st->route = route;
+        atomic_fetch_add(&srv->inflight, 1);
+        *con_cls = st; /* freed in on_completed */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (take_body(st, upload_data, *upload_data_size) != 0) {
+            log_refusal(SB_LOG_INFO, method, url, 413, "body_too_large_closed");
+            return MHD_NO;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (st->too_large)
+        return refuse(conn, method, url, 413, "body_too_large", "request body too large\n", NULL);
+    return run_handler(srv, conn, st, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    sb_http_server_t *srv = cls;
+    req_state_t *st = *con_cls;
+    if (!st)
+        return;
+    free(st->buf);
+    free(st);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* libmicrohttpd's own messages, as log lines. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+    char msg[512];
+    size_t n;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    sb_log_warn("microhttpd: %s", msg);
+}
+
+/* "a.b.c.d:port" or "[v6]:port" into *ss. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *errstr,
+                        size_t errstr_size) {
+    char host[INET6_ADDRSTRLEN + 1];
+    const char *colon, *hs, *he;
+    unsigned long port = 0;
+    int v6 = listen && listen[0] == '[';
+
+    if (!listen)
+        goto fail;
+    hs = listen + v6;
+    he = v6 ? strchr(hs, ']') : strrchr(hs, ':');
+    colon = v6 && he ? he + 1 : he;
+    if (!he || !colon || *colon != ':' || colon[1] == '\0' || strlen(colon + 1) > 5 ||
+        (size_t)(he - hs) >= sizeof(host) || he == hs)
+        goto fail;
+    for (const char *p = colon + 1; *p; p++) {
+        if (*p < '0' || *p > '9')
+            goto fail;
+        port = port * 10 + (unsigned long)(*p - '0');
+    }
+    if (port > 65535)
+        goto fail;
+    memcpy(host, hs, (size_t)(he - hs));
+    host[he - hs] = '\0';
+    memset(ss, 0, sizeof(*ss));
+    if (v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host, &a->sin6_addr) == 1)
+            return 0;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, host, &a->sin_addr) == 1)
+            return 0;
+    }
+fail:
+    snprintf(errstr, errstr_size,
+             "SECURITYBOT_HTTP_LISTEN: \"%.64s\" is not ADDRESS:PORT with a numeric IPv4 "
+             "address or a bracketed IPv6 one (\"127.0.0.1:8080\", \"[::1]:8080\")",
+             listen ? listen : "");
+    return -1;
+}
+
+sb_http_server_t *sb_http_start(const char *listen, const sb_http_route_t *routes, size_t n,
+                                void *ctx, char *errstr, size_t errstr_size) {
+    struct sockaddr_storage ss;
+    sb_http_server_t *srv = NULL;
+    const union MHD_DaemonInfo *info;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                         MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+
+    if (parse_listen(listen, &ss, errstr, errstr_size) != 0)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!routes[i].method || !routes[i].path || !routes[i].handler) {
+            snprintf(errstr, errstr_size, "http route %zu lacks a method, path or handler", i);
+            return NULL;
+        }
+    }
+    srv = calloc(1, sizeof(*srv));
+    if (!srv || (n && !(srv->routes = malloc(n * sizeof(*routes))))) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    if (n)
+        memcpy(srv->routes, routes, n * sizeof(*routes));
+    srv->nroutes = n;
+    srv->ctx = ctx;
+    atomic_init(&srv->inflight, 0);
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+
+    /* the logger goes first so that MHD never writes its own format */
+    srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                                on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SB_HTTP_TIMEOUT_S,
+                                MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SB_HTTP_MAX_CONNECTIONS,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+    if (!srv->mhd) {
+        snprintf(errstr, errstr_size, "http: cannot listen on %s: %s", listen, strerror(errno));
+        goto fail;
+    }
+    info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? (int)info->port : -1;
+    return srv;
+
+fail:
+    if (srv)
+        free(srv->routes);
+    free(srv);
+    return NULL;
+}
+
+int sb_http_port(const sb_http_server_t *srv) {
+    return srv ? srv->port : -1;
+}
+
+void sb_http_stop(sb_http_server_t *srv) {
+    MHD_socket lsock;
+    struct timespec tick = {0, 10 * 1000 * 1000};
+
+    if (!srv)
+        return;
+    /* stop accepting, let the handlers in progress answer, then close */
+    lsock = MHD_quiesce_daemon(srv->mhd);
+    for (int waited = 0; atomic_load(&srv->inflight) > 0 && waited < STOP_WAIT_MS; waited += 10)
+        nanosleep(&tick, NULL);
+    MHD_stop_daemon(srv->mhd);
+    if (lsock != MHD_INVALID_SOCKET)
+        close(lsock); /* quiesce handed the listening socket over to us */
+    free(srv->routes);
+    free(srv);
+}
+
+const char *sb_http_header(const sb_http_request_t *req, const char *name) {
+    if (!req || !req->conn || !name)
+        return NULL;
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+int sb_http_respond(sb_http_response_t *resp, int status, const char *content_type,
+                    const char *body, size_t len) {
+    char *b = malloc(len + 1), *ct = NULL;
+    if (!b || (content_type && !(ct = strdup(content_type)))) {
+        free(b);
+        return -1;
+    }
+    if (len)
+        memcpy(b, body, len);
+    b[len] = '\0';
+    free(resp->body);
+    free(resp->content_type);
+    resp->status = status;
+    resp->content_type = ct;
+    resp->body = b;
+    resp->body_len = len;
+    return 0;
+}

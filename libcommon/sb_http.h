@@ -1,0 +1,76 @@
+/* sb_http: a small HTTP server on libmicrohttpd with a declarative route table and body caps. */
+#ifndef SB_HTTP_H
+#define SB_HTTP_H
+
+#include <stddef.h>
+
+/* Per-connection inactivity timeout and the connection cap of every server. */
+#define SB_HTTP_TIMEOUT_S       10
+#define SB_HTTP_MAX_CONNECTIONS 256
+
+/* One request as a handler sees it. Everything is valid only during the
+ * handler call. body is a NUL-terminated copy ("" when there is none);
+ * body_len excludes the terminator. */
+typedef struct {
+    const char *method;
+    const char *path; /* without the query string */
+    const char *body;
+    size_t body_len;
+    void *conn; /* private: the MHD connection, for sb_http_header */
+} sb_http_request_t;
+
+/* What a handler answers; fill it with sb_http_respond. Before the handler
+ * runs it is 200 with an empty body and no content type. Owned by the server. */
+typedef struct {
+    int status;
+    char *content_type;
+    char *body;
+    size_t body_len;
+} sb_http_response_t;
+
+/* Returns 0 with resp filled, or -1, which answers 500 with a generic body.
+ * Handlers may run concurrently (one thread per connection): whatever they
+ * share through ctx must be thread-safe. */
+typedef int (*sb_http_handler_t)(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp);
+
+/* One route. Requests are matched on the exact path, then the method.
+ * content_type is a media type compared case-insensitively without
+ * parameters ("application/json" accepts "Application/JSON; charset=utf-8");
+ * NULL accepts any. A body over max_body bytes answers 413 (0: no body). */
+typedef struct {
+    const char *method;
+    const char *path;
+    const char *content_type;
+    size_t max_body;
+    sb_http_handler_t handler;
+} sb_http_route_t;
+
+typedef struct sb_http_server_s sb_http_server_t;
+
+/* Starts serving on listen ("127.0.0.1:8080", "[::1]:8080"; numeric
+ * addresses only; port 0 picks a free port, see sb_http_port). The route
+ * array is copied; its strings must outlive the server. Refusals (404, 405
+ * with Allow, 413, 415) and handler failures are answered and logged here,
+ * one line each, without bodies or header values. Returns NULL with errstr
+ * set on failure. */
+sb_http_server_t *sb_http_start(const char *listen, const sb_http_route_t *routes, size_t n,
+                                void *ctx, char *errstr, size_t errstr_size);
+
+/* The bound port (useful after port 0), or -1. */
+int sb_http_port(const sb_http_server_t *srv);
+
+/* Stops accepting, waits (bounded, a few seconds) for requests being handled
+ * to finish, then closes every connection and frees the server. NULL is a
+ * no-op. */
+void sb_http_stop(sb_http_server_t *srv);
+
+/* The value of request header name (case-insensitive), or NULL. */
+const char *sb_http_header(const sb_http_request_t *req, const char *name);
+
+/* Sets the answer: status, content type (NULL: none) and a copy of body
+ * (len bytes; body may be NULL when len is 0). Replaces an earlier answer.
+ * Returns 0, or -1 on allocation failure. */
+int sb_http_respond(sb_http_response_t *resp, int status, const char *content_type,
+                    const char *body, size_t len);
+
+#endif

@@ -1,0 +1,379 @@
+/* Unit tests for sb_http: routing, refusals, body caps, headers, failures, concurrency, stop
+ * (loopback). */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "sb_http.h"
+#include "sb_test.h"
+
+static int port;
+static CURL *reuse; /* when set, request() sends on this handle (keep-alive) */
+static atomic_int slow_entered;
+
+static int echo(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    const char *h = sb_http_header(req, "X-SB-TEST");
+    char *out = malloc(req->body_len + 256);
+    int n, rc;
+    if (!out)
+        return -1;
+    /* body_len and the terminator must agree */
+    n = snprintf(out, 256, "%s %s hdr=%s nul=%d|", req->method, req->path, h ? h : "(none)",
+                 req->body[req->body_len] == '\0');
+    memcpy(out + n, req->body, req->body_len);
+    rc = sb_http_respond(resp, 200, "text/plain", out, (size_t)n + req->body_len);
+    free(out);
+    return rc;
+}
+
+static int health(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    (*(atomic_int *)ctx)++;
+    return sb_http_respond(resp, 200, "text/plain", "ok\n", 3);
+}
+
+static int fail(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    sb_http_respond(resp, 200, "text/plain", "secret detail", 13);
+    return -1;
+}
+
+static int bad_status(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    return sb_http_respond(resp, 42, NULL, NULL, 0);
+}
+
+static int no_answer(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    return 0;
+}
+
+static int slow(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    struct timespec t = {0, 300 * 1000 * 1000};
+    slow_entered = 1;
+    nanosleep(&t, NULL);
+    return sb_http_respond(resp, 202, "text/plain", "done", 4);
+}
+
+static const sb_http_route_t routes[] = {
+    {"POST", "/echo", "text/plain", 16, echo},  {"PUT", "/echo", NULL, 16, echo},
+    {"GET", "/healthz", NULL, 0, health},       {"POST", "/fail", NULL, 64, fail},
+    {"GET", "/badstatus", NULL, 0, bad_status}, {"GET", "/empty", NULL, 0, no_answer},
+    {"POST", "/slow", NULL, 0, slow},
+};
+
+typedef struct {
+    CURLcode rc;
+    long status;
+    char body[1024];
+    size_t body_len;
+    char allow[128];
+    char ctype[128];
+    size_t chunked_left; /* bytes the read callback still sends */
+} result_t;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud) {
+    result_t *r = ud;
+    size_t len = size * n, room = sizeof(r->body) - 1 - r->body_len;
+    memcpy(r->body + r->body_len, p, len < room ? len : room);
+    r->body_len += len < room ? len : room;
+    r->body[r->body_len] = '\0';
+    return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud) {
+    result_t *r = ud;
+    size_t len = size * n;
+    char *dst = len > 6 && strncasecmp(p, "allow:", 6) == 0            ? r->allow
+                : len > 13 && strncasecmp(p, "content-type:", 13) == 0 ? r->ctype
+                                                                       : NULL;
+    if (dst) {
+        const char *v = strchr(p, ':') + 1;
+        size_t vl = len - (size_t)(v - p);
+        while (vl && (*v == ' '))
+            v++, vl--;
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+            vl--;
+        snprintf(dst, 128, "%.*s", (int)vl, v);
+    }
+    return len;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *ud) {
+    result_t *r = ud;
+    size_t len = size * n < r->chunked_left ? size * n : r->chunked_left;
+    memset(buf, 'a', len);
+    r->chunked_left -= len;
+    return len;
+}
+
+/* One request over loopback. body NULL: none. stream > 0: that many bytes
+ * from a read callback, chunked unless announce is set, in which case a
+ * Content-Length of announce is sent instead. */
+static void request(const char *method, const char *path, const char *header, const char *ctype,
+                    const char *body, size_t stream, curl_off_t announce, result_t *r) {
+    char url[256], ct[160];
+    struct curl_slist *hs = NULL;
+    CURL *c = reuse ? reuse : curl_easy_init();
+
+    memset(r, 0, sizeof(*r));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    if (header)
+        hs = curl_slist_append(hs, header);
+    snprintf(ct, sizeof(ct), "Content-Type: %s", ctype ? ctype : "");
+    hs = curl_slist_append(hs, ct); /* "Content-Type:" alone removes curl's default */
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    } else if (stream) {
+        r->chunked_left = stream;
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, r);
+        if (announce)
+            curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, announce);
+        else
+            hs = curl_slist_append(hs, "Transfer-Encoding: chunked");
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+    r->rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    if (c != reuse)
+        curl_easy_cleanup(c);
+    curl_slist_free_all(hs);
+}
+
+static void test_routes(void) {
+    result_t r;
+    request("POST", "/echo", "x-sb-test: Value 1", "text/plain", "hello", 0, 0, &r);
+    SB_CHECK(r.rc == CURLE_OK && r.status == 200);
+    SB_CHECK_STR(r.body, "POST /echo hdr=Value 1 nul=1|hello");
+    SB_CHECK_STR(r.ctype, "text/plain");
+    /* parameters and case of the media type do not matter; the query string is not the path */
+    request("POST", "/echo?x=1", NULL, "Text/Plain ; charset=utf-8", "0123456789abcdef", 0, 0, &r);
+    SB_CHECK(r.status == 200);
+    SB_CHECK_STR(r.body, "POST /echo hdr=(none) nul=1|0123456789abcdef");
+    request("PUT", "/echo", NULL, "application/octet-stream", "", 0, 0, &r);
+    SB_CHECK(r.status == 200);
+    SB_CHECK_STR(r.body, "PUT /echo hdr=(none) nul=1|");
+    request("GET", "/healthz", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.status == 200);
+    SB_CHECK_STR(r.body, "ok\n");
+    request("GET", "/empty", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.rc == CURLE_OK && r.status == 200 && r.body_len == 0);
+}
+
+static void test_refusals(void) {
+    result_t r;
+    request("GET", "/nope", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.status == 404);
+    request("GET", "/echo/", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.status == 404);
+    request("GET", "/echo", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.status == 405);
+    SB_CHECK_STR(r.allow, "POST, PUT");
+    request("DELETE", "/healthz", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.status == 405);
+    SB_CHECK_STR(r.allow, "GET");
+    request("post", "/echo", NULL, "text/plain", "x", 0, 0, &r); /* methods are case-sensitive */
+    SB_CHECK(r.status == 405);
+    request("POST", "/echo", NULL, "application/json", "{}", 0, 0, &r);
+    SB_CHECK(r.status == 415);
+    request("POST", "/echo", NULL, "text/plainx", "x", 0, 0, &r);
+    SB_CHECK(r.status == 415);
+    request("POST", "/echo", NULL, NULL, "x", 0, 0, &r);
+    SB_CHECK(r.status == 415);
+    /* 405 comes before 415, 415 before 413 */
+    request("GET", "/echo", NULL, "application/json", NULL, 0, 0, &r);
+    SB_CHECK(r.status == 405);
+    request("POST", "/echo", NULL, "application/json", "0123456789abcdefX", 0, 0, &r);
+    SB_CHECK(r.status == 415);
+}
+
+static void test_body_caps(void) {
+    result_t r;
+    /* Content-Length one over the cap */
+    request("POST", "/echo", NULL, "text/plain", "0123456789abcdefX", 0, 0, &r);
+    SB_CHECK(r.status == 413);
+    /* a large announced body is refused on its headers, before it is sent */
+    request("POST", "/echo", NULL, "text/plain", NULL, 8 << 20, (curl_off_t)8 << 20, &r);
+    SB_CHECK_MSG(r.status == 413, "status %ld rc %d", r.status, (int)r.rc);
+    SB_CHECK(r.chunked_left > 0);
+    /* chunked: the size is known only while reading */
+    request("POST", "/echo", NULL, "text/plain", NULL, 16, 0, &r);
+    SB_CHECK(r.status == 200);
+    SB_CHECK_STR(r.body, "POST /echo hdr=(none) nul=1|aaaaaaaaaaaaaaaa");
+    request("POST", "/echo", NULL, "text/plain", NULL, 17, 0, &r);
+    SB_CHECK(r.status == 413);
+    request("POST", "/echo", NULL, "text/plain", NULL, 100 << 10, 0, &r);
+    SB_CHECK(r.status == 413);
+    /* an endless stream is cut off rather than read forever */
+    request("POST", "/echo", NULL, "text/plain", NULL, 64 << 20, 0, &r);
+    SB_CHECK_MSG(r.status == 413 || r.rc != CURLE_OK, "status %ld rc %d", r.status, (int)r.rc);
+    SB_CHECK(r.chunked_left > 0);
+    /* a refused body is never read as the next request of the connection */
+    reuse = curl_easy_init();
+    request("POST", "/echo", NULL, "text/plain", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 0, 0,
+            &r);
+    SB_CHECK(r.status == 413);
+    request("POST", "/echo", NULL, "text/plain", "next", 0, 0, &r);
+    SB_CHECK(r.status == 200);
+    SB_CHECK_STR(r.body, "POST /echo hdr=(none) nul=1|next");
+    curl_easy_cleanup(reuse);
+    reuse = NULL;
+    /* a route with max_body 0 takes no body */
+    request("POST", "/slow", NULL, NULL, "x", 0, 0, &r);
+    SB_CHECK(r.status == 413);
+    /* the server is still healthy */
+    request("GET", "/healthz", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.status == 200);
+}
+
+static void test_handler_failures(void) {
+    result_t r;
+    request("POST", "/fail", NULL, NULL, "x", 0, 0, &r);
+    SB_CHECK(r.status == 500);
+    SB_CHECK(strstr(r.body, "secret") == NULL); /* the handler's answer is dropped */
+    request("GET", "/badstatus", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.status == 500);
+}
+
+#define NTHREADS 4
+#define NREQ     25
+
+static void *client(void *arg) {
+    long id = (long)(intptr_t)arg, ok = 0;
+    for (int i = 0; i < NREQ; i++) {
+        char body[16], want[64], hdr[32];
+        result_t r;
+        snprintf(body, sizeof(body), "t%ld-%d", id, i);
+        snprintf(hdr, sizeof(hdr), "X-Sb-Test: %ld", id);
+        snprintf(want, sizeof(want), "POST /echo hdr=%ld nul=1|%s", id, body);
+        request("POST", "/echo", hdr, "text/plain", body, 0, 0, &r);
+        ok += r.status == 200 && strcmp(r.body, want) == 0;
+    }
+    return (void *)(intptr_t)ok;
+}
+
+static void test_concurrent(void) {
+    pthread_t t[NTHREADS];
+    long ok = 0;
+    for (long i = 0; i < NTHREADS; i++)
+        SB_CHECK(pthread_create(&t[i], NULL, client, (void *)(intptr_t)i) == 0);
+    for (int i = 0; i < NTHREADS; i++) {
+        void *res = NULL;
+        pthread_join(t[i], &res);
+        ok += (long)(intptr_t)res;
+    }
+    SB_CHECK_MSG(ok == NTHREADS * NREQ, "%ld of %d answered correctly", ok, NTHREADS * NREQ);
+}
+
+static void *slow_client(void *arg) {
+    request("POST", "/slow", NULL, NULL, NULL, 0, 0, arg);
+    return NULL;
+}
+
+/* A request in progress still gets its answer; afterwards nothing listens. */
+static void test_stop(sb_http_server_t *srv) {
+    pthread_t t;
+    result_t r;
+    struct timespec tick = {0, 5 * 1000 * 1000};
+    SB_CHECK(pthread_create(&t, NULL, slow_client, &r) == 0);
+    for (int i = 0; i < 1000 && !slow_entered; i++)
+        nanosleep(&tick, NULL);
+    SB_CHECK(slow_entered);
+    sb_http_stop(srv);
+    pthread_join(t, NULL);
+    SB_CHECK_MSG(r.status == 202, "status %ld rc %d", r.status, (int)r.rc);
+    SB_CHECK_STR(r.body, "done");
+    request("GET", "/healthz", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.rc == CURLE_COULDNT_CONNECT);
+    sb_http_stop(NULL);
+}
+
+static void test_listen_strings(void) {
+    static const char *const bad[] = {
+        NULL,
+        "",
+        "127.0.0.1",
+        "127.0.0.1:",
+        "127.0.0.1:65536",
+        ":8080",
+        "localhost:1",
+        "127.0.0.1:8x",
+        "[::1:8080",
+        "[::1]8080",
+        "::1:8080",
+        "[]:8080",
+        "1.2.3:80",
+        "127.0.0.1:123456",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[256] = "";
+        sb_http_server_t *s = sb_http_start(bad[i], routes, 1, NULL, err, sizeof(err));
+        SB_CHECK_MSG(s == NULL && strstr(err, "SECURITYBOT_HTTP_LISTEN"), "\"%s\" accepted",
+                     bad[i] ? bad[i] : "(null)");
+        sb_http_stop(s);
+    }
+}
+
+/* IPv6 loopback, when the host has it. */
+static void test_ipv6(void) {
+    char err[256], url[64];
+    sb_http_server_t *s = sb_http_start("[::1]:0", routes, 3, NULL, err, sizeof(err));
+    CURL *c;
+    long status = 0;
+    if (!s) {
+        fprintf(stderr, "skipping IPv6: %s\n", err);
+        return;
+    }
+    SB_CHECK(sb_http_port(s) > 0);
+    snprintf(url, sizeof(url), "http://[::1]:%d/echo", sb_http_port(s));
+    c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    SB_CHECK(status == 405); /* HEAD /echo: not a route method */
+    sb_http_stop(s);
+}
+
+int main(void) {
+    char err[256];
+    atomic_int health_calls = 0;
+    sb_http_server_t *srv;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    srv = sb_http_start("127.0.0.1:0", routes, sizeof(routes) / sizeof(routes[0]), &health_calls,
+                        err, sizeof(err));
+    SB_CHECK_MSG(srv != NULL, "%s", err);
+    if (!srv)
+        return SB_TEST_DONE();
+    port = sb_http_port(srv);
+    SB_CHECK(port > 0);
+
+    test_routes();
+    test_refusals();
+    test_body_caps();
+    test_handler_failures();
+    test_concurrent();
+    SB_CHECK(health_calls == 2);
+    test_stop(srv);
+    test_listen_strings();
+    test_ipv6();
+    curl_global_cleanup();
+    return SB_TEST_DONE();
+}
