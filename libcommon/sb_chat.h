@@ -1,0 +1,179 @@
+/* sb_chat: the chat platform interface (Slack, console), chosen by name. */
+#ifndef SB_CHAT_H
+#define SB_CHAT_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#define SB_CHAT_DEFAULT_SLACK_API_URL "https://slack.com/api"
+#define SB_CHAT_DEFAULT_CONSOLE_LOG   "var/console-chat.log"
+
+/* Button labels and action ids of a prompt; the gateway matches the ids. */
+#define SB_CHAT_CONFIRM_LABEL  "Yes, this was me"
+#define SB_CHAT_DENY_LABEL     "No, this wasn't me"
+#define SB_CHAT_CONFIRM_ACTION "sb_confirm"
+#define SB_CHAT_DENY_ACTION    "sb_deny"
+
+/* Slack's documented limits, in characters (Block Kit reference: section
+ * block, button element; chat.postMessage). Texts are cut to fit, with an
+ * ellipsis; a character outside the BMP counts as two. */
+#define SB_CHAT_SECTION_MAX  3000  /* section text */
+#define SB_CHAT_FIELD_MAX    2000  /* one section field */
+#define SB_CHAT_FIELDS_MAX   10    /* fields per section */
+#define SB_CHAT_BUTTON_MAX   75    /* button text */
+#define SB_CHAT_VALUE_MAX    2000  /* button value: a longer alert id is refused */
+#define SB_CHAT_TEXT_MAX     40000 /* message text: Slack truncates above */
+#define SB_CHAT_NOTIFY_MAX   4000  /* the fallback text of a prompt (notifications) */
+#define SB_CHAT_CHANNEL_SIZE 128
+#define SB_CHAT_TS_SIZE      32
+#define SB_CHAT_CODE_SIZE    64
+#define SB_CHAT_ERRSTR_SIZE  512
+
+typedef struct {
+    const char *slack_api_url;    /* SLACK_API_URL; NULL: SB_CHAT_DEFAULT_SLACK_API_URL */
+    const char *slack_bot_token;  /* SLACK_BOT_TOKEN; secret: never logged nor in errors */
+    long timeout_ms;              /* per HTTP attempt; 0: sb_curl's default */
+    int max_attempts;             /* per call, including the first; 0: 4 */
+    long max_backoff_ms;          /* cap on one wait (and on Retry-After); 0: sb_curl's */
+    const char *console_log_path; /* console; NULL: SB_CHAT_DEFAULT_CONSOLE_LOG (cwd) */
+} sb_chat_config_t;
+
+/* Why a call failed. retryable: the platform may answer later (network,
+ * HTTP 5xx, 429 once sb_curl's retries ran out, Slack's internal_error,
+ * shutdown during a wait): back off and keep the offset. Otherwise
+ * permanent: the same call will fail again (invalid_auth, not_authed,
+ * channel_not_found, users_not_found, invalid_arguments, account_inactive,
+ * invalid_blocks, HTTP 4xx...). code is Slack's error or one of ours
+ * ("network", "ratelimited", "http_<status>", "invalid_response",
+ * "interrupted", "invalid_arguments", "io_error"); msg names the call and
+ * never holds the token. */
+typedef struct {
+    int retryable;
+    char code[SB_CHAT_CODE_SIZE];
+    char msg[SB_CHAT_ERRSTR_SIZE];
+} sb_chat_error_t;
+
+/* Where a message was posted: enough to update it later. */
+typedef struct {
+    char channel[SB_CHAT_CHANNEL_SIZE];
+    char ts[SB_CHAT_TS_SIZE];
+} sb_chat_ref_t;
+
+/* A "did you do this?" prompt. Every text is shown literally (Slack's
+ * control characters are escaped) and cut to the limits above. */
+typedef struct {
+    const char *channel;     /* from sb_chat_open_dm; required */
+    const char *alert_id;    /* the buttons' value; required */
+    const char *title;       /* required */
+    const char *description; /* may be NULL */
+    const cJSON *details;    /* object of name -> value, or NULL; not owned */
+    const char *occurred_at; /* RFC 3339, or NULL */
+    const char *intro;       /* the sentence before the alert, or NULL */
+} sb_chat_prompt_t;
+
+typedef struct sb_chat_s sb_chat_t;
+
+/* platform: "slack" or "console". Returns an owned client, or NULL with
+ * errstr. A client is used by one thread at a time (Slack: one HTTP
+ * connection); the console client may be shared. */
+sb_chat_t *sb_chat_new(const char *platform, const sb_chat_config_t *cfg, char *errstr,
+                       size_t errstr_size);
+void sb_chat_destroy(sb_chat_t *chat); /* NULL is a no-op */
+const char *sb_chat_platform(const sb_chat_t *chat);
+
+/* Every call returns 0 on success or -1 with *err filled in (err may be
+ * NULL). Texts are UTF-8; invalid UTF-8 is refused as invalid_arguments. */
+
+/* The direct conversation with a chat user (Slack: conversations.open;
+ * console: "console:<user id>"). */
+int sb_chat_open_dm(sb_chat_t *chat, const char *chat_user_id, char *channel_out,
+                    size_t channel_size, sb_chat_error_t *err);
+
+/* The chat user id of an e-mail address: 0 found, 1 not found, -1 error
+ * (Slack: users.lookupByEmail; console: the part before "@"). */
+int sb_chat_lookup_email(sb_chat_t *chat, const char *email, char *user_id_out, size_t user_id_size,
+                         sb_chat_error_t *err);
+
+/* Sends the prompt with its two buttons; ref_out (may be NULL) gets its
+ * channel and ts. */
+int sb_chat_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref_out,
+                        sb_chat_error_t *err);
+
+/* Sends text (shown literally; *bold* and _italic_ still work). */
+int sb_chat_send_text(sb_chat_t *chat, const char *channel, const char *text,
+                      sb_chat_ref_t *ref_out, sb_chat_error_t *err);
+
+/* Replaces a posted message (and so its buttons) with text. */
+int sb_chat_update(sb_chat_t *chat, const sb_chat_ref_t *ref, const char *text,
+                   sb_chat_error_t *err);
+
+/* Like sb_chat_update but keeps the alert: the prompt p without its
+ * buttons, then text. p->channel is ignored (ref has it). */
+int sb_chat_update_prompt(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
+                          const char *text, sb_chat_error_t *err);
+
+/* Posts text to a channel (e.g. the security team's). */
+int sb_chat_post_channel(sb_chat_t *chat, const char *channel, const char *text,
+                         sb_chat_error_t *err);
+
+/* ---- for the implementations (sb_chat_slack.c, sb_chat_console.c) ------- */
+
+/* The vtable; each implementation embeds struct sb_chat_s first. */
+typedef struct {
+    const char *name;
+    void (*destroy)(sb_chat_t *chat);
+    int (*open_dm)(sb_chat_t *chat, const char *user, char *out, size_t size, sb_chat_error_t *err);
+    int (*lookup_email)(sb_chat_t *chat, const char *email, char *out, size_t size,
+                        sb_chat_error_t *err);
+    int (*send_prompt)(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref,
+                       sb_chat_error_t *err);
+    int (*send_text)(sb_chat_t *chat, const char *channel, const char *text, sb_chat_ref_t *ref,
+                     sb_chat_error_t *err);
+    /* p NULL: text only */
+    int (*update)(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
+                  const char *text, sb_chat_error_t *err);
+    int (*post_channel)(sb_chat_t *chat, const char *channel, const char *text,
+                        sb_chat_error_t *err);
+} sb_chat_ops_t;
+
+struct sb_chat_s {
+    const sb_chat_ops_t *ops;
+};
+
+sb_chat_t *sb_chat_slack_new(const sb_chat_config_t *cfg, char *errstr, size_t errstr_size);
+sb_chat_t *sb_chat_console_new(const sb_chat_config_t *cfg, char *errstr, size_t errstr_size);
+
+/* Fills *err (when not NULL); returns -1 for `return sb_chat_fail(...)`. */
+int sb_chat_fail(sb_chat_error_t *err, int retryable, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A growing NUL-terminated string; oom is sticky. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    int oom;
+} sb_chat_buf_t;
+
+void sb_chat_buf_add(sb_chat_buf_t *b, const char *s, size_t n);
+void sb_chat_buf_free(sb_chat_buf_t *b);
+
+#define SB_CHAT_ESCAPE   1 /* Slack mrkdwn: & < > as entities */
+#define SB_CHAT_ONE_LINE 2 /* newlines and tabs become spaces */
+
+/* Appends at most max characters of s (counted as Slack does, entities
+ * included), cut at a character with a trailing "…" when longer; C0
+ * control characters other than newline and tab become spaces. Returns
+ * the characters appended. */
+size_t sb_chat_text_add(sb_chat_buf_t *b, const char *s, size_t max, int flags);
+
+/* A detail's value as text: strings as they are, other JSON compactly.
+ * Returns a malloc'd string or NULL. */
+char *sb_chat_detail_text(const cJSON *value);
+
+/* Checks a prompt's required fields and UTF-8; 0 or -1 with *err. */
+int sb_chat_prompt_check(const sb_chat_prompt_t *p, sb_chat_error_t *err);
+
+/* 1 when s is NULL or valid UTF-8. */
+int sb_chat_utf8_ok(const char *s);
+
+#endif

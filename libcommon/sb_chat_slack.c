@@ -1,0 +1,501 @@
+/* sb_chat_slack: the Slack platform over its Web API (Block Kit prompts, DMs, updates). */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_chat.h"
+#include "sb_curl.h"
+#include "sb_signal.h"
+#include "sb_time.h"
+
+#define DEFAULT_ATTEMPTS 4
+#define JSON_TYPE        "application/json; charset=utf-8"
+#define INTRO_MAX        1000 /* of the section's 3000: the intro, the title, then the description */
+#define TITLE_MAX        300
+#define KEY_MAX          100
+
+typedef struct {
+    sb_chat_t base; /* first: the vtable */
+    sb_curl_t *curl;
+    char *api_url; /* without a trailing slash */
+    char *token;
+    long timeout_ms, max_backoff_ms;
+    int max_attempts;
+} slack_t;
+
+/* ---- the Web API call ---------------------------------------------------- */
+
+/* Slack's ok:false codes that mean "try again later"; every other is final. */
+static int error_retryable(const char *code) {
+    static const char *const retryable[] = {"ratelimited", "internal_error", "fatal_error",
+                                            "service_unavailable", "request_timeout"};
+    for (size_t i = 0; i < sizeof(retryable) / sizeof(retryable[0]); i++)
+        if (strcmp(code, retryable[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Classifies a request that sb_curl gave up on (its errstr in why). */
+static int transport_fail(const char *method, const sb_curl_resp_t *resp, const char *why,
+                          sb_chat_error_t *err) {
+    if (!sb_running || strstr(why, "interrupted"))
+        return sb_chat_fail(err, 1, "interrupted", "slack %s: %s", method, why);
+    if (resp->status == 429)
+        return sb_chat_fail(err, 1, "ratelimited", "slack %s: %s", method, why);
+    if (resp->status >= 500) {
+        char code[32];
+        snprintf(code, sizeof(code), "http_%ld", resp->status);
+        return sb_chat_fail(err, 1, code, "slack %s: %s", method, why);
+    }
+    if (strstr(why, "gave up after"))
+        return sb_chat_fail(err, 1, "network", "slack %s: %s", method, why);
+    /* bad URL, TLS verification, an oversize answer: the same next time */
+    return sb_chat_fail(err, 0, "transport", "slack %s: %s", method, why);
+}
+
+/* Slack's answer: 0 with *out (ok:true, caller deletes), or -1 classified. */
+static int answer(const char *method, const sb_curl_resp_t *resp, cJSON **out,
+                  sb_chat_error_t *err) {
+    cJSON *root = resp->body ? cJSON_Parse(resp->body) : NULL;
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
+    const char *code = cJSON_IsString(error) ? error->valuestring : NULL;
+    int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "ok"));
+    char http[32];
+
+    if (resp->status >= 200 && resp->status < 300 && ok) {
+        *out = root;
+        return 0;
+    }
+    snprintf(http, sizeof(http), "http_%ld", resp->status);
+    if (resp->status >= 200 && resp->status < 300 && !root)
+        sb_chat_fail(err, 1, "invalid_response", "slack %s: HTTP %ld with a body that is not JSON",
+                     method, resp->status);
+    else if (resp->status >= 200 && resp->status < 300)
+        sb_chat_fail(err, code ? error_retryable(code) : 1, code ? code : "invalid_response",
+                     "slack %s: %s", method, code ? code : "ok:false without an error");
+    else /* 3xx, 4xx but 429: final (sb_curl retried 429 and 5xx) */
+        sb_chat_fail(err, 0, code ? code : http, "slack %s: HTTP %ld%s%s", method, resp->status,
+                     code ? ": " : "", code ? code : "");
+    cJSON_Delete(root);
+    return -1;
+}
+
+/* Calls method: a POST of body (JSON) or, body NULL, a GET with query. */
+static int call(slack_t *s, const char *method, const char *query, const char *body, cJSON **out,
+                sb_chat_error_t *err) {
+    char url[1024], why[SB_CHAT_ERRSTR_SIZE];
+    sb_curl_resp_t resp;
+    int n = snprintf(url, sizeof(url), "%s/%s%s%s", s->api_url, method, query ? "?" : "",
+                     query ? query : "");
+    if (n < 0 || (size_t)n >= sizeof(url))
+        return sb_chat_fail(err, 0, "invalid_arguments", "slack %s: URL too long", method);
+    sb_curl_req_t req = {
+        .method = body ? "POST" : "GET",
+        .url = url,
+        .bearer_token = s->token,
+        .content_type = body ? JSON_TYPE : NULL,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .timeout_ms = s->timeout_ms,
+        .max_attempts = s->max_attempts,
+        .max_backoff_ms = s->max_backoff_ms,
+    };
+    *out = NULL;
+    why[0] = '\0';
+    int rc = sb_curl_request(s->curl, &req, &resp, why, sizeof(why));
+    if (rc == -1)
+        transport_fail(method, &resp, why, err);
+    else
+        rc = answer(method, &resp, out, err);
+    sb_curl_resp_clear(&resp);
+    return rc;
+}
+
+/* POSTs args (consumed) as JSON. */
+static int call_json(slack_t *s, const char *method, cJSON *args, cJSON **out,
+                     sb_chat_error_t *err) {
+    char *body = args ? cJSON_PrintUnformatted(args) : NULL;
+    cJSON_Delete(args);
+    if (!body)
+        return sb_chat_fail(err, 1, "out_of_memory", "slack %s: cannot build the request", method);
+    int rc = call(s, method, NULL, body, out, err);
+    free(body);
+    return rc;
+}
+
+/* Copies a string at path k1[.k2] of an answer; -1 when missing or too long. */
+static int copy_str(const cJSON *root, const char *k1, const char *k2, char *out, size_t size) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, k1);
+    if (k2)
+        v = cJSON_GetObjectItemCaseSensitive(v, k2);
+    if (!cJSON_IsString(v) || !*v->valuestring || strlen(v->valuestring) >= size)
+        return -1;
+    memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
+    return 0;
+}
+
+/* ---- Block Kit ----------------------------------------------------------- */
+
+static cJSON *text_obj(const char *type, const char *text) {
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "type", type);
+    cJSON_AddStringToObject(t, "text", text);
+    if (strcmp(type, "plain_text") == 0)
+        cJSON_AddBoolToObject(t, "emoji", 1);
+    return t;
+}
+
+static cJSON *section(const char *mrkdwn) {
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "type", "section");
+    cJSON_AddItemToObject(b, "text", text_obj("mrkdwn", mrkdwn));
+    return b;
+}
+
+/* The intro, the title in bold and the description, within one section. */
+static void prompt_text(sb_chat_buf_t *b, const sb_chat_prompt_t *p) {
+    size_t used = 0;
+    if (p->intro && *p->intro) {
+        used += sb_chat_text_add(b, p->intro, INTRO_MAX, SB_CHAT_ESCAPE);
+        sb_chat_buf_add(b, "\n\n", 2);
+        used += 2;
+    }
+    sb_chat_buf_add(b, "*", 1);
+    used += sb_chat_text_add(b, p->title, TITLE_MAX, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
+    sb_chat_buf_add(b, "*", 1);
+    used += 2;
+    if (p->description && *p->description) {
+        sb_chat_buf_add(b, "\n", 1);
+        used++;
+        sb_chat_text_add(b, p->description, SB_CHAT_SECTION_MAX - used, SB_CHAT_ESCAPE);
+    }
+}
+
+/* One field: "*name*\nvalue" within SB_CHAT_FIELD_MAX. */
+static void add_field(cJSON *fields, const char *name, const char *value, int value_is_mrkdwn) {
+    sb_chat_buf_t b = {0};
+    size_t used = 3;
+    sb_chat_buf_add(&b, "*", 1);
+    used += sb_chat_text_add(&b, *name ? name : "(unnamed)", KEY_MAX,
+                             SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
+    sb_chat_buf_add(&b, "*\n", 2);
+    if (value_is_mrkdwn)
+        sb_chat_buf_add(&b, value, strlen(value));
+    else if (!*value || !sb_chat_utf8_ok(value))
+        sb_chat_buf_add(&b, *value ? "(invalid UTF-8)" : "-", *value ? 15 : 1);
+    else
+        sb_chat_text_add(&b, value, SB_CHAT_FIELD_MAX - used, SB_CHAT_ESCAPE);
+    if (!b.oom)
+        cJSON_AddItemToArray(fields, text_obj("mrkdwn", b.s));
+    sb_chat_buf_free(&b);
+}
+
+/* "When": Slack's date formatting shows it in the reader's time zone, with
+ * the RFC 3339 text as the fallback. */
+static void add_time_field(cJSON *fields, const char *occurred_at) {
+    char when[256];
+    int64_t us;
+    if (sb_time_parse_rfc3339(occurred_at, &us) == 0 && strlen(occurred_at) < 64) {
+        snprintf(when, sizeof(when), "<!date^%lld^{date_short_pretty} {time_secs}|%s>",
+                 (long long)(us / 1000000 - (us % 1000000 < 0)), occurred_at);
+        add_field(fields, "When", when, 1);
+    } else {
+        add_field(fields, "When", occurred_at, 0);
+    }
+}
+
+/* The time, then the details in their order; the last field says how many
+ * did not fit in SB_CHAT_FIELDS_MAX. */
+static cJSON *prompt_fields(const sb_chat_prompt_t *p) {
+    cJSON *fields = cJSON_CreateArray();
+    int n = 0, room = SB_CHAT_FIELDS_MAX, shown = 0;
+    const cJSON *d;
+    if (p->occurred_at && *p->occurred_at) {
+        add_time_field(fields, p->occurred_at);
+        room--;
+    }
+    cJSON_ArrayForEach(d, p->details) n++;
+    cJSON_ArrayForEach(d, p->details) {
+        if (n > room && shown == room - 1)
+            break;
+        char *v = sb_chat_detail_text(d);
+        add_field(fields,
+                  !d->string                   ? ""
+                  : sb_chat_utf8_ok(d->string) ? d->string
+                                               : "(invalid UTF-8)",
+                  v ? v : "", 0);
+        free(v);
+        shown++;
+    }
+    if (shown < n) {
+        char more[64];
+        snprintf(more, sizeof(more), "%d more not shown", n - shown);
+        add_field(fields, "More details", more, 0);
+    }
+    if (cJSON_GetArraySize(fields) == 0) {
+        cJSON_Delete(fields);
+        return NULL;
+    }
+    return fields;
+}
+
+static cJSON *button(const char *label, const char *action_id, const char *style,
+                     const char *value) {
+    sb_chat_buf_t b = {0};
+    cJSON *e = cJSON_CreateObject();
+    sb_chat_text_add(&b, label, SB_CHAT_BUTTON_MAX, SB_CHAT_ONE_LINE);
+    cJSON_AddStringToObject(e, "type", "button");
+    cJSON_AddItemToObject(e, "text", text_obj("plain_text", b.s ? b.s : label));
+    cJSON_AddStringToObject(e, "action_id", action_id);
+    cJSON_AddStringToObject(e, "style", style);
+    cJSON_AddStringToObject(e, "value", value);
+    sb_chat_buf_free(&b);
+    return e;
+}
+
+/* The prompt's blocks; answer NULL: with the buttons, else the answer in
+ * their place. Returns NULL when out of memory. */
+static cJSON *prompt_blocks(const sb_chat_prompt_t *p, const char *answer_text) {
+    sb_chat_buf_t b = {0};
+    cJSON *blocks = cJSON_CreateArray(), *sec, *fields, *actions, *els;
+    prompt_text(&b, p);
+    sec = section(b.s ? b.s : "");
+    sb_chat_buf_free(&b);
+    if ((fields = prompt_fields(p)) != NULL)
+        cJSON_AddItemToObject(sec, "fields", fields);
+    cJSON_AddItemToArray(blocks, sec);
+    if (answer_text) {
+        sb_chat_text_add(&b, answer_text, SB_CHAT_SECTION_MAX, SB_CHAT_ESCAPE);
+        cJSON_AddItemToArray(blocks, section(b.s ? b.s : ""));
+        sb_chat_buf_free(&b);
+        return blocks;
+    }
+    actions = cJSON_CreateObject();
+    cJSON_AddStringToObject(actions, "type", "actions");
+    els = cJSON_AddArrayToObject(actions, "elements");
+    cJSON_AddItemToArray(
+        els, button(SB_CHAT_CONFIRM_LABEL, SB_CHAT_CONFIRM_ACTION, "primary", p->alert_id));
+    cJSON_AddItemToArray(els,
+                         button(SB_CHAT_DENY_LABEL, SB_CHAT_DENY_ACTION, "danger", p->alert_id));
+    cJSON_AddItemToArray(blocks, actions);
+    return blocks;
+}
+
+/* The notification text: "intro title: description", within SB_CHAT_NOTIFY_MAX. */
+static void fallback_text(sb_chat_buf_t *b, const sb_chat_prompt_t *p) {
+    size_t used = 0;
+    if (p->intro && *p->intro) {
+        used += sb_chat_text_add(b, p->intro, INTRO_MAX, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
+        sb_chat_buf_add(b, " ", 1);
+        used++;
+    }
+    used += sb_chat_text_add(b, p->title, TITLE_MAX, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
+    if (p->description && *p->description) {
+        sb_chat_buf_add(b, ": ", 2);
+        sb_chat_text_add(b, p->description, SB_CHAT_NOTIFY_MAX - used - 2, SB_CHAT_ESCAPE);
+    }
+}
+
+/* ---- the operations ------------------------------------------------------ */
+
+static int slack_open_dm(sb_chat_t *chat, const char *user, char *out, size_t size,
+                         sb_chat_error_t *err) {
+    slack_t *s = (slack_t *)chat;
+    cJSON *args = cJSON_CreateObject(), *res;
+    cJSON_AddStringToObject(args, "users", user);
+    if (call_json(s, "conversations.open", args, &res, err) == -1)
+        return -1;
+    int rc = copy_str(res, "channel", "id", out, size);
+    cJSON_Delete(res);
+    if (rc == -1)
+        return sb_chat_fail(err, 0, "invalid_response",
+                            "slack conversations.open: no channel id (or over %zu bytes)", size);
+    return 0;
+}
+
+/* application/x-www-form-urlencoded, as users.lookupByEmail wants. */
+static void url_encode(const char *s, char *out, size_t size) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (; *s && o + 4 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("-._~", c)) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+}
+
+static int slack_lookup_email(sb_chat_t *chat, const char *email, char *out, size_t size,
+                              sb_chat_error_t *err) {
+    slack_t *s = (slack_t *)chat;
+    char query[800];
+    cJSON *res;
+    if (strlen(email) > 254) /* RFC 5321 path limit */
+        return sb_chat_fail(err, 0, "invalid_arguments", "slack: e-mail address too long");
+    strcpy(query, "email=");
+    url_encode(email, query + 6, sizeof(query) - 6);
+    if (call(s, "users.lookupByEmail", query, NULL, &res, err) == -1) {
+        if (strcmp(err->code, "users_not_found") == 0) { /* err: never NULL here */
+            memset(err, 0, sizeof(*err));
+            return 1;
+        }
+        return -1;
+    }
+    int rc = copy_str(res, "user", "id", out, size);
+    cJSON_Delete(res);
+    if (rc == -1)
+        return sb_chat_fail(err, 0, "invalid_response",
+                            "slack users.lookupByEmail: no user id (or over %zu bytes)", size);
+    return 0;
+}
+
+/* chat.postMessage or chat.update with text (escaped here, or already
+ * escaped: raw) and blocks (consumed, may be NULL); fills ref. */
+static int post(slack_t *s, const char *method, const char *channel, const char *ts,
+                const char *text, int raw, cJSON *blocks, sb_chat_ref_t *ref,
+                sb_chat_error_t *err) {
+    sb_chat_buf_t b = {0};
+    cJSON *args = cJSON_CreateObject(), *res;
+    if (!raw)
+        sb_chat_text_add(&b, text, SB_CHAT_TEXT_MAX, SB_CHAT_ESCAPE);
+    cJSON_AddStringToObject(args, "channel", channel);
+    if (ts)
+        cJSON_AddStringToObject(args, "ts", ts);
+    cJSON_AddStringToObject(args, "text", raw ? text : b.s ? b.s : "");
+    if (blocks)
+        cJSON_AddItemToObject(args, "blocks", blocks);
+    if (b.oom || !args) {
+        sb_chat_buf_free(&b);
+        cJSON_Delete(args);
+        return sb_chat_fail(err, 1, "out_of_memory", "slack %s: out of memory", method);
+    }
+    sb_chat_buf_free(&b);
+    if (call_json(s, method, args, &res, err) == -1)
+        return -1;
+    int rc = 0;
+    if (ref && (copy_str(res, "channel", NULL, ref->channel, sizeof(ref->channel)) == -1 ||
+                copy_str(res, "ts", NULL, ref->ts, sizeof(ref->ts)) == -1))
+        rc = sb_chat_fail(err, 0, "invalid_response", "slack %s: no channel or ts in the answer",
+                          method);
+    cJSON_Delete(res);
+    return rc;
+}
+
+static int slack_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref,
+                             sb_chat_error_t *err) {
+    sb_chat_buf_t b = {0};
+    cJSON *blocks = prompt_blocks(p, NULL);
+    fallback_text(&b, p);
+    if (!blocks || b.oom) {
+        cJSON_Delete(blocks);
+        sb_chat_buf_free(&b);
+        return sb_chat_fail(err, 1, "out_of_memory", "slack: out of memory building a prompt");
+    }
+    int rc = post((slack_t *)chat, "chat.postMessage", p->channel, NULL, b.s, 1, blocks, ref, err);
+    sb_chat_buf_free(&b);
+    return rc;
+}
+
+static int slack_send_text(sb_chat_t *chat, const char *channel, const char *text,
+                           sb_chat_ref_t *ref, sb_chat_error_t *err) {
+    return post((slack_t *)chat, "chat.postMessage", channel, NULL, text, 0, NULL, ref, err);
+}
+
+static int slack_post_channel(sb_chat_t *chat, const char *channel, const char *text,
+                              sb_chat_error_t *err) {
+    return post((slack_t *)chat, "chat.postMessage", channel, NULL, text, 0, NULL, NULL, err);
+}
+
+/* The buttons go: blocks are the alert (when p) and a section of text. */
+static int slack_update(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
+                        const char *text, sb_chat_error_t *err) {
+    sb_chat_buf_t b = {0};
+    cJSON *blocks;
+    if (p) {
+        blocks = prompt_blocks(p, text);
+    } else {
+        sb_chat_text_add(&b, text, SB_CHAT_SECTION_MAX, SB_CHAT_ESCAPE);
+        blocks = cJSON_CreateArray();
+        cJSON_AddItemToArray(blocks, section(b.s ? b.s : ""));
+        sb_chat_buf_free(&b);
+    }
+    if (!blocks)
+        return sb_chat_fail(err, 1, "out_of_memory", "slack: out of memory building an update");
+    return post((slack_t *)chat, "chat.update", ref->channel, ref->ts, text, 0, blocks, NULL, err);
+}
+
+static void slack_destroy(sb_chat_t *chat) {
+    slack_t *s = (slack_t *)chat;
+    sb_curl_destroy(s->curl);
+    if (s->token) /* the secret does not outlive the client */
+        memset(s->token, 0, strlen(s->token));
+    free(s->token);
+    free(s->api_url);
+    free(s);
+}
+
+static const sb_chat_ops_t slack_ops = {
+    .name = "slack",
+    .destroy = slack_destroy,
+    .open_dm = slack_open_dm,
+    .lookup_email = slack_lookup_email,
+    .send_prompt = slack_send_prompt,
+    .send_text = slack_send_text,
+    .update = slack_update,
+    .post_channel = slack_post_channel,
+};
+
+/* A token is one header word: printable ASCII, no spaces. */
+static int token_ok(const char *t) {
+    if (!t || !*t)
+        return 0;
+    for (; *t; t++)
+        if (*t <= ' ' || *t >= 0x7f)
+            return 0;
+    return 1;
+}
+
+sb_chat_t *sb_chat_slack_new(const sb_chat_config_t *cfg, char *errstr, size_t errstr_size) {
+    const char *url = cfg->slack_api_url && *cfg->slack_api_url ? cfg->slack_api_url
+                                                                : SB_CHAT_DEFAULT_SLACK_API_URL;
+    slack_t *s;
+    if (!token_ok(cfg->slack_bot_token)) {
+        snprintf(errstr, errstr_size, "SLACK_BOT_TOKEN is %s",
+                 cfg->slack_bot_token && *cfg->slack_bot_token ? "malformed" : "not set");
+        return NULL;
+    }
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+        snprintf(errstr, errstr_size, "SLACK_API_URL must start with https:// or http://");
+        return NULL;
+    }
+    if (!(s = calloc(1, sizeof(*s))))
+        goto oom;
+    s->base.ops = &slack_ops;
+    s->api_url = strdup(url);
+    s->token = strdup(cfg->slack_bot_token);
+    if (!s->api_url || !s->token)
+        goto oom;
+    while (strlen(s->api_url) > 8 && s->api_url[strlen(s->api_url) - 1] == '/')
+        s->api_url[strlen(s->api_url) - 1] = '\0';
+    s->timeout_ms = cfg->timeout_ms;
+    s->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : DEFAULT_ATTEMPTS;
+    s->max_backoff_ms = cfg->max_backoff_ms;
+    if (!(s->curl = sb_curl_new(errstr, errstr_size))) {
+        slack_destroy(&s->base);
+        return NULL;
+    }
+    return &s->base;
+oom:
+    if (s)
+        slack_destroy(&s->base);
+    snprintf(errstr, errstr_size, "slack: out of memory");
+    return NULL;
+}
