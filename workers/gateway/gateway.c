@@ -1,0 +1,153 @@
+/* gateway: verify each Slack request, decide what it means, publish it, answer Slack. */
+#include "gateway.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "payload.h"
+#include "sb_log.h"
+#include "sb_schema.h"
+#include "sb_slack_sig.h"
+#include "sb_time.h"
+
+#define TEXT_PLAIN "text/plain; charset=utf-8"
+
+static int answer(sb_http_response_t *resp, int status, const char *text) {
+    return sb_http_respond(resp, status, TEXT_PLAIN, text, strlen(text));
+}
+
+/* Checks Slack's signature before anything else looks at the body. Logs
+ * the refusal's reason code (never the secret, the signature or the body). */
+static int authentic(const sb_gateway_t *gw, const sb_http_request_t *req) {
+    char reason[64];
+    int64_t now_s = sb_time_now_us() / 1000000;
+
+    if (sb_slack_verify(gw->signing_secret, sb_http_header(req, "X-Slack-Request-Timestamp"),
+                        sb_http_header(req, "X-Slack-Signature"), req->body, req->body_len, now_s,
+                        reason, sizeof(reason)) == 0)
+        return 1;
+    sb_log_kv_t kv[] = {{"path", req->path}, {"status", "401"}, {"reason", reason}};
+    sb_log_kv(SB_LOG_WARN, kv, 3, "slack request refused: bad signature");
+    return 0;
+}
+
+/* Validates p's event, produces it keyed by the chat user id and waits for
+ * Kafka's acknowledgement. 200 once acknowledged, 503 otherwise (Slack
+ * retries; a retry may publish the event again with the same event_id, and
+ * sb-response deduplicates on it). -1 (500) when the event fails its own
+ * schema: that is a bug, never the sender's fault. */
+static int publish(const sb_gateway_t *gw, const sb_payload_t *p, sb_http_response_t *resp) {
+    const cJSON *ev = p->event;
+    const char *event_id = cJSON_GetObjectItemCaseSensitive(ev, "event_id")->valuestring;
+    const char *kind = cJSON_GetObjectItemCaseSensitive(ev, "kind")->valuestring;
+    const cJSON *alert = cJSON_GetObjectItemCaseSensitive(ev, "alert_id");
+    sb_log_kv_t kv[] = {{"event_id", event_id},
+                        {"kind", kind},
+                        {"chat_user_id", p->chat_user_id},
+                        {"alert_id", cJSON_IsString(alert) ? alert->valuestring : NULL}};
+    char errstr[512], *json = NULL;
+    int rc = -1;
+
+    if (sb_schema_validate("response", ev, errstr, sizeof(errstr)) != 0) {
+        sb_log_kv(SB_LOG_ERROR, kv, 4, "bug: the response event fails response.v1: %s", errstr);
+        goto out;
+    }
+    if (!(json = cJSON_PrintUnformatted(ev))) {
+        sb_log_kv(SB_LOG_ERROR, kv, 4, "out of memory printing the response event");
+        goto out;
+    }
+    /* Keyed by the chat user id: the gateway is stateless (no database, so
+     * no employee id), and one chat user id is one employee, so each
+     * person's answers stay in order on one partition. */
+    if (sb_publisher_send(gw->pub, p->chat_user_id, strlen(p->chat_user_id), json, strlen(json),
+                          SB_GATEWAY_ACK_TIMEOUT_MS, errstr, sizeof(errstr)) != 0) {
+        sb_log_kv(SB_LOG_WARN, kv, 4, "response not published, answering 503 so Slack retries: %s",
+                  errstr);
+        rc = answer(resp, 503, "not published, retry later\n");
+        goto out;
+    }
+    sb_log_kv(SB_LOG_INFO, kv, 4, "response published");
+    rc = answer(resp, 200, "");
+out:
+    free(json);
+    return rc;
+}
+
+/* Answers what a read payload asks for. */
+static int conclude(const sb_gateway_t *gw, const sb_http_request_t *req, const sb_payload_t *p,
+                    sb_http_response_t *resp) {
+    sb_log_kv_t kv[] = {{"path", req->path}, {"reason", p->reason}};
+
+    switch (p->verdict) {
+    case SB_PAYLOAD_BAD:
+        sb_log_kv(SB_LOG_WARN, kv, 2, "slack request refused (400): %s", p->detail);
+        return answer(resp, 400, "bad request\n");
+    case SB_PAYLOAD_IGNORE:
+        sb_log_kv(SB_LOG_INFO, kv, 2, "slack request ignored: %s", p->detail);
+        return answer(resp, 200, "");
+    case SB_PAYLOAD_CHALLENGE:
+        /* Slack accepts the challenge back as plain text */
+        return sb_http_respond(resp, 200, TEXT_PLAIN, p->challenge, strlen(p->challenge));
+    case SB_PAYLOAD_PUBLISH: return publish(gw, p, resp);
+    case SB_PAYLOAD_ERROR: break;
+    }
+    sb_log_kv(SB_LOG_ERROR, kv, 2, "cannot handle a slack request: %s", p->detail);
+    return -1;
+}
+
+typedef void (*payload_reader_t)(const char *body, size_t len, const char *now, sb_payload_t *out);
+
+/* Every Slack request: authenticate, read with `read`, answer. */
+static int handle_slack(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp,
+                        payload_reader_t read) {
+    const sb_gateway_t *gw = ctx;
+    sb_payload_t p;
+    char now[32];
+    int rc;
+
+    if (!authentic(gw, req))
+        return answer(resp, 401, "unauthorized\n");
+    sb_time_format_us(sb_time_now_us(), now, sizeof(now));
+    read(req->body, req->body_len, now, &p);
+    rc = conclude(gw, req, &p, resp);
+    sb_payload_clear(&p);
+    return rc;
+}
+
+/* POST /slack/events: the Events API. */
+static int on_events(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    return handle_slack(ctx, req, resp, sb_payload_read_event);
+}
+
+/* POST /slack/interactive: button clicks. */
+static int on_interactive(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    return handle_slack(ctx, req, resp, sb_payload_read_interaction);
+}
+
+/* GET /healthz: the process answers. */
+static int on_healthz(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    (void)ctx;
+    (void)req;
+    return answer(resp, 200, "ok\n");
+}
+
+/* GET /readyz: a broker answers and knows the responses topic. */
+static int on_readyz(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    const sb_gateway_t *gw = ctx;
+    char errstr[512];
+    (void)req;
+
+    if (sb_publisher_ready(gw->pub, SB_GATEWAY_READY_TIMEOUT_MS, errstr, sizeof(errstr)) == 0)
+        return answer(resp, 200, "ready\n");
+    sb_log_warn("not ready: %s", errstr);
+    return answer(resp, 503, "not ready\n");
+}
+
+const sb_http_route_t sb_gateway_routes[] = {
+    {"POST", "/slack/events", "application/json", SB_GATEWAY_MAX_BODY, on_events},
+    {"POST", "/slack/interactive", "application/x-www-form-urlencoded", SB_GATEWAY_MAX_BODY,
+     on_interactive},
+    {"GET", "/healthz", NULL, 0, on_healthz},
+    {"GET", "/readyz", NULL, 0, on_readyz},
+};
+const size_t sb_gateway_nroutes = sizeof(sb_gateway_routes) / sizeof(sb_gateway_routes[0]);

@@ -1,0 +1,27 @@
+/* gateway: the HTTP handlers of sb-gateway (Slack callbacks, health, readiness). */
+#ifndef SB_GATEWAY_H
+#define SB_GATEWAY_H
+
+#include "publisher.h"
+#include "sb_http.h"
+
+/* Largest request body accepted from Slack. */
+#define SB_GATEWAY_MAX_BODY 65536
+/* How long a request waits for Kafka's acknowledgement before answering
+ * 503: Slack wants an answer within 3 s and retries what fails. */
+#define SB_GATEWAY_ACK_TIMEOUT_MS 2000
+/* How long /readyz waits for a broker. */
+#define SB_GATEWAY_READY_TIMEOUT_MS 1000
+
+/* Shared, read-only state of every handler (handlers run concurrently;
+ * the publisher is thread-safe, everything else is per request). */
+typedef struct {
+    const char *signing_secret;
+    sb_publisher_t *pub;
+} sb_gateway_t;
+
+/* The route table for sb_http_start with ctx = an sb_gateway_t. */
+extern const sb_http_route_t sb_gateway_routes[];
+extern const size_t sb_gateway_nroutes;
+
+#endif

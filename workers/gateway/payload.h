@@ -1,0 +1,49 @@
+/* payload: Slack's Events API and interactivity payloads, read into response events. */
+#ifndef SB_GATEWAY_PAYLOAD_H
+#define SB_GATEWAY_PAYLOAD_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/* The longest text a response event carries, in code points (response.v1). */
+#define SB_PAYLOAD_TEXT_MAX 4000
+
+typedef enum {
+    SB_PAYLOAD_ERROR,     /* out of memory: answer 500 */
+    SB_PAYLOAD_BAD,       /* malformed or a field missing: answer 400 */
+    SB_PAYLOAD_IGNORE,    /* well-formed, nothing to forward: answer 200 */
+    SB_PAYLOAD_CHALLENGE, /* url_verification: answer 200 with the challenge */
+    SB_PAYLOAD_PUBLISH,   /* forward `event`, keyed by `chat_user_id` */
+} sb_payload_verdict_t;
+
+/* What a payload asks for. reason is a stable code ("invalid_json",
+ * "missing_field", "bot_message", "unknown_action"...), detail names the
+ * field; neither holds message text. */
+typedef struct {
+    sb_payload_verdict_t verdict;
+    const char *reason;
+    char detail[160];
+    char *challenge;          /* CHALLENGE: owned */
+    cJSON *event;             /* PUBLISH: the response.v1 event, owned */
+    const char *chat_user_id; /* PUBLISH: points into event */
+} sb_payload_t;
+
+/* Reads an Events API body (JSON): url_verification, or an event_callback
+ * whose event is a direct message (message with channel_type "im") from a
+ * person: not a bot (bot_id or subtype bot_message), not an edit or any
+ * other subtype. The event id is Slack's event_id. received_at is RFC 3339. */
+void sb_payload_read_event(const char *body, size_t len, const char *received_at,
+                           sb_payload_t *out);
+
+/* Reads an interactivity body (form with a `payload` JSON): block_actions
+ * whose first action is sb_confirm or sb_deny with a hex64 alert id as
+ * value. The event id is hex SHA-256 of
+ * "block_actions|" + user.id + "|" + action_ts + "|" + action_id. */
+void sb_payload_read_interaction(const char *body, size_t len, const char *received_at,
+                                 sb_payload_t *out);
+
+/* Frees what a read left in out. */
+void sb_payload_clear(sb_payload_t *out);
+
+#endif

@@ -1,0 +1,37 @@
+/* publisher: the gateway's Kafka producer, with a delivery report per request. */
+#ifndef SB_GATEWAY_PUBLISHER_H
+#define SB_GATEWAY_PUBLISHER_H
+
+#include <stddef.h>
+
+/* sb_producer (libcommon) counts failures process-wide between flushes, so
+ * concurrent request threads could not tell whose message failed. This
+ * producer has the same settings (idempotent, acks=all, lz4, 5 ms linger,
+ * SECURITYBOT_KAFKA_* pass-through) but each message carries its own
+ * delivery record that the request thread waits on. Thread-safe. */
+typedef struct sb_publisher_s sb_publisher_t;
+
+/* A producer for one topic, with a thread serving delivery reports. */
+sb_publisher_t *sb_publisher_new(const char *brokers, const char *topic, char *errstr,
+                                 size_t errstr_size);
+
+/* Produces key/value and waits up to timeout_ms for the broker's
+ * acknowledgement of this message alone. Returns 0 when acknowledged, -1
+ * otherwise (refused, failed, or not yet acknowledged: it may still be
+ * delivered later, so a retry can duplicate it; consumers dedup). */
+int sb_publisher_send(sb_publisher_t *p, const char *key, size_t keylen, const char *value,
+                      size_t vallen, int timeout_ms, char *errstr, size_t errstr_size);
+
+/* 0 when a broker answered a metadata request for the topic within
+ * timeout_ms and knows the topic; -1 with the reason otherwise. */
+int sb_publisher_ready(sb_publisher_t *p, int timeout_ms, char *errstr, size_t errstr_size);
+
+/* Non-zero after a fatal producer error (idempotence broken): exit. */
+int sb_publisher_fatal(sb_publisher_t *p);
+
+/* Waits up to flush_ms for what is still queued (messages whose requests
+ * were already answered 503: Slack retries them), drops the rest, frees.
+ * NULL is a no-op. */
+void sb_publisher_destroy(sb_publisher_t *p, int flush_ms);
+
+#endif
