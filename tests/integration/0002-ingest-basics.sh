@@ -138,5 +138,31 @@ wait_ingested 8 60
 check "$(sql "SELECT status || '/' || coalesce(outcome, '-') FROM alerts WHERE title = 'ignored'")" "suppressed/suppressed" "ignored alert"
 check "$(sql "SELECT status FROM alerts WHERE title = 'not ignored'")" "queued" "expired rule does not suppress"
 check "$(topic_dump outcomes | grep -c '"outcome":"suppressed"')" 1 "suppressed outcome event"
+
+# ---- hostile input: refused with the right reason, or stored verbatim ----
+python3 - "$T_DIR/hostile.bin" <<'PY'
+import json, sys
+good = {"source": "x", "rule": "r", "user": "alice", "occurred_at": "2026-11-29T10:00:00Z"}
+cases = [
+    b"[" * 10000 + b"]" * 10000,                                   # 10,000 levels deep
+    b'{"source":"x","rule":"r","title":"a\x00b","user":"alice"}'.replace(b"\\x00", b"\x00"),
+    b'{"source":"x","rule":"r","title":"\x01","user":"alice","occurred_at":"2026-11-29T10:00:00Z"}'.replace(b"\\x01", b"\x01"),
+    json.dumps(dict(good, title="x\u0000y")).encode(),             # \u0000 escape
+    b'{"source":"x","rule":"r","title":"\xc0\xaf","user":"alice","occurred_at":"2026-11-29T10:00:00Z"}'.replace(b"\\xc0\\xaf", b"\xc0\xaf"),
+    json.dumps(dict(good, title="'; DROP TABLE alerts;--", id="sql-1")).encode(),
+    json.dumps(dict(good, title=12345)).encode(),
+]
+with open(sys.argv[1], "wb") as f:
+    for c in cases:
+        assert b"\n" not in c
+        f.write(c + b"\n")
+PY
+kcat -P -b "$SECURITYBOT_KAFKA_BROKERS" -t "${SECURITYBOT_TOPIC_PREFIX}alerts" -k hostile -l "$T_DIR/hostile.bin"
+wait_ingested 15 60
+check "$(sql "SELECT string_agg(reason, ',' ORDER BY src_offset) FROM dead_letters WHERE msg_key = 'hostile'")" \
+	"invalid_json,invalid_json,invalid_json,invalid_value,invalid_utf8,invalid_type" "hostile input refused with the right reasons"
+check "$(sql "SELECT title FROM alerts WHERE detector_id = 'sql-1'")" "'; DROP TABLE alerts;--" "SQL text stored verbatim"
+check "$(sql "SELECT count(*) FROM alerts")" 5 "alerts table intact"
+check "$(kill -0 "$INGEST_PID" 2>/dev/null && echo alive)" alive "sb-ingest still running"
 stop_worker "$INGEST_PID"
 finish
