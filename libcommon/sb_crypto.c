@@ -437,3 +437,8 @@ out:
         OPENSSL_cleanse(key, SB_AEAD_KEY_LEN);
     return rc;
 }
+
+void sb_crypto_wipe(void *p, size_t n) {
+    if (p && n)
+        OPENSSL_cleanse(p, n);
+}

@@ -31,6 +31,10 @@ int sb_crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
  * string owned by the caller, or NULL on allocation failure. */
 char *sb_base64_encode(const void *data, size_t len);
 
+/* Overwrites n bytes at p with zeros in a way the compiler cannot drop
+ * (OPENSSL_cleanse): for secrets before their memory is freed. */
+void sb_crypto_wipe(void *p, size_t n);
+
 /* Fills buf with cryptographically random bytes; 0 or -1. */
 int sb_random_bytes(void *buf, size_t len);
 

@@ -173,3 +173,38 @@ out:
     free(b32);
     return uri;
 }
+
+/* "sb-totp-v1|" + the employee id: what a sealed secret is bound to. */
+static int totp_aad(const char *employee_id, char *aad, size_t size) {
+    int n = employee_id ? snprintf(aad, size, "sb-totp-v1|%s", employee_id) : -1;
+    return (n < 0 || (size_t)n >= size) ? -1 : n;
+}
+
+int sb_totp_seal(const unsigned char key[SB_AEAD_KEY_LEN], const char *employee_id,
+                 const unsigned char secret[SB_TOTP_SECRET_LEN],
+                 unsigned char out[SB_TOTP_SEALED_LEN]) {
+    char aad[96];
+    size_t outlen = 0;
+    int n = totp_aad(employee_id, aad, sizeof(aad));
+    if (n < 0 || !key || !secret || !out)
+        return -1;
+    if (sb_aead_seal(key, secret, SB_TOTP_SECRET_LEN, aad, (size_t)n, out, &outlen) == -1 ||
+        outlen != SB_TOTP_SEALED_LEN)
+        return -1;
+    return 0;
+}
+
+int sb_totp_open(const unsigned char key[SB_AEAD_KEY_LEN], const char *employee_id,
+                 const unsigned char *in, size_t inlen, unsigned char secret[SB_TOTP_SECRET_LEN]) {
+    char aad[96];
+    size_t len = 0;
+    int n = totp_aad(employee_id, aad, sizeof(aad));
+    if (n < 0 || !key || !in || !secret || inlen != SB_TOTP_SEALED_LEN)
+        return -1;
+    if (sb_aead_open(key, in, inlen, aad, (size_t)n, secret, &len) == -1 ||
+        len != SB_TOTP_SECRET_LEN) {
+        memset(secret, 0, SB_TOTP_SECRET_LEN);
+        return -1;
+    }
+    return 0;
+}

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb_crypto.h"
+
 #define SB_TOTP_SECRET_LEN 20 /* bytes: 160 bits, as RFC 4226 recommends */
 #define SB_TOTP_DIGITS     6
 #define SB_TOTP_PERIOD     30 /* seconds per time step, counted from the Unix epoch */
@@ -51,5 +53,16 @@ char *sb_base32_encode(const unsigned char *data, size_t len);
  * issuer or account is NULL or empty, the secret is empty, or on
  * allocation failure. */
 char *sb_totp_uri(const char *issuer, const char *account, const unsigned char *secret, size_t len);
+
+/* The stored form of an employee's secret: AES-256-GCM under the at-rest
+ * key, bound to the employee (associated data "sb-totp-v1|<employee_id>"),
+ * so a sealed secret copied into another employee's row does not open.
+ * SB_TOTP_SEALED_LEN bytes. Both return 0 or -1. */
+#define SB_TOTP_SEALED_LEN (SB_TOTP_SECRET_LEN + SB_AEAD_OVERHEAD)
+int sb_totp_seal(const unsigned char key[SB_AEAD_KEY_LEN], const char *employee_id,
+                 const unsigned char secret[SB_TOTP_SECRET_LEN],
+                 unsigned char out[SB_TOTP_SEALED_LEN]);
+int sb_totp_open(const unsigned char key[SB_AEAD_KEY_LEN], const char *employee_id,
+                 const unsigned char *in, size_t inlen, unsigned char secret[SB_TOTP_SECRET_LEN]);
 
 #endif

@@ -259,6 +259,24 @@ static void test_secret_new(void) {
     SB_CHECK(matched == sb_totp_step(1700000000));
 }
 
+static void test_seal(void) {
+    unsigned char key[SB_AEAD_KEY_LEN], other[SB_AEAD_KEY_LEN], secret[SB_TOTP_SECRET_LEN];
+    unsigned char box[SB_TOTP_SEALED_LEN], back[SB_TOTP_SECRET_LEN];
+    memset(key, 7, sizeof(key));
+    memset(other, 8, sizeof(other));
+    SB_CHECK(sb_totp_secret_new(secret) == 0);
+    SB_CHECK(sb_totp_seal(key, "42", secret, box) == 0);
+    SB_CHECK(sb_totp_open(key, "42", box, sizeof(box), back) == 0);
+    SB_CHECK(memcmp(secret, back, sizeof(secret)) == 0);
+    /* bound to the employee: another row's id does not open it */
+    SB_CHECK(sb_totp_open(key, "43", box, sizeof(box), back) == -1);
+    SB_CHECK(sb_totp_open(other, "42", box, sizeof(box), back) == -1);
+    SB_CHECK(sb_totp_open(key, "42", box, sizeof(box) - 1, back) == -1);
+    box[SB_AEAD_NONCE_LEN] ^= 1;
+    SB_CHECK(sb_totp_open(key, "42", box, sizeof(box), back) == -1);
+    SB_CHECK(sb_totp_seal(key, NULL, secret, box) == -1);
+}
+
 int main(void) {
     test_rfc6238_vectors();
     test_window();
@@ -267,5 +285,6 @@ int main(void) {
     test_base32();
     test_uri();
     test_secret_new();
+    test_seal();
     return SB_TEST_DONE();
 }

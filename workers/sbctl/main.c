@@ -19,6 +19,7 @@ static const sbctl_command_t commands[] = {
     {"topics", sbctl_cmd_topics, "create every securitybot topic (idempotent)"},
     {"employees", sbctl_cmd_employees, "import or list the employee directory"},
     {"alert", sbctl_cmd_alert, "publish a test alert"},
+    {"enroll", sbctl_cmd_enroll, "give an employee a new second-factor (TOTP) secret"},
     {NULL, NULL, NULL},
 };
 
@@ -58,7 +59,11 @@ int sbctl_wants_help(int argc, char **argv, const char *text) {
 
 int main(int argc, char **argv) {
     sbctl_t ctl = {0};
-    sb_cfg_entry_t table[] = {SB_COMMON_CONFIG_ENTRIES(&ctl.cfg)};
+    sb_cfg_entry_t table[] = {
+        SB_COMMON_CONFIG_ENTRIES(&ctl.cfg),
+        {"SECURITYBOT_SECRET_KEY_FILE", SB_CFG_STRING, &ctl.secret_key_file, 0, NULL, 0, 0, 0,
+         "file with the 32-byte key that encrypts second-factor secrets at rest"},
+    };
     size_t n = sizeof(table) / sizeof(table[0]);
     const sbctl_command_t *cmd = NULL;
     char errstr[512];

@@ -15,7 +15,8 @@
 
 typedef struct {
     sb_common_config_t cfg;
-    sb_db_t *db; /* connected on first use by sbctl_db() */
+    char *secret_key_file; /* SECURITYBOT_SECRET_KEY_FILE, for enroll */
+    sb_db_t *db;           /* connected on first use by sbctl_db() */
 } sbctl_t;
 
 /* The database connection, connecting on first use; NULL (with the error
@@ -29,5 +30,6 @@ int sbctl_cmd_migrate(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_topics(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_employees(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_alert(sbctl_t *ctl, int argc, char **argv);
+int sbctl_cmd_enroll(sbctl_t *ctl, int argc, char **argv);
 
 #endif
