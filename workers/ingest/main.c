@@ -18,6 +18,12 @@
 
 #define WORKER "sb-ingest"
 
+/* A batch also stops growing at this many payload bytes, so that the
+ * largest batch (10000 alerts of up to 64 KiB) cannot become one
+ * half-gigabyte statement. */
+#define MAX_BATCH_BYTES (32u << 20)
+#define POLL_CHUNK 256
+
 typedef struct {
     sb_common_config_t common;
     char *group;
@@ -44,9 +50,9 @@ static size_t collect(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max, i
                       int64_t fill_ms) {
     unsigned gen = sb_consumer_generation(c);
     int64_t first = 0;
-    size_t n = 0;
+    size_t n = 0, bytes = 0;
 
-    while (n < max && sb_running && !sb_consumer_fatal(c)) {
+    while (n < max && bytes < MAX_BATCH_BYTES && sb_running && !sb_consumer_fatal(c)) {
         int timeout = first_ms;
         if (n > 0) {
             int64_t left_ms = fill_ms - (sb_time_monotonic_us() - first) / 1000;
@@ -55,7 +61,8 @@ static size_t collect(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max, i
             timeout = left_ms < 100 ? (int)left_ms : 100;
         }
         /* many at once: one call per batch instead of one per message */
-        size_t got = sb_consumer_poll_batch(c, msgs + n, max - n, timeout);
+        size_t want = max - n < POLL_CHUNK ? max - n : POLL_CHUNK;
+        size_t got = sb_consumer_poll_batch(c, msgs + n, want, timeout);
         if (sb_consumer_generation(c) != gen) {
             destroy_messages(msgs, n + got);
             return 0;
@@ -64,6 +71,8 @@ static size_t collect(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max, i
             break; /* idle (or nothing more within the fill time) */
         if (n == 0)
             first = sb_time_monotonic_us();
+        for (size_t i = n; i < n + got; i++)
+            bytes += msgs[i]->len;
         n += got;
     }
     return n;
