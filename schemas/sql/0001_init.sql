@@ -79,7 +79,9 @@ CREATE TABLE alerts (
     decided_at      timestamptz,
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX alerts_employee_status ON alerts (employee_id, status);
+-- status first: "every queued alert" (sb-prompt's sweep) is a range of it,
+-- and "this employee's alerts in this state" an exact match.
+CREATE INDEX alerts_status_employee ON alerts (status, employee_id);
 -- BRIN: rows arrive in received_at order, and a BRIN index costs next to
 -- nothing per insert, where a btree adds a page update to every row.
 CREATE INDEX alerts_received_at ON alerts USING brin (received_at);

@@ -22,7 +22,7 @@
  * largest batch (10000 alerts of up to 64 KiB) cannot become one
  * half-gigabyte statement. */
 #define MAX_BATCH_BYTES (32u << 20)
-#define POLL_CHUNK 256
+#define POLL_CHUNK      256
 
 typedef struct {
     sb_common_config_t common;

@@ -2,6 +2,7 @@
  * escalation requests, suppressed outcomes and dead letters (the contract
  * in schemas/README.md; ids from sb_id). */
 #include "messages.h"
+#include "sb_message.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,25 +51,6 @@ out:
     return out;
 }
 
-static const char *priority_for(const char *severity) {
-    if (!strcmp(severity, "low"))
-        return "low";
-    if (!strcmp(severity, "high") || !strcmp(severity, "critical"))
-        return "high";
-    return "normal";
-}
-
-/* The fields every derived message starts with: schema "<kind>.v1", the
- * deterministic message_id and the alert id. */
-static void start_message(cJSON *o, const char *kind, const char *alert_id, const char *extra) {
-    char schema[64], mid[SB_SHA256_HEX_LEN + 1];
-    snprintf(schema, sizeof(schema), "%s.v1", kind);
-    sb_id_message(kind, alert_id, extra, mid);
-    cJSON_AddStringToObject(o, "schema", schema);
-    cJSON_AddStringToObject(o, "message_id", mid);
-    cJSON_AddStringToObject(o, "alert_id", alert_id);
-}
-
 char *sb_ingest_downstream_json(PGresult *res, int row, const char *now, sb_ingest_target_t *target,
                                 const char **key) {
     const char *id = PQgetvalue(res, row, 0), *status = PQgetvalue(res, row, 2),
@@ -80,7 +62,7 @@ char *sb_ingest_downstream_json(PGresult *res, int row, const char *now, sb_inge
     if (!o)
         return NULL;
     if (!strcmp(status, "queued")) {
-        start_message(o, "prompt", id, NULL);
+        sb_message_start(o, "prompt", id, NULL);
         cJSON_AddStringToObject(o, "employee_id", employee);
         cJSON_AddStringToObject(o, "severity", severity);
         cJSON_AddStringToObject(o, "rule", PQgetvalue(res, row, 5));
@@ -90,20 +72,13 @@ char *sb_ingest_downstream_json(PGresult *res, int row, const char *now, sb_inge
         *target = SB_INGEST_TO_PROMPTS;
         *key = employee;
     } else if (!strcmp(status, "escalation_requested")) {
-        start_message(o, "escalation-request", id, reason);
-        if (employee)
-            cJSON_AddStringToObject(o, "employee_id", employee);
-        else
-            cJSON_AddNullToObject(o, "employee_id");
-        cJSON_AddStringToObject(o, "reason", reason);
-        cJSON_AddStringToObject(o, "priority", priority_for(severity));
-        cJSON_AddNullToObject(o, "comment");
-        cJSON_AddStringToObject(o, "requested_by", "sb-ingest");
-        cJSON_AddStringToObject(o, "requested_at", now);
+        cJSON_Delete(o);
         *target = SB_INGEST_TO_ESCALATION_REQUESTS;
         *key = id;
+        return sb_message_escalation_request(id, employee, reason, severity, NULL, "sb-ingest",
+                                             now);
     } else if (!strcmp(status, "suppressed")) {
-        start_message(o, "outcome", id, NULL);
+        sb_message_start(o, "outcome", id, NULL);
         cJSON_AddStringToObject(o, "outcome", "suppressed");
         cJSON_AddStringToObject(o, "employee_id", employee);
         cJSON_AddStringToObject(o, "answer", "none");

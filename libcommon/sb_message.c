@@ -1,0 +1,54 @@
+/* sb_message: the messages several stages send, built in one place. */
+#include "sb_message.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sb_crypto.h"
+#include "sb_id.h"
+
+const char *sb_message_priority(const char *severity) {
+    if (!severity || !strcmp(severity, "medium"))
+        return "normal";
+    if (!strcmp(severity, "low"))
+        return "low";
+    return "high"; /* high, critical */
+}
+
+int sb_message_start(cJSON *o, const char *kind, const char *alert_id, const char *extra) {
+    char schema[64], mid[SB_SHA256_HEX_LEN + 1];
+    if ((size_t)snprintf(schema, sizeof(schema), "%s.v1", kind) >= sizeof(schema) ||
+        sb_id_message(kind, alert_id, extra, mid) == -1)
+        return -1;
+    return cJSON_AddStringToObject(o, "schema", schema) &&
+                   cJSON_AddStringToObject(o, "message_id", mid) &&
+                   cJSON_AddStringToObject(o, "alert_id", alert_id)
+               ? 0
+               : -1;
+}
+
+/* A string field, or JSON null when value is NULL. */
+static void add_nullable(cJSON *o, const char *name, const char *value) {
+    if (value)
+        cJSON_AddStringToObject(o, name, value);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+char *sb_message_escalation_request(const char *alert_id, const char *employee_id,
+                                    const char *reason, const char *severity, const char *comment,
+                                    const char *requested_by, const char *now) {
+    cJSON *o = cJSON_CreateObject();
+    char *out = NULL;
+    if (o && sb_message_start(o, "escalation-request", alert_id, reason) == 0) {
+        add_nullable(o, "employee_id", employee_id);
+        cJSON_AddStringToObject(o, "reason", reason);
+        cJSON_AddStringToObject(o, "priority", sb_message_priority(severity));
+        add_nullable(o, "comment", comment);
+        cJSON_AddStringToObject(o, "requested_by", requested_by);
+        cJSON_AddStringToObject(o, "requested_at", now);
+        out = cJSON_PrintUnformatted(o);
+    }
+    cJSON_Delete(o);
+    return out;
+}

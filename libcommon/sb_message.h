@@ -1,0 +1,22 @@
+/* sb_message: builds the messages that several stages send (the contract in
+ * schemas/README.md), so every sender writes them the same way. */
+#ifndef SB_MESSAGE_H
+#define SB_MESSAGE_H
+
+#include <cjson/cJSON.h>
+
+/* An escalation request's priority for an alert severity: low -> low,
+ * medium -> normal, high and critical -> high. */
+const char *sb_message_priority(const char *severity);
+
+/* Starts a derived message: schema "<kind>.v1", the deterministic
+ * message_id (sb_id_message(kind, alert_id, extra)) and alert_id. 0 or -1. */
+int sb_message_start(cJSON *o, const char *kind, const char *alert_id, const char *extra);
+
+/* escalation-request.v1 for alert_id; employee_id and comment may be NULL.
+ * Returns an owned string or NULL (out of memory). */
+char *sb_message_escalation_request(const char *alert_id, const char *employee_id,
+                                    const char *reason, const char *severity, const char *comment,
+                                    const char *requested_by, const char *now);
+
+#endif
