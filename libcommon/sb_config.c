@@ -20,18 +20,6 @@
 #define SB_CFG_FILE_MAX (64 * 1024) /* largest accepted NAME_FILE, in bytes */
 #define SB_CFG_NAME_MAX 128         /* longest variable name, without "_FILE" */
 
-static void seterr(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *errstr, size_t errstr_size, const char *fmt, ...) {
-    va_list ap;
-    if (!errstr || errstr_size == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(errstr, errstr_size, fmt, ap);
-    va_end(ap);
-}
-
 /* The variable's value, or NULL when it is unset or empty. */
 static const char *env_value(const char *name) {
     const char *v = getenv(name);
@@ -58,25 +46,26 @@ static int read_secret_file(const char *var, const char *path, char **out, char 
     *out = NULL;
     f = fopen(path, "rb");
     if (!f) {
-        seterr(errstr, errstr_size, "%s: cannot open %s: %s", var, path, strerror(errno));
+        sb_seterr(errstr, errstr_size, "%s: cannot open %s: %s", var, path, strerror(errno));
         goto out;
     }
     buf = malloc(SB_CFG_FILE_MAX + 2);
     if (!buf) {
-        seterr(errstr, errstr_size, "%s: out of memory reading %s", var, path);
+        sb_seterr(errstr, errstr_size, "%s: out of memory reading %s", var, path);
         goto out;
     }
     n = fread(buf, 1, SB_CFG_FILE_MAX + 1, f);
     if (ferror(f)) {
-        seterr(errstr, errstr_size, "%s: cannot read %s: %s", var, path, strerror(errno));
+        sb_seterr(errstr, errstr_size, "%s: cannot read %s: %s", var, path, strerror(errno));
         goto out;
     }
     if (n > SB_CFG_FILE_MAX) {
-        seterr(errstr, errstr_size, "%s: %s is larger than %d bytes", var, path, SB_CFG_FILE_MAX);
+        sb_seterr(errstr, errstr_size, "%s: %s is larger than %d bytes", var, path,
+                  SB_CFG_FILE_MAX);
         goto out;
     }
     if (memchr(buf, '\0', n)) {
-        seterr(errstr, errstr_size, "%s: %s contains a NUL byte", var, path);
+        sb_seterr(errstr, errstr_size, "%s: %s contains a NUL byte", var, path);
         goto out;
     }
     if (n > 0 && buf[n - 1] == '\n') {
@@ -141,7 +130,7 @@ static int store_value(const sb_cfg_entry_t *e, const char *v, char *errstr, siz
     case SB_CFG_STRING:
         s = strdup(v);
         if (!s) {
-            seterr(errstr, errstr_size, "%s: out of memory", e->name);
+            sb_seterr(errstr, errstr_size, "%s: out of memory", e->name);
             return -1;
         }
         *(char **)e->target = s;
@@ -149,32 +138,32 @@ static int store_value(const sb_cfg_entry_t *e, const char *v, char *errstr, siz
     case SB_CFG_INT:
         if (parse_int(v, &l) == -1 || (bounded(e) && (l < e->min || l > e->max))) {
             if (!bounded(e))
-                seterr(errstr, errstr_size, "%s must be an integer", e->name);
+                sb_seterr(errstr, errstr_size, "%s must be an integer", e->name);
             else
-                seterr(errstr, errstr_size, "%s must be an integer between %ld and %ld", e->name,
-                       e->min, e->max);
+                sb_seterr(errstr, errstr_size, "%s must be an integer between %ld and %ld", e->name,
+                          e->min, e->max);
             return -1;
         }
         *(long *)e->target = l;
         return 0;
     case SB_CFG_BOOL:
         if (parse_bool(v, &b) == -1) {
-            seterr(errstr, errstr_size, "%s must be a boolean (true/false, yes/no, on/off, 1/0)",
-                   e->name);
+            sb_seterr(errstr, errstr_size, "%s must be a boolean (true/false, yes/no, on/off, 1/0)",
+                      e->name);
             return -1;
         }
         *(int *)e->target = b;
         return 0;
     case SB_CFG_DURATION:
         if (sb_time_parse_duration_ms(v, &ms) == -1) {
-            seterr(errstr, errstr_size, "%s must be a duration such as 500ms, 30s, 5m, 2h or 1d",
-                   e->name);
+            sb_seterr(errstr, errstr_size, "%s must be a duration such as 500ms, 30s, 5m, 2h or 1d",
+                      e->name);
             return -1;
         }
         *(int64_t *)e->target = ms;
         return 0;
     }
-    seterr(errstr, errstr_size, "%s: unknown configuration type %d", e->name, (int)e->type);
+    sb_seterr(errstr, errstr_size, "%s: unknown configuration type %d", e->name, (int)e->type);
     return -1;
 }
 
@@ -196,14 +185,14 @@ static int load_entry(const sb_cfg_entry_t *e, char *errstr, size_t errstr_size)
     int rc = -1;
 
     if (strlen(e->name) > SB_CFG_NAME_MAX) {
-        seterr(errstr, errstr_size, "%.64s...: variable name too long", e->name);
+        sb_seterr(errstr, errstr_size, "%.64s...: variable name too long", e->name);
         return -1;
     }
     if (e->secret) {
         snprintf(fvar, sizeof(fvar), "%s_FILE", e->name);
         path = env_value(fvar);
         if (v && path) {
-            seterr(errstr, errstr_size, "%s and %s are both set; set only one", e->name, fvar);
+            sb_seterr(errstr, errstr_size, "%s and %s are both set; set only one", e->name, fvar);
             goto out;
         }
         if (path) {
@@ -217,10 +206,10 @@ static int load_entry(const sb_cfg_entry_t *e, char *errstr, size_t errstr_size)
     if (!v) {
         if (e->required) {
             if (path)
-                seterr(errstr, errstr_size, "%s is required (%s names an empty file: %s)", e->name,
-                       fvar, path);
+                sb_seterr(errstr, errstr_size, "%s is required (%s names an empty file: %s)",
+                          e->name, fvar, path);
             else
-                seterr(errstr, errstr_size, "%s is required (see --help)", e->name);
+                sb_seterr(errstr, errstr_size, "%s is required (see --help)", e->name);
             goto out;
         }
         store_unset(e);

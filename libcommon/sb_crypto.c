@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sb_log.h"
+
 /* libcrypto takes int lengths; larger inputs are fed in pieces of this size
  * (a multiple of 3 so that base64 chunks concatenate without padding). */
 #define CHUNK ((size_t)3 << 28)
@@ -276,19 +278,7 @@ out:
 /* Key files. */
 #define KEY_FILE_MAX 128 /* bytes read at most; a valid file has at most 64 + 2 */
 
-static void seterr(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *errstr, size_t errstr_size, const char *fmt, ...) {
-    va_list ap;
-    if (!errstr || errstr_size == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(errstr, errstr_size, fmt, ap);
-    va_end(ap);
-}
-
-static int hex_value(char c) {
+int sb_hex_value(char c) {
     if (c >= '0' && c <= '9')
         return c - '0';
     if (c >= 'a' && c <= 'f')
@@ -315,7 +305,7 @@ static int base64_value(char c) {
 /* 64 hex digits, either case, into 32 bytes; 0 or -1. */
 static int decode_hex_key(const char *s, unsigned char key[SB_AEAD_KEY_LEN]) {
     for (size_t i = 0; i < SB_AEAD_KEY_LEN; i++) {
-        int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+        int hi = sb_hex_value(s[2 * i]), lo = sb_hex_value(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         key[i] = (unsigned char)(hi << 4 | lo);
@@ -356,22 +346,22 @@ static int read_key_file(const char *path, char *buf, size_t *len, char *errstr,
     /* O_NONBLOCK: a FIFO must not hang the start; it is refused below. */
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd == -1) {
-        seterr(errstr, errstr_size, "key file %s: cannot open: %s", path, strerror(errno));
+        sb_seterr(errstr, errstr_size, "key file %s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     if (fstat(fd, &st) == -1) {
-        seterr(errstr, errstr_size, "key file %s: cannot stat: %s", path, strerror(errno));
+        sb_seterr(errstr, errstr_size, "key file %s: cannot stat: %s", path, strerror(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        seterr(errstr, errstr_size, "key file %s: not a regular file", path);
+        sb_seterr(errstr, errstr_size, "key file %s: not a regular file", path);
         goto out;
     }
     if (st.st_mode & 077) {
-        seterr(errstr, errstr_size,
-               "key file %s: accessible by group or others (mode %04o); "
-               "allow only its owner (chmod 600)",
-               path, (unsigned)(st.st_mode & 07777));
+        sb_seterr(errstr, errstr_size,
+                  "key file %s: accessible by group or others (mode %04o); "
+                  "allow only its owner (chmod 600)",
+                  path, (unsigned)(st.st_mode & 07777));
         goto out;
     }
     while (*len < KEY_FILE_MAX + 1) {
@@ -379,7 +369,7 @@ static int read_key_file(const char *path, char *buf, size_t *len, char *errstr,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            seterr(errstr, errstr_size, "key file %s: cannot read: %s", path, strerror(errno));
+            sb_seterr(errstr, errstr_size, "key file %s: cannot read: %s", path, strerror(errno));
             goto out;
         }
         if (n == 0)
@@ -400,7 +390,7 @@ int sb_crypto_key_load(const char *path, unsigned char key[SB_AEAD_KEY_LEN], cha
 
     OPENSSL_cleanse(key, SB_AEAD_KEY_LEN);
     if (!path || !*path) {
-        seterr(errstr, errstr_size, "key file: no path given");
+        sb_seterr(errstr, errstr_size, "key file: no path given");
         return -1;
     }
     if (read_key_file(path, buf, &len, errstr, errstr_size) == -1)
@@ -413,21 +403,22 @@ int sb_crypto_key_load(const char *path, unsigned char key[SB_AEAD_KEY_LEN], cha
     /* The messages give lengths and formats only, never the content. */
     if (len == 2 * SB_AEAD_KEY_LEN) {
         if (decode_hex_key(buf, key) == -1) {
-            seterr(errstr, errstr_size, "key file %s: 64 characters but not all hex digits", path);
+            sb_seterr(errstr, errstr_size, "key file %s: 64 characters but not all hex digits",
+                      path);
             goto out;
         }
     } else if (len == 44) {
         if (decode_base64_key(buf, key) == -1) {
-            seterr(errstr, errstr_size, "key file %s: 44 characters but not the base64 of 32 bytes",
-                   path);
+            sb_seterr(errstr, errstr_size,
+                      "key file %s: 44 characters but not the base64 of 32 bytes", path);
             goto out;
         }
     } else {
-        seterr(errstr, errstr_size,
-               "key file %s: expected 64 hex digits or 44 base64 characters (a 32-byte key), "
-               "found %s%zu bytes",
-               path, len > KEY_FILE_MAX ? "more than " : "",
-               len > KEY_FILE_MAX ? (size_t)KEY_FILE_MAX : len);
+        sb_seterr(errstr, errstr_size,
+                  "key file %s: expected 64 hex digits or 44 base64 characters (a 32-byte key), "
+                  "found %s%zu bytes",
+                  path, len > KEY_FILE_MAX ? "more than " : "",
+                  len > KEY_FILE_MAX ? (size_t)KEY_FILE_MAX : len);
         goto out;
     }
     rc = 0;

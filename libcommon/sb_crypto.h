@@ -31,6 +31,9 @@ int sb_crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
  * string owned by the caller, or NULL on allocation failure. */
 char *sb_base64_encode(const void *data, size_t len);
 
+/* The value of one hex digit (either case), or -1. */
+int sb_hex_value(char c);
+
 /* Overwrites n bytes at p with zeros in a way the compiler cannot drop
  * (OPENSSL_cleanse): for secrets before their memory is freed. */
 void sb_crypto_wipe(void *p, size_t n);

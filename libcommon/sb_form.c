@@ -1,18 +1,10 @@
 /* sb_form: strict application/x-www-form-urlencoded field lookup. */
 #include "sb_form.h"
 
+#include "sb_crypto.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes s[0..n) into a malloc'd string in *out. Returns 0, or -1 on a
  * malformed input (bad escape, NUL) or allocation failure. */
@@ -30,8 +22,8 @@ static int decode(const char *s, size_t n, char **out) {
         } else if (s[i] == '%') {
             if (n - i < 3)
                 goto bad;
-            hi = hexval(s[i + 1]);
-            lo = hexval(s[i + 2]);
+            hi = sb_hex_value(s[i + 1]);
+            lo = sb_hex_value(s[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 goto bad;
             d[j++] = (char)(hi << 4 | lo);

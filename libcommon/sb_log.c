@@ -146,3 +146,12 @@ void sb_log_kv(sb_log_level_t level, const sb_log_kv_t *kv, size_t nkv, const ch
     line[n++] = '\n';
     fwrite(line, 1, n, stderr);
 }
+
+void sb_seterr(char *errstr, size_t errstr_size, const char *fmt, ...) {
+    va_list ap;
+    if (!errstr || errstr_size == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(errstr, errstr_size, fmt, ap);
+    va_end(ap);
+}

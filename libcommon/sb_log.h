@@ -32,6 +32,11 @@ void sb_log_kv(sb_log_level_t level, const sb_log_kv_t *kv, size_t nkv, const ch
 #define sb_log_warn(...)  sb_log_kv(SB_LOG_WARN, NULL, 0, __VA_ARGS__)
 #define sb_log_error(...) sb_log_kv(SB_LOG_ERROR, NULL, 0, __VA_ARGS__)
 
+/* Formats an error message into errstr (NULL or size 0: nothing), the
+ * errstr/errstr_size convention of every module. */
+void sb_seterr(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Writes `s` as a JSON string body (no quotes) into buf; always
  * NUL-terminates; returns the length written. Shared with other modules
  * that need a cheap escape without cJSON. */

@@ -15,6 +15,7 @@
 #include "sb_curl.h"
 #include "sb_signal.h"
 #include "sb_test.h"
+#include "sb_test_fake_slack.h"
 #include "sb_time.h"
 
 /* The fake's token; one strstr proves that no error message quotes it. */
@@ -28,49 +29,14 @@ static sb_curl_t *ctl; /* a second client for the control API */
 /* ---- the fake ------------------------------------------------------------ */
 
 static int fake_start(void) {
-    char path[1024], line[64];
-    int pfd[2], port = 0;
-    const char *src = getenv("SB_SOURCE_DIR");
-    if (src && *src) {
-        snprintf(path, sizeof(path), "%s/tests/fakes/fake_slack.py", src);
-    } else { /* run by hand: tests/unit/<this file> -> ../fakes/fake_slack.py */
-        const char *slash = strrchr(__FILE__, '/');
-        int dirlen = slash ? (int)(slash - __FILE__) : 1;
-        snprintf(path, sizeof(path), "%.*s/../fakes/fake_slack.py", dirlen, slash ? __FILE__ : ".");
-    }
-    if (pipe(pfd) == -1)
+    fake_pid = sb_fake_slack_start(TOKEN, __FILE__, base, sizeof(base));
+    if (fake_pid <= 0)
         return -1;
-    fake_pid = fork();
-    if (fake_pid == -1)
-        return -1;
-    if (fake_pid == 0) {
-        dup2(pfd[1], STDOUT_FILENO);
-        close(pfd[0]);
-        close(pfd[1]);
-        execlp("python3", "python3", path, "--port", "0", "--token", TOKEN, (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    FILE *f = fdopen(pfd[0], "r");
-    if (f && fgets(line, sizeof(line), f))
-        sscanf(line, "PORT %d", &port);
-    if (f)
-        fclose(f);
-    else
-        close(pfd[0]);
-    if (port <= 0) {
-        fprintf(stderr, "fake_slack did not start (%s)\n", path);
-        return -1;
-    }
-    snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
     return 0;
 }
 
 static void fake_stop(void) {
-    if (fake_pid > 0) {
-        kill(fake_pid, SIGTERM);
-        waitpid(fake_pid, NULL, 0);
-    }
+    sb_fake_slack_stop(fake_pid);
 }
 
 /* ---- helpers ------------------------------------------------------------- */
