@@ -11,6 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "sb_curl.h"
+#include "sb_test.h"
+
 /* Starts the fake with `token` on an ephemeral port; writes
  * "http://127.0.0.1:<port>" into base. The script is found through
  * $SB_SOURCE_DIR (set by ctest), else next to caller_file (the test's
@@ -66,6 +71,41 @@ static void sb_fake_slack_stop(pid_t pid) {
         kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);
     }
+}
+
+/* POSTs JSON to the fake's control API (no auth), e.g. "config", "fail". */
+static void sb_fake_slack_post(sb_curl_t *c, const char *base, const char *what, const char *json) {
+    char url[256], err[512];
+    sb_curl_resp_t resp;
+    snprintf(url, sizeof(url), "%s/_fake/%s", base, what);
+    sb_curl_req_t req = {"POST", url, NULL, "application/json", json, strlen(json), 3000, 1, 0};
+    int rc = sb_curl_request(c, &req, &resp, err, sizeof(err));
+    SB_CHECK_MSG(rc == 0 && resp.status == 200, "control %s: %s", what, err);
+    sb_curl_resp_clear(&resp);
+}
+
+/* GETs a control resource ("calls", "messages", "violations") as JSON,
+ * owned by the caller, or NULL. */
+static cJSON *sb_fake_slack_get(sb_curl_t *c, const char *base, const char *what) {
+    char url[256], err[512];
+    sb_curl_resp_t resp;
+    snprintf(url, sizeof(url), "%s/_fake/%s", base, what);
+    sb_curl_req_t req = {"GET", url, NULL, NULL, NULL, 0, 3000, 1, 0};
+    cJSON *j = NULL;
+    if (sb_curl_request(c, &req, &resp, err, sizeof(err)) == 0)
+        j = cJSON_Parse(resp.body);
+    SB_CHECK_MSG(j != NULL, "control %s: %s", what, err);
+    sb_curl_resp_clear(&resp);
+    return j;
+}
+
+/* How many requests the fake refused as the real Slack would; -1 on error. */
+static int sb_fake_slack_violations(sb_curl_t *c, const char *base) {
+    cJSON *j = sb_fake_slack_get(c, base, "violations");
+    cJSON *n = j ? cJSON_GetObjectItem(j, "count") : NULL;
+    int count = cJSON_IsNumber(n) ? n->valueint : -1;
+    cJSON_Delete(j);
+    return count;
 }
 
 #endif

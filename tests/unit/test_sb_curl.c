@@ -47,36 +47,16 @@ typedef struct {
     long max_backoff_ms;
 } call_t;
 
-/* POSTs JSON to the control API (no auth). */
 static void control(const char *what, const char *json) {
-    char url[256], err[512];
-    sb_curl_resp_t resp;
-    snprintf(url, sizeof(url), "%s/_fake/%s", base, what);
-    sb_curl_req_t req = {"POST", url, NULL, "application/json", json, strlen(json), 3000, 1, 0};
-    int rc = sb_curl_request(ctl, &req, &resp, err, sizeof(err));
-    SB_CHECK_MSG(rc == 0 && resp.status == 200, "control %s: %s", what, err);
-    sb_curl_resp_clear(&resp);
+    sb_fake_slack_post(ctl, base, what, json);
 }
 
-/* GETs a control resource as JSON (caller deletes). */
 static cJSON *control_get(const char *what) {
-    char url[256], err[512];
-    sb_curl_resp_t resp;
-    snprintf(url, sizeof(url), "%s/_fake/%s", base, what);
-    sb_curl_req_t req = {"GET", url, NULL, NULL, NULL, 0, 3000, 1, 0};
-    cJSON *j = NULL;
-    if (sb_curl_request(ctl, &req, &resp, err, sizeof(err)) == 0)
-        j = cJSON_Parse(resp.body);
-    SB_CHECK_MSG(j != NULL, "control %s: %s", what, err);
-    sb_curl_resp_clear(&resp);
-    return j;
+    return sb_fake_slack_get(ctl, base, what);
 }
 
 static int violations(void) {
-    cJSON *j = control_get("violations");
-    int n = j ? cJSON_GetObjectItem(j, "count")->valueint : -1;
-    cJSON_Delete(j);
-    return n;
+    return sb_fake_slack_violations(ctl, base);
 }
 
 /* The n-th received call (negative: from the end), or NULL. */
