@@ -20,8 +20,9 @@ start_ingest
 wait_for "SELECT count(*) > 300 FROM alerts" t 60
 log "restarting the Kafka broker at $(rows) rows"
 stack restart-kafka
+before=$(rows)
 publish_lines "$gen/part.01"
-wait_for "SELECT count(*) > $(($(rows) + 300)) FROM alerts" t 120
+wait_for "SELECT count(*) > $before FROM alerts" t 120 # ingesting again after the restart
 log "restarting PostgreSQL at $(rows) rows"
 stack restart-pg
 publish_lines "$gen/part.02"
