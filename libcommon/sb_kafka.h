@@ -81,8 +81,10 @@ rd_kafka_message_t *sb_consumer_poll(sb_consumer_t *c, int timeout_ms);
 size_t sb_consumer_poll_batch(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max,
                               int timeout_ms);
 
-/* Incremented each time partitions are revoked: a batch collected under an
- * older generation must be dropped (its messages will be redelivered). */
+/* Incremented each time partitions are revoked (for logs and tests). Do
+ * not drop messages already polled when it changes: a revoke and the next
+ * assignment can come in one poll, and dropped messages of the new
+ * assignment would never be delivered again. */
 unsigned sb_consumer_generation(const sb_consumer_t *c);
 
 int sb_consumer_fatal(const sb_consumer_t *c);
