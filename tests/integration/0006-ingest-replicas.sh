@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Several sb-ingest replicas in one consumer group share the partitions and
 # hand them over on every rebalance: one leaves with SIGTERM, one joins, one
-# dies by SIGKILL, while alerts keep arriving (published in three parts, so
+# dies by SIGKILL, two more join and leave, while alerts keep arriving (published in three parts, so
 # each change lands mid-stream whatever the machine's speed). Afterwards the
 # counts are exact, as with a single replica.
 . "$(dirname "$0")/lib/common.sh"
@@ -37,6 +37,19 @@ kill -9 "$second"
 wait "$second" 2>/dev/null || true
 
 publish_lines "$gen/part.02"
+# more rebalances while the last part is consumed: a replica joins and
+# leaves twice (each join and each leave moves every partition)
+for round in 1 2; do
+	start_ingest
+	extra=$INGEST_PID
+	extra_log=$T_DIR/ingest.$((${#T_PIDS[@]} - 1)).log
+	for ((i = 0; i < 600; i++)); do
+		grep -q '"msg":"kafka: partitions assigned"' "$extra_log" && break
+		sleep 0.1
+	done
+	log "round $round: replica $extra joined at $(rows) rows; it leaves"
+	stop_worker "$extra"
+done
 wait_ingested "$(expect "['messages']")" 180
 sleep 1
 stop_worker "$third"
