@@ -43,10 +43,35 @@ char *sb_message_escalation_request(const char *alert_id, const char *employee_i
     if (o && sb_message_start(o, "escalation-request", alert_id, reason) == 0) {
         add_nullable(o, "employee_id", employee_id);
         cJSON_AddStringToObject(o, "reason", reason);
-        cJSON_AddStringToObject(o, "priority", sb_message_priority(severity));
+        cJSON_AddStringToObject(
+            o, "priority",
+            !strcmp(reason, "unverified_confirmation") ? "low" : sb_message_priority(severity));
         add_nullable(o, "comment", comment);
         cJSON_AddStringToObject(o, "requested_by", requested_by);
         cJSON_AddStringToObject(o, "requested_at", now);
+        out = cJSON_PrintUnformatted(o);
+    }
+    cJSON_Delete(o);
+    return out;
+}
+
+char *sb_message_outcome(const sb_message_outcome_t *m) {
+    cJSON *o = cJSON_CreateObject();
+    char *out = NULL;
+    if (o && sb_message_start(o, "outcome", m->alert_id, NULL) == 0) {
+        cJSON_AddStringToObject(o, "outcome", m->outcome);
+        add_nullable(o, "employee_id", m->employee_id);
+        cJSON_AddStringToObject(o, "answer", m->answer ? m->answer : "none");
+        add_nullable(o, "comment", m->comment);
+        cJSON_AddStringToObject(o, "second_factor",
+                                m->second_factor ? m->second_factor : "not_attempted");
+        cJSON_AddStringToObject(o, "rule", m->rule);
+        cJSON_AddStringToObject(o, "severity", m->severity);
+        cJSON_AddStringToObject(o, "decided_at", m->decided_at);
+        if (m->prompted_at)
+            cJSON_AddStringToObject(o, "prompted_at", m->prompted_at);
+        if (m->answered_at)
+            cJSON_AddStringToObject(o, "answered_at", m->answered_at);
         out = cJSON_PrintUnformatted(o);
     }
     cJSON_Delete(o);

@@ -13,10 +13,31 @@ const char *sb_message_priority(const char *severity);
  * message_id (sb_id_message(kind, alert_id, extra)) and alert_id. 0 or -1. */
 int sb_message_start(cJSON *o, const char *kind, const char *alert_id, const char *extra);
 
-/* escalation-request.v1 for alert_id; employee_id and comment may be NULL.
+/* escalation-request.v1 for alert_id (priority from the severity, but
+ * always low for unverified_confirmation); employee_id and comment may be NULL.
  * Returns an owned string or NULL (out of memory). */
 char *sb_message_escalation_request(const char *alert_id, const char *employee_id,
                                     const char *reason, const char *severity, const char *comment,
                                     const char *requested_by, const char *now);
+
+/* What an outcome.v1 says; prompted_at and answered_at are optional
+ * (NULL: left out), employee_id and comment may be NULL (JSON null). */
+typedef struct {
+    const char *alert_id;
+    const char *outcome;
+    const char *employee_id;
+    const char *answer; /* confirm, deny, none */
+    const char *comment;
+    const char *second_factor;
+    const char *rule;
+    const char *severity;
+    const char *decided_at;
+    const char *prompted_at;
+    const char *answered_at;
+} sb_message_outcome_t;
+
+/* outcome.v1; message_id depends on the alert only (one outcome per
+ * alert). Returns an owned string or NULL (out of memory). */
+char *sb_message_outcome(const sb_message_outcome_t *o);
 
 #endif

@@ -189,6 +189,8 @@ static const field_t outcome_fields[] = {
     STR("rule", REQ, 1, 256),
     ENUM("severity", REQ, e_severity),
     FMT("decided_at", REQ, FMT_RFC3339),
+    FMT("prompted_at", 0, FMT_RFC3339),
+    FMT("answered_at", 0, FMT_RFC3339),
 };
 
 /* A dead letter carries the rejected input (up to 64 KiB, base64 when it

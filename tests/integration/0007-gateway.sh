@@ -4,6 +4,7 @@
 # a Slack retry is published again with the same event_id (sb-response
 # deduplicates); probes; 503 while Kafka is away; SIGTERM exits 0.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/gateway.sh"
 LIB=$SB_SOURCE_DIR/tests/integration/lib
 setup_env
 
@@ -12,23 +13,6 @@ printf '%s\n' "$SECRET" >"$T_DIR/signing-secret"
 # the gateway reads the secret from a file; the test signs with the value
 export SLACK_SIGNING_SECRET_FILE=$T_DIR/signing-secret
 ALERT=$(printf 'sb-gateway-test' | sha256sum | cut -c1-64)
-
-# Starts sb-gateway on a free port (port 0: the kernel picks it, the log
-# line "listening" says which); sets GW_PID and GW_PORT.
-start_gateway() { # start_gateway LOG [ENV=VALUE...]
-	local logf=$1 i
-	shift
-	env SECURITYBOT_HTTP_LISTEN=127.0.0.1:0 "$@" "$SB_BIN_DIR/sb-gateway" 2>"$logf" &
-	GW_PID=$!
-	T_PIDS+=("$GW_PID")
-	GW_PORT=""
-	for ((i = 0; i < 150; i++)); do
-		GW_PORT=$(grep -o '"msg":"listening".*' "$logf" | grep -o '"port":"[0-9]*"' | tr -dc 0-9 || true)
-		[[ -n $GW_PORT ]] && break
-		sleep 0.1
-	done
-	[[ -n $GW_PORT ]] || { log "sb-gateway did not start:"; cat "$logf" >&2; exit 1; }
-}
 
 req() { SLACK_SIGNING_SECRET=$SECRET python3 "$LIB/slack_request.py" "$GW_PORT" "$@"; }
 status() { req "$@" | cut -f1; }

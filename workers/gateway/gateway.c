@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "payload.h"
+#include "sb_payload.h"
 #include "sb_log.h"
 #include "sb_schema.h"
 #include "sb_slack_sig.h"

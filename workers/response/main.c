@@ -1,8 +1,241 @@
-/* sb-response: the conversation state machine (answers, second factor). A placeholder until issue
- * #3 builds it. */
+/* sb-response: consumes securitybot.responses and runs each alert's
+ * conversation: answers, the second factor, commands. The wiring and the
+ * consume loop; the decisions live in response.c, answer.c, commands.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "response.h"
+#include "sb_chat.h"
 #include "sb_cli.h"
+#include "sb_config.h"
+#include "sb_db.h"
+#include "sb_kafka.h"
+#include "sb_log.h"
+#include "sb_schema.h"
+#include "sb_signal.h"
+#include "sb_time.h"
+
+#define WORKER      "sb-response"
+#define SWEEP_EVERY 1000 /* ms between outcome sweeps */
+#define SWEEP_LIMIT 100
+
+typedef struct {
+    sb_common_config_t common;
+    char *group;
+    int require_2fa;
+    int64_t comment_window_ms;
+    char *secret_key_file;
+    char *chat;
+    char *slack_bot_token;
+    char *slack_api_url;
+    char *console_log;
+} response_config_t;
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void log_message(sb_log_level_t level, const rd_kafka_message_t *m, const char *msg) {
+    char part[16], off[32];
+    snprintf(part, sizeof(part), "%d", (int)m->partition);
+    snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+    sb_log_kv_t kv[] = {
+        {"topic", rd_kafka_topic_name(m->rkt)}, {"partition", part}, {"offset", off}};
+    sb_log_kv(level, kv, 3, "%s", msg);
+}
+
+/* Handles one response event until PostgreSQL holds its effect, backing
+ * off while the database or Kafka is away, then commits its offset. A
+ * permanent database error (a bug, or data PostgreSQL refuses) is logged
+ * with the event's position and skipped, so one event cannot stop the
+ * partition. -1 when shutdown interrupted the retries. */
+static int handle(sb_response_t *r, sb_consumer_t *c, rd_kafka_message_t *m) {
+    char errstr[512];
+    cJSON *ev = NULL;
+    long backoff = 100;
+    int rc = 0;
+
+    if (sb_schema_parse("response", m->payload ? m->payload : "", m->payload ? m->len : 0, &ev,
+                        errstr, sizeof(errstr)) == -1) {
+        log_message(SB_LOG_WARN, m, errstr); /* the gateway writes only valid events */
+        goto commit;
+    }
+    while (sb_response_handle(r, ev, errstr, sizeof(errstr)) == -1) {
+        if (sb_db_last_class(r->db) == SB_DB_PERMANENT) {
+            log_message(SB_LOG_ERROR, m, errstr);
+            break;
+        }
+        if (!sb_running) {
+            log_message(SB_LOG_WARN, m, "shutting down; the response will be redelivered");
+            rc = -1;
+            goto out;
+        }
+        sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
+        sleep_ms(backoff);
+        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+    }
+commit:
+    /* A failed commit means a redelivery, which the responses table absorbs. */
+    if (sb_consumer_commit(c, &m, 1, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
+        sb_log_warn("%s (the response will be redelivered)", errstr);
+out:
+    cJSON_Delete(ev);
+    return rc;
+}
+
+static void consume(sb_response_t *r, sb_consumer_t *c) {
+    int64_t last_sweep = 0;
+    char errstr[512];
+    while (sb_running && !sb_consumer_fatal(c) && !sb_producer_fatal(r->producer)) {
+        rd_kafka_message_t *m = sb_consumer_poll(c, 100);
+        if (m) {
+            int rc = handle(r, c, m);
+            rd_kafka_message_destroy(m);
+            if (rc == -1)
+                break;
+        }
+        int64_t now = sb_time_monotonic_us();
+        if (sb_running && (now - last_sweep) / 1000 >= SWEEP_EVERY) {
+            if (sb_response_sweep(r, errstr, sizeof(errstr)) == -1 && sb_running)
+                sb_log_warn("outcome sweep: %s (the next sweep retries)", errstr);
+            last_sweep = sb_time_monotonic_us();
+        }
+    }
+}
+
+static sb_chat_t *chat_new(const response_config_t *cfg, char *errstr, size_t errstr_size) {
+    sb_chat_config_t cc = {
+        .slack_api_url = cfg->slack_api_url,
+        .slack_bot_token = cfg->slack_bot_token,
+        .console_log_path = cfg->console_log,
+    };
+    char why[400];
+    sb_chat_t *chat;
+    if (strcmp(cfg->chat, "slack") != 0 && strcmp(cfg->chat, "console") != 0) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT must be slack or console");
+        return NULL;
+    }
+    if (!(chat = sb_chat_new(cfg->chat, &cc, why, sizeof(why))))
+        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT=%s: %s", cfg->chat, why);
+    return chat;
+}
+
+/* The at-rest key, when configured. Without it nobody's code can be
+ * checked: said once at startup, and to each employee who sends one. */
+static int load_key(sb_response_t *r, const response_config_t *cfg, char *errstr,
+                    size_t errstr_size) {
+    char why[256];
+    if (!cfg->secret_key_file || !*cfg->secret_key_file)
+        return 0;
+    if (sb_crypto_key_load(cfg->secret_key_file, r->key, why, sizeof(why)) == -1) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_SECRET_KEY_FILE: %s", why);
+        return -1;
+    }
+    r->has_key = 1;
+    return 0;
+}
 
 int main(int argc, char **argv) {
-    return sb_cli_not_built(argc, argv, "sb-response",
-                            "the conversation state machine (answers, second factor)", 3);
+    response_config_t cfg = {0};
+    sb_cfg_entry_t table[] = {
+        SB_COMMON_CONFIG_ENTRIES(&cfg.common),
+        {"SECURITYBOT_RESPONSE_GROUP", SB_CFG_STRING, &cfg.group, 0, "securitybot-response", 0, 0,
+         0, "Kafka consumer group (replicas share it)"},
+        {"SECURITYBOT_REQUIRE_2FA", SB_CFG_BOOL, &cfg.require_2fa, 0, "true", 0, 0, 0,
+         "a yes from an employee without a second factor is confirmed_unverified and escalated "
+         "at low priority (false: simply confirmed)"},
+        {"SECURITYBOT_COMMENT_WINDOW", SB_CFG_DURATION, &cfg.comment_window_ms, 0, "2m", 0, 0, 0,
+         "after a bare no, how long the employee's next message counts as their explanation"},
+        {"SECURITYBOT_SECRET_KEY_FILE", SB_CFG_STRING, &cfg.secret_key_file, 0, NULL, 0, 0, 0,
+         "32-byte key that opens the TOTP secrets (as for sbctl enroll); unset: codes cannot be "
+         "checked"},
+        {"SECURITYBOT_CHAT", SB_CFG_STRING, &cfg.chat, 0, "slack", 0, 0, 0,
+         "chat platform: slack or console"},
+        {"SLACK_BOT_TOKEN", SB_CFG_STRING, &cfg.slack_bot_token, 0, NULL, 1, 0, 0,
+         "Slack bot token (xoxb-...), required with slack"},
+        {"SLACK_API_URL", SB_CFG_STRING, &cfg.slack_api_url, 0, SB_CHAT_DEFAULT_SLACK_API_URL, 0, 0,
+         0, "Slack Web API base URL"},
+        {"SECURITYBOT_CONSOLE_LOG", SB_CFG_STRING, &cfg.console_log, 0, SB_CHAT_DEFAULT_CONSOLE_LOG,
+         0, 0, 0, "console platform: the log replies go to"},
+    };
+    size_t ntable = sizeof(table) / sizeof(table[0]);
+    char errstr[512], topic[SB_TOPIC_MAX], dump[2048];
+    sb_response_t r = {0};
+    sb_chat_t *chat = NULL;
+    sb_consumer_t *consumer = NULL;
+    int rc = 1, cli;
+
+    cli = sb_cli_standard(argc, argv, WORKER,
+                          "Consumes response events from <prefix>responses and runs each alert's "
+                          "conversation in PostgreSQL: a yes asks for the employee's one-time "
+                          "code, a no or three wrong codes publish an escalation request, every "
+                          "decided alert gets one outcome event; answers from anyone but the "
+                          "alert's employee are refused and audited.",
+                          table, ntable);
+    if (cli != 0)
+        return cli > 0 ? 0 : 2;
+
+    if (sb_config_load(table, ntable, errstr, sizeof(errstr)) == -1 ||
+        sb_log_init(WORKER, cfg.common.log_level, errstr, sizeof(errstr)) == -1 ||
+        sb_kafka_conf_check(cfg.common.kafka_brokers, errstr, sizeof(errstr)) == -1 ||
+        sb_kafka_topic(topic, sizeof(topic), cfg.common.topic_prefix, SB_TOPIC_RESPONSES) == -1 ||
+        sb_response_init(&r, cfg.common.topic_prefix, errstr, sizeof(errstr)) == -1 ||
+        load_key(&r, &cfg, errstr, sizeof(errstr)) == -1 ||
+        !(chat = chat_new(&cfg, errstr, sizeof(errstr)))) {
+        fprintf(stderr, "%s: %s\n", WORKER, errstr);
+        sb_crypto_wipe(r.key, sizeof(r.key));
+        sb_config_free(table, ntable);
+        return 2;
+    }
+    sb_signal_install();
+    sb_config_dump(table, ntable, dump, sizeof(dump));
+    sb_log_info("starting %s %s with %s", WORKER, SB_VERSION, dump);
+    if (!r.has_key)
+        sb_log_warn("SECURITYBOT_SECRET_KEY_FILE is not set: enrolled employees' codes cannot be "
+                    "checked");
+    r.worker = WORKER;
+    r.chat = chat;
+    r.platform = cfg.chat;
+    r.require_2fa = cfg.require_2fa;
+    r.comment_window_ms = cfg.comment_window_ms;
+    r.sweep_limit = SWEEP_LIMIT;
+
+    if (!(r.db = sb_db_connect_retry(cfg.common.database_url, WORKER, 0, errstr, sizeof(errstr))) ||
+        !(r.producer = sb_producer_new(cfg.common.kafka_brokers, errstr, sizeof(errstr))))
+        goto fail;
+    {
+        const char *out[] = {r.topic_escalation_requests, r.topic_outcomes, r.topic_prompts,
+                             r.topic_alerts};
+        sb_producer_warm(r.producer, out, 4, 5000);
+        const char *topics[] = {topic};
+        consumer =
+            sb_consumer_new(cfg.common.kafka_brokers, cfg.group, topics, 1, errstr, sizeof(errstr));
+    }
+    if (!consumer)
+        goto fail;
+
+    sb_log_info("consuming %s in group %s, chat %s", topic, cfg.group, sb_chat_platform(chat));
+    consume(&r, consumer);
+    if (sb_consumer_fatal(consumer) || sb_producer_fatal(r.producer)) {
+        snprintf(errstr, sizeof(errstr), "fatal Kafka client error");
+        goto fail;
+    }
+    rc = 0;
+    sb_log_info("shutting down");
+    goto out;
+fail:
+    sb_log_error("%s", errstr);
+out:
+    sb_consumer_destroy(consumer);
+    sb_producer_destroy(r.producer);
+    sb_db_destroy(r.db);
+    sb_chat_destroy(chat);
+    sb_crypto_wipe(r.key, sizeof(r.key));
+    sb_config_free(table, ntable);
+    return rc;
 }

@@ -20,6 +20,7 @@ static const sbctl_command_t commands[] = {
     {"employees", sbctl_cmd_employees, "import or list the employee directory"},
     {"alert", sbctl_cmd_alert, "publish a test alert"},
     {"enroll", sbctl_cmd_enroll, "give an employee a new second-factor (TOTP) secret"},
+    {"respond", sbctl_cmd_respond, "answer a prompt as an employee (console chat platform)"},
     {NULL, NULL, NULL},
 };
 

@@ -31,5 +31,6 @@ int sbctl_cmd_topics(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_employees(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_alert(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_enroll(sbctl_t *ctl, int argc, char **argv);
+int sbctl_cmd_respond(sbctl_t *ctl, int argc, char **argv);
 
 #endif

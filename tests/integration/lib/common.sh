@@ -41,6 +41,10 @@ setup_env() {
 	export SECURITYBOT_DATABASE_URL
 	SECURITYBOT_DATABASE_URL=$(url_with_db "$T_ADMIN_URL" "$T_ID")
 	export SECURITYBOT_TOPIC_PREFIX="t.${T_ID}."
+	# groups of our own: a worker an earlier, failed run killed with -9 stays
+	# in its group until the session times out, and would stall this one
+	export SECURITYBOT_INGEST_GROUP="ingest-$T_ID" SECURITYBOT_PROMPT_GROUP="prompt-$T_ID"
+	export SECURITYBOT_RESPONSE_GROUP="response-$T_ID"
 	"$SB_BIN_DIR/sbctl" migrate >/dev/null
 	"$SB_BIN_DIR/sbctl" topics --partitions "$partitions" >/dev/null
 	log "database $T_ID, topics ${SECURITYBOT_TOPIC_PREFIX}*"

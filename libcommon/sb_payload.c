@@ -1,5 +1,5 @@
 /* payload: what a Slack request means: a challenge, a response event, or nothing. */
-#include "payload.h"
+#include "sb_payload.h"
 
 #include <stdarg.h>
 #include <stdio.h>

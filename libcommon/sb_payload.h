@@ -1,6 +1,7 @@
-/* payload: Slack's Events API and interactivity payloads, read into response events. */
-#ifndef SB_GATEWAY_PAYLOAD_H
-#define SB_GATEWAY_PAYLOAD_H
+/* sb_payload: Slack's Events API and interactivity payloads, read into response
+ * events (sb-gateway's parser; in libcommon so unit tests and fuzzers reach it). */
+#ifndef SB_PAYLOAD_H
+#define SB_PAYLOAD_H
 
 #include <stddef.h>
 

@@ -1,0 +1,45 @@
+/* sb_command: reads what an employee typed in the direct conversation:
+ * a one-time code, "yes"/"no" with an optional comment, or a command
+ * (help, status, ignore <duration>, test). Pure: no I/O, no allocation. */
+#ifndef SB_COMMAND_H
+#define SB_COMMAND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SB_COMMAND_IGNORE_MAX_MS (4LL * 3600 * 1000) /* "at most 4 h" */
+#define SB_COMMAND_IGNORE_MIN_MS (60LL * 1000)
+#define SB_COMMAND_TEXT_MAX      4000 /* bytes looked at; a response.v1 text is at most 4000 chars */
+
+typedef enum {
+    SB_CMD_EMPTY,      /* nothing but white space */
+    SB_CMD_CODE,       /* six digits (spaces and dashes between them allowed): code[] */
+    SB_CMD_BAD_CODE,   /* digits, spaces and dashes only, but not six digits */
+    SB_CMD_YES,        /* "yes", "yep", "yeah" + optional comment */
+    SB_CMD_NO,         /* "no", "nope" + optional comment */
+    SB_CMD_HELP,       /* "help" or "?" */
+    SB_CMD_STATUS,     /* "status" */
+    SB_CMD_TEST,       /* "test" */
+    SB_CMD_IGNORE,     /* "ignore <n><unit>": ignore_ms */
+    SB_CMD_IGNORE_BAD, /* "ignore ..." that is not a duration in range: error */
+    SB_CMD_OTHER,      /* anything else (free text, e.g. a comment after a "no") */
+} sb_command_kind_t;
+
+typedef struct {
+    sb_command_kind_t kind;
+    char code[7];        /* CODE: the six digits */
+    const char *comment; /* YES/NO: the rest of the text, trimmed (points into the input; */
+    size_t comment_len;  /*   length 0 when there is none) */
+    int64_t ignore_ms;   /* IGNORE */
+    const char *error;   /* IGNORE_BAD: a sentence for the employee (static) */
+} sb_command_t;
+
+/* Reads text[0..len) (UTF-8; at most SB_COMMAND_TEXT_MAX bytes are looked
+ * at). Words are matched case-insensitively; "no" must be a word of its
+ * own ("nothing" is OTHER). Always fills *out. */
+void sb_command_parse(const char *text, size_t len, sb_command_t *out);
+
+/* A name for the kind ("code", "yes", ...), for logs and the audit. */
+const char *sb_command_name(sb_command_kind_t kind);
+
+#endif

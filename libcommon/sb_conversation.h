@@ -1,0 +1,66 @@
+/* sb_conversation: the conversation state machine of one alert, as a pure
+ * function: given the alert's state and what the employee did, what
+ * happens. sb-response applies the result in PostgreSQL (guarded by the
+ * alert's version) and unit tests check every transition and refusal.
+ *
+ *   prompted --confirm--> awaiting_code --right code--> confirmed
+ *                                       --3rd wrong--> second_factor_failed (escalate)
+ *   prompted --confirm, not enrolled--> confirmed_unverified (escalate, low) | confirmed
+ *   prompted | awaiting_code --deny--> denied (escalate)
+ * Anything else is refused and changes nothing. */
+#ifndef SB_CONVERSATION_H
+#define SB_CONVERSATION_H
+
+#define SB_CONV_MAX_CODE_FAILURES 3
+
+typedef enum {
+    SB_CONV_CONFIRM,    /* "yes": button or text */
+    SB_CONV_DENY,       /* "no": button or text */
+    SB_CONV_CODE_RIGHT, /* a code that verified (fresh step) */
+    SB_CONV_CODE_WRONG, /* a well-formed code that did not (wrong or replayed) */
+} sb_conv_event_t;
+
+typedef struct {
+    const char *status; /* alerts.status */
+    int owner;          /* the answer came from the alert's employee */
+    int enrolled;       /* the employee has a TOTP secret */
+    int require_2fa;    /* SECURITYBOT_REQUIRE_2FA */
+    int code_failures;  /* alerts.code_failures */
+} sb_conv_state_t;
+
+typedef enum {
+    SB_CONV_REFUSE_NOT_OWNER, /* another user's alert: audit, change nothing */
+    SB_CONV_REFUSE_CLOSED,    /* already answered or moved on */
+    SB_CONV_REFUSE_NOT_OPEN,  /* not asked yet (queued) */
+    SB_CONV_NO_CODE_EXPECTED, /* a code while no "yes" waits for one */
+    SB_CONV_CODE_STILL_DUE,   /* "yes" again while waiting for the code */
+    SB_CONV_ASK_CODE,         /* -> awaiting_code */
+    SB_CONV_CONFIRMED,        /* -> confirmed (second factor passed or not required) */
+    SB_CONV_UNVERIFIED,       /* -> confirmed_unverified, escalate (low) */
+    SB_CONV_DENIED,           /* -> denied, escalate */
+    SB_CONV_CODE_RETRY,       /* wrong code, tries left: code_failures + 1 */
+    SB_CONV_CODE_FAILED,      /* third wrong code: -> escalation_requested, escalate */
+} sb_conv_action_t;
+
+typedef struct {
+    sb_conv_action_t action;
+    int changes;               /* 1 when the alert row changes */
+    const char *status;        /* the new alerts.status (changes only) */
+    const char *status_reason; /* or NULL */
+    const char *answer;        /* "confirm" / "deny", or NULL to keep */
+    const char *second_factor; /* passed / failed / not_enrolled / not_attempted, or NULL */
+    const char *outcome;       /* terminal: the outcome.v1 outcome; else NULL */
+    const char *escalate;      /* escalation-request reason, or NULL */
+    int code_failures;         /* the new count */
+} sb_conv_result_t;
+
+/* Decides what event does to an alert in state s. Always fills *r. */
+void sb_conv_decide(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_result_t *r);
+
+/* A stable name for an action (audit_log actions, logs). */
+const char *sb_conv_action_name(sb_conv_action_t a);
+
+/* 1 for the states in which an employee may still answer. */
+int sb_conv_open(const char *status);
+
+#endif

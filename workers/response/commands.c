@@ -1,0 +1,204 @@
+/* commands: what an employee can type besides an answer: help, status,
+ * ignore <duration>, test, and the few words that explain a "no". Runs
+ * inside the caller's transaction. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "response.h"
+#include "sb_log.h"
+#include "sb_time.h"
+
+#define STATUS_MAX 10 /* alerts listed by `status` */
+
+/* $1 employee: the open alerts, most urgent first. */
+static const char *const STATUS_SQL =
+    "SELECT status, severity, title FROM alerts"
+    " WHERE employee_id = $1::bigint AND status IN ('queued', 'prompted', 'awaiting_code')"
+    " ORDER BY status = 'queued', CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1"
+    "          WHEN 'medium' THEN 2 ELSE 3 END, occurred_at LIMIT 11";
+
+/* $1 employee: the rule `ignore` means: the open conversation's, else the
+ * last one answered in the past hour. */
+static const char *const RULE_SQL =
+    "SELECT id, rule FROM alerts WHERE employee_id = $1::bigint"
+    "  AND (status IN ('prompted', 'awaiting_code')"
+    "       OR answered_at > now() - interval '1 hour')"
+    " ORDER BY status IN ('prompted', 'awaiting_code') DESC, answered_at DESC NULLS LAST LIMIT 1";
+
+/* $1 employee, $2 rule, $3 ms, $4 reason, $5 created_by. */
+static const char *const IGNORE_SQL =
+    "INSERT INTO ignore_rules (employee_id, rule, until, reason, created_by)"
+    " VALUES ($1::bigint, $2, now() + $3::bigint * interval '1 millisecond', $4, $5)";
+
+/* $1 employee, $2 the comment: a "no" in its comment window without words yet. */
+static const char *const COMMENT_SQL =
+    "UPDATE alerts SET comment = $2, version = version + 1, updated_at = now()"
+    " WHERE id = (SELECT id FROM alerts WHERE employee_id = $1::bigint AND outcome = 'denied'"
+    "             AND outcome_due_at IS NOT NULL AND comment IS NULL"
+    "             ORDER BY answered_at DESC LIMIT 1 FOR UPDATE)"
+    " RETURNING id, version";
+
+static const char *const HELP_TEXT =
+    "I'm securitybot: I ask you about unusual activity on your accounts so the security team "
+    "knows whether it was you.\n"
+    "• Answer a question with its buttons, or write *yes* or *no* (you can add a few words).\n"
+    "• After a yes, send the 6-digit code from your authenticator app.\n"
+    "• *status*: your open questions.\n"
+    "• *ignore 2h*: don't ask me about this kind of alert for a while (at most 4 hours).\n"
+    "• *test*: send yourself a test alert.";
+
+static int status(sb_turn_t *t, char *errstr, size_t errstr_size) {
+    const char *params[] = {t->employee};
+    PGresult *res = sb_db_query(t->r->db, STATUS_SQL, 1, params, errstr, errstr_size);
+    sb_chat_buf_t b = {0};
+    int n;
+    if (!res)
+        return -1;
+    n = PQntuples(res);
+    if (n == 0) {
+        sb_turn_reply(t, "You have no open questions. Thank you!");
+    } else {
+        char line[64];
+        snprintf(line, sizeof(line),
+                 "Your open questions (%s%d):", n > STATUS_MAX ? "more than " : "",
+                 n > STATUS_MAX ? STATUS_MAX : n);
+        sb_chat_buf_add(&b, line, strlen(line));
+        for (int i = 0; i < n && i < STATUS_MAX; i++) {
+            const char *st = PQgetvalue(res, i, 0);
+            snprintf(line, sizeof(line), "\n• [%s] ", PQgetvalue(res, i, 1));
+            sb_chat_buf_add(&b, line, strlen(line));
+            sb_chat_text_add(&b, PQgetvalue(res, i, 2), 200, SB_CHAT_ONE_LINE);
+            const char *what = !strcmp(st, "queued")          ? " (coming up)"
+                               : !strcmp(st, "awaiting_code") ? " (waiting for your code)"
+                                                              : " (waiting for your answer)";
+            sb_chat_buf_add(&b, what, strlen(what));
+        }
+        if (!b.oom)
+            sb_turn_reply(t, "%s", b.s);
+    }
+    sb_chat_buf_free(&b);
+    PQclear(res);
+    return 0;
+}
+
+static int ignore(sb_turn_t *t, const sb_command_t *cmd, const char *text, char *errstr,
+                  size_t errstr_size) {
+    const char *params[] = {t->employee, NULL, NULL, NULL, NULL};
+    PGresult *res = sb_db_query(t->r->db, RULE_SQL, 1, params, errstr, errstr_size);
+    char ms[32], reason[160];
+    int rc = -1;
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 0) {
+        sb_turn_reply(t, "There is no alert I could snooze right now.");
+        rc = 0;
+        goto out;
+    }
+    snprintf(ms, sizeof(ms), "%lld", (long long)cmd->ignore_ms);
+    snprintf(reason, sizeof(reason), "snoozed by the employee in chat: \"%.60s\"", text);
+    params[1] = PQgetvalue(res, 0, 1);
+    params[2] = ms;
+    params[3] = reason;
+    params[4] = t->actor;
+    if (sb_db_exec(t->r->db, IGNORE_SQL, 5, params, errstr, errstr_size) == -1)
+        goto out;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "event_id", t->event_id);
+    cJSON_AddStringToObject(d, "rule", params[1]);
+    cJSON_AddNumberToObject(d, "minutes", (double)(cmd->ignore_ms / 60000));
+    if (sb_turn_audit(t, "ignore_rule_added", PQgetvalue(res, 0, 0), d, errstr, errstr_size))
+        goto out;
+    long long minutes = (long long)(cmd->ignore_ms / 60000);
+    if (minutes % 60 == 0)
+        sb_turn_reply(t, "OK: I won't ask you about \"%.200s\" for %lld hour%s.", params[1],
+                      minutes / 60, minutes == 60 ? "" : "s");
+    else
+        sb_turn_reply(t, "OK: I won't ask you about \"%.200s\" for %lld minutes.", params[1],
+                      minutes);
+    rc = 0;
+out:
+    PQclear(res);
+    return rc;
+}
+
+/* A test alert through the whole pipeline: published to the alerts topic
+ * like a detector's, with an id derived from the event (a redelivery is
+ * the same alert). */
+static int test_alert(sb_turn_t *t, char *errstr, size_t errstr_size) {
+    cJSON *o = cJSON_CreateObject();
+    char now[40], id[320], *msg = NULL;
+    int rc = -1;
+    sb_time_format_us(sb_time_now_us(), now, sizeof(now));
+    snprintf(id, sizeof(id), "test:%.256s", t->event_id);
+    cJSON_AddStringToObject(o, "source", "securitybot");
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "rule", "securitybot-test");
+    cJSON_AddStringToObject(o, "title", "Test alert you asked for");
+    cJSON_AddStringToObject(o, "description",
+                            "You wrote \"test\" to securitybot. Answer as you like: nothing "
+                            "happens to your account either way.");
+    cJSON_AddStringToObject(o, "severity", "low");
+    cJSON_AddStringToObject(o, "user", t->username);
+    cJSON_AddStringToObject(o, "occurred_at", now);
+    if (!(msg = cJSON_PrintUnformatted(o))) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    if (sb_producer_send(t->r->producer, t->r->topic_alerts, NULL, 0, msg, strlen(msg), errstr,
+                         errstr_size) == -1)
+        goto out;
+    t->produced = 1;
+    sb_turn_reply(t, "A test alert is on its way to you.");
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "event_id", t->event_id);
+    rc = sb_turn_audit(t, "test_alert_requested", NULL, d, errstr, errstr_size);
+out:
+    free(msg);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* Free text: the explanation of a recent "no", or not understood. */
+static int words(sb_turn_t *t, const char *text, char *errstr, size_t errstr_size) {
+    const char *params[] = {t->employee, text};
+    PGresult *res = sb_db_query(t->r->db, COMMENT_SQL, 2, params, errstr, errstr_size);
+    int rc = -1;
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 0) {
+        sb_turn_reply(t, "Sorry, I didn't understand that. Try *help*.");
+        rc = 0;
+        goto out;
+    }
+    const char *id = PQgetvalue(res, 0, 0);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "event_id", t->event_id);
+    cJSON_AddNumberToObject(d, "version", atoi(PQgetvalue(res, 0, 1)));
+    if (sb_turn_audit(t, "comment_added", id, d, errstr, errstr_size) == -1 ||
+        sb_answer_publish_outcome(t->r, id, errstr, errstr_size) == -1)
+        goto out;
+    t->produced = 1;
+    sb_turn_reply(t, "Thank you, I've passed that on to the security team.");
+    rc = 0;
+out:
+    PQclear(res);
+    return rc;
+}
+
+int sb_commands_run(sb_turn_t *t, const sb_command_t *cmd, const char *text, char *errstr,
+                    size_t errstr_size) {
+    switch (cmd->kind) {
+    case SB_CMD_HELP: sb_turn_reply(t, "%s", HELP_TEXT); return 0;
+    case SB_CMD_STATUS: return status(t, errstr, errstr_size);
+    case SB_CMD_TEST: return test_alert(t, errstr, errstr_size);
+    case SB_CMD_IGNORE: return ignore(t, cmd, text, errstr, errstr_size);
+    case SB_CMD_IGNORE_BAD: sb_turn_reply(t, "%s", cmd->error); return 0;
+    case SB_CMD_BAD_CODE:
+        sb_turn_reply(t, "A code has exactly 6 digits. Please send the one your authenticator "
+                         "app shows now.");
+        return 0;
+    case SB_CMD_EMPTY: sb_turn_reply(t, "Sorry, I didn't understand that. Try *help*."); return 0;
+    default: return words(t, text, errstr, errstr_size);
+    }
+}

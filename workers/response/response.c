@@ -1,0 +1,299 @@
+/* response: one response event, start to finish: recorded once, its
+ * sender found, dispatched (answer.c, commands.c), committed with what it
+ * published, then the chat replies. Also the outcome sweep. */
+#include "response.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_log.h"
+#include "sb_message.h"
+#include "sb_time.h"
+
+#define FLUSH_MS 5000
+
+/* $1 event id, $2 platform, $3 chat user, $4 alert id (kept only when the
+ * alert exists), $5 kind, $6 text as stored, $7 received_at. A second
+ * delivery of the same event inserts nothing: the dedupe. */
+static const char *const RECORD_SQL =
+    "INSERT INTO responses (event_id, platform, chat_user_id, alert_id, kind, text, received_at)"
+    " SELECT $1, $2, $3, (SELECT id FROM alerts WHERE id = $4), $5, $6, $7::timestamptz"
+    " ON CONFLICT (event_id) DO NOTHING RETURNING 1";
+
+/* $1 chat user id. Two rows (the same id on two platforms) is refused. */
+static const char *const SENDER_SQL =
+    "SELECT id, username, totp_secret_enc IS NOT NULL FROM employees WHERE chat_user_id = $1"
+    " LIMIT 2";
+
+static const char *const AUDIT_SQL =
+    "INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
+    " VALUES ($1, $2, $3, $4::bigint, $5::jsonb)";
+
+/* $1 employee: their next alert, for the wake-up (as sb-ingest's prompt request). */
+static const char *const NEXT_SQL =
+    "SELECT id, severity, rule, title,"
+    "  to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    " FROM alerts WHERE employee_id = $1::bigint AND status = 'queued'"
+    " ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2"
+    "          ELSE 3 END, occurred_at, id LIMIT 1";
+
+/* $1 limit: outcomes whose time has come, not being published by another replica. */
+static const char *const DUE_SQL =
+    "SELECT id FROM alerts WHERE outcome_due_at <= now() ORDER BY outcome_due_at"
+    " LIMIT $1::int FOR UPDATE SKIP LOCKED";
+
+int sb_response_init(sb_response_t *r, const char *prefix, char *errstr, size_t errstr_size) {
+    if (sb_kafka_topic(r->topic_alerts, SB_TOPIC_MAX, prefix, SB_TOPIC_ALERTS) ||
+        sb_kafka_topic(r->topic_prompts, SB_TOPIC_MAX, prefix, SB_TOPIC_PROMPTS) ||
+        sb_kafka_topic(r->topic_escalation_requests, SB_TOPIC_MAX, prefix,
+                       SB_TOPIC_ESCALATION_REQUESTS) ||
+        sb_kafka_topic(r->topic_outcomes, SB_TOPIC_MAX, prefix, SB_TOPIC_OUTCOMES)) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_TOPIC_PREFIX is too long");
+        return -1;
+    }
+    return 0;
+}
+
+void sb_turn_reply(sb_turn_t *t, const char *fmt, ...) {
+    va_list ap;
+    char buf[2048];
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    free(t->reply);
+    t->reply = strdup(buf);
+}
+
+int sb_turn_audit(sb_turn_t *t, const char *action, const char *alert_id, cJSON *detail,
+                  char *errstr, size_t errstr_size) {
+    char *json = detail ? cJSON_PrintUnformatted(detail) : NULL;
+    const char *params[] = {t->actor, action, alert_id, t->employee[0] ? t->employee : NULL, json};
+    int rc;
+    cJSON_Delete(detail);
+    if (detail && !json) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    rc = sb_db_exec(t->r->db, AUDIT_SQL, 5, params, errstr, errstr_size);
+    free(json);
+    return rc;
+}
+
+static const char *str(const cJSON *o, const char *name) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Never keep a one-time code, even a wrong one: it is a secret for 30 s
+ * and a hint for longer. */
+static const char *stored_text(const sb_command_t *cmd, const char *text) {
+    return cmd->kind == SB_CMD_CODE || cmd->kind == SB_CMD_BAD_CODE ? "[code withheld]" : text;
+}
+
+/* An answer nobody may give: audited without an employee, no reply. */
+static int refuse_sender(sb_turn_t *t, const char *reason, const char *alert_id, char *errstr,
+                         size_t errstr_size) {
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "event_id", t->event_id);
+    cJSON_AddStringToObject(d, "chat_user_id", t->chat_user);
+    cJSON_AddStringToObject(d, "reason", reason);
+    sb_log_kv_t kv[] = {{"alert_id", alert_id}, {"reason", reason}};
+    sb_log_kv(SB_LOG_WARN, kv, 2, "answer from chat user %s refused", t->chat_user);
+    return sb_turn_audit(t, "answer_refused", alert_id, d, errstr, errstr_size);
+}
+
+/* 1 sender found (t filled), 0 refused (audited), -1 failure. */
+static int find_sender(sb_turn_t *t, const char *platform, const char *alert_id, char *errstr,
+                       size_t errstr_size) {
+    const char *params[] = {t->chat_user};
+    PGresult *res;
+    int rc;
+    if (strcmp(platform, t->r->platform) != 0)
+        return refuse_sender(t, "other_platform", alert_id, errstr, errstr_size) ? -1 : 0;
+    if (!(res = sb_db_query(t->r->db, SENDER_SQL, 1, params, errstr, errstr_size)))
+        return -1;
+    if (PQntuples(res) != 1) {
+        rc = refuse_sender(t, PQntuples(res) ? "ambiguous_chat_user" : "unknown_chat_user",
+                           alert_id, errstr, errstr_size)
+                 ? -1
+                 : 0;
+    } else {
+        snprintf(t->employee, sizeof(t->employee), "%s", PQgetvalue(res, 0, 0));
+        snprintf(t->username, sizeof(t->username), "%s", PQgetvalue(res, 0, 1));
+        t->enrolled = !strcmp(PQgetvalue(res, 0, 2), "t");
+        rc = 1;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* The event's meaning, inside the transaction. */
+static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const char *text,
+                    const sb_command_t *cmd, char *errstr, size_t errstr_size) {
+    char comment[SB_COMMAND_TEXT_MAX + 1];
+    if (!strcmp(kind, "confirm"))
+        return sb_answer_apply(t, alert_id, SB_CONV_CONFIRM, NULL, NULL, errstr, errstr_size);
+    if (!strcmp(kind, "deny"))
+        return sb_answer_apply(t, alert_id, SB_CONV_DENY, NULL, NULL, errstr, errstr_size);
+    switch (cmd->kind) {
+    case SB_CMD_CODE:
+        return sb_answer_apply(t, NULL, SB_CONV_CODE_WRONG, NULL, cmd->code, errstr, errstr_size);
+    case SB_CMD_YES:
+    case SB_CMD_NO:
+        snprintf(comment, sizeof(comment), "%.*s", (int)cmd->comment_len, cmd->comment);
+        return sb_answer_apply(t, NULL, cmd->kind == SB_CMD_YES ? SB_CONV_CONFIRM : SB_CONV_DENY,
+                               cmd->comment_len ? comment : NULL, NULL, errstr, errstr_size);
+    default: return sb_commands_run(t, cmd, text, errstr, errstr_size);
+    }
+}
+
+/* After COMMIT: the prompt's buttons replaced, the reply sent. Failures
+ * are logged; the state they describe is already safe in PostgreSQL. */
+static void speak(sb_turn_t *t) {
+    sb_chat_error_t err = {0};
+    char channel[SB_CHAT_CHANNEL_SIZE];
+    if (t->update_row && t->update_text) {
+        PGresult *row = t->update_row;
+        cJSON *details = PQgetisnull(row, 0, 9) ? NULL : cJSON_Parse(PQgetvalue(row, 0, 9));
+        sb_chat_ref_t ref;
+        snprintf(ref.channel, sizeof(ref.channel), "%s", PQgetvalue(row, 0, 11));
+        snprintf(ref.ts, sizeof(ref.ts), "%s", PQgetvalue(row, 0, 12));
+        sb_chat_prompt_t p = {
+            .channel = ref.channel,
+            .alert_id = PQgetvalue(row, 0, 0),
+            .title = PQgetvalue(row, 0, 7),
+            .description = PQgetisnull(row, 0, 8) ? NULL : PQgetvalue(row, 0, 8),
+            .details = cJSON_IsObject(details) ? details : NULL,
+            .occurred_at = PQgetvalue(row, 0, 10),
+        };
+        if (sb_chat_update_prompt(t->r->chat, &ref, &p, t->update_text, &err) == -1) {
+            sb_log_kv_t kv[] = {{"alert_id", p.alert_id}, {"reason", err.code}};
+            sb_log_kv(SB_LOG_WARN, kv, 2, "could not update the prompt: %s", err.msg);
+        }
+        cJSON_Delete(details);
+    }
+    if (!t->reply)
+        return;
+    if (t->reply_channel[0])
+        snprintf(channel, sizeof(channel), "%s", t->reply_channel);
+    else if (sb_chat_open_dm(t->r->chat, t->chat_user, channel, sizeof(channel), &err) == -1)
+        goto fail;
+    if (sb_chat_send_text(t->r->chat, channel, t->reply, NULL, &err) == 0)
+        return;
+fail : {
+    sb_log_kv_t kv[] = {{"employee", t->employee[0] ? t->employee : NULL}, {"reason", err.code}};
+    sb_log_kv(SB_LOG_WARN, kv, 2, "could not reply to chat user %s: %s", t->chat_user, err.msg);
+}
+}
+
+/* After COMMIT: a prompt request for the employee's next alert, so
+ * sb-prompt sends it now rather than at its next sweep. Best effort: the
+ * sweep is the safety net. */
+static void wake(sb_turn_t *t) {
+    char errstr[256], now[40];
+    const char *params[] = {t->employee};
+    PGresult *res = sb_db_query(t->r->db, NEXT_SQL, 1, params, errstr, sizeof(errstr));
+    cJSON *o = NULL;
+    char *msg = NULL;
+    if (!res || PQntuples(res) != 1)
+        goto out;
+    sb_time_format_us(sb_time_now_us(), now, sizeof(now));
+    if (!(o = cJSON_CreateObject()) || sb_message_start(o, "prompt", PQgetvalue(res, 0, 0), NULL))
+        goto out;
+    cJSON_AddStringToObject(o, "employee_id", t->employee);
+    cJSON_AddStringToObject(o, "severity", PQgetvalue(res, 0, 1));
+    cJSON_AddStringToObject(o, "rule", PQgetvalue(res, 0, 2));
+    cJSON_AddStringToObject(o, "title", PQgetvalue(res, 0, 3));
+    cJSON_AddStringToObject(o, "occurred_at", PQgetvalue(res, 0, 4));
+    cJSON_AddStringToObject(o, "requested_at", now);
+    if ((msg = cJSON_PrintUnformatted(o)))
+        sb_producer_send(t->r->producer, t->r->topic_prompts, t->employee, strlen(t->employee), msg,
+                         strlen(msg), errstr, sizeof(errstr));
+out:
+    free(msg);
+    cJSON_Delete(o);
+    PQclear(res);
+}
+
+static void turn_free(sb_turn_t *t) {
+    free(t->reply);
+    free(t->update_text);
+    PQclear(t->update_row);
+}
+
+int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t errstr_size) {
+    const char *event_id = str(ev, "event_id"), *platform = str(ev, "platform"),
+               *kind = str(ev, "kind"), *text = str(ev, "text"), *alert_id = str(ev, "alert_id");
+    sb_turn_t t = {.r = r, .event_id = event_id, .chat_user = str(ev, "chat_user_id")};
+    sb_command_t cmd = {0};
+    PGresult *res = NULL;
+    int rc = -1, found;
+
+    if (!strcmp(kind, "text"))
+        sb_command_parse(text, strlen(text), &cmd);
+    snprintf(t.actor, sizeof(t.actor), "chat:%s", t.chat_user);
+    if (sb_db_ensure(r->db, errstr, errstr_size) == -1 ||
+        sb_db_begin(r->db, errstr, errstr_size) == -1)
+        return -1;
+    {
+        const char *params[] = {event_id,
+                                platform,
+                                t.chat_user,
+                                alert_id,
+                                kind,
+                                stored_text(&cmd, text),
+                                str(ev, "received_at")};
+        if (!(res = sb_db_query(r->db, RECORD_SQL, 7, params, errstr, errstr_size)))
+            goto out;
+    }
+    if (PQntuples(res) == 0) { /* Slack's retry, or a redelivery after COMMIT */
+        sb_log_kv_t kv[] = {{"alert_id", alert_id}};
+        sb_log_kv(SB_LOG_INFO, kv, 1, "event %s already handled", event_id);
+        rc = sb_db_commit(r->db, errstr, errstr_size);
+        goto out;
+    }
+    if ((found = find_sender(&t, platform, alert_id, errstr, errstr_size)) == -1 ||
+        (found == 1 && dispatch(&t, kind, alert_id, text, &cmd, errstr, errstr_size) == -1))
+        goto out;
+    /* what this answer published is in Kafka before its record commits */
+    if (t.produced && sb_producer_flush(r->producer, FLUSH_MS, errstr, errstr_size) == -1)
+        goto out;
+    if ((rc = sb_db_commit(r->db, errstr, errstr_size)) == 0) {
+        speak(&t);
+        if (t.wake)
+            wake(&t);
+    }
+out:
+    if (rc == -1)
+        sb_db_rollback(r->db);
+    PQclear(res);
+    turn_free(&t);
+    return rc;
+}
+
+int sb_response_sweep(sb_response_t *r, char *errstr, size_t errstr_size) {
+    char limit[16];
+    const char *params[] = {limit};
+    PGresult *res = NULL;
+    int rc = -1, n;
+    snprintf(limit, sizeof(limit), "%d", r->sweep_limit);
+    if (sb_db_ensure(r->db, errstr, errstr_size) == -1 ||
+        sb_db_begin(r->db, errstr, errstr_size) == -1)
+        return -1;
+    if (!(res = sb_db_query(r->db, DUE_SQL, 1, params, errstr, errstr_size)))
+        goto out;
+    n = PQntuples(res);
+    for (int i = 0; i < n; i++)
+        if (sb_answer_publish_outcome(r, PQgetvalue(res, i, 0), errstr, errstr_size) == -1)
+            goto out;
+    if (n && sb_producer_flush(r->producer, FLUSH_MS, errstr, errstr_size) == -1)
+        goto out;
+    rc = sb_db_commit(r->db, errstr, errstr_size);
+out:
+    if (rc == -1)
+        sb_db_rollback(r->db);
+    PQclear(res);
+    return rc;
+}
