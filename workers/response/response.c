@@ -141,10 +141,16 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
     case SB_CMD_CODE:
         return sb_answer_apply(t, NULL, SB_CONV_CODE_WRONG, NULL, cmd->code, errstr, errstr_size);
     case SB_CMD_YES:
-    case SB_CMD_NO:
+    case SB_CMD_NO: {
+        /* "yes 123456": a code is never kept as a comment (it would travel
+         * in outcomes and escalations); the employee is asked for it */
+        sb_command_t words;
+        sb_command_parse(cmd->comment, cmd->comment_len, &words);
+        int keep = cmd->comment_len && words.kind != SB_CMD_CODE && words.kind != SB_CMD_BAD_CODE;
         snprintf(comment, sizeof(comment), "%.*s", (int)cmd->comment_len, cmd->comment);
         return sb_answer_apply(t, NULL, cmd->kind == SB_CMD_YES ? SB_CONV_CONFIRM : SB_CONV_DENY,
-                               cmd->comment_len ? comment : NULL, NULL, errstr, errstr_size);
+                               keep ? comment : NULL, NULL, errstr, errstr_size);
+    }
     default: return sb_commands_run(t, cmd, text, errstr, errstr_size);
     }
 }

@@ -1,0 +1,353 @@
+/* Unit tests for sb_conversation: every transition and every refusal of an alert's conversation. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sb_conversation.h"
+#include "sb_test.h"
+
+#define ANY (-1)
+
+static const char *const statuses[] = {"queued",
+                                       "prompted",
+                                       "awaiting_code",
+                                       "confirmed",
+                                       "confirmed_unverified",
+                                       "denied",
+                                       "escalation_requested",
+                                       "escalated",
+                                       "suppressed",
+                                       "expired",
+                                       NULL};
+#define N_STATUSES (sizeof(statuses) / sizeof(statuses[0]))
+
+/* Answered or moved on: nothing the employee does changes them. */
+static const char *const closed[] = {"confirmed", "confirmed_unverified",
+                                     "denied",    "escalation_requested",
+                                     "escalated", "suppressed",
+                                     "expired",   "Prompted",
+                                     "bogus",     ""};
+
+static const sb_conv_event_t events[] = {SB_CONV_CONFIRM, SB_CONV_DENY, SB_CONV_CODE_RIGHT,
+                                         SB_CONV_CODE_WRONG};
+static const char *const event_names[] = {"confirm", "deny", "code_right", "code_wrong"};
+
+/* The expected result; code_failures ANY means "unchanged". */
+typedef struct {
+    sb_conv_action_t action;
+    int changes;
+    const char *status, *status_reason, *answer, *second_factor, *outcome, *escalate;
+    int code_failures;
+} want_t;
+
+/* The diagram of sb_conversation.h, for the open states and an owner. */
+static struct {
+    const char *status;
+    sb_conv_event_t event;
+    int enrolled, require_2fa, code_failures; /* ANY: every value */
+    want_t want;
+    int seen;
+} rules[] = {
+    {"prompted",
+     SB_CONV_CONFIRM,
+     1,
+     ANY,
+     ANY,
+     {SB_CONV_ASK_CODE, 1, "awaiting_code", NULL, "confirm", NULL, NULL, NULL, ANY},
+     0},
+    {"prompted",
+     SB_CONV_CONFIRM,
+     0,
+     1,
+     ANY,
+     {SB_CONV_UNVERIFIED, 1, "confirmed_unverified", NULL, "confirm", "not_enrolled",
+      "confirmed_unverified", "unverified_confirmation", ANY},
+     0},
+    {"prompted",
+     SB_CONV_CONFIRM,
+     0,
+     0,
+     ANY,
+     {SB_CONV_CONFIRMED, 1, "confirmed", NULL, "confirm", "not_enrolled", "confirmed", NULL, ANY},
+     0},
+    {"prompted",
+     SB_CONV_DENY,
+     ANY,
+     ANY,
+     ANY,
+     {SB_CONV_DENIED, 1, "denied", NULL, "deny", "not_attempted", "denied", "denied", ANY},
+     0},
+    {"prompted",
+     SB_CONV_CODE_RIGHT,
+     ANY,
+     ANY,
+     ANY,
+     {SB_CONV_NO_CODE_EXPECTED, 0, NULL, NULL, NULL, NULL, NULL, NULL, ANY},
+     0},
+    {"prompted",
+     SB_CONV_CODE_WRONG,
+     ANY,
+     ANY,
+     ANY,
+     {SB_CONV_NO_CODE_EXPECTED, 0, NULL, NULL, NULL, NULL, NULL, NULL, ANY},
+     0},
+    {"awaiting_code",
+     SB_CONV_CONFIRM,
+     ANY,
+     ANY,
+     ANY,
+     {SB_CONV_CODE_STILL_DUE, 0, NULL, NULL, NULL, NULL, NULL, NULL, ANY},
+     0},
+    {"awaiting_code",
+     SB_CONV_DENY,
+     ANY,
+     ANY,
+     ANY,
+     {SB_CONV_DENIED, 1, "denied", NULL, "deny", "not_attempted", "denied", "denied", ANY},
+     0},
+    {"awaiting_code",
+     SB_CONV_CODE_RIGHT,
+     ANY,
+     ANY,
+     ANY,
+     {SB_CONV_CONFIRMED, 1, "confirmed", NULL, NULL, "passed", "confirmed", NULL, ANY},
+     0},
+    {"awaiting_code",
+     SB_CONV_CODE_WRONG,
+     ANY,
+     ANY,
+     0,
+     {SB_CONV_CODE_RETRY, 1, "awaiting_code", NULL, NULL, NULL, NULL, NULL, 1},
+     0},
+    {"awaiting_code",
+     SB_CONV_CODE_WRONG,
+     ANY,
+     ANY,
+     1,
+     {SB_CONV_CODE_RETRY, 1, "awaiting_code", NULL, NULL, NULL, NULL, NULL, 2},
+     0},
+    {"awaiting_code",
+     SB_CONV_CODE_WRONG,
+     ANY,
+     ANY,
+     2,
+     {SB_CONV_CODE_FAILED, 1, "escalation_requested", "second_factor_failed", NULL, "failed",
+      "second_factor_failed", "second_factor_failed", 3},
+     0},
+};
+#define N_RULES (sizeof(rules) / sizeof(rules[0]))
+
+static int str_eq(const char *a, const char *b) {
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static int matches(int rule_value, int value) {
+    return rule_value == ANY || rule_value == value;
+}
+
+static want_t refusal(sb_conv_action_t a) {
+    want_t w = {a, 0, NULL, NULL, NULL, NULL, NULL, NULL, ANY};
+    return w;
+}
+
+static int is_closed(const char *status) {
+    for (size_t i = 0; status && i < sizeof(closed) / sizeof(closed[0]); i++)
+        if (!strcmp(closed[i], status))
+            return 1;
+    return 0;
+}
+
+/* What the header promises for s and event. */
+static want_t expected(const sb_conv_state_t *s, sb_conv_event_t event) {
+    int is_code = event == SB_CONV_CODE_RIGHT || event == SB_CONV_CODE_WRONG;
+    if (!s->owner)
+        return refusal(SB_CONV_REFUSE_NOT_OWNER);
+    if (!s->status || !strcmp(s->status, "queued"))
+        return refusal(SB_CONV_REFUSE_NOT_OPEN);
+    if (is_closed(s->status))
+        return refusal(is_code ? SB_CONV_NO_CODE_EXPECTED : SB_CONV_REFUSE_CLOSED);
+    for (size_t i = 0; i < N_RULES; i++) {
+        if (!strcmp(rules[i].status, s->status) && rules[i].event == event &&
+            matches(rules[i].enrolled, s->enrolled) &&
+            matches(rules[i].require_2fa, s->require_2fa) &&
+            matches(rules[i].code_failures, s->code_failures)) {
+            rules[i].seen++;
+            return rules[i].want;
+        }
+    }
+    fprintf(stderr, "no rule for %s\n", s->status);
+    return refusal((sb_conv_action_t)-1);
+}
+
+static void check(const sb_conv_state_t *s, sb_conv_event_t event, const want_t *w) {
+    sb_conv_result_t r = {(sb_conv_action_t)99, 7, "x", "x", "x", "x", "x", "x", -5};
+    int failures = w->code_failures == ANY ? s->code_failures : w->code_failures;
+    char what[160];
+    snprintf(what, sizeof(what), "%s/%s owner %d enrolled %d 2fa %d failures %d",
+             s->status ? s->status : "NULL", event_names[event], s->owner, s->enrolled,
+             s->require_2fa, s->code_failures);
+
+    sb_conv_decide(s, event, &r);
+    SB_CHECK_MSG(r.action == w->action, "%s: action %s, want %s", what,
+                 sb_conv_action_name(r.action), sb_conv_action_name(w->action));
+    SB_CHECK_MSG(r.changes == w->changes, "%s: changes %d", what, r.changes);
+    SB_CHECK_MSG(str_eq(r.status, w->status), "%s: status %s", what, r.status);
+    SB_CHECK_MSG(str_eq(r.status_reason, w->status_reason), "%s: status_reason %s", what,
+                 r.status_reason);
+    SB_CHECK_MSG(str_eq(r.answer, w->answer), "%s: answer %s", what, r.answer);
+    SB_CHECK_MSG(str_eq(r.second_factor, w->second_factor), "%s: second_factor %s", what,
+                 r.second_factor);
+    SB_CHECK_MSG(str_eq(r.outcome, w->outcome), "%s: outcome %s", what, r.outcome);
+    SB_CHECK_MSG(str_eq(r.escalate, w->escalate), "%s: escalate %s", what, r.escalate);
+    SB_CHECK_MSG(r.code_failures == failures, "%s: code_failures %d, want %d", what,
+                 r.code_failures, failures);
+    /* whatever the case: a change has a status, a refusal has nothing */
+    SB_CHECK_MSG(r.changes ? r.status != NULL
+                           : !r.status && !r.answer && !r.outcome && !r.escalate &&
+                                 r.code_failures == s->code_failures,
+                 "%s: inconsistent result", what);
+}
+
+/* Every status x event x owner x enrolled x require_2fa x code_failures. */
+static void test_all(void) {
+    const char *more[] = {"Prompted", "bogus", ""};
+    int count = 0;
+    for (size_t si = 0; si < N_STATUSES + 3; si++) {
+        const char *status = si < N_STATUSES ? statuses[si] : more[si - N_STATUSES];
+        for (size_t e = 0; e < 4; e++)
+            for (int owner = 0; owner <= 1; owner++)
+                for (int enrolled = 0; enrolled <= 1; enrolled++)
+                    for (int tfa = 0; tfa <= 1; tfa++)
+                        for (int cf = 0; cf <= 2; cf++) {
+                            sb_conv_state_t s = {status, owner, enrolled, tfa, cf};
+                            want_t w = expected(&s, events[e]);
+                            check(&s, events[e], &w);
+                            count++;
+                        }
+    }
+    SB_CHECK(count == (int)(N_STATUSES + 3) * 4 * 2 * 2 * 2 * 3);
+    for (size_t i = 0; i < N_RULES; i++)
+        SB_CHECK_MSG(rules[i].seen > 0, "rule %zu never applied", i);
+}
+
+/* A non-owner changes nothing, whatever the state, even with odd counts. */
+static void test_not_owner(void) {
+    for (size_t si = 0; si < N_STATUSES; si++)
+        for (size_t e = 0; e < 4; e++) {
+            sb_conv_state_t s = {statuses[si], 0, 1, 1, 5};
+            sb_conv_result_t r;
+            sb_conv_decide(&s, events[e], &r);
+            SB_CHECK(r.action == SB_CONV_REFUSE_NOT_OWNER && r.changes == 0 && !r.status &&
+                     r.code_failures == 5);
+        }
+}
+
+/* Conversations as sb-response plays them: the result becomes the next state. */
+static void apply(sb_conv_state_t *s, const sb_conv_result_t *r) {
+    if (r->changes) {
+        s->status = r->status;
+        s->code_failures = r->code_failures;
+    }
+}
+
+static void test_conversations(void) {
+    static const struct {
+        int enrolled, require_2fa;
+        sb_conv_event_t events[6];
+        sb_conv_action_t actions[6];
+        size_t n;
+        const char *final_status;
+    } plays[] = {
+        {1,
+         1,
+         {SB_CONV_CONFIRM, SB_CONV_CODE_WRONG, SB_CONV_CONFIRM, SB_CONV_CODE_WRONG,
+          SB_CONV_CODE_RIGHT, SB_CONV_DENY},
+         {SB_CONV_ASK_CODE, SB_CONV_CODE_RETRY, SB_CONV_CODE_STILL_DUE, SB_CONV_CODE_RETRY,
+          SB_CONV_CONFIRMED, SB_CONV_REFUSE_CLOSED},
+         6,
+         "confirmed"},
+        {1,
+         0,
+         {SB_CONV_CODE_RIGHT, SB_CONV_CONFIRM, SB_CONV_CODE_WRONG, SB_CONV_CODE_WRONG,
+          SB_CONV_CODE_WRONG, SB_CONV_CODE_RIGHT},
+         {SB_CONV_NO_CODE_EXPECTED, SB_CONV_ASK_CODE, SB_CONV_CODE_RETRY, SB_CONV_CODE_RETRY,
+          SB_CONV_CODE_FAILED, SB_CONV_NO_CODE_EXPECTED},
+         6,
+         "escalation_requested"},
+        {1,
+         1,
+         {SB_CONV_CONFIRM, SB_CONV_CODE_WRONG, SB_CONV_DENY, SB_CONV_CONFIRM},
+         {SB_CONV_ASK_CODE, SB_CONV_CODE_RETRY, SB_CONV_DENIED, SB_CONV_REFUSE_CLOSED},
+         4,
+         "denied"},
+        {0,
+         1,
+         {SB_CONV_CONFIRM, SB_CONV_DENY, SB_CONV_CODE_RIGHT},
+         {SB_CONV_UNVERIFIED, SB_CONV_REFUSE_CLOSED, SB_CONV_NO_CODE_EXPECTED},
+         3,
+         "confirmed_unverified"},
+        {0,
+         0,
+         {SB_CONV_CONFIRM, SB_CONV_CONFIRM},
+         {SB_CONV_CONFIRMED, SB_CONV_REFUSE_CLOSED},
+         2,
+         "confirmed"},
+    };
+    for (size_t p = 0; p < sizeof(plays) / sizeof(plays[0]); p++) {
+        sb_conv_state_t s = {"prompted", 1, plays[p].enrolled, plays[p].require_2fa, 0};
+        for (size_t i = 0; i < plays[p].n; i++) {
+            sb_conv_result_t r;
+            sb_conv_decide(&s, plays[p].events[i], &r);
+            SB_CHECK_MSG(r.action == plays[p].actions[i], "play %zu step %zu: %s, want %s", p, i,
+                         sb_conv_action_name(r.action), sb_conv_action_name(plays[p].actions[i]));
+            apply(&s, &r);
+        }
+        SB_CHECK_STR(s.status, plays[p].final_status);
+    }
+}
+
+static void test_names(void) {
+    static const char *const names[] = {
+        "answer_refused_not_owner",
+        "answer_refused_closed",
+        "answer_refused_not_open",
+        "code_not_expected",
+        "code_still_due",
+        "code_requested",
+        "confirmed",
+        "confirmed_unverified",
+        "denied",
+        "code_wrong",
+        "second_factor_failed",
+    };
+    const size_t n = sizeof(names) / sizeof(names[0]);
+    SB_CHECK(n == SB_CONV_CODE_FAILED + 1);
+    for (size_t i = 0; i < n; i++) {
+        SB_CHECK_STR(sb_conv_action_name((sb_conv_action_t)i), names[i]);
+        for (size_t j = 0; j < i; j++)
+            SB_CHECK_MSG(strcmp(sb_conv_action_name((sb_conv_action_t)i),
+                                sb_conv_action_name((sb_conv_action_t)j)) != 0,
+                         "actions %zu and %zu share a name", i, j);
+    }
+    SB_CHECK_STR(sb_conv_action_name((sb_conv_action_t)n), "unknown");
+    SB_CHECK_STR(sb_conv_action_name((sb_conv_action_t)-1), "unknown");
+}
+
+static void test_open(void) {
+    for (size_t i = 0; i < N_STATUSES; i++) {
+        const char *st = statuses[i];
+        int want = st && (!strcmp(st, "prompted") || !strcmp(st, "awaiting_code"));
+        SB_CHECK_MSG(sb_conv_open(st) == want, "%s", st ? st : "NULL");
+    }
+    SB_CHECK(sb_conv_open("Prompted") == 0);
+    SB_CHECK(sb_conv_open("prompted ") == 0);
+    SB_CHECK(sb_conv_open("") == 0);
+}
+
+int main(void) {
+    test_all();
+    test_not_owner();
+    test_conversations();
+    test_names();
+    test_open();
+    return SB_TEST_DONE();
+}
