@@ -88,8 +88,21 @@ static const char *str(const cJSON *o, const char *name) {
 
 /* Never keep a one-time code, even a wrong one: it is a secret for 30 s
  * and a hint for longer. */
+static int is_code(const sb_command_t *cmd) {
+    return cmd->kind == SB_CMD_CODE || cmd->kind == SB_CMD_BAD_CODE;
+}
+
+/* A yes/no whose words are a code ("yes 123456"). */
+static int comment_is_code(const sb_command_t *cmd) {
+    sb_command_t words;
+    if ((cmd->kind != SB_CMD_YES && cmd->kind != SB_CMD_NO) || !cmd->comment_len)
+        return 0;
+    sb_command_parse(cmd->comment, cmd->comment_len, &words);
+    return is_code(&words);
+}
+
 static const char *stored_text(const sb_command_t *cmd, const char *text) {
-    return cmd->kind == SB_CMD_CODE || cmd->kind == SB_CMD_BAD_CODE ? "[code withheld]" : text;
+    return is_code(cmd) || comment_is_code(cmd) ? "[code withheld]" : text;
 }
 
 /* An answer nobody may give: audited without an employee, no reply. */
@@ -143,10 +156,8 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
     case SB_CMD_YES:
     case SB_CMD_NO: {
         /* "yes 123456": a code is never kept as a comment (it would travel
-         * in outcomes and escalations); the employee is asked for it */
-        sb_command_t words;
-        sb_command_parse(cmd->comment, cmd->comment_len, &words);
-        int keep = cmd->comment_len && words.kind != SB_CMD_CODE && words.kind != SB_CMD_BAD_CODE;
+         * in outcomes and escalations); a yes then asks for it */
+        int keep = cmd->comment_len && !comment_is_code(cmd);
         snprintf(comment, sizeof(comment), "%.*s", (int)cmd->comment_len, cmd->comment);
         return sb_answer_apply(t, NULL, cmd->kind == SB_CMD_YES ? SB_CONV_CONFIRM : SB_CONV_DENY,
                                keep ? comment : NULL, NULL, errstr, errstr_size);
