@@ -6,14 +6,14 @@
 . "$(dirname "$0")/lib/common.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
-# ---- every binary answers --help and --version; unbuilt stages say so ----
+# ---- every binary answers --help and --version ----
 for b in sb-ingest sb-prompt sb-gateway sb-response sb-escalation sbctl; do
 	"$SB_BIN_DIR/$b" --help | grep -q Usage && ok=1 || ok=0
 	check "$ok" 1 "$b --help prints usage"
 	check "$("$SB_BIN_DIR/$b" --version)" "$b 0.1.0" "$b --version"
 done
-rc=0; "$SB_BIN_DIR/sb-escalation" 2>"$T_DIR/stub.err" || rc=$?
-check "$rc:$(grep -c 'not implemented yet' "$T_DIR/stub.err")" "3:1" "a stage not built yet says so"
+rc=0; SECURITYBOT_PAGE_SEVERITY=urgent "$SB_BIN_DIR/sb-escalation" 2>"$T_DIR/cfg.err" || rc=$?
+check "$rc:$(grep -c 'SECURITYBOT_PAGE_SEVERITY' "$T_DIR/cfg.err")" "2:1" "a bad setting exits 2 and names the variable"
 
 # ---- migrations are idempotent ----
 setup_env 3

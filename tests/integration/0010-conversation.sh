@@ -219,9 +219,11 @@ check "$(status_of "$d2")" confirmed "a fresh code accepted"
 # ---- (8) no second factor: confirmed_unverified, escalated at low priority ----
 b1=$(alert bob r1 "Bob's alert" critical)
 wait_for "$(sent_sql "$b1")" 1 30
-click U002 confirm "$b1" >/dev/null
+dm U002 "yes 123456" >/dev/null # a yes by message; the "code" is not a comment
 expect_events 1
-check "$(sql "SELECT status || '/' || second_factor FROM alerts WHERE id = '$b1'")" "confirmed_unverified/not_enrolled" "bob confirmed_unverified"
+check "$(sql "SELECT status || '/' || second_factor || '/' || coalesce(comment, 'none') FROM alerts WHERE id = '$b1'")" \
+	"confirmed_unverified/not_enrolled/none" "bob confirmed_unverified"
+check "$(sql "SELECT count(*) FROM responses WHERE text LIKE '%123456%'")" 0 "a code after yes is not stored"
 wait_topic escalation-requests "$b1" 1 || true
 check "$(on_topic escalation-requests "$b1" | field "m['reason'], m['priority']")" "('unverified_confirmation', 'low')" "low-priority escalation request"
 check "$(on_topic outcomes "$b1" | field "m['outcome']")" "confirmed_unverified" "outcome confirmed_unverified"

@@ -1,8 +1,295 @@
-/* sb-escalation: escalates denied and unanswered alerts to the security team. A placeholder until
- * issue #4 builds it. */
+/* sb-escalation: consumes securitybot.escalation-requests and escalates:
+ * one escalation per alert on securitybot.escalations, a report in the
+ * security team's channel, a PagerDuty page for severe alerts; and runs the
+ * timers (reminders, no_response). The wiring and the loop; the decisions
+ * live in escalate.c, deliver.c and timers.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "escalation.h"
+#include "sb_chat.h"
 #include "sb_cli.h"
+#include "sb_config.h"
+#include "sb_db.h"
+#include "sb_kafka.h"
+#include "sb_log.h"
+#include "sb_schema.h"
+#include "sb_signal.h"
+#include "sb_time.h"
+
+#define WORKER         "sb-escalation"
+#define BATCH          100
+#define BATCHES_A_TICK 10 /* a backlog is worked off 1,000 rows a tick, the consumer not starved   \
+                           */
+
+typedef struct {
+    sb_common_config_t common;
+    char *group;
+    char *security_channel;
+    char *pagerduty_key;
+    char *pagerduty_url;
+    char *page_severity;
+    int64_t remind_ms, escalate_ms;
+    int64_t remind_sev[SB_ESC_SEVERITIES], escalate_sev[SB_ESC_SEVERITIES];
+    int64_t tick_ms;
+    char *alert_url;
+    char *chat;
+    char *slack_bot_token;
+    char *slack_api_url;
+    char *console_log;
+} esc_config_t;
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void log_message(sb_log_level_t level, const rd_kafka_message_t *m, const char *msg) {
+    char part[16], off[32];
+    snprintf(part, sizeof(part), "%d", (int)m->partition);
+    snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+    sb_log_kv_t kv[] = {
+        {"topic", rd_kafka_topic_name(m->rkt)}, {"partition", part}, {"offset", off}};
+    sb_log_kv(level, kv, 3, "%s", msg);
+}
+
+/* One request until PostgreSQL holds its effect; then its offset. -1 when
+ * shutdown interrupted the retries. */
+static int handle(sb_esc_t *e, sb_consumer_t *c, rd_kafka_message_t *m) {
+    char errstr[512];
+    cJSON *req = NULL;
+    long backoff = 100;
+    int rc = 0;
+
+    if (sb_schema_parse("escalation-request", m->payload ? m->payload : "", m->payload ? m->len : 0,
+                        &req, errstr, sizeof(errstr)) == -1) {
+        log_message(SB_LOG_ERROR, m, errstr); /* only our own stages write this topic */
+        goto commit;
+    }
+    while (sb_esc_handle(e, req, errstr, sizeof(errstr)) == -1) {
+        if (sb_db_last_class(e->db) == SB_DB_PERMANENT) {
+            log_message(SB_LOG_ERROR, m, errstr);
+            break;
+        }
+        if (!sb_running) {
+            log_message(SB_LOG_WARN, m, "shutting down; the request will be redelivered");
+            rc = -1;
+            goto out;
+        }
+        sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
+        sleep_ms(backoff);
+        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+    }
+commit:
+    if (sb_consumer_commit(c, &m, 1, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
+        sb_log_warn("%s (the request will be redelivered; the escalation stays one)", errstr);
+out:
+    cJSON_Delete(req);
+    return rc;
+}
+
+/* One tick of the timers and the delivery sweep. */
+static void tick(sb_esc_t *e) {
+    char errstr[512];
+    int n = 0;
+    if (sb_db_ensure(e->db, errstr, sizeof(errstr)) == -1)
+        return;
+    for (int i = 0; i < BATCHES_A_TICK && sb_running; i++)
+        if ((n = sb_esc_remind(e, errstr, sizeof(errstr))) < BATCH)
+            break;
+    if (n == -1)
+        sb_log_warn("reminders: %s (next tick retries)", errstr);
+    for (int i = 0; i < BATCHES_A_TICK && sb_running; i++)
+        if ((n = sb_esc_expire(e, errstr, sizeof(errstr))) < BATCH)
+            break;
+    if (n == -1)
+        sb_log_warn("no_response: %s (next tick retries)", errstr);
+    if (sb_running && sb_esc_sweep(e, errstr, sizeof(errstr)) == -1)
+        sb_log_warn("delivery sweep: %s (next tick retries)", errstr);
+}
+
+static void consume(sb_esc_t *e, sb_consumer_t *c, int64_t tick_ms) {
+    int64_t last = 0;
+    while (sb_running && !sb_consumer_fatal(c) && !sb_producer_fatal(e->producer)) {
+        rd_kafka_message_t *m = sb_consumer_poll(c, 100);
+        if (m) {
+            int rc = handle(e, c, m);
+            rd_kafka_message_destroy(m);
+            if (rc == -1)
+                break;
+        }
+        if (sb_running && (sb_time_monotonic_us() - last) / 1000 >= tick_ms) {
+            tick(e);
+            last = sb_time_monotonic_us();
+        }
+    }
+}
+
+static sb_chat_t *chat_new(const esc_config_t *cfg, char *errstr, size_t errstr_size) {
+    sb_chat_config_t cc = {
+        .slack_api_url = cfg->slack_api_url,
+        .slack_bot_token = cfg->slack_bot_token,
+        .console_log_path = cfg->console_log,
+    };
+    char why[400];
+    sb_chat_t *chat;
+    if (strcmp(cfg->chat, "slack") != 0 && strcmp(cfg->chat, "console") != 0) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT must be slack or console");
+        return NULL;
+    }
+    if (!(chat = sb_chat_new(cfg->chat, &cc, why, sizeof(why))))
+        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT=%s: %s", cfg->chat, why);
+    return chat;
+}
+
+/* The timers per severity (a per-severity value wins over the general
+ * one) and the page threshold. 0 or -1. */
+static int settle(sb_esc_t *e, const esc_config_t *cfg, char *errstr, size_t errstr_size) {
+    for (int i = 0; i < SB_ESC_SEVERITIES; i++) {
+        e->remind_after_ms[i] = cfg->remind_sev[i] ? cfg->remind_sev[i] : cfg->remind_ms;
+        e->escalate_after_ms[i] = cfg->escalate_sev[i] ? cfg->escalate_sev[i] : cfg->escalate_ms;
+        if (e->escalate_after_ms[i] <= 0) {
+            snprintf(errstr, errstr_size, "SECURITYBOT_ESCALATE_AFTER must be more than 0");
+            return -1;
+        }
+        if (e->remind_after_ms[i] >= e->escalate_after_ms[i])
+            e->remind_after_ms[i] = 0; /* the escalation comes first: no reminder */
+    }
+    if ((e->page_rank = sb_esc_severity_rank(cfg->page_severity)) < 0) {
+        snprintf(errstr, errstr_size,
+                 "SECURITYBOT_PAGE_SEVERITY must be low, medium, high or critical");
+        return -1;
+    }
+    if (cfg->tick_ms < 100 || cfg->tick_ms > 60000) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_TIMER_EVERY must be between 100ms and 1m");
+        return -1;
+    }
+    return 0;
+}
+
+#define SEV_ENTRY(var, target, what)                                                               \
+    {                                                                                              \
+        var, SB_CFG_DURATION, target, 0, NULL, 0, 0, 0,                                            \
+            what " for this severity (unset: the general one)"                                     \
+    }
 
 int main(int argc, char **argv) {
-    return sb_cli_not_built(argc, argv, "sb-escalation",
-                            "escalates denied and unanswered alerts to the security team", 4);
+    esc_config_t cfg = {0};
+    sb_cfg_entry_t table[] = {
+        SB_COMMON_CONFIG_ENTRIES(&cfg.common),
+        {"SECURITYBOT_ESCALATION_GROUP", SB_CFG_STRING, &cfg.group, 0, "securitybot-escalation", 0,
+         0, 0, "Kafka consumer group (replicas share it)"},
+        {"SECURITYBOT_SECURITY_CHANNEL", SB_CFG_STRING, &cfg.security_channel, 0, NULL, 0, 0, 0,
+         "the security team's channel for escalation reports (Slack channel id); unset: none"},
+        {"SECURITYBOT_PAGERDUTY_ROUTING_KEY", SB_CFG_STRING, &cfg.pagerduty_key, 0, NULL, 1, 0, 0,
+         "PagerDuty Events API v2 routing key; unset: no pages"},
+        {"SECURITYBOT_PAGERDUTY_URL", SB_CFG_STRING, &cfg.pagerduty_url, 0,
+         "https://events.pagerduty.com/v2/enqueue", 0, 0, 0, "PagerDuty Events API v2 URL"},
+        {"SECURITYBOT_PAGE_SEVERITY", SB_CFG_STRING, &cfg.page_severity, 0, "high", 0, 0, 0,
+         "page for alerts of this severity and above"},
+        {"SECURITYBOT_REMIND_AFTER", SB_CFG_DURATION, &cfg.remind_ms, 0, "30m", 0, 0, 0,
+         "remind a silent employee after this long (0: never)"},
+        {"SECURITYBOT_ESCALATE_AFTER", SB_CFG_DURATION, &cfg.escalate_ms, 0, "2h", 0, 0, 0,
+         "escalate a silent employee (no_response) after this long"},
+        SEV_ENTRY("SECURITYBOT_REMIND_AFTER_LOW", &cfg.remind_sev[0], "remind after"),
+        SEV_ENTRY("SECURITYBOT_REMIND_AFTER_MEDIUM", &cfg.remind_sev[1], "remind after"),
+        SEV_ENTRY("SECURITYBOT_REMIND_AFTER_HIGH", &cfg.remind_sev[2], "remind after"),
+        SEV_ENTRY("SECURITYBOT_REMIND_AFTER_CRITICAL", &cfg.remind_sev[3], "remind after"),
+        SEV_ENTRY("SECURITYBOT_ESCALATE_AFTER_LOW", &cfg.escalate_sev[0], "escalate after"),
+        SEV_ENTRY("SECURITYBOT_ESCALATE_AFTER_MEDIUM", &cfg.escalate_sev[1], "escalate after"),
+        SEV_ENTRY("SECURITYBOT_ESCALATE_AFTER_HIGH", &cfg.escalate_sev[2], "escalate after"),
+        SEV_ENTRY("SECURITYBOT_ESCALATE_AFTER_CRITICAL", &cfg.escalate_sev[3], "escalate after"),
+        {"SECURITYBOT_TIMER_EVERY", SB_CFG_DURATION, &cfg.tick_ms, 0, "1s", 0, 0, 0,
+         "how often each replica scans for due reminders, escalations and deliveries"},
+        {"SECURITYBOT_ALERT_URL", SB_CFG_STRING, &cfg.alert_url, 0, NULL, 0, 0, 0,
+         "link to an alert in reports, %s replaced by its id (unset: the alert's own url)"},
+        {"SECURITYBOT_CHAT", SB_CFG_STRING, &cfg.chat, 0, "slack", 0, 0, 0,
+         "chat platform: slack or console"},
+        {"SLACK_BOT_TOKEN", SB_CFG_STRING, &cfg.slack_bot_token, 0, NULL, 1, 0, 0,
+         "Slack bot token (xoxb-...), required with slack"},
+        {"SLACK_API_URL", SB_CFG_STRING, &cfg.slack_api_url, 0, SB_CHAT_DEFAULT_SLACK_API_URL, 0, 0,
+         0, "Slack Web API base URL"},
+        {"SECURITYBOT_CONSOLE_LOG", SB_CFG_STRING, &cfg.console_log, 0, SB_CHAT_DEFAULT_CONSOLE_LOG,
+         0, 0, 0, "console platform: the log reports and reminders go to"},
+    };
+    size_t ntable = sizeof(table) / sizeof(table[0]);
+    char errstr[512], topic[SB_TOPIC_MAX], dump[4096];
+    sb_esc_t e = {0};
+    sb_chat_t *chat = NULL;
+    sb_consumer_t *consumer = NULL;
+    int rc = 1, cli;
+
+    cli = sb_cli_standard(argc, argv, WORKER,
+                          "Consumes escalation requests from <prefix>escalation-requests and "
+                          "escalates each alert once: the escalation on <prefix>escalations, a "
+                          "report in the security channel, a PagerDuty page for severe alerts, "
+                          "an outcome where none was decided. Every replica also reminds silent "
+                          "employees and escalates them as no_response when their time is up.",
+                          table, ntable);
+    if (cli != 0)
+        return cli > 0 ? 0 : 2;
+
+    if (sb_config_load(table, ntable, errstr, sizeof(errstr)) == -1 ||
+        sb_log_init(WORKER, cfg.common.log_level, errstr, sizeof(errstr)) == -1 ||
+        sb_kafka_conf_check(cfg.common.kafka_brokers, errstr, sizeof(errstr)) == -1 ||
+        sb_kafka_topic(topic, sizeof(topic), cfg.common.topic_prefix,
+                       SB_TOPIC_ESCALATION_REQUESTS) == -1 ||
+        sb_esc_init(&e, cfg.common.topic_prefix, errstr, sizeof(errstr)) == -1 ||
+        settle(&e, &cfg, errstr, sizeof(errstr)) == -1 ||
+        !(chat = chat_new(&cfg, errstr, sizeof(errstr))) ||
+        (cfg.pagerduty_key && !(e.curl = sb_curl_new(errstr, sizeof(errstr))))) {
+        fprintf(stderr, "%s: %s\n", WORKER, errstr);
+        sb_chat_destroy(chat);
+        sb_config_free(table, ntable);
+        return 2;
+    }
+    sb_signal_install();
+    sb_config_dump(table, ntable, dump, sizeof(dump));
+    sb_log_info("starting %s %s with %s", WORKER, SB_VERSION, dump);
+    if (!cfg.security_channel)
+        sb_log_warn("SECURITYBOT_SECURITY_CHANNEL is not set: escalations go to the topic only");
+    e.worker = WORKER;
+    e.chat = chat;
+    e.security_channel = cfg.security_channel;
+    e.pagerduty_key = cfg.pagerduty_key;
+    e.pagerduty_url = cfg.pagerduty_url;
+    e.alert_url_fmt = cfg.alert_url;
+    e.batch = BATCH;
+
+    if (!(e.db = sb_db_connect_retry(cfg.common.database_url, WORKER, 0, errstr, sizeof(errstr))) ||
+        !(e.producer = sb_producer_new(cfg.common.kafka_brokers, errstr, sizeof(errstr))))
+        goto fail;
+    {
+        const char *out[] = {e.topic_escalations, e.topic_outcomes, e.topic_escalation_requests};
+        sb_producer_warm(e.producer, out, 3, 5000);
+        const char *topics[] = {topic};
+        consumer =
+            sb_consumer_new(cfg.common.kafka_brokers, cfg.group, topics, 1, errstr, sizeof(errstr));
+    }
+    if (!consumer)
+        goto fail;
+
+    sb_log_info("consuming %s in group %s, chat %s", topic, cfg.group, sb_chat_platform(chat));
+    consume(&e, consumer, cfg.tick_ms);
+    if (sb_consumer_fatal(consumer) || sb_producer_fatal(e.producer)) {
+        snprintf(errstr, sizeof(errstr), "fatal Kafka client error");
+        goto fail;
+    }
+    rc = 0;
+    sb_log_info("shutting down");
+    goto out;
+fail:
+    sb_log_error("%s", errstr);
+out:
+    sb_consumer_destroy(consumer);
+    sb_producer_destroy(e.producer);
+    sb_db_destroy(e.db);
+    sb_curl_destroy(e.curl);
+    sb_chat_destroy(chat);
+    sb_config_free(table, ntable);
+    return rc;
 }

@@ -1,0 +1,72 @@
+/* escalation: sb-escalation's decisions: an escalation request becomes at
+ * most one escalation (the escalations primary key), published on
+ * <prefix>escalations with the alert and the employee's answer; the report
+ * to the security channel and the PagerDuty page go out after COMMIT and
+ * are marked, retried by a sweep until delivered; and the timers that
+ * remind silent employees and escalate them as no_response. */
+#ifndef SB_ESCALATION_H
+#define SB_ESCALATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "sb_chat.h"
+#include "sb_curl.h"
+#include "sb_db.h"
+#include "sb_kafka.h"
+
+#define SB_ESC_SEVERITIES 4 /* low, medium, high, critical */
+
+typedef struct {
+    sb_db_t *db;             /* borrowed */
+    sb_producer_t *producer; /* borrowed */
+    sb_chat_t *chat;         /* borrowed */
+    sb_curl_t *curl;         /* borrowed; NULL without PagerDuty */
+    const char *worker;
+    const char *security_channel; /* NULL: no chat report */
+    const char *pagerduty_url;    /* the Events API v2 enqueue URL */
+    const char *pagerduty_key;    /* NULL: no pages; secret */
+    int page_rank;                /* pages for severities ranked >= this (0 low .. 3 critical) */
+    /* per severity rank, in ms; remind 0: never */
+    int64_t remind_after_ms[SB_ESC_SEVERITIES];
+    int64_t escalate_after_ms[SB_ESC_SEVERITIES];
+    int batch;                 /* rows per timer or sweep step */
+    const char *alert_url_fmt; /* "%s" replaced by the alert id in reports, or NULL */
+    char topic_escalations[SB_TOPIC_MAX];
+    char topic_escalation_requests[SB_TOPIC_MAX];
+    char topic_outcomes[SB_TOPIC_MAX];
+} sb_esc_t;
+
+/* Fills the topic names from the prefix. 0 or -1. */
+int sb_esc_init(sb_esc_t *e, const char *prefix, char *errstr, size_t errstr_size);
+
+/* 0..3 for low..critical, -1 for anything else. */
+int sb_esc_severity_rank(const char *severity);
+
+/* Applies one escalation-request.v1 (validated): records the escalation
+ * once, moves the alert to escalated, publishes the escalation (and the
+ * outcome when nobody decided one yet: unknown_employee, opted_out,
+ * no_response), commits, then delivers. 0 when done (or a duplicate), -1
+ * on a database or Kafka failure (nothing committed; retry). */
+int sb_esc_handle(sb_esc_t *e, const cJSON *request, char *errstr, size_t errstr_size);
+
+/* Delivers what one escalation still owes (security channel report, page)
+ * under its row lock, marking each part done; a failure schedules a retry.
+ * 0 (whatever the chat or PagerDuty said), -1 on a database failure. */
+int sb_esc_deliver(sb_esc_t *e, const char *alert_id, char *errstr, size_t errstr_size);
+
+/* The sweep: delivers escalations left undelivered (a crash, a failure
+ * whose retry time has come). 0 or -1. */
+int sb_esc_sweep(sb_esc_t *e, char *errstr, size_t errstr_size);
+
+/* The timers, one step each: reminds employees whose open conversation is
+ * older than remind_after (once), and escalates those older than
+ * escalate_after as no_response. Rows are claimed FOR UPDATE SKIP LOCKED,
+ * so replicas share the work and never repeat it. Return the rows handled,
+ * or -1 on a database or Kafka failure. */
+int sb_esc_remind(sb_esc_t *e, char *errstr, size_t errstr_size);
+int sb_esc_expire(sb_esc_t *e, char *errstr, size_t errstr_size);
+
+#endif
