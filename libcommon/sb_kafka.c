@@ -486,3 +486,25 @@ out:
     rd_kafka_destroy(rk);
     return rc;
 }
+
+int64_t sb_consumer_lag(sb_consumer_t *c) {
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    int64_t lag = -1;
+    if (!c || rd_kafka_assignment(c->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts)
+        return -1;
+    if (rd_kafka_position(c->rk, parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < parts->cnt; i++) {
+            int64_t lo, hi;
+            const rd_kafka_topic_partition_t *p = &parts->elems[i];
+            if (rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi) !=
+                    RD_KAFKA_RESP_ERR_NO_ERROR ||
+                hi < 0)
+                continue;
+            /* no position yet: everything from the low watermark is behind */
+            int64_t pos = p->offset >= 0 ? p->offset : lo;
+            lag = (lag < 0 ? 0 : lag) + (hi > pos ? hi - pos : 0);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    return lag;
+}

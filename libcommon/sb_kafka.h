@@ -89,6 +89,11 @@ unsigned sb_consumer_generation(const sb_consumer_t *c);
 
 int sb_consumer_fatal(const sb_consumer_t *c);
 
+/* Messages between the consumer's position and the end of each assigned
+ * partition, summed, from librdkafka's cached watermarks (no broker round
+ * trip; thread-safe). -1 when nothing is assigned or nothing is known yet. */
+int64_t sb_consumer_lag(sb_consumer_t *c);
+
 /* Commits, for each partition in msgs, the highest offset+1; async does
  * not wait for the broker (a lost async commit only means redelivery, and
  * a later commit covers it). 0, or -1 (then the messages are redelivered:

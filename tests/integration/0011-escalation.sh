@@ -46,7 +46,7 @@ start_worker() { # start_worker NAME [ENV=VALUE...]: sets WORKER_PID
 start_ingest
 start_worker sb-prompt; PROMPT_PID=$WORKER_PID
 start_worker sb-response; RESPONSE_PID=$WORKER_PID
-start_worker sb-escalation; ESC_PID=$WORKER_PID
+start_worker sb-escalation SECURITYBOT_METRICS_LISTEN=127.0.0.1:0; ESC_PID=$WORKER_PID; ESC_LOG=$T_DIR/sb-escalation.$((${#T_PIDS[@]} - 1)).log
 start_gateway "$T_DIR/sb-gateway.log"
 
 echo 0 >"$T_DIR/n"
@@ -148,6 +148,13 @@ delivered "$d1" 60
 check "$(pages_for "$d1")" 1 "paged once after the failures"
 check "$(pd_q violations "d['count']")" 0 "nothing PagerDuty would refuse"
 check "$(fake_q violations "d['count']")" 0 "nothing Slack would refuse"
+# ---- metrics of the replica that did all this ----
+mport=$(grep -o '"msg":"metrics listening".*' "$ESC_LOG" | grep -o '"port":"[0-9]*"' | tr -dc 0-9)
+curl -fsS "http://127.0.0.1:$mport/metrics" >"$T_DIR/metrics.txt"
+check "$(grep -c '^securitybot_messages_produced_total{worker="sb-escalation",topic="[^"]*escalations"} 5$' "$T_DIR/metrics.txt")" 1 "metrics: 5 escalations produced"
+check "$(grep -c '^securitybot_consumer_lag{worker="sb-escalation"} 0$' "$T_DIR/metrics.txt")" 1 "metrics: consumer lag 0"
+check "$(grep -c '^securitybot_batch_seconds_count{worker="sb-escalation"} [1-9]' "$T_DIR/metrics.txt")" 1 "metrics: latency histogram"
+check "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/healthz")" 200 "metrics: /healthz"
 stop_worker "$ESC_PID"
 
 # ---- (7) three replicas over 1,000 due alerts ----

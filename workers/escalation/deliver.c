@@ -208,6 +208,7 @@ int sb_esc_deliver(sb_esc_t *e, const char *alert_id, char *errstr, size_t errst
             sb_log_kv(SB_LOG_INFO, kv, 2, "reported in %s", e->security_channel);
         } else {
             snprintf(why, sizeof(why), "security channel: %s", text ? err.msg : "out of memory");
+            sb_metrics_count(e->metrics, SB_M_CHAT_ERRORS, text ? err.code : "out_of_memory", 1);
         }
         free(text);
     }
@@ -218,6 +219,7 @@ int sb_esc_deliver(sb_esc_t *e, const char *alert_id, char *errstr, size_t errst
             sb_log_kv(SB_LOG_INFO, kv, 2, "paged");
         } else {
             size_t used = strlen(why);
+            sb_metrics_count(e->metrics, SB_M_FAILED, "pagerduty", 1);
             snprintf(why + used, sizeof(why) - used, "%s%s", used ? "; " : "", pwhy);
         }
     }

@@ -136,7 +136,7 @@ out:
 }
 
 static int produce(sb_esc_t *e, const char *topic, const char *key, char *msg, char *errstr,
-                size_t errstr_size) {
+                   size_t errstr_size) {
     int rc;
     if (!msg) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -145,6 +145,8 @@ static int produce(sb_esc_t *e, const char *topic, const char *key, char *msg, c
     rc = sb_producer_send(e->producer, topic, key, strlen(key), msg, strlen(msg), errstr,
                           errstr_size);
     free(msg);
+    if (rc == 0)
+        sb_metrics_count(e->metrics, SB_M_PRODUCED, topic, 1);
     return rc;
 }
 
@@ -159,7 +161,8 @@ static int publish(sb_esc_t *e, const char *alert_id, PGresult *row, const char 
     if (!upd)
         return -1;
     if (produce(e, e->topic_escalations, alert_id,
-             escalation_json(alert_id, row, reason, comment, raised_at), errstr, errstr_size) == -1)
+                escalation_json(alert_id, row, reason, comment, raised_at), errstr,
+                errstr_size) == -1)
         goto out;
     if (decides) {
         sb_message_outcome_t o = {

@@ -16,12 +16,14 @@
 #include "sb_curl.h"
 #include "sb_db.h"
 #include "sb_kafka.h"
+#include "sb_metrics.h"
 
 #define SB_ESC_SEVERITIES 4 /* low, medium, high, critical */
 
 typedef struct {
     sb_db_t *db;             /* borrowed */
     sb_producer_t *producer; /* borrowed */
+    sb_metrics_t *metrics;   /* borrowed; may be NULL */
     sb_chat_t *chat;         /* borrowed */
     sb_curl_t *curl;         /* borrowed; NULL without PagerDuty */
     const char *worker;

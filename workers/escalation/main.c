@@ -21,13 +21,15 @@
 #include "sb_signal.h"
 #include "sb_time.h"
 
-#define WORKER         "sb-escalation"
-#define BATCH          100
-#define BATCHES_A_TICK 10 /* a backlog is worked off 1,000 rows a tick, the consumer not starved   \
-                           */
+#define WORKER "sb-escalation"
+#define BATCH  100
+#define BATCHES_A_TICK                                                                             \
+    10 /* a backlog is worked off 1,000 rows a tick, the consumer not starved                      \
+        */
 
 typedef struct {
     sb_common_config_t common;
+    char *metrics_listen;
     char *group;
     char *security_channel;
     char *pagerduty_key;
@@ -64,6 +66,7 @@ static int handle(sb_esc_t *e, sb_consumer_t *c, rd_kafka_message_t *m) {
     cJSON *req = NULL;
     long backoff = 100;
     int rc = 0;
+    int64_t t0 = sb_time_monotonic_us();
 
     if (sb_schema_parse("escalation-request", m->payload ? m->payload : "", m->payload ? m->len : 0,
                         &req, errstr, sizeof(errstr)) == -1) {
@@ -80,11 +83,14 @@ static int handle(sb_esc_t *e, sb_consumer_t *c, rd_kafka_message_t *m) {
             rc = -1;
             goto out;
         }
+        sb_metrics_count(e->metrics, SB_M_FAILED, "retry", 1);
         sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
         sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
 commit:
+    sb_metrics_count(e->metrics, SB_M_CONSUMED, rd_kafka_topic_name(m->rkt), 1);
+    sb_metrics_observe(e->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
     if (sb_consumer_commit(c, &m, 1, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
         sb_log_warn("%s (the request will be redelivered; the escalation stays one)", errstr);
 out:
@@ -115,6 +121,7 @@ static void tick(sb_esc_t *e) {
 static void consume(sb_esc_t *e, sb_consumer_t *c, int64_t tick_ms) {
     int64_t last = 0;
     while (sb_running && !sb_consumer_fatal(c) && !sb_producer_fatal(e->producer)) {
+        sb_metrics_beat(e->metrics);
         rd_kafka_message_t *m = sb_consumer_poll(c, 100);
         if (m) {
             int rc = handle(e, c, m);
@@ -181,6 +188,7 @@ int main(int argc, char **argv) {
     esc_config_t cfg = {0};
     sb_cfg_entry_t table[] = {
         SB_COMMON_CONFIG_ENTRIES(&cfg.common),
+        SB_METRICS_CONFIG_ENTRY(&cfg.metrics_listen),
         {"SECURITYBOT_ESCALATION_GROUP", SB_CFG_STRING, &cfg.group, 0, "securitybot-escalation", 0,
          0, 0, "Kafka consumer group (replicas share it)"},
         {"SECURITYBOT_SECURITY_CHANNEL", SB_CFG_STRING, &cfg.security_channel, 0, NULL, 0, 0, 0,
@@ -221,6 +229,8 @@ int main(int argc, char **argv) {
     sb_esc_t e = {0};
     sb_chat_t *chat = NULL;
     sb_consumer_t *consumer = NULL;
+    sb_metrics_t *metrics = NULL;
+    int mfailed = 0;
     int rc = 1, cli;
 
     cli = sb_cli_standard(argc, argv, WORKER,
@@ -250,6 +260,11 @@ int main(int argc, char **argv) {
     sb_signal_install();
     sb_config_dump(table, ntable, dump, sizeof(dump));
     sb_log_info("starting %s %s with %s", WORKER, SB_VERSION, dump);
+    if (!(metrics =
+              sb_metrics_setup(WORKER, cfg.metrics_listen, &mfailed, errstr, sizeof(errstr))) &&
+        mfailed)
+        goto fail;
+    e.metrics = metrics;
     if (!cfg.security_channel)
         sb_log_warn("SECURITYBOT_SECURITY_CHANNEL is not set: escalations go to the topic only");
     e.worker = WORKER;
@@ -272,6 +287,7 @@ int main(int argc, char **argv) {
     }
     if (!consumer)
         goto fail;
+    sb_metrics_lag_source(metrics, sb_metrics_consumer_lag, consumer);
 
     sb_log_info("consuming %s in group %s, chat %s", topic, cfg.group, sb_chat_platform(chat));
     consume(&e, consumer, cfg.tick_ms);
@@ -285,6 +301,7 @@ int main(int argc, char **argv) {
 fail:
     sb_log_error("%s", errstr);
 out:
+    sb_metrics_destroy(metrics); /* first: it reads the consumer */
     sb_consumer_destroy(consumer);
     sb_producer_destroy(e.producer);
     sb_db_destroy(e.db);

@@ -82,6 +82,8 @@ int sb_esc_remind(sb_esc_t *e, char *errstr, size_t errstr_size) {
                  title);
         int sent = sb_chat_send_text(e->chat, PQgetvalue(res, i, 2), text, NULL, &err) == 0;
         sb_log_kv_t kv[] = {{"alert_id", id}, {"employee", PQgetvalue(res, i, 1)}};
+        if (!sent)
+            sb_metrics_count(e->metrics, SB_M_CHAT_ERRORS, err.code, 1);
         if (!sent && err.retryable) { /* the next tick tries again */
             sb_log_kv(SB_LOG_WARN, kv, 2, "reminder not sent: %s (retried)", err.msg);
             continue;
@@ -126,6 +128,7 @@ int sb_esc_expire(sb_esc_t *e, char *errstr, size_t errstr_size) {
         free(msg);
         if (!sent)
             goto out;
+        sb_metrics_count(e->metrics, SB_M_PRODUCED, e->topic_escalation_requests, 1);
     }
     if (n && sb_producer_flush(e->producer, FLUSH_MS, errstr, errstr_size) == -1)
         goto out;

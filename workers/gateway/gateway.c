@@ -1,6 +1,7 @@
 /* gateway: verify each Slack request, decide what it means, publish it, answer Slack. */
 #include "gateway.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,7 @@ static int publish(const sb_gateway_t *gw, const sb_payload_t *p, sb_http_respon
         goto out;
     }
     sb_log_kv(SB_LOG_INFO, kv, 4, "response published");
+    sb_metrics_count(gw->metrics, SB_M_PRODUCED, "responses", 1);
     rc = answer(resp, 200, "");
 out:
     free(json);
@@ -105,12 +107,20 @@ static int handle_slack(void *ctx, const sb_http_request_t *req, sb_http_respons
     char now[32];
     int rc;
 
-    if (!authentic(gw, req))
+    int64_t t0 = sb_time_monotonic_us();
+    char status[8];
+
+    if (!authentic(gw, req)) {
+        sb_metrics_count(gw->metrics, SB_M_HTTP, "401", 1);
         return answer(resp, 401, "unauthorized\n");
+    }
     sb_time_format_us(sb_time_now_us(), now, sizeof(now));
     read(req->body, req->body_len, now, &p);
     rc = conclude(gw, req, &p, resp);
     sb_payload_clear(&p);
+    snprintf(status, sizeof(status), "%d", rc == 0 ? resp->status : 500);
+    sb_metrics_count(gw->metrics, SB_M_HTTP, status, 1);
+    sb_metrics_observe(gw->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 
 #include "publisher.h"
 #include "sb_http.h"
+#include "sb_metrics.h"
 
 /* Largest request body accepted from Slack. */
 #define SB_GATEWAY_MAX_BODY 65536
@@ -18,6 +19,7 @@
 typedef struct {
     const char *signing_secret;
     sb_publisher_t *pub;
+    sb_metrics_t *metrics; /* may be NULL; thread-safe */
 } sb_gateway_t;
 
 /* The route table for sb_http_start with ctx = an sb_gateway_t. */

@@ -23,6 +23,7 @@
 
 typedef struct {
     sb_common_config_t common;
+    char *metrics_listen;
     char *listen;
     char *signing_secret;
 } gateway_config_t;
@@ -54,6 +55,7 @@ int main(int argc, char **argv) {
     gateway_config_t cfg = {0};
     sb_cfg_entry_t table[] = {
         SB_COMMON_CONFIG_ENTRIES(&cfg.common),
+        SB_METRICS_CONFIG_ENTRY(&cfg.metrics_listen),
         {"SECURITYBOT_HTTP_LISTEN", SB_CFG_STRING, &cfg.listen, 0, "127.0.0.1:8080", 0, 0, 0,
          "ADDRESS:PORT to serve HTTP on (numeric IPv4, or [IPv6]; port 0 picks a free one)"},
         {"SLACK_SIGNING_SECRET", SB_CFG_STRING, &cfg.signing_secret, 1, NULL, 1, 0, 0,
@@ -63,7 +65,7 @@ int main(int argc, char **argv) {
     char errstr[512], topic[SB_TOPIC_MAX], dump[2048], port[16];
     sb_gateway_t gw = {0};
     sb_http_server_t *srv = NULL;
-    int rc = 1, cli;
+    int rc = 1, cli, mfailed = 0;
 
     /* The gateway has no database: it stays stateless. */
     table[1].required = 0;
@@ -86,6 +88,10 @@ int main(int argc, char **argv) {
     sb_config_dump(table, ntable, dump, sizeof(dump));
     sb_log_info("starting %s %s with %s", WORKER, SB_VERSION, dump);
     gw.signing_secret = cfg.signing_secret;
+    if (!(gw.metrics =
+              sb_metrics_setup(WORKER, cfg.metrics_listen, &mfailed, errstr, sizeof(errstr))) &&
+        mfailed)
+        goto fail;
 
     /* create the producer */
     if (!(gw.pub = sb_publisher_new(cfg.common.kafka_brokers, topic, errstr, sizeof(errstr))))
@@ -109,8 +115,10 @@ int main(int argc, char **argv) {
      * (best effort: /readyz tells when Kafka is there) */
     if (sb_publisher_ready(gw.pub, 5000, errstr, sizeof(errstr)) == -1)
         sb_log_warn("%s (not ready yet; is the broker up, and did `sbctl topics` run?)", errstr);
-    while (sb_running && !sb_publisher_fatal(gw.pub))
+    while (sb_running && !sb_publisher_fatal(gw.pub)) {
+        sb_metrics_beat(gw.metrics);
         sleep_ms(100);
+    }
     if (sb_publisher_fatal(gw.pub)) {
         snprintf(errstr, sizeof(errstr), "fatal Kafka producer error");
         goto fail;
@@ -125,6 +133,7 @@ out:
      * flush the producer (bounded), destroy */
     sb_http_stop(srv);
     sb_publisher_destroy(gw.pub, SHUTDOWN_FLUSH_MS);
+    sb_metrics_destroy(gw.metrics);
     sb_config_free(table, ntable);
     return rc;
 }

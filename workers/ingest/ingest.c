@@ -326,6 +326,7 @@ static int produce(sb_ingest_t *ing, PGresult *res, char *errstr, size_t errstr_
         free(msg);
         if (rc == -1)
             return -1;
+        sb_metrics_count(ing->metrics, SB_M_PRODUCED, topic, 1);
     }
     return 0;
 }
@@ -351,6 +352,8 @@ static int produce_dead_letters(sb_ingest_t *ing, item_t *items, size_t n, char 
         free(msg);
         if (rc == -1)
             return -1;
+        sb_metrics_count(ing->metrics, SB_M_PRODUCED, ing->topic_dlq, 1);
+        sb_metrics_count(ing->metrics, SB_M_FAILED, sb_reject_code(items[i].reject), 1);
         {
             char part[16], off[24];
             snprintf(part, sizeof(part), "%d", (int)m->partition);
@@ -416,6 +419,7 @@ struct sb_ingest_batch_s {
     rd_kafka_message_t **msgs; /* owned */
     size_t n;
     item_t *items;
+    int64_t born_us;                 /* when it was collected, for the latency histogram */
     PGresult *res[SB_INGEST_MAX_DB]; /* per lane; NULL where a lane had nothing */
     int sent[SB_INGEST_MAX_DB];      /* a statement is in flight on that lane */
 };
@@ -431,11 +435,16 @@ sb_ingest_batch_t *sb_ingest_batch_new(rd_kafka_message_t **msgs, size_t n) {
     }
     memcpy(b->msgs, msgs, n * sizeof(*msgs));
     b->n = n;
+    b->born_us = sb_time_monotonic_us();
     for (size_t i = 0; i < n; i++) {
         b->items[i].m = msgs[i];
         validate(&b->items[i]);
     }
     return b;
+}
+
+int64_t sb_ingest_batch_age_us(const sb_ingest_batch_t *b) {
+    return sb_time_monotonic_us() - b->born_us;
 }
 
 rd_kafka_message_t *const *sb_ingest_batch_messages(const sb_ingest_batch_t *b, size_t *n) {

@@ -5,9 +5,11 @@
 #define SB_INGEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sb_db.h"
 #include "sb_kafka.h"
+#include "sb_metrics.h"
 
 #define SB_INGEST_MAX_DB 8
 
@@ -19,6 +21,7 @@ typedef struct {
      * run while the next batch's statements occupy the others */
     sb_db_t *progress_db;
     sb_producer_t *producer; /* borrowed */
+    sb_metrics_t *metrics;   /* borrowed; may be NULL */
     const char *worker;      /* actor name in audit_log */
     char topic_alerts[SB_TOPIC_MAX];
     char topic_dlq[SB_TOPIC_MAX];
@@ -35,6 +38,9 @@ int sb_ingest_init(sb_ingest_t *ing, const char *prefix, char *errstr, size_t er
 typedef struct sb_ingest_batch_s sb_ingest_batch_t;
 
 sb_ingest_batch_t *sb_ingest_batch_new(rd_kafka_message_t **msgs, size_t n);
+/* Microseconds since b was collected. */
+int64_t sb_ingest_batch_age_us(const sb_ingest_batch_t *b);
+
 rd_kafka_message_t *const *sb_ingest_batch_messages(const sb_ingest_batch_t *b, size_t *n);
 /* Frees the batch and destroys its messages. NULL is a no-op. */
 void sb_ingest_batch_destroy(sb_ingest_batch_t *b);

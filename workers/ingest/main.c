@@ -26,6 +26,7 @@
 
 typedef struct {
     sb_common_config_t common;
+    char *metrics_listen;
     char *group;
     long batch_size;
     int64_t batch_wait_ms;
@@ -102,10 +103,13 @@ static int ensure_connections(sb_ingest_t *ing, char *errstr, size_t errstr_size
     return sb_db_ensure(ing->progress_db, errstr, errstr_size);
 }
 
-static void commit(sb_consumer_t *c, const sb_ingest_batch_t *b) {
+static void commit(sb_ingest_t *ing, sb_consumer_t *c, const sb_ingest_batch_t *b) {
     char errstr[512];
     size_t n;
     rd_kafka_message_t *const *msgs = sb_ingest_batch_messages(b, &n);
+    sb_metrics_count(ing->metrics, SB_M_CONSUMED, ing->topic_alerts, (double)n);
+    sb_metrics_observe(ing->metrics, (double)sb_ingest_batch_age_us(b) / 1e6);
+    sb_metrics_beat(ing->metrics);
     /* A failed commit is harmless: the batch is redelivered and its effects
      * are idempotent. Asynchronous while running (the next commit covers a
      * lost one); the last one before shutdown waits. */
@@ -139,7 +143,7 @@ static int settle(sb_ingest_t *ing, sb_consumer_t *c, sb_ingest_batch_t *b, int 
         ok = ensure_connections(ing, errstr, sizeof(errstr)) == 0 &&
              sb_ingest_run(ing, b, errstr, sizeof(errstr)) == 0;
     }
-    commit(c, b);
+    commit(ing, c, b);
     return 0;
 }
 
@@ -164,6 +168,7 @@ static int consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **buf,
     char errstr[512];
 
     while (sb_running && !oom && !sb_consumer_fatal(c) && !sb_producer_fatal(ing->producer)) {
+        sb_metrics_beat(ing->metrics);
         if (!inflight) {
             /* nothing in PostgreSQL: wait for work (100 ms, then look at the
              * run flag), settling what is pending when there is none */
@@ -182,7 +187,7 @@ static int consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **buf,
         /* PostgreSQL is recording `inflight`; meanwhile settle `pending`... */
         if (pending) {
             if (sb_ingest_confirm(ing, pending, errstr, sizeof(errstr)) == 0) {
-                commit(c, pending);
+                commit(ing, c, pending);
             } else {
                 /* the lanes must be free before pending runs alone */
                 sb_ingest_wait(ing, inflight, errstr, sizeof(errstr));
@@ -247,6 +252,7 @@ int main(int argc, char **argv) {
     ingest_config_t cfg = {0};
     sb_cfg_entry_t table[] = {
         SB_COMMON_CONFIG_ENTRIES(&cfg.common),
+        SB_METRICS_CONFIG_ENTRY(&cfg.metrics_listen),
         {"SECURITYBOT_INGEST_GROUP", SB_CFG_STRING, &cfg.group, 0, "securitybot-ingest", 0, 0, 0,
          "Kafka consumer group (replicas share it)"},
         {"SECURITYBOT_INGEST_BATCH_SIZE", SB_CFG_INT, &cfg.batch_size, 0, "1000", 0, 1, 10000,
@@ -261,6 +267,8 @@ int main(int argc, char **argv) {
     sb_ingest_t ing = {0};
     sb_consumer_t *consumer = NULL;
     rd_kafka_message_t **msgs = NULL;
+    sb_metrics_t *metrics = NULL;
+    int mfailed = 0;
     int rc = 1, cli;
 
     cli = sb_cli_standard(argc, argv, WORKER,
@@ -286,6 +294,11 @@ int main(int argc, char **argv) {
     if (sb_ingest_init(&ing, cfg.common.topic_prefix, errstr, sizeof(errstr)) == -1)
         goto fail;
     ing.worker = WORKER;
+    if (!(metrics =
+              sb_metrics_setup(WORKER, cfg.metrics_listen, &mfailed, errstr, sizeof(errstr))) &&
+        mfailed)
+        goto fail;
+    ing.metrics = metrics;
 
     /* create the clients */
     ing.progress_db =
@@ -313,6 +326,7 @@ int main(int argc, char **argv) {
     }
     if (!consumer)
         goto fail;
+    sb_metrics_lag_source(metrics, sb_metrics_consumer_lag, consumer);
     if (!(msgs = calloc((size_t)cfg.batch_size, sizeof(*msgs)))) {
         snprintf(errstr, sizeof(errstr), "out of memory");
         goto fail;
@@ -335,7 +349,9 @@ int main(int argc, char **argv) {
 fail:
     sb_log_error("%s", errstr);
 out:
-    /* teardown: consumer close, producer flush, destroy, PQfinish */
+    /* teardown: metrics (they read the consumer), consumer close, producer
+     * flush, destroy, PQfinish */
+    sb_metrics_destroy(metrics);
     sb_consumer_destroy(consumer);
     sb_producer_destroy(ing.producer);
     for (size_t i = 0; i < ing.ndb; i++)

@@ -26,6 +26,7 @@
 
 typedef struct {
     sb_common_config_t common;
+    char *metrics_listen;
     char *group;
     int64_t sweep_every_ms;
     char *chat;
@@ -57,6 +58,7 @@ static int handle(sb_prompt_t *p, sb_consumer_t *c, rd_kafka_message_t *m) {
     cJSON *req = NULL;
     long backoff = 100;
     int rc = 0;
+    int64_t t0 = sb_time_monotonic_us();
 
     if (sb_schema_parse("prompt", m->payload ? m->payload : "", m->payload ? m->len : 0, &req,
                         errstr, sizeof(errstr)) == -1) {
@@ -71,11 +73,14 @@ static int handle(sb_prompt_t *p, sb_consumer_t *c, rd_kafka_message_t *m) {
             rc = -1;
             goto out;
         }
+        sb_metrics_count(p->metrics, SB_M_FAILED, "retry", 1);
         sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
         sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
 commit:
+    sb_metrics_count(p->metrics, SB_M_CONSUMED, rd_kafka_topic_name(m->rkt), 1);
+    sb_metrics_observe(p->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
     /* A failed commit only means a redelivery, which finds nothing new. */
     if (sb_consumer_commit(c, &m, 1, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
         sb_log_warn("%s (the request will be redelivered)", errstr);
@@ -92,6 +97,7 @@ static void consume(sb_prompt_t *p, sb_consumer_t *c, sb_producer_t *producer,
     char errstr[512];
 
     while (sb_running && !sb_consumer_fatal(c) && !sb_producer_fatal(producer)) {
+        sb_metrics_beat(p->metrics);
         rd_kafka_message_t *m = sb_consumer_poll(c, 100);
         if (m) {
             int rc = handle(p, c, m);
@@ -130,6 +136,7 @@ int main(int argc, char **argv) {
     prompt_config_t cfg = {0};
     sb_cfg_entry_t table[] = {
         SB_COMMON_CONFIG_ENTRIES(&cfg.common),
+        SB_METRICS_CONFIG_ENTRY(&cfg.metrics_listen),
         {"SECURITYBOT_PROMPT_GROUP", SB_CFG_STRING, &cfg.group, 0, "securitybot-prompt", 0, 0, 0,
          "Kafka consumer group (replicas share it)"},
         {"SECURITYBOT_PROMPT_SWEEP_EVERY", SB_CFG_DURATION, &cfg.sweep_every_ms, 0, "1s", 0, 0, 0,
@@ -151,6 +158,8 @@ int main(int argc, char **argv) {
     sb_texts_t texts = {0};
     sb_chat_t *chat = NULL;
     sb_consumer_t *consumer = NULL;
+    sb_metrics_t *metrics = NULL;
+    int mfailed = 0;
     int rc = 1, cli;
 
     cli = sb_cli_standard(argc, argv, WORKER,
@@ -178,6 +187,11 @@ int main(int argc, char **argv) {
     sb_signal_install();
     sb_config_dump(table, ntable, dump, sizeof(dump));
     sb_log_info("starting %s %s with %s", WORKER, SB_VERSION, dump);
+    if (!(metrics =
+              sb_metrics_setup(WORKER, cfg.metrics_listen, &mfailed, errstr, sizeof(errstr))) &&
+        mfailed)
+        goto fail;
+    pr.metrics = metrics;
     pr.worker = WORKER;
     pr.chat = chat;
     pr.texts = &texts;
@@ -198,6 +212,7 @@ int main(int argc, char **argv) {
     }
     if (!consumer)
         goto fail;
+    sb_metrics_lag_source(metrics, sb_metrics_consumer_lag, consumer);
 
     /* loop: wake-ups from Kafka, sweeps from the clock */
     sb_log_info("consuming %s in group %s, chat %s", topic, cfg.group, sb_chat_platform(chat));
@@ -213,6 +228,7 @@ fail:
     sb_log_error("%s", errstr);
 out:
     /* teardown: consumer close, producer flush, destroy, PQfinish */
+    sb_metrics_destroy(metrics); /* first: it reads the consumer */
     sb_consumer_destroy(consumer);
     sb_producer_destroy(pr.producer);
     sb_db_destroy(pr.db);

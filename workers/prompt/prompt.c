@@ -175,6 +175,7 @@ static int escalate(sb_prompt_t *p, const char *alert_id, const char *code, char
                              msg, strlen(msg), errstr, errstr_size) == -1 ||
             sb_producer_flush(p->producer, FLUSH_MS, errstr, errstr_size) == -1)
             goto out;
+        sb_metrics_count(p->metrics, SB_M_PRODUCED, p->topic_escalation_requests, 1);
         log_alert(SB_LOG_WARN, alert_id, employee, code,
                   "employee unreachable in chat: escalation requested (unknown_employee)");
     }
@@ -296,6 +297,7 @@ static int deliver(sb_prompt_t *p, const char *alert_id, char *errstr, size_t er
             log_alert(SB_LOG_INFO, alert_id, employee, NULL, "prompt sent");
         goto out;
     }
+    sb_metrics_count(p->metrics, SB_M_CHAT_ERRORS, err.code, 1);
     if (!err.retryable && unreachable(err.code))
         rc = escalate(p, alert_id, err.code, errstr, errstr_size);
     else if ((rc = keep_claim(p, alert_id, employee, &err, errstr, errstr_size)) == 0 &&

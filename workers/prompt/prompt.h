@@ -11,11 +11,13 @@
 #include "sb_chat.h"
 #include "sb_db.h"
 #include "sb_kafka.h"
+#include "sb_metrics.h"
 #include "texts.h"
 
 typedef struct {
     sb_db_t *db;             /* borrowed */
     sb_producer_t *producer; /* borrowed; escalation requests */
+    sb_metrics_t *metrics;   /* borrowed; may be NULL */
     sb_chat_t *chat;         /* borrowed */
     const sb_texts_t *texts; /* borrowed */
     const char *worker;      /* actor in audit_log, requested_by */

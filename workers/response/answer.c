@@ -110,6 +110,7 @@ int sb_answer_publish_outcome(sb_response_t *r, const char *alert_id, char *errs
                          strlen(msg), errstr, errstr_size) == -1 ||
         sb_db_exec(r->db, OUTCOME_DONE_SQL, 1, params, errstr, errstr_size) == -1)
         goto out;
+    sb_metrics_count(r->metrics, SB_M_PRODUCED, r->topic_outcomes, 1);
     {
         sb_log_kv_t kv[] = {{"alert_id", alert_id}, {"employee", o.employee_id}};
         sb_log_kv(SB_LOG_INFO, kv, 2, "outcome %s published", o.outcome);
@@ -282,6 +283,7 @@ static int escalate(sb_turn_t *t, PGresult *row, const char *reason, const char 
                           strlen(alert_id), msg, strlen(msg), errstr, errstr_size);
     free(msg);
     if (rc == 0) {
+        sb_metrics_count(t->r->metrics, SB_M_PRODUCED, t->r->topic_escalation_requests, 1);
         sb_log_kv_t kv[] = {{"alert_id", alert_id}, {"employee", t->employee}, {"reason", reason}};
         sb_log_kv(SB_LOG_INFO, kv, 3, "escalation requested");
     }

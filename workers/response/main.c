@@ -25,6 +25,7 @@
 
 typedef struct {
     sb_common_config_t common;
+    char *metrics_listen;
     char *group;
     int require_2fa;
     int64_t comment_window_ms;
@@ -59,6 +60,7 @@ static int handle(sb_response_t *r, sb_consumer_t *c, rd_kafka_message_t *m) {
     cJSON *ev = NULL;
     long backoff = 100;
     int rc = 0;
+    int64_t t0 = sb_time_monotonic_us();
 
     if (sb_schema_parse("response", m->payload ? m->payload : "", m->payload ? m->len : 0, &ev,
                         errstr, sizeof(errstr)) == -1) {
@@ -75,11 +77,14 @@ static int handle(sb_response_t *r, sb_consumer_t *c, rd_kafka_message_t *m) {
             rc = -1;
             goto out;
         }
+        sb_metrics_count(r->metrics, SB_M_FAILED, "retry", 1);
         sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
         sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
 commit:
+    sb_metrics_count(r->metrics, SB_M_CONSUMED, rd_kafka_topic_name(m->rkt), 1);
+    sb_metrics_observe(r->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
     /* A failed commit means a redelivery, which the responses table absorbs. */
     if (sb_consumer_commit(c, &m, 1, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
         sb_log_warn("%s (the response will be redelivered)", errstr);
@@ -92,6 +97,7 @@ static void consume(sb_response_t *r, sb_consumer_t *c) {
     int64_t last_sweep = 0;
     char errstr[512];
     while (sb_running && !sb_consumer_fatal(c) && !sb_producer_fatal(r->producer)) {
+        sb_metrics_beat(r->metrics);
         rd_kafka_message_t *m = sb_consumer_poll(c, 100);
         if (m) {
             int rc = handle(r, c, m);
@@ -144,6 +150,7 @@ int main(int argc, char **argv) {
     response_config_t cfg = {0};
     sb_cfg_entry_t table[] = {
         SB_COMMON_CONFIG_ENTRIES(&cfg.common),
+        SB_METRICS_CONFIG_ENTRY(&cfg.metrics_listen),
         {"SECURITYBOT_RESPONSE_GROUP", SB_CFG_STRING, &cfg.group, 0, "securitybot-response", 0, 0,
          0, "Kafka consumer group (replicas share it)"},
         {"SECURITYBOT_REQUIRE_2FA", SB_CFG_BOOL, &cfg.require_2fa, 0, "true", 0, 0, 0,
@@ -168,6 +175,8 @@ int main(int argc, char **argv) {
     sb_response_t r = {0};
     sb_chat_t *chat = NULL;
     sb_consumer_t *consumer = NULL;
+    sb_metrics_t *metrics = NULL;
+    int mfailed = 0;
     int rc = 1, cli;
 
     cli = sb_cli_standard(argc, argv, WORKER,
@@ -195,6 +204,11 @@ int main(int argc, char **argv) {
     sb_signal_install();
     sb_config_dump(table, ntable, dump, sizeof(dump));
     sb_log_info("starting %s %s with %s", WORKER, SB_VERSION, dump);
+    if (!(metrics =
+              sb_metrics_setup(WORKER, cfg.metrics_listen, &mfailed, errstr, sizeof(errstr))) &&
+        mfailed)
+        goto fail;
+    r.metrics = metrics;
     if (!r.has_key)
         sb_log_warn("SECURITYBOT_SECRET_KEY_FILE is not set: enrolled employees' codes cannot be "
                     "checked");
@@ -218,6 +232,7 @@ int main(int argc, char **argv) {
     }
     if (!consumer)
         goto fail;
+    sb_metrics_lag_source(metrics, sb_metrics_consumer_lag, consumer);
 
     sb_log_info("consuming %s in group %s, chat %s", topic, cfg.group, sb_chat_platform(chat));
     consume(&r, consumer);
@@ -231,6 +246,7 @@ int main(int argc, char **argv) {
 fail:
     sb_log_error("%s", errstr);
 out:
+    sb_metrics_destroy(metrics); /* first: it reads the consumer */
     sb_consumer_destroy(consumer);
     sb_producer_destroy(r.producer);
     sb_db_destroy(r.db);

@@ -166,6 +166,11 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
     }
 }
 
+static void log_reply_failure(const sb_turn_t *t, const sb_chat_error_t *err) {
+    sb_log_kv_t kv[] = {{"employee", t->employee[0] ? t->employee : NULL}, {"reason", err->code}};
+    sb_log_kv(SB_LOG_WARN, kv, 2, "could not reply to chat user %s: %s", t->chat_user, err->msg);
+}
+
 /* After COMMIT: the prompt's buttons replaced, the reply sent. Failures
  * are logged; the state they describe is already safe in PostgreSQL. */
 static void speak(sb_turn_t *t) {
@@ -186,6 +191,7 @@ static void speak(sb_turn_t *t) {
             .occurred_at = PQgetvalue(row, 0, 10),
         };
         if (sb_chat_update_prompt(t->r->chat, &ref, &p, t->update_text, &err) == -1) {
+            sb_metrics_count(t->r->metrics, SB_M_CHAT_ERRORS, err.code, 1);
             sb_log_kv_t kv[] = {{"alert_id", p.alert_id}, {"reason", err.code}};
             sb_log_kv(SB_LOG_WARN, kv, 2, "could not update the prompt: %s", err.msg);
         }
@@ -199,10 +205,9 @@ static void speak(sb_turn_t *t) {
         goto fail;
     if (sb_chat_send_text(t->r->chat, channel, t->reply, NULL, &err) == 0)
         return;
-fail : {
-    sb_log_kv_t kv[] = {{"employee", t->employee[0] ? t->employee : NULL}, {"reason", err.code}};
-    sb_log_kv(SB_LOG_WARN, kv, 2, "could not reply to chat user %s: %s", t->chat_user, err.msg);
-}
+fail:
+    sb_metrics_count(t->r->metrics, SB_M_CHAT_ERRORS, err.code, 1);
+    log_reply_failure(t, &err);
 }
 
 /* After COMMIT: a prompt request for the employee's next alert, so

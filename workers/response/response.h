@@ -17,10 +17,12 @@
 #include "sb_crypto.h"
 #include "sb_db.h"
 #include "sb_kafka.h"
+#include "sb_metrics.h"
 
 typedef struct {
     sb_db_t *db;             /* borrowed */
     sb_producer_t *producer; /* borrowed */
+    sb_metrics_t *metrics;   /* borrowed; may be NULL */
     sb_chat_t *chat;         /* borrowed */
     const char *worker;      /* requested_by, and the actor of the sweep's audit lines */
     const char *platform;    /* the deployment's chat platform; others are refused */
