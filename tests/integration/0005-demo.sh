@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
 # The README's first command runs to the end non-interactively and shows
-# what it promises: recorded alerts, prompt and escalation requests, a dead
-# letter, and sb-ingest stopped cleanly.
+# what it promises: every worker started, a yes confirmed with a code, a no
+# and a silence escalated (report in the security channel, escalation on
+# the topic), one outcome per alert, the report, a dead letter, and every
+# worker stopped cleanly.
 . "$(dirname "$0")/lib/common.sh"
 
 rc=0
 "$SB_SOURCE_DIR/deploy/local/demo" --ci >"$T_DIR/demo.out" 2>&1 </dev/null || rc=$?
 check "$rc" 0 "demo exit status"
-for want in "== 7. The dead letter on demo.alerts.dlq ==" '"reason": "unknown_employee"' \
-	'"schema": "prompt.v1"' "sb-ingest stopped (exit status 0)"; do
+for want in "== 10. The report ==" '"schema": "escalation.v1"' '"reason": "denied"' \
+	"You confirmed this was you. Thank you!" "post in security-team:" "*Why:* no_response" \
+	"Reminder: could you tell me whether" "missing_field" \
+	'confirmed        answer confirm second factor passed' \
+	'denied           answer deny    second factor not_attempted comment "I did not download anything"' \
+	'unknown_employee answer none'; do
 	check "$(grep -cF -- "$want" "$T_DIR/demo.out" | awk '{print ($1 > 0)}')" 1 "demo shows: $want"
 done
-# the demo's sb-ingest is the one whose environment has the demo's prefix
+for w in sb-ingest sb-prompt sb-gateway sb-response sb-escalation; do
+	check "$(grep -cF "$w stopped (exit status 0)" "$T_DIR/demo.out")" 1 "$w stopped cleanly"
+done
+# the demo's workers are those whose environment has the demo's prefix
 left=0
-for pid in $(pgrep -x sb-ingest || true); do
+for pid in $(pgrep -f "$SB_SOURCE_DIR/build/bin/sb-" || true); do
 	tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx 'SECURITYBOT_TOPIC_PREFIX=demo.' && left=$((left + 1))
 done
-check "$left" 0 "no demo sb-ingest left running"
+check "$left" 0 "no demo worker left running"
 ((T_FAILED == 0)) || tail -30 "$T_DIR/demo.out" >&2
 finish

@@ -34,7 +34,7 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
 chmod 600 "$T_DIR/key"
 export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
 for u in alice carol dave grace; do ctl enroll "$u" | head -1 >"$T_DIR/$u.uri"; done
-code() { python3 "$LIB/totp.py" "$(cat "$T_DIR/$1.uri")" --step-offset "${2:-0}"; }
+code() { python3 "$SB_SOURCE_DIR/deploy/local/totp.py" "$(cat "$T_DIR/$1.uri")" --step-offset "${2:-0}"; }
 
 SECRET="e2e-signing-secret-0123456789abcdef"
 printf '%s\n' "$SECRET" >"$T_DIR/signing-secret"
