@@ -1,4 +1,4 @@
-/* employees: `sbctl employees import|list`, the employee directory.
+/* employees: `sbctl employees import|list|optout|optin`, the employee directory.
  *
  * An import is all or nothing: every row is checked first (reporting each
  * bad line by number), then the whole file is applied in one transaction;
@@ -23,13 +23,21 @@
 
 static const char USAGE[] =
     "Usage: sbctl employees import FILE.csv\n"
-    "       sbctl employees list [--format text|json]\n\n"
+    "       sbctl employees list [--format text|json]\n"
+    "       sbctl employees optout USER [--reason R]\n"
+    "       sbctl employees optin USER [--reason R]\n\n"
     "import loads or updates the directory from a CSV file whose header row is\n"
     "exactly: username,email,chat_user_id,aliases\n"
     "(aliases separated by ';', chat_user_id may be empty; fields may be quoted\n"
     "as in RFC 4180). Each employee is matched by username, case-insensitively.\n"
     "A bad row is reported with its line number and nothing of the file is\n"
-    "applied. Employees not in the file are left unchanged.\n";
+    "applied. Employees not in the file are left unchanged.\n\n"
+    "optout marks the employee (USER: username, e-mail or alias) as opted out:\n"
+    "from then on sb-ingest escalates their new alerts at once (reason\n"
+    "opted_out) instead of asking them; alerts already queued are still asked\n"
+    "about. optin undoes it. Both are recorded in audit_log; doing either twice\n"
+    "changes nothing. Exit codes: 0 done, 1 unknown employee, 2 usage,\n"
+    "3 unavailable.\n";
 
 typedef struct {
     int line;
@@ -374,11 +382,77 @@ static int cmd_list(sbctl_t *ctl, int json) {
     return SBCTL_OK;
 }
 
+/* $1 employee name, $2 opted out (true/false), $3 action, $4 detail. The
+ * row is locked, so of two concurrent calls only one changes and audits. */
+static const char *const OPT_SQL =
+    "WITH e AS (SELECT e.id, e.username, e.opted_out FROM employee_identities ei"
+    "   JOIN employees e ON e.id = ei.employee_id WHERE ei.identity = lower($1)"
+    "   FOR UPDATE OF e),"
+    " upd AS (UPDATE employees SET opted_out = $2::boolean, updated_at = now() FROM e"
+    "   WHERE employees.id = e.id AND e.opted_out <> $2::boolean RETURNING employees.id),"
+    " audit AS (INSERT INTO audit_log (actor, action, employee_id, detail)"
+    "   SELECT 'sbctl', $3, id, $4::jsonb FROM upd)"
+    " SELECT e.username, (SELECT count(*) FROM upd) FROM e";
+
+static int cmd_opt(sbctl_t *ctl, int argc, char **argv, int out) {
+    const char *reason = NULL, *pos[1];
+    const sbctl_opt_t opts[] = {{"--reason", &reason, NULL}};
+    const char *cmd = out ? "employees optout" : "employees optin";
+    char errstr[512], *detail = NULL;
+    cJSON *d = cJSON_CreateObject();
+    PGresult *res = NULL;
+    sb_db_t *db;
+    int npos, rc = SBCTL_USAGE;
+
+    if (sbctl_parse_opts(cmd, argc, argv, 2, opts, 1, pos, 1, &npos) == -1)
+        goto out;
+    if (npos != 1) {
+        fputs(USAGE, stderr);
+        goto out;
+    }
+    sbctl_json_string(d, "reason", reason);
+    cJSON_AddStringToObject(d, "operator", sbctl_operator());
+    rc = SBCTL_FAIL;
+    if (!(detail = cJSON_PrintUnformatted(d)))
+        goto out;
+    rc = SBCTL_UNAVAILABLE;
+    if (!(db = sbctl_db(ctl)))
+        goto out;
+    {
+        const char *params[] = {pos[0], out ? "true" : "false",
+                                out ? "employee_opted_out" : "employee_opted_in", detail};
+        res = sb_db_query(db, OPT_SQL, 4, params, errstr, sizeof(errstr));
+    }
+    if (!res) {
+        rc = sbctl_db_failed(ctl, cmd, errstr);
+        goto out;
+    }
+    rc = SBCTL_FAIL;
+    if (PQntuples(res) != 1) {
+        fprintf(stderr, "sbctl %s: no employee is called \"%.80s\"\n", cmd, pos[0]);
+        goto out;
+    }
+    sbctl_print_clean(PQgetvalue(res, 0, 0), 320, 0);
+    if (strcmp(PQgetvalue(res, 0, 1), "0"))
+        printf(out ? " opted out: their new alerts are escalated without asking them\n"
+                   : " opted in: they are asked about their new alerts again\n");
+    else
+        printf(out ? " was already opted out\n" : " was not opted out\n");
+    rc = SBCTL_OK;
+out:
+    PQclear(res);
+    free(detail);
+    cJSON_Delete(d);
+    return rc;
+}
+
 int sbctl_cmd_employees(sbctl_t *ctl, int argc, char **argv) {
     if (sbctl_wants_help(argc, argv, USAGE))
         return SBCTL_OK;
     if (argc == 3 && !strcmp(argv[1], "import"))
         return cmd_import(ctl, argv[2]);
+    if (argc >= 2 && (!strcmp(argv[1], "optout") || !strcmp(argv[1], "optin")))
+        return cmd_opt(ctl, argc, argv, !strcmp(argv[1], "optout"));
     if (argc >= 2 && !strcmp(argv[1], "list")) {
         if (argc == 2)
             return cmd_list(ctl, 0);

@@ -17,10 +17,14 @@ typedef struct {
 static const sbctl_command_t commands[] = {
     {"migrate", sbctl_cmd_migrate, "apply the SQL migrations (idempotent)"},
     {"topics", sbctl_cmd_topics, "create every securitybot topic (idempotent)"},
-    {"employees", sbctl_cmd_employees, "import or list the employee directory"},
-    {"alert", sbctl_cmd_alert, "publish a test alert"},
+    {"employees", sbctl_cmd_employees, "import, list, opt out or opt in employees"},
     {"enroll", sbctl_cmd_enroll, "give an employee a new second-factor (TOTP) secret"},
+    {"alert", sbctl_cmd_alert, "publish a test alert"},
+    {"alerts", sbctl_cmd_alerts, "list alerts, or show one with its conversation and audit trail"},
+    {"ignore", sbctl_cmd_ignore, "list, add or remove ignore rules"},
     {"respond", sbctl_cmd_respond, "answer a prompt as an employee (console chat platform)"},
+    {"report", sbctl_cmd_report, "alerts of a window by rule and outcome, and those to look at"},
+    {"dlq", sbctl_cmd_dlq, "list dead letters, or replay them after a fix"},
     {NULL, NULL, NULL},
 };
 
@@ -43,6 +47,11 @@ sb_db_t *sbctl_db(sbctl_t *ctl) {
         return NULL;
     }
     ctl->db = sb_db_connect(ctl->cfg.database_url, "sbctl", errstr, sizeof(errstr));
+    /* times the server formats itself (row_to_json) read as UTC, like the rest */
+    if (ctl->db && sb_db_exec(ctl->db, "SET TIME ZONE 'UTC'", 0, NULL, errstr, sizeof(errstr))) {
+        sb_db_destroy(ctl->db);
+        ctl->db = NULL;
+    }
     if (!ctl->db)
         fprintf(stderr, "sbctl: %s\n", errstr);
     return ctl->db;
