@@ -35,6 +35,8 @@ export SECURITYBOT_SECURITY_CHANNEL=C0SECURITY SECURITYBOT_PAGERDUTY_ROUTING_KEY
 export SECURITYBOT_PAGERDUTY_URL=$PD_URL SECURITYBOT_ALERT_URL='https://siem.example/alerts/%s'
 # silence is tested on low alerts: reminded after 2 s, escalated after 6 s
 export SECURITYBOT_REMIND_AFTER_LOW=2s SECURITYBOT_ESCALATE_AFTER_LOW=6s
+# the digest is checked with the replicas below; here it would add posts
+export SECURITYBOT_DIGEST_EVERY=0
 
 start_worker() { # start_worker NAME [ENV=VALUE...]: sets WORKER_PID
 	local name=$1 n=${#T_PIDS[@]}
@@ -171,7 +173,7 @@ for r in 1 2 3; do
 	LOGS+=("$T_DIR/sb-escalation.${#T_PIDS[@]}.log")
 	start_worker sb-escalation SECURITYBOT_CHAT=console SECURITYBOT_CONSOLE_LOG="$T_DIR/console.log" \
 		SECURITYBOT_SECURITY_CHANNEL=security SECURITYBOT_REMIND_AFTER_MEDIUM=1s \
-		SECURITYBOT_ESCALATE_AFTER_MEDIUM=10s
+		SECURITYBOT_ESCALATE_AFTER_MEDIUM=10s SECURITYBOT_DIGEST_EVERY=1m
 	PIDS+=("$WORKER_PID")
 done
 wait_for "SELECT count(*) FROM escalations WHERE alert_id IN (SELECT id FROM alerts WHERE source = 'loadtest') AND delivered_at IS NOT NULL" 1000 120
@@ -180,13 +182,19 @@ check "$(sql "SELECT count(*) FROM audit_log WHERE action = 'reminded' AND alert
 check "$(python3 -c 'import json, sys
 ls = [json.loads(l) for l in open(sys.argv[1])]
 texts = [l for l in ls if l["op"] == "text" and l["text"].startswith("Reminder:")]
-reports = [l for l in ls if l["op"] == "channel"]
+reports = [l for l in ls if l["op"] == "channel" and not l["text"].startswith("*securitybot digest*")]
 print(len(texts), len({l["channel"] for l in texts}), len(reports))' "$T_DIR/console.log")" "1000 1000 1000" "1,000 reminders to 1,000 people, 1,000 reports"
 check "$(topic_dump escalations | cut -f4 | python3 -c 'import json, sys
 ms = [json.loads(l) for l in sys.stdin if "loadtest" in l]
 print(len(ms), len({m["alert_id"] for m in ms}), {m["reason"] for m in ms})')" "1000 1000 {'no_response'}" "1,000 escalations on the topic, one per alert"
 check "$(topic_dump outcomes | grep -c '"no_response"')" 1001 "1,000 no_response outcomes (+ carol's)"
 check "$(sql "SELECT count(DISTINCT actor) FROM audit_log WHERE action = 'reminded'")" 1 "audit actor"
+# three replicas, one digest per period (each minute here): as many posts as rows
+check "$(python3 -c 'import json, sys
+ls = [json.loads(l) for l in open(sys.argv[1])]
+d = [l for l in ls if l["op"] == "channel" and l["text"].startswith("*securitybot digest*")]
+print(len(d) >= 1, len(d), len({l["text"].splitlines()[0] for l in d}))' "$T_DIR/console.log")" \
+	"True $(sql "SELECT count(*) FROM digests") $(sql "SELECT count(*) FROM digests")" "one digest per period across three replicas"
 check "$(for l in "${LOGS[@]}"; do grep -c '"msg":"escalated"' "$l"; done | awk '$1 > 0' | wc -l)" 3 "all three replicas escalated some"
 for p in "${PIDS[@]}" "$PROMPT_PID" "$RESPONSE_PID" "$INGEST_PID" "$GW_PID"; do stop_worker "$p"; done
 kill "$PD_PID" 2>/dev/null || true

@@ -36,6 +36,8 @@ typedef struct {
     int64_t escalate_after_ms[SB_ESC_SEVERITIES];
     int batch;                 /* rows per timer or sweep step */
     const char *alert_url_fmt; /* "%s" replaced by the alert id in reports, or NULL */
+    int64_t digest_every_ms;   /* 0: no digest */
+    int64_t digest_done_us;    /* end of the last period known to be posted */
     char topic_escalations[SB_TOPIC_MAX];
     char topic_escalation_requests[SB_TOPIC_MAX];
     char topic_outcomes[SB_TOPIC_MAX];
@@ -70,5 +72,10 @@ int sb_esc_sweep(sb_esc_t *e, char *errstr, size_t errstr_size);
  * or -1 on a database or Kafka failure. */
 int sb_esc_remind(sb_esc_t *e, char *errstr, size_t errstr_size);
 int sb_esc_expire(sb_esc_t *e, char *errstr, size_t errstr_size);
+
+/* The scheduled digest: posts the report of the period that just ended
+ * when no replica did yet. 0 (posted, or nothing to do), -1 on a database
+ * or chat failure (the next tick tries again). */
+int sb_esc_digest(sb_esc_t *e, char *errstr, size_t errstr_size);
 
 #endif

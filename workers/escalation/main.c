@@ -38,6 +38,7 @@ typedef struct {
     int64_t remind_ms, escalate_ms;
     int64_t remind_sev[SB_ESC_SEVERITIES], escalate_sev[SB_ESC_SEVERITIES];
     int64_t tick_ms;
+    int64_t digest_ms;
     char *alert_url;
     char *chat;
     char *slack_bot_token;
@@ -116,6 +117,8 @@ static void tick(sb_esc_t *e) {
         sb_log_warn("no_response: %s (next tick retries)", errstr);
     if (sb_running && sb_esc_sweep(e, errstr, sizeof(errstr)) == -1)
         sb_log_warn("delivery sweep: %s (next tick retries)", errstr);
+    if (sb_running && sb_esc_digest(e, errstr, sizeof(errstr)) == -1)
+        sb_log_warn("digest: %s (next tick retries)", errstr);
 }
 
 static void consume(sb_esc_t *e, sb_consumer_t *c, int64_t tick_ms) {
@@ -171,6 +174,10 @@ static int settle(sb_esc_t *e, const esc_config_t *cfg, char *errstr, size_t err
                  "SECURITYBOT_PAGE_SEVERITY must be low, medium, high or critical");
         return -1;
     }
+    if (cfg->digest_ms != 0 && cfg->digest_ms < 60000) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_DIGEST_EVERY must be 0 (off) or at least 1m");
+        return -1;
+    }
     if (cfg->tick_ms < 100 || cfg->tick_ms > 60000) {
         snprintf(errstr, errstr_size, "SECURITYBOT_TIMER_EVERY must be between 100ms and 1m");
         return -1;
@@ -213,6 +220,9 @@ int main(int argc, char **argv) {
         SEV_ENTRY("SECURITYBOT_ESCALATE_AFTER_CRITICAL", &cfg.escalate_sev[3], "escalate after"),
         {"SECURITYBOT_TIMER_EVERY", SB_CFG_DURATION, &cfg.tick_ms, 0, "1s", 0, 0, 0,
          "how often each replica scans for due reminders, escalations and deliveries"},
+        {"SECURITYBOT_DIGEST_EVERY", SB_CFG_DURATION, &cfg.digest_ms, 0, "24h", 0, 0, 0,
+         "post the report of each such period (aligned on UTC) to the security channel; "
+         "0 or set but empty: off"},
         {"SECURITYBOT_ALERT_URL", SB_CFG_STRING, &cfg.alert_url, 0, NULL, 0, 0, 0,
          "link to an alert in reports, %s replaced by its id (unset: the alert's own url)"},
         {"SECURITYBOT_CHAT", SB_CFG_STRING, &cfg.chat, 0, "slack", 0, 0, 0,
@@ -273,6 +283,11 @@ int main(int argc, char **argv) {
     e.pagerduty_key = cfg.pagerduty_key;
     e.pagerduty_url = cfg.pagerduty_url;
     e.alert_url_fmt = cfg.alert_url;
+    /* "off when empty": an empty value counts as unset elsewhere, here it
+     * is an explicit "no digest" */
+    e.digest_every_ms = getenv("SECURITYBOT_DIGEST_EVERY") && !*getenv("SECURITYBOT_DIGEST_EVERY")
+                            ? 0
+                            : cfg.digest_ms;
     e.batch = BATCH;
 
     if (!(e.db = sb_db_connect_retry(cfg.common.database_url, WORKER, 0, errstr, sizeof(errstr))) ||
