@@ -26,12 +26,43 @@ const char *const sb_kafka_topic_suffixes[] = {
 #define ENV_PREFIX         "SECURITYBOT_KAFKA_"
 #define SB_KAFKA_VALUE_MAX 65536
 
+/* The latest connection failure librdkafka reported through error_cb (TLS,
+ * SASL, transport), so that an operation that times out can name its cause:
+ * a wrong CA or password otherwise ends as a bare "Local: Timed out". The
+ * reasons name the broker and the failure, never a credential. */
+typedef struct {
+    char text[384];
+    int tls_or_auth; /* text is a TLS or SASL failure: not overwritten by a transport one */
+} broker_error_t;
+
+static void broker_error_note(broker_error_t *be, int err, const char *reason) {
+    int tls_or_auth = err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION;
+    if (!tls_or_auth && err != RD_KAFKA_RESP_ERR__TRANSPORT && err != RD_KAFKA_RESP_ERR__RESOLVE)
+        return;
+    if (be->tls_or_auth && !tls_or_auth)
+        return;
+    snprintf(be->text, sizeof(be->text), "%s", reason ? reason : rd_kafka_err2str(err));
+    be->tls_or_auth = tls_or_auth;
+}
+
+/* "; last broker error: ..." or "", to append to an error message. */
+static const char *broker_error_suffix(const broker_error_t *be, char *buf, size_t size) {
+    if (!be->text[0])
+        return "";
+    snprintf(buf, size, "; last broker error: %s", be->text);
+    return buf;
+}
+
 struct sb_producer_s {
     rd_kafka_t *rk;
     long failed; /* delivery failures since the last flush */
     rd_kafka_resp_err_t last_err;
     int fatal;
+    broker_error_t broker_error;
 };
+
+/* How long a lag query (for a metrics scrape) may wait for the broker. */
+#define LAG_TIMEOUT_MS 1000
 
 struct sb_consumer_s {
     rd_kafka_t *rk;
@@ -162,8 +193,9 @@ static void producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
         sb_log_error("kafka producer fatal error: %s", buf);
         p->fatal = 1;
     }
-    /* anything else is transient and already logged by log_cb */
-    (void)reason;
+    /* anything else is transient and already logged by log_cb; a connection
+     * failure is kept to explain a flush that times out */
+    broker_error_note(&p->broker_error, err, reason);
 }
 
 sb_producer_t *sb_producer_new(const char *brokers, char *errstr, size_t errstr_size) {
@@ -213,10 +245,12 @@ int sb_producer_send(sb_producer_t *p, const char *topic, const void *key, size_
 
 int sb_producer_flush(sb_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size) {
     rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
+    char cause[sizeof(p->broker_error.text) + 32];
     rd_kafka_poll(p->rk, 0);
     if (err) {
-        snprintf(errstr, errstr_size, "kafka flush: %s (%d still queued)", rd_kafka_err2str(err),
-                 rd_kafka_outq_len(p->rk));
+        snprintf(errstr, errstr_size, "kafka flush: %s (%d still queued)%s", rd_kafka_err2str(err),
+                 rd_kafka_outq_len(p->rk),
+                 broker_error_suffix(&p->broker_error, cause, sizeof(cause)));
         p->failed = 0;
         return -1;
     }
@@ -230,7 +264,7 @@ int sb_producer_flush(sb_producer_t *p, int timeout_ms, char *errstr, size_t err
 }
 
 void sb_producer_warm(sb_producer_t *p, const char *const *topics, size_t n, int timeout_ms) {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && sb_running; i++) {
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topics[i], NULL);
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_resp_err_t err;
@@ -414,6 +448,11 @@ void sb_consumer_destroy(sb_consumer_t *c) {
 
 /* ---- admin ---- */
 
+static void admin_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)rk;
+    broker_error_note(opaque, err, reason);
+}
+
 int sb_kafka_create_topics(const char *brokers, const char *const *names, size_t n, int partitions,
                            int replication, int timeout_ms, char *errstr, size_t errstr_size) {
     rd_kafka_conf_t *conf = sb_kafka_conf_new(brokers, errstr, errstr_size);
@@ -422,10 +461,14 @@ int sb_kafka_create_topics(const char *brokers, const char *const *names, size_t
     rd_kafka_queue_t *q = NULL;
     rd_kafka_event_t *ev = NULL;
     rd_kafka_AdminOptions_t *opts = NULL;
+    broker_error_t broker_error = {{0}, 0};
+    char cause[sizeof(broker_error.text) + 32];
     int rc = -1;
 
     if (!conf)
         return -1;
+    rd_kafka_conf_set_error_cb(conf, admin_error_cb);
+    rd_kafka_conf_set_opaque(conf, &broker_error);
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
@@ -446,13 +489,19 @@ int sb_kafka_create_topics(const char *brokers, const char *const *names, size_t
     rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, errstr, errstr_size);
     rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errstr, errstr_size);
     rd_kafka_CreateTopics(rk, nt, n, opts, q);
-    ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+    /* rd_kafka_poll serves error_cb, which notes why the brokers are unreachable */
+    for (int waited = 0; !ev && waited < timeout_ms + 5000; waited += 100) {
+        ev = rd_kafka_queue_poll(q, 100);
+        rd_kafka_poll(rk, 0);
+    }
     if (!ev) {
-        snprintf(errstr, errstr_size, "kafka: no answer to CreateTopics within %d ms", timeout_ms);
+        snprintf(errstr, errstr_size, "kafka: no answer to CreateTopics within %d ms%s", timeout_ms,
+                 broker_error_suffix(&broker_error, cause, sizeof(cause)));
         goto out;
     }
     if (rd_kafka_event_error(ev)) {
-        snprintf(errstr, errstr_size, "kafka CreateTopics: %s", rd_kafka_event_error_string(ev));
+        snprintf(errstr, errstr_size, "kafka CreateTopics: %s%s", rd_kafka_event_error_string(ev),
+                 broker_error_suffix(&broker_error, cause, sizeof(cause)));
         goto out;
     }
     {
@@ -492,17 +541,19 @@ int64_t sb_consumer_lag(sb_consumer_t *c) {
     int64_t lag = -1;
     if (!c || rd_kafka_assignment(c->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts)
         return -1;
-    if (rd_kafka_position(c->rk, parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    /* the group's committed offsets against the log end, both asked of the
+     * broker: the usual meaning of lag, whatever the local fetch queue holds */
+    if (parts->cnt > 0 &&
+        rd_kafka_committed(c->rk, parts, LAG_TIMEOUT_MS) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         for (int i = 0; i < parts->cnt; i++) {
             int64_t lo, hi;
             const rd_kafka_topic_partition_t *p = &parts->elems[i];
-            if (rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi) !=
-                    RD_KAFKA_RESP_ERR_NO_ERROR ||
-                hi < 0)
+            if (rd_kafka_query_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi,
+                                                 LAG_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
                 continue;
-            /* no position yet: everything from the low watermark is behind */
-            int64_t pos = p->offset >= 0 ? p->offset : lo;
-            lag = (lag < 0 ? 0 : lag) + (hi > pos ? hi - pos : 0);
+            /* nothing committed yet: everything still in the log is behind */
+            int64_t from = p->offset >= 0 ? p->offset : lo;
+            lag = (lag < 0 ? 0 : lag) + (hi > from ? hi - from : 0);
         }
     }
     rd_kafka_topic_partition_list_destroy(parts);

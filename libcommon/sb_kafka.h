@@ -89,9 +89,10 @@ unsigned sb_consumer_generation(const sb_consumer_t *c);
 
 int sb_consumer_fatal(const sb_consumer_t *c);
 
-/* Messages between the consumer's position and the end of each assigned
- * partition, summed, from librdkafka's cached watermarks (no broker round
- * trip; thread-safe). -1 when nothing is assigned or nothing is known yet. */
+/* Messages between the group's committed offset and the end of each
+ * assigned partition, summed (asks the broker, up to 1 s per call; for
+ * metrics scrapes; thread-safe). -1 when nothing is assigned or the broker
+ * does not answer. */
 int64_t sb_consumer_lag(sb_consumer_t *c);
 
 /* Commits, for each partition in msgs, the highest offset+1; async does

@@ -42,6 +42,21 @@ static const char *const CLAIM_SQL =
     "  FROM claimed)"
     " SELECT id FROM claimed";
 
+/* $1 employee id, $2 actor: an employee who opted out after their alerts
+ * were queued is not asked; those alerts go to the security team. */
+static const char *const OPTED_OUT_SQL =
+    "WITH esc AS ("
+    "  UPDATE alerts a SET status = 'escalation_requested', status_reason = 'opted_out',"
+    "    version = a.version + 1, updated_at = now()"
+    "  FROM employees e WHERE e.id = $1::bigint AND e.opted_out"
+    "    AND a.employee_id = e.id AND a.status = 'queued'"
+    "  RETURNING a.id, a.employee_id, a.severity, a.version),"
+    " audit AS ("
+    "  INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
+    "  SELECT $2, 'escalation_requested', id, employee_id,"
+    "    jsonb_build_object('reason', 'opted_out', 'version', version) FROM esc)"
+    " SELECT id, severity FROM esc";
+
 /* $1 alert id: the claimed, unsent alert, locked for the send. */
 static const char *const LOCK_SQL =
     "SELECT a.title, a.description, a.details::text,"
@@ -310,14 +325,52 @@ out:
     return rc;
 }
 
+/* Escalates the queued alerts of an employee who opted out (none when they
+ * did not), publishing each request before COMMIT. 0 or -1. */
+static int opted_out(sb_prompt_t *p, const char *employee, char *errstr, size_t errstr_size) {
+    const char *params[] = {employee, p->worker};
+    PGresult *res = NULL;
+    char now[32];
+    int rc = -1;
+    if (sb_db_begin(p->db, errstr, errstr_size) == -1)
+        return -1;
+    if (!(res = sb_db_query(p->db, OPTED_OUT_SQL, 2, params, errstr, errstr_size)))
+        goto out;
+    sb_time_format_us(sb_time_now_us(), now, sizeof(now));
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *id = PQgetvalue(res, i, 0);
+        char *msg = sb_message_escalation_request(id, employee, "opted_out", PQgetvalue(res, i, 1),
+                                                  NULL, p->worker, now);
+        int sent = msg && sb_producer_send(p->producer, p->topic_escalation_requests, id,
+                                           strlen(id), msg, strlen(msg), errstr,
+                                           errstr_size) == 0;
+        free(msg);
+        if (!sent)
+            goto out;
+        log_alert(SB_LOG_INFO, id, employee, "opted_out",
+                  "employee opted out: escalation requested instead of a prompt");
+    }
+    if (PQntuples(res) && sb_producer_flush(p->producer, FLUSH_MS, errstr, errstr_size) == -1)
+        goto out;
+    rc = sb_db_commit(p->db, errstr, errstr_size);
+out:
+    if (rc == -1)
+        sb_db_rollback(p->db);
+    PQclear(res);
+    return rc;
+}
+
 /* Claims employee's next alert: 1 with alert_id filled, 0 when there is
  * nothing to claim (none queued, or a conversation is open), -1 on a
  * transient database failure. A permanent one is logged and skipped. */
 static int claim(sb_prompt_t *p, const char *employee, char alert_id[SB_SHA256_HEX_LEN + 1],
                  char *errstr, size_t errstr_size) {
     const char *params[] = {employee, p->worker};
-    PGresult *res = sb_db_query(p->db, CLAIM_SQL, 2, params, errstr, errstr_size);
+    PGresult *res;
     int rc = 0;
+    if (opted_out(p, employee, errstr, errstr_size) == -1)
+        return sb_db_last_class(p->db) == SB_DB_PERMANENT ? 0 : -1;
+    res = sb_db_query(p->db, CLAIM_SQL, 2, params, errstr, errstr_size);
     if (!res) {
         if (!strcmp(sb_db_last_sqlstate(p->db), "23505"))
             return 0; /* alerts_one_conversation: the employee is in a conversation */
