@@ -23,13 +23,13 @@ typedef struct {
     int done;
     rd_kafka_resp_err_t err;
     int refs;
+    pthread_cond_t cond;
 } delivery_t;
 
 struct sb_publisher_s {
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt;
-    pthread_mutex_t lock;     /* guards every delivery_t */
-    pthread_cond_t delivered; /* broadcast on each delivery report */
+    pthread_mutex_t lock; /* guards every delivery_t */
     pthread_t poller;
     int polling;
     atomic_int stop;
@@ -38,8 +38,10 @@ struct sb_publisher_s {
 
 /* Called with p->lock held. */
 static void release(delivery_t *d) {
-    if (--d->refs == 0)
+    if (--d->refs == 0) {
+        pthread_cond_destroy(&d->cond);
         free(d);
+    }
 }
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -49,8 +51,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     pthread_mutex_lock(&p->lock);
     d->done = 1;
     d->err = m->err;
+    pthread_cond_signal(&d->cond);
     release(d);
-    pthread_cond_broadcast(&p->delivered);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -74,21 +76,29 @@ static void *poll_loop(void *arg) {
 }
 
 static int init_sync(sb_publisher_t *p) {
+    return pthread_mutex_init(&p->lock, NULL) == 0 ? 0 : -1;
+}
+
+/* A delivery whose waiter alone is woken by its report (one condition
+ * variable each: a shared one woke every waiting request on every report).
+ * Deadlines on the monotonic clock: a wall-clock step must not stretch them. */
+static delivery_t *delivery_new(void) {
+    delivery_t *d = calloc(1, sizeof(*d));
     pthread_condattr_t attr;
-    int rc;
-    if (pthread_condattr_init(&attr) != 0)
-        return -1;
-    /* deadlines on the monotonic clock: a wall-clock step must not stretch them */
-    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
-                 pthread_cond_init(&p->delivered, &attr) == 0
-             ? 0
-             : -1;
-    pthread_condattr_destroy(&attr);
-    if (rc == 0 && pthread_mutex_init(&p->lock, NULL) != 0) {
-        pthread_cond_destroy(&p->delivered);
-        rc = -1;
+    int ok;
+    if (!d || pthread_condattr_init(&attr) != 0) {
+        free(d);
+        return NULL;
     }
-    return rc;
+    ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+         pthread_cond_init(&d->cond, &attr) == 0;
+    pthread_condattr_destroy(&attr);
+    if (!ok) {
+        free(d);
+        return NULL;
+    }
+    d->refs = 2; /* the waiting request and the delivery report */
+    return d;
 }
 
 /* The same producer settings as sb_producer_new, plus our callbacks. */
@@ -98,7 +108,10 @@ static rd_kafka_conf_t *producer_conf(sb_publisher_t *p, const char *brokers, ch
     if (!conf)
         return NULL;
     if (rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
-        rd_kafka_conf_set(conf, "linger.ms", "5", errstr, errstr_size) ||
+        /* each request waits for its own acknowledgement: no lingering,
+         * unless SECURITYBOT_KAFKA_LINGER_MS says otherwise */
+        (!getenv("SECURITYBOT_KAFKA_LINGER_MS") &&
+         rd_kafka_conf_set(conf, "linger.ms", "0", errstr, errstr_size)) ||
         rd_kafka_conf_set(conf, "compression.type", "lz4", errstr, errstr_size)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
@@ -154,7 +167,7 @@ static void deadline_after(struct timespec *ts, int ms) {
 
 int sb_publisher_send(sb_publisher_t *p, const char *key, size_t keylen, const char *value,
                       size_t vallen, int timeout_ms, char *errstr, size_t errstr_size) {
-    delivery_t *d = calloc(1, sizeof(*d));
+    delivery_t *d = delivery_new();
     rd_kafka_resp_err_t err;
     struct timespec deadline;
     int rc = -1;
@@ -163,7 +176,6 @@ int sb_publisher_send(sb_publisher_t *p, const char *key, size_t keylen, const c
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    d->refs = 2; /* this thread and the delivery report */
     err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(p->rkt), RD_KAFKA_V_KEY((void *)key, keylen),
                             RD_KAFKA_V_VALUE((void *)value, vallen),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(d),
@@ -172,12 +184,13 @@ int sb_publisher_send(sb_publisher_t *p, const char *key, size_t keylen, const c
         /* not queued (queue full, fatal error...): no report will come */
         snprintf(errstr, errstr_size, "kafka produce to %s: %s", rd_kafka_topic_name(p->rkt),
                  rd_kafka_err2str(err));
+        pthread_cond_destroy(&d->cond);
         free(d);
         return -1;
     }
     deadline_after(&deadline, timeout_ms);
     pthread_mutex_lock(&p->lock);
-    while (!d->done && pthread_cond_timedwait(&p->delivered, &p->lock, &deadline) != ETIMEDOUT)
+    while (!d->done && pthread_cond_timedwait(&d->cond, &p->lock, &deadline) != ETIMEDOUT)
         ;
     if (!d->done)
         snprintf(errstr, errstr_size, "kafka did not acknowledge within %d ms", timeout_ms);
@@ -248,7 +261,6 @@ void sb_publisher_destroy(sb_publisher_t *p, int flush_ms) {
         rd_kafka_topic_destroy(p->rkt);
     if (p->rk)
         rd_kafka_destroy(p->rk);
-    pthread_cond_destroy(&p->delivered);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }

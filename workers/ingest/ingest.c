@@ -26,7 +26,8 @@
 #include "sb_time.h"
 #include "sb_utf8.h"
 
-#define DETAIL_MAX 256
+#define DETAIL_MAX  256
+#define DLQ_KEY_MAX SB_ALERT_MAX_BYTES /* the most of an input's key a dead letter carries */
 
 typedef struct {
     const rd_kafka_message_t *m; /* borrowed from the caller */
@@ -89,10 +90,12 @@ static const char *const RECORD_SQL =
     /* alerts this very message created earlier, not yet known to be sent */
     " SELECT a.id, a.employee_id, a.status, a.status_reason, a.severity, a.rule, a.title,"
     "   to_char(a.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-    " FROM batch b JOIN alerts a ON a.id = b.id AND a.src_topic = $21"
+    /* a join, not a per-row subquery: on a fresh, never-analysed database
+     * the planner ran the subquery once per existing alert and batch row */
+    " FROM batch b LEFT JOIN ingest_progress g ON g.topic = $21 AND g.partition = b.p"
+    " JOIN alerts a ON a.id = b.id AND a.src_topic = $21"
     "   AND a.src_partition = b.p AND a.src_offset = b.o"
-    " WHERE b.o >= coalesce((SELECT g.next_offset FROM ingest_progress g"
-    "                        WHERE g.topic = $21 AND g.partition = b.p), 0)";
+    " WHERE b.o >= coalesce(g.next_offset, 0)";
 
 /* $1 topic, $2 partitions, $3 next offsets (comma-separated, aligned). */
 static const char *const PROGRESS_SQL =
@@ -347,7 +350,11 @@ static int produce_dead_letters(sb_ingest_t *ing, item_t *items, size_t n, char 
             snprintf(errstr, errstr_size, "out of memory building a dead letter");
             return -1;
         }
-        rc = sb_producer_send(ing->producer, ing->topic_dlq, m->key, m->key_len, msg, strlen(msg),
+        /* The input's key, cut to 64 KiB like the original (messages.c): so
+         * every dead letter fits the producer's 1 MB, whatever the input;
+         * the dead_letters table keeps both whole. */
+        rc = sb_producer_send(ing->producer, ing->topic_dlq, m->key,
+                              m->key_len > DLQ_KEY_MAX ? DLQ_KEY_MAX : m->key_len, msg, strlen(msg),
                               errstr, errstr_size);
         free(msg);
         if (rc == -1)

@@ -66,7 +66,9 @@ static size_t collect(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max, i
             timeout = left_ms < 100 ? (int)left_ms : 100;
         }
         /* many at once: one call per batch instead of one per message */
-        size_t want = max - n < POLL_CHUNK ? max - n : POLL_CHUNK;
+        /* the first message alone: asking for a chunk would wait out the
+         * timeout for it to fill (~100 ms on every quiet alert) */
+        size_t want = n == 0 ? 1 : max - n < POLL_CHUNK ? max - n : POLL_CHUNK;
         size_t got = sb_consumer_poll_batch(c, msgs + n, want, timeout);
         if (got == 0)
             break; /* idle (or nothing more within the fill time) */

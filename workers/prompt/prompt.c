@@ -64,9 +64,11 @@ static const char *const LOCK_SQL =
     "  a.employee_id, e.username, e.email, e.chat_user_id, a.severity, a.rule,"
     "  EXISTS (SELECT 1 FROM alerts o WHERE o.employee_id = a.employee_id AND o.id <> a.id"
     "          AND o.chat_ts IS NOT NULL AND o.prompted_at > now() - interval '1 hour')"
-    " FROM alerts a JOIN employees e ON e.id = a.employee_id"
-    " WHERE a.id = $1 AND a.status = 'prompted' AND a.chat_ts IS NULL"
-    " FOR UPDATE OF a SKIP LOCKED";
+    /* by id first: planned from the statistics of an empty conversation
+     * index, the join scanned all of alerts_one_conversation */
+    " FROM (SELECT * FROM alerts WHERE id = $1 FOR UPDATE SKIP LOCKED) a"
+    " JOIN employees e ON e.id = a.employee_id"
+    " WHERE a.status = 'prompted' AND a.chat_ts IS NULL";
 enum {
     L_TITLE,
     L_DESCRIPTION,
@@ -342,8 +344,7 @@ static int opted_out(sb_prompt_t *p, const char *employee, char *errstr, size_t 
         char *msg = sb_message_escalation_request(id, employee, "opted_out", PQgetvalue(res, i, 1),
                                                   NULL, p->worker, now);
         int sent = msg && sb_producer_send(p->producer, p->topic_escalation_requests, id,
-                                           strlen(id), msg, strlen(msg), errstr,
-                                           errstr_size) == 0;
+                                           strlen(id), msg, strlen(msg), errstr, errstr_size) == 0;
         free(msg);
         if (!sent)
             goto out;
