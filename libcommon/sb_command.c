@@ -109,6 +109,18 @@ static void read_ignore(const char *s, size_t n, sb_command_t *out) {
     out->error = NULL;
 }
 
+/* One word of letters, digits and dashes with at least 4 digits. */
+static int code_like(const char *s, size_t n) {
+    size_t digits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_digit(s[i]))
+            digits++;
+        else if (!is_alpha(s[i]) && s[i] != '-')
+            return 0;
+    }
+    return digits >= 4;
+}
+
 void sb_command_parse(const char *text, size_t len, sb_command_t *out) {
     static const char *const yes[] = {"yes", "yep", "yeah", NULL};
     static const char *const no[] = {"no", "nope", NULL};
@@ -160,6 +172,8 @@ void sb_command_parse(const char *text, size_t len, sb_command_t *out) {
     } else if (n == 1 && s[0] == '?') {
         out->kind = SB_CMD_HELP;
     }
+    if (out->kind == SB_CMD_OTHER)
+        out->code_like = code_like(s, n);
 }
 
 const char *sb_command_name(sb_command_kind_t kind) {

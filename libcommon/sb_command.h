@@ -32,6 +32,8 @@ typedef struct {
     size_t comment_len;  /*   length 0 when there is none) */
     int64_t ignore_ms;   /* IGNORE */
     const char *error;   /* IGNORE_BAD: a sentence for the employee (static) */
+    int code_like;       /* OTHER: one word of letters and digits (dashes allowed) with at
+                          * least 4 digits, such as 12a456 or O12345: a mistyped code */
 } sb_command_t;
 
 /* Reads text[0..len) (UTF-8; at most SB_COMMAND_TEXT_MAX bytes are looked

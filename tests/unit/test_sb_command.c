@@ -39,7 +39,7 @@ static const case_t cases[] = {
     {"123 4567", SB_CMD_BAD_CODE, NULL, 0},
     {"000-000-0", SB_CMD_BAD_CODE, NULL, 0},
     /* not digits, spaces and dashes only: free text */
-    {"12a456", SB_CMD_OTHER, NULL, 0},
+    {"12a456", SB_CMD_OTHER, NULL, 0}, /* code_like: see test_code_like */
     {"123456a", SB_CMD_OTHER, NULL, 0},
     {"a123456", SB_CMD_OTHER, NULL, 0},
     {"123.456", SB_CMD_OTHER, NULL, 0},
@@ -297,6 +297,25 @@ static void test_long_texts(void) {
     free(t);
 }
 
+/* A word of letters and digits with at least 4 digits is free text that
+ * looks like a mistyped code (a hint, and never stored); the rest is not. */
+static void test_code_like(void) {
+    static const struct {
+        const char *text;
+        int code_like;
+    } words[] = {
+        {"12a456", 1},  {"O12345", 1},  {"123456a", 1},    {" a123456 ", 1}, {"12-ab-34", 1},
+        {"2fa", 0},     {"mp3", 0},     {"abc123", 0},     {"12 a456", 0},   {"123.456", 0},
+        {"+123456", 0}, {"nothing", 0}, {"yes 12a456", 0}, {"no 12a456", 0},
+    };
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        sb_command_t cmd;
+        sb_command_parse(words[i].text, strlen(words[i].text), &cmd);
+        SB_CHECK_MSG(cmd.code_like == words[i].code_like, "\"%s\": code_like %d", words[i].text,
+                     cmd.code_like);
+    }
+}
+
 static void test_names(void) {
     static const struct {
         sb_command_kind_t kind;
@@ -317,6 +336,7 @@ int main(void) {
     test_table();
     test_lengths();
     test_long_texts();
+    test_code_like();
     test_names();
     return SB_TEST_DONE();
 }

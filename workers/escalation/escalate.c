@@ -17,7 +17,7 @@ static const char *const ALERT_SQL =
     "SELECT a.raw::text, a.employee_id, e.username, e.email, a.status, a.severity, a.rule,"
     "  a.comment, a.second_factor, a.outcome, " TS("a.prompted_at") ", " TS(
         "a.answered_at") ","
-                         "  a.answer"
+                         "  a.answer, a.status_reason"
                          " FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id WHERE a.id "
                          "= $1"
                          " FOR UPDATE OF a";
@@ -34,7 +34,8 @@ enum {
     A_OUTCOME,
     A_PROMPTED,
     A_ANSWERED,
-    A_ANSWER
+    A_ANSWER,
+    A_STATUS_REASON
 };
 
 /* $1 alert, $2 reason, $3 priority, $4 comment, $5 employee, $6 severity.
@@ -187,6 +188,25 @@ out:
     return rc;
 }
 
+/* Whether the alert's committed state asks for this escalation. Every stage
+ * publishes its request under the alert's row lock before its COMMIT, and
+ * ALERT_SQL waited for that lock: a state that does not match is a request
+ * whose decision rolled back (a crash or a lost connection between the
+ * flush and the COMMIT). The stage decides again and publishes again;
+ * acting on this one would escalate an alert the employee answered, or
+ * under a reason that never became true, and publish no outcome. A
+ * `manual` request is an operator's, backed by no state. */
+static int backed(PGresult *row, const char *reason) {
+    const char *status = PQgetvalue(row, 0, A_STATUS), *why = value(row, A_STATUS_REASON);
+    if (!strcmp(status, "escalated") || !strcmp(reason, "manual"))
+        return 1; /* a repeat (the primary key stops it), or an operator's call */
+    if (!strcmp(reason, "denied"))
+        return !strcmp(status, "denied");
+    if (!strcmp(reason, "unverified_confirmation"))
+        return !strcmp(status, "confirmed_unverified");
+    return !strcmp(status, "escalation_requested") && why && !strcmp(why, reason);
+}
+
 static const char *str(const cJSON *o, const char *name) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     return cJSON_IsString(v) ? v->valuestring : NULL;
@@ -206,6 +226,15 @@ int sb_esc_handle(sb_esc_t *e, const cJSON *req, char *errstr, size_t errstr_siz
     if (PQntuples(row) != 1) {
         sb_log_kv_t kv[] = {{"alert_id", alert_id}, {"reason", reason}};
         sb_log_kv(SB_LOG_ERROR, kv, 2, "escalation request for an alert that does not exist");
+        rc = sb_db_commit(e->db, errstr, errstr_size);
+        goto out;
+    }
+    if (!backed(row, reason)) {
+        sb_log_kv_t kv[] = {{"alert_id", alert_id}, {"reason", reason}};
+        sb_log_kv(SB_LOG_WARN, kv, 2,
+                  "escalation request not backed by the alert (%s): its decision was never "
+                  "committed; ignored",
+                  PQgetvalue(row, 0, A_STATUS));
         rc = sb_db_commit(e->db, errstr, errstr_size);
         goto out;
     }

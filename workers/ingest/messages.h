@@ -13,7 +13,9 @@ typedef enum {
 
 /* The dead letter for message m (read from topic), as the contract
  * defines it: the original as text when it is valid UTF-8 without NUL
- * bytes, else base64. Returns an owned string or NULL (out of memory). */
+ * bytes, else base64; of an input over 64 KiB only the first 64 KiB, with
+ * original_truncated and original_bytes. Returns an owned string or NULL
+ * (out of memory). */
 char *sb_ingest_dead_letter_json(const char *topic, const rd_kafka_message_t *m, const char *reason,
                                  const char *detail, const char *now);
 

@@ -376,11 +376,13 @@ int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, c
         goto out;
     if (res.escalate)
         t->produced = 1;
-    if (res.outcome && !(res.action == SB_CONV_DENIED && !comment)) {
-        if (sb_answer_publish_outcome(r, id, errstr, errstr_size) == -1)
-            goto out;
-        t->produced = 1;
-    }
+    /* The transition made the outcome due (outcome_due_at); it is published
+     * after COMMIT, from what was committed. Published before, a crash
+     * before COMMIT would leave on the topic an outcome that never happened:
+     * the redelivered event may decide otherwise (a code gone stale, the
+     * no_response timer fired meanwhile). */
+    if (res.outcome && !(res.action == SB_CONV_DENIED && !comment))
+        t->outcome_due = 1;
     {
         sb_log_kv_t kv[] = {{"alert_id", id}, {"employee", t->employee}};
         sb_log_kv(SB_LOG_INFO, kv, 2, "%s -> %s (%s)", status, res.status,

@@ -33,11 +33,15 @@ static const char *const IGNORE_SQL =
 
 /* $1 employee, $2 the comment: a "no" in its comment window without words yet. */
 static const char *const COMMENT_SQL =
-    "UPDATE alerts SET comment = $2, version = version + 1, updated_at = now()"
+    "UPDATE alerts SET comment = $2, outcome_due_at = now(), version = version + 1,"
+    "  updated_at = now()"
     " WHERE id = (SELECT id FROM alerts WHERE employee_id = $1::bigint AND outcome = 'denied'"
     "             AND outcome_due_at IS NOT NULL AND comment IS NULL"
     "             ORDER BY answered_at DESC LIMIT 1 FOR UPDATE)"
     " RETURNING id, version";
+
+static const char *const CODE_HINT =
+    "A code has exactly 6 digits. Please send the one your authenticator app shows now.";
 
 static const char *const HELP_TEXT =
     "I'm securitybot: I ask you about unusual activity on your accounts so the security team "
@@ -160,14 +164,16 @@ out:
 }
 
 /* Free text: the explanation of a recent "no", or not understood. */
-static int words(sb_turn_t *t, const char *text, char *errstr, size_t errstr_size) {
+static int words(sb_turn_t *t, const sb_command_t *cmd, const char *text, char *errstr,
+                 size_t errstr_size) {
     const char *params[] = {t->employee, text};
     PGresult *res = sb_db_query(t->r->db, COMMENT_SQL, 2, params, errstr, errstr_size);
     int rc = -1;
     if (!res)
         return -1;
-    if (PQntuples(res) == 0) {
-        sb_turn_reply(t, "Sorry, I didn't understand that. Try *help*.");
+    if (PQntuples(res) == 0) { /* not the words of a "no": a mistyped code gets the hint */
+        sb_turn_reply(t, "%s",
+                      cmd->code_like ? CODE_HINT : "Sorry, I didn't understand that. Try *help*.");
         rc = 0;
         goto out;
     }
@@ -175,10 +181,9 @@ static int words(sb_turn_t *t, const char *text, char *errstr, size_t errstr_siz
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "event_id", t->event_id);
     cJSON_AddNumberToObject(d, "version", atoi(PQgetvalue(res, 0, 1)));
-    if (sb_turn_audit(t, "comment_added", id, d, errstr, errstr_size) == -1 ||
-        sb_answer_publish_outcome(t->r, id, errstr, errstr_size) == -1)
+    if (sb_turn_audit(t, "comment_added", id, d, errstr, errstr_size) == -1)
         goto out;
-    t->produced = 1;
+    t->outcome_due = 1; /* the outcome, with the words, goes out after COMMIT */
     sb_turn_reply(t, "Thank you, I've passed that on to the security team.");
     rc = 0;
 out:
@@ -194,11 +199,8 @@ int sb_commands_run(sb_turn_t *t, const sb_command_t *cmd, const char *text, cha
     case SB_CMD_TEST: return test_alert(t, errstr, errstr_size);
     case SB_CMD_IGNORE: return ignore(t, cmd, text, errstr, errstr_size);
     case SB_CMD_IGNORE_BAD: sb_turn_reply(t, "%s", cmd->error); return 0;
-    case SB_CMD_BAD_CODE:
-        sb_turn_reply(t, "A code has exactly 6 digits. Please send the one your authenticator "
-                         "app shows now.");
-        return 0;
+    case SB_CMD_BAD_CODE: sb_turn_reply(t, "%s", CODE_HINT); return 0;
     case SB_CMD_EMPTY: sb_turn_reply(t, "Sorry, I didn't understand that. Try *help*."); return 0;
-    default: return words(t, text, errstr, errstr_size);
+    default: return words(t, cmd, text, errstr, errstr_size);
     }
 }

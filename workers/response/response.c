@@ -89,7 +89,7 @@ static const char *str(const cJSON *o, const char *name) {
 /* Never keep a one-time code, even a wrong one: it is a secret for 30 s
  * and a hint for longer. */
 static int is_code(const sb_command_t *cmd) {
-    return cmd->kind == SB_CMD_CODE || cmd->kind == SB_CMD_BAD_CODE;
+    return cmd->kind == SB_CMD_CODE || cmd->kind == SB_CMD_BAD_CODE || cmd->code_like;
 }
 
 /* A yes/no whose words are a code ("yes 123456"). */
@@ -283,6 +283,12 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
     if (t.produced && sb_producer_flush(r->producer, FLUSH_MS, errstr, errstr_size) == -1)
         goto out;
     if ((rc = sb_db_commit(r->db, errstr, errstr_size)) == 0) {
+        char why[512];
+        /* the outcome, from the committed row; a failure is the sweep's to retry */
+        if (t.outcome_due && sb_response_sweep(r, why, sizeof(why)) == -1) {
+            sb_log_kv_t kv[] = {{"alert_id", alert_id}};
+            sb_log_kv(SB_LOG_WARN, kv, 1, "outcome not published yet: %s (the sweep retries)", why);
+        }
         speak(&t);
         if (t.wake)
             wake(&t);

@@ -62,7 +62,8 @@ typedef struct {
     char employee[24]; /* employees.id */
     char username[322];
     int enrolled;
-    int produced; /* something was produced: flush before COMMIT */
+    int produced;    /* something was produced: flush before COMMIT */
+    int outcome_due; /* an outcome became due: publish it after COMMIT */
     /* after COMMIT */
     char *reply;                              /* owned: text for the sender's DM */
     char reply_channel[SB_CHAT_CHANNEL_SIZE]; /* "" = open the sender's DM */
