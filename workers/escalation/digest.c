@@ -50,15 +50,17 @@ static char *digest_text(const char *report, int64_t from_us, int64_t to_us) {
 }
 
 int sb_esc_digest(sb_esc_t *e, char *errstr, size_t errstr_size) {
-    int64_t period_us = e->digest_every_ms * 1000, now_us = sb_time_now_us();
-    int64_t end_us = now_us / period_us * period_us, start_us = end_us - period_us;
+    int64_t period_us, end_us, start_us;
     char start[32], end[32];
     const char *params[] = {start, end, e->worker};
     char *report = NULL, *text = NULL;
     int rc = -1, got;
 
-    if (!e->security_channel || e->digest_every_ms <= 0)
+    if (!e->security_channel || e->digest_every_ms <= 0) /* off: no period to divide by */
         return 0;
+    period_us = e->digest_every_ms * 1000;
+    end_us = sb_time_now_us() / period_us * period_us;
+    start_us = end_us - period_us;
     if (end_us <= e->digest_done_us) /* this replica saw it posted already */
         return 0;
     snprintf(start, sizeof(start), "%.6f", (double)start_us / 1e6);
