@@ -73,8 +73,16 @@ class State:
         return "%d.%06d" % (int(time.time()), next(self.ts_counter) % 1000000)
 
     def take_failure(self, method):
+        now = time.time()
+        self.failures = [f for f in self.failures if f.get("until") is None or f["until"] > now]
         for f in self.failures:
-            if f["count"] > 0 and f.get("method") in (None, method):
+            if f.get("method") not in (None, method):
+                continue
+            if f.get("until") is not None:  # a time window: every call fails until then
+                out = dict(f, status=f["statuses"][f["n"] % len(f["statuses"])])
+                f["n"] += 1
+                return out
+            if f["count"] > 0:
                 f["count"] -= 1
                 if f["count"] == 0:
                     self.failures.remove(f)
@@ -165,6 +173,9 @@ def blocks_arg(args):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as Slack's edge does
     server_version = "fake-slack/1"
+    # Headers and body go out in two writes: with Nagle's algorithm the body
+    # would wait for the client's delayed ACK (40 ms per call on keep-alive).
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # quiet: tests read /_fake/calls
         pass
@@ -263,6 +274,8 @@ class Handler(BaseHTTPRequestHandler):
                 call["violation"] = r.detail or r.error
         call["status"] = status
         call["ok"] = bool(payload.get("ok")) if isinstance(payload, dict) else False
+        if call["ok"] and "ts" in payload:  # where a post landed, to match what the client stored
+            call["channel"], call["ts"] = payload["channel"], payload["ts"]
         with st.lock:
             st.calls.append(call)
             if "violation" in call:
@@ -375,13 +388,34 @@ class Handler(BaseHTTPRequestHandler):
                 f = {"method": req.get("method"), "count": int(req.get("count", 1)),
                      "status": req.get("status"), "retry_after": req.get("retry_after"),
                      "error": req.get("error")}
+                if req.get("seconds") is not None:
+                    # a window: every call fails until then, cycling through the statuses
+                    statuses = f["status"] if isinstance(f["status"], list) else [f["status"]]
+                    f.update(until=time.time() + float(req["seconds"]), statuses=statuses, n=0,
+                             count=None)
                 st.failures.append(f)
                 out = {"ok": True}
             elif verb == "POST" and what == "reset":
                 st.reset()
                 out = {"ok": True}
             elif verb == "GET" and what == "calls":
-                out = {"ok": True, "calls": st.calls}
+                q = dict(parse_qsl(url.query))
+                since = int(q.get("since", 0))
+                upto = len(st.calls) if "limit" not in q else since + int(q["limit"])
+                calls = st.calls[since:upto]
+                if "method" in q:
+                    calls = [c for c in calls if c["method"] == q["method"]]
+                out = {"ok": True, "calls": calls, "next": min(upto, len(st.calls))}
+            elif verb == "GET" and what == "summary":
+                methods = {}
+                for c in st.calls:
+                    m = methods.setdefault(c["method"], {"ok": 0, "failed": 0, "injected": 0})
+                    m["ok" if c["ok"] else "failed"] += 1
+                    m["injected"] += bool(c.get("injected"))
+                out = {"ok": True, "calls": len(st.calls), "methods": methods,
+                       "violations": len(st.violations)}
+            elif verb == "GET" and what == "dms":
+                out = {"ok": True, "dms": st.dms}
             elif verb == "GET" and what == "violations":
                 out = {"ok": True, "count": len(st.violations), "violations": st.violations}
             elif verb == "GET" and what == "messages":
@@ -522,6 +556,7 @@ HANDLERS = {
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many workers connecting at once (the default is 5)
 
     def handle_error(self, request, client_address):
         # A client that hangs up (e.g. on a response over its size cap) is
