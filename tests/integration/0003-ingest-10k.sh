@@ -15,6 +15,13 @@ wait_ingested "$(expect "['messages']")" 180
 wait_for "SELECT count(*) FROM dead_letters" "$(expect "['dead_letters']")" 60
 stop_worker "$INGEST_PID"
 verify 0
+# The topic was full before sb-ingest started, so it must take it in large
+# batches (one transaction each: received_at is the transaction's time). A
+# regression once made every batch after the first one alert long, which
+# only a benchmark noticed (10,000 transactions instead of about 20).
+batches=$(sql 'SELECT count(DISTINCT received_at) FROM alerts')
+log "transactions for the pre-filled topic: $batches"
+check "$((batches <= 200))" 1 "a backlog is recorded in large batches ($batches transactions)"
 grep -q '"level":"error"' "$T_DIR"/ingest.*.log && check "errors logged" "none" "error lines in the log"
 
 # ---- run 2: SIGKILL twice in the middle ----

@@ -60,15 +60,16 @@ static size_t collect(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max, i
     while (n < max && bytes < MAX_BATCH_BYTES && sb_running && !sb_consumer_fatal(c)) {
         int timeout = first_ms;
         if (n > 0) {
+            /* past the fill time, still take what the consumer already
+             * holds (timeout 0): a backlog then comes in full batches
+             * instead of one alert per transaction */
             int64_t left_ms = fill_ms - (sb_time_monotonic_us() - first) / 1000;
-            if (left_ms <= 0)
-                break;
-            timeout = left_ms < 100 ? (int)left_ms : 100;
+            timeout = left_ms <= 0 ? 0 : left_ms < 100 ? (int)left_ms : 100;
         }
-        /* many at once: one call per batch instead of one per message */
-        /* the first message alone: asking for a chunk would wait out the
-         * timeout for it to fill (~100 ms on every quiet alert) */
-        size_t want = n == 0 ? 1 : max - n < POLL_CHUNK ? max - n : POLL_CHUNK;
+        /* Many at once: one call per batch instead of one per message. But
+         * when waiting for the first, ask for one: a chunk would wait out
+         * the timeout for it to fill (~100 ms on every quiet alert). */
+        size_t want = n == 0 && first_ms > 0 ? 1 : max - n < POLL_CHUNK ? max - n : POLL_CHUNK;
         size_t got = sb_consumer_poll_batch(c, msgs + n, want, timeout);
         if (got == 0)
             break; /* idle (or nothing more within the fill time) */
