@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "sb_log.h"
 #include "sb_signal.h"
+#include "sb_time.h"
 
 #define SB_DB_MAX_PREPARED 16
 
@@ -31,11 +31,6 @@ static void copy_error(char *errstr, size_t errstr_size, const char *prefix, con
     for (size_t i = 0; i < n; i++)
         if (errstr[i] == '\n')
             errstr[i] = ' ';
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* Server notices (e.g. "already exists, skipping") are routine: debug. */
@@ -98,7 +93,7 @@ sb_db_t *sb_db_connect_retry(const char *conninfo, const char *application_name,
         if (db || !sb_running || (max_wait_ms > 0 && waited >= max_wait_ms))
             return db;
         sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
-        sleep_ms(backoff);
+        sb_time_sleep_ms(backoff);
         waited += backoff;
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
@@ -119,7 +114,7 @@ int sb_db_ensure(sb_db_t *db, char *errstr, size_t errstr_size) {
         }
         copy_error(errstr, errstr_size, "postgres: reconnect failed: ", PQerrorMessage(db->conn));
         sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
-        sleep_ms(backoff);
+        sb_time_sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     return 0;

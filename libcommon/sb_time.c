@@ -183,6 +183,11 @@ int64_t sb_time_monotonic_us(void) {
     return clock_us(CLOCK_MONOTONIC);
 }
 
+void sb_time_sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 /* "<digits>[ms|s|m|h|d]"; no sign, no spaces, no fractions; a bare number
  * is seconds. The number and the product must fit in int64 milliseconds. */
 int sb_time_parse_duration_ms(const char *s, int64_t *ms) {

@@ -20,6 +20,10 @@ int sb_time_normalize(const char *s, char *buf, size_t size);
 int64_t sb_time_now_us(void);       /* wall clock */
 int64_t sb_time_monotonic_us(void); /* for intervals and timeouts */
 
+/* Sleeps ms milliseconds (a signal may cut it short: callers look at the
+ * shutdown flag afterwards). */
+void sb_time_sleep_ms(long ms);
+
 /* Durations like "500ms", "30s", "30m", "2h", "1d", or a plain number of
  * seconds. Returns 0 and *ms, or -1. Rejects negatives and overflow. */
 int sb_time_parse_duration_ms(const char *s, int64_t *ms);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -17,9 +16,9 @@
 #include "sb_db.h"
 #include "sb_kafka.h"
 #include "sb_log.h"
-#include "sb_schema.h"
 #include "sb_signal.h"
 #include "sb_time.h"
+#include "sb_worker.h"
 
 #define WORKER "sb-escalation"
 #define BATCH  100
@@ -46,61 +45,17 @@ typedef struct {
     char *console_log;
 } esc_config_t;
 
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+static int handle_request(void *ctx, const cJSON *req, char *errstr, size_t errstr_size) {
+    return sb_esc_handle(ctx, req, errstr, errstr_size);
 }
 
-static void log_message(sb_log_level_t level, const rd_kafka_message_t *m, const char *msg) {
-    char part[16], off[32];
-    snprintf(part, sizeof(part), "%d", (int)m->partition);
-    snprintf(off, sizeof(off), "%lld", (long long)m->offset);
-    sb_log_kv_t kv[] = {
-        {"topic", rd_kafka_topic_name(m->rkt)}, {"partition", part}, {"offset", off}};
-    sb_log_kv(level, kv, 3, "%s", msg);
-}
-
-/* One request until PostgreSQL holds its effect; then its offset. -1 when
- * shutdown interrupted the retries. */
-static int handle(sb_esc_t *e, sb_consumer_t *c, rd_kafka_message_t *m) {
-    char errstr[512];
-    cJSON *req = NULL;
-    long backoff = 100;
-    int rc = 0;
-    int64_t t0 = sb_time_monotonic_us();
-
-    if (sb_schema_parse("escalation-request", m->payload ? m->payload : "", m->payload ? m->len : 0,
-                        &req, errstr, sizeof(errstr)) == -1) {
-        log_message(SB_LOG_ERROR, m, errstr); /* only our own stages write this topic */
-        goto commit;
-    }
-    while (sb_esc_handle(e, req, errstr, sizeof(errstr)) == -1) {
-        if (sb_db_last_class(e->db) == SB_DB_PERMANENT) {
-            log_message(SB_LOG_ERROR, m, errstr);
-            break;
-        }
-        if (!sb_running) {
-            log_message(SB_LOG_WARN, m, "shutting down; the request will be redelivered");
-            rc = -1;
-            goto out;
-        }
-        sb_metrics_count(e->metrics, SB_M_FAILED, "retry", 1);
-        sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
-        sleep_ms(backoff);
-        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
-    }
-commit:
-    sb_metrics_count(e->metrics, SB_M_CONSUMED, rd_kafka_topic_name(m->rkt), 1);
-    sb_metrics_observe(e->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
-    if (sb_consumer_commit(c, &m, 1, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
-        sb_log_warn("%s (the request will be redelivered; the escalation stays one)", errstr);
-out:
-    cJSON_Delete(req);
-    return rc;
+static int permanent(void *ctx) {
+    return sb_db_last_class(((sb_esc_t *)ctx)->db) == SB_DB_PERMANENT;
 }
 
 /* One tick of the timers and the delivery sweep. */
-static void tick(sb_esc_t *e) {
+static void tick(void *ctx) {
+    sb_esc_t *e = ctx;
     char errstr[512];
     int n = 0;
     if (sb_db_ensure(e->db, errstr, sizeof(errstr)) == -1)
@@ -119,41 +74,6 @@ static void tick(sb_esc_t *e) {
         sb_log_warn("delivery sweep: %s (next tick retries)", errstr);
     if (sb_running && sb_esc_digest(e, errstr, sizeof(errstr)) == -1)
         sb_log_warn("digest: %s (next tick retries)", errstr);
-}
-
-static void consume(sb_esc_t *e, sb_consumer_t *c, int64_t tick_ms) {
-    int64_t last = 0;
-    while (sb_running && !sb_consumer_fatal(c) && !sb_producer_fatal(e->producer)) {
-        sb_metrics_beat(e->metrics);
-        rd_kafka_message_t *m = sb_consumer_poll(c, 100);
-        if (m) {
-            int rc = handle(e, c, m);
-            rd_kafka_message_destroy(m);
-            if (rc == -1)
-                break;
-        }
-        if (sb_running && (sb_time_monotonic_us() - last) / 1000 >= tick_ms) {
-            tick(e);
-            last = sb_time_monotonic_us();
-        }
-    }
-}
-
-static sb_chat_t *chat_new(const esc_config_t *cfg, char *errstr, size_t errstr_size) {
-    sb_chat_config_t cc = {
-        .slack_api_url = cfg->slack_api_url,
-        .slack_bot_token = cfg->slack_bot_token,
-        .console_log_path = cfg->console_log,
-    };
-    char why[400];
-    sb_chat_t *chat;
-    if (strcmp(cfg->chat, "slack") != 0 && strcmp(cfg->chat, "console") != 0) {
-        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT must be slack or console");
-        return NULL;
-    }
-    if (!(chat = sb_chat_new(cfg->chat, &cc, why, sizeof(why))))
-        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT=%s: %s", cfg->chat, why);
-    return chat;
 }
 
 /* The timers per severity (a per-severity value wins over the general
@@ -260,7 +180,8 @@ int main(int argc, char **argv) {
                        SB_TOPIC_ESCALATION_REQUESTS) == -1 ||
         sb_esc_init(&e, cfg.common.topic_prefix, errstr, sizeof(errstr)) == -1 ||
         settle(&e, &cfg, errstr, sizeof(errstr)) == -1 ||
-        !(chat = chat_new(&cfg, errstr, sizeof(errstr))) ||
+        !(chat = sb_worker_chat_new(cfg.chat, cfg.slack_api_url, cfg.slack_bot_token,
+                                    cfg.console_log, errstr, sizeof(errstr))) ||
         (cfg.pagerduty_key && !(e.curl = sb_curl_new(errstr, sizeof(errstr))))) {
         fprintf(stderr, "%s: %s\n", WORKER, errstr);
         sb_chat_destroy(chat);
@@ -305,7 +226,21 @@ int main(int argc, char **argv) {
     sb_metrics_lag_source(metrics, sb_metrics_consumer_lag, consumer);
 
     sb_log_info("consuming %s in group %s, chat %s", topic, cfg.group, sb_chat_platform(chat));
-    consume(&e, consumer, cfg.tick_ms);
+    {
+        sb_worker_loop_t loop = {
+            .schema = "escalation-request",
+            .what = "request",
+            .invalid_level = SB_LOG_ERROR, /* only our own stages write this topic */
+            .handle = handle_request,
+            .permanent = permanent,
+            .tick = tick,
+            .tick_every_ms = cfg.tick_ms,
+            .ctx = &e,
+            .metrics = metrics,
+            .producer = e.producer,
+        };
+        sb_worker_consume(&loop, consumer);
+    }
     if (sb_consumer_fatal(consumer) || sb_producer_fatal(e.producer)) {
         snprintf(errstr, sizeof(errstr), "fatal Kafka client error");
         goto fail;

@@ -4,7 +4,6 @@
  * gateway.c (HTTP) and payload.c (what Slack sent). */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "gateway.h"
 #include "publisher.h"
@@ -14,6 +13,7 @@
 #include "sb_kafka.h"
 #include "sb_log.h"
 #include "sb_signal.h"
+#include "sb_time.h"
 
 #define WORKER "sb-gateway"
 /* At shutdown, how long what is still queued may take to reach Kafka. Every
@@ -27,11 +27,6 @@ typedef struct {
     char *listen;
     char *signing_secret;
 } gateway_config_t;
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* Loads and checks the configuration and names the output topic. Errors
  * are printed naming the variable (the caller exits 2). */
@@ -117,7 +112,7 @@ int main(int argc, char **argv) {
         sb_log_warn("%s (not ready yet; is the broker up, and did `sbctl topics` run?)", errstr);
     while (sb_running && !sb_publisher_fatal(gw.pub)) {
         sb_metrics_beat(gw.metrics);
-        sleep_ms(100);
+        sb_time_sleep_ms(100);
     }
     if (sb_publisher_fatal(gw.pub)) {
         snprintf(errstr, sizeof(errstr), "fatal Kafka producer error");

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ingest.h"
 #include "sb_cli.h"
@@ -32,11 +31,6 @@ typedef struct {
     int64_t batch_wait_ms;
     long db_connections;
 } ingest_config_t;
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void destroy_messages(rd_kafka_message_t **msgs, size_t n) {
     for (size_t i = 0; i < n; i++)
@@ -139,7 +133,7 @@ static int settle(sb_ingest_t *ing, sb_consumer_t *c, sb_ingest_batch_t *b, int 
         }
         if (produced || backoff > 100) {
             sb_log_warn("batch of %zu failed, retrying in %ld ms: %s", n, backoff, errstr);
-            sleep_ms(backoff);
+            sb_time_sleep_ms(backoff);
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
         }
         produced = 1; /* from here on, every failure backs off */

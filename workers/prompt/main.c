@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -15,9 +14,9 @@
 #include "sb_db.h"
 #include "sb_kafka.h"
 #include "sb_log.h"
-#include "sb_schema.h"
 #include "sb_signal.h"
 #include "sb_time.h"
+#include "sb_worker.h"
 #include "texts.h"
 
 #define WORKER          "sb-prompt"
@@ -36,100 +35,19 @@ typedef struct {
     char *messages_file;
 } prompt_config_t;
 
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static void log_message(sb_log_level_t level, const rd_kafka_message_t *m, const char *msg) {
-    char part[16], off[32];
-    snprintf(part, sizeof(part), "%d", (int)m->partition);
-    snprintf(off, sizeof(off), "%lld", (long long)m->offset);
-    sb_log_kv_t kv[] = {
-        {"topic", rd_kafka_topic_name(m->rkt)}, {"partition", part}, {"offset", off}};
-    sb_log_kv(level, kv, 3, "%s", msg);
-}
-
-/* Handles one prompt request until PostgreSQL holds its outcome, backing
- * off while the database is away, then commits its offset. -1 when
- * shutdown interrupted the retries (the request stays uncommitted). */
-static int handle(sb_prompt_t *p, sb_consumer_t *c, rd_kafka_message_t *m) {
-    char errstr[512];
-    cJSON *req = NULL;
-    long backoff = 100;
-    int rc = 0;
-    int64_t t0 = sb_time_monotonic_us();
-
-    if (sb_schema_parse("prompt", m->payload ? m->payload : "", m->payload ? m->len : 0, &req,
-                        errstr, sizeof(errstr)) == -1) {
-        /* nothing to wake up; the alert itself (if any) is in PostgreSQL */
-        log_message(SB_LOG_WARN, m, errstr);
-        goto commit;
-    }
+/* A prompt request only wakes its employee: the alert itself is in
+ * PostgreSQL already. No failure is skipped as permanent: the sweep would
+ * find the employee anyway, but a wake-up that keeps failing means the
+ * database is away, and waiting for it is right. */
+static int wake(void *ctx, const cJSON *req, char *errstr, size_t errstr_size) {
     const char *employee = cJSON_GetObjectItemCaseSensitive(req, "employee_id")->valuestring;
-    while (sb_prompt_wake(p, employee, errstr, sizeof(errstr)) == -1) {
-        if (!sb_running) {
-            log_message(SB_LOG_WARN, m, "shutting down; the prompt request will be redelivered");
-            rc = -1;
-            goto out;
-        }
-        sb_metrics_count(p->metrics, SB_M_FAILED, "retry", 1);
-        sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
-        sleep_ms(backoff);
-        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
-    }
-commit:
-    sb_metrics_count(p->metrics, SB_M_CONSUMED, rd_kafka_topic_name(m->rkt), 1);
-    sb_metrics_observe(p->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
-    /* A failed commit only means a redelivery, which finds nothing new. */
-    if (sb_consumer_commit(c, &m, 1, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
-        sb_log_warn("%s (the request will be redelivered)", errstr);
-out:
-    cJSON_Delete(req);
-    return rc;
+    return sb_prompt_wake(ctx, employee, errstr, errstr_size);
 }
 
-/* The loop: one prompt request at a time (100 ms polls, so the run flag
- * is seen quickly), and a sweep every sweep_every_ms. */
-static void consume(sb_prompt_t *p, sb_consumer_t *c, sb_producer_t *producer,
-                    int64_t sweep_every_ms) {
-    int64_t last_sweep = 0;
+static void sweep(void *ctx) {
     char errstr[512];
-
-    while (sb_running && !sb_consumer_fatal(c) && !sb_producer_fatal(producer)) {
-        sb_metrics_beat(p->metrics);
-        rd_kafka_message_t *m = sb_consumer_poll(c, 100);
-        if (m) {
-            int rc = handle(p, c, m);
-            rd_kafka_message_destroy(m);
-            if (rc == -1)
-                break;
-        }
-        int64_t now = sb_time_monotonic_us();
-        if (sb_running && (now - last_sweep) / 1000 >= sweep_every_ms) {
-            if (sb_prompt_sweep(p, errstr, sizeof(errstr)) == -1 && sb_running)
-                sb_log_warn("sweep: %s (next sweep retries)", errstr);
-            last_sweep = sb_time_monotonic_us();
-        }
-    }
-}
-
-/* The chat client for the configured platform; NULL with errstr. */
-static sb_chat_t *chat_new(const prompt_config_t *cfg, char *errstr, size_t errstr_size) {
-    sb_chat_config_t cc = {
-        .slack_api_url = cfg->slack_api_url,
-        .slack_bot_token = cfg->slack_bot_token,
-        .console_log_path = cfg->console_log,
-    };
-    char why[400];
-    sb_chat_t *chat;
-    if (strcmp(cfg->chat, "slack") != 0 && strcmp(cfg->chat, "console") != 0) {
-        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT must be slack or console");
-        return NULL;
-    }
-    if (!(chat = sb_chat_new(cfg->chat, &cc, why, sizeof(why))))
-        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT=%s: %s", cfg->chat, why);
-    return chat;
+    if (sb_prompt_sweep(ctx, errstr, sizeof(errstr)) == -1 && sb_running)
+        sb_log_warn("sweep: %s (next sweep retries)", errstr);
 }
 
 int main(int argc, char **argv) {
@@ -178,7 +96,8 @@ int main(int argc, char **argv) {
         sb_kafka_topic(topic, sizeof(topic), cfg.common.topic_prefix, SB_TOPIC_PROMPTS) == -1 ||
         sb_prompt_init(&pr, cfg.common.topic_prefix, errstr, sizeof(errstr)) == -1 ||
         sb_texts_load(&texts, cfg.messages_file, errstr, sizeof(errstr)) == -1 ||
-        !(chat = chat_new(&cfg, errstr, sizeof(errstr)))) {
+        !(chat = sb_worker_chat_new(cfg.chat, cfg.slack_api_url, cfg.slack_bot_token,
+                                    cfg.console_log, errstr, sizeof(errstr)))) {
         fprintf(stderr, "%s: %s\n", WORKER, errstr);
         sb_texts_free(&texts);
         sb_config_free(table, ntable);
@@ -216,7 +135,21 @@ int main(int argc, char **argv) {
 
     /* loop: wake-ups from Kafka, sweeps from the clock */
     sb_log_info("consuming %s in group %s, chat %s", topic, cfg.group, sb_chat_platform(chat));
-    consume(&pr, consumer, pr.producer, cfg.sweep_every_ms);
+    {
+        /* one prompt request at a time, and a sweep every sweep_every_ms */
+        sb_worker_loop_t loop = {
+            .schema = "prompt",
+            .what = "prompt request",
+            .invalid_level = SB_LOG_WARN,
+            .handle = wake,
+            .tick = sweep,
+            .tick_every_ms = cfg.sweep_every_ms,
+            .ctx = &pr,
+            .metrics = metrics,
+            .producer = pr.producer,
+        };
+        sb_worker_consume(&loop, consumer);
+    }
     if (sb_consumer_fatal(consumer) || sb_producer_fatal(pr.producer)) {
         snprintf(errstr, sizeof(errstr), "fatal Kafka client error");
         goto fail;

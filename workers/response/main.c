@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -15,9 +14,9 @@
 #include "sb_db.h"
 #include "sb_kafka.h"
 #include "sb_log.h"
-#include "sb_schema.h"
 #include "sb_signal.h"
 #include "sb_time.h"
+#include "sb_worker.h"
 
 #define WORKER      "sb-response"
 #define SWEEP_EVERY 1000 /* ms between outcome sweeps */
@@ -36,99 +35,18 @@ typedef struct {
     char *console_log;
 } response_config_t;
 
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+static int handle_event(void *ctx, const cJSON *ev, char *errstr, size_t errstr_size) {
+    return sb_response_handle(ctx, ev, errstr, errstr_size);
 }
 
-static void log_message(sb_log_level_t level, const rd_kafka_message_t *m, const char *msg) {
-    char part[16], off[32];
-    snprintf(part, sizeof(part), "%d", (int)m->partition);
-    snprintf(off, sizeof(off), "%lld", (long long)m->offset);
-    sb_log_kv_t kv[] = {
-        {"topic", rd_kafka_topic_name(m->rkt)}, {"partition", part}, {"offset", off}};
-    sb_log_kv(level, kv, 3, "%s", msg);
+static int permanent(void *ctx) {
+    return sb_db_last_class(((sb_response_t *)ctx)->db) == SB_DB_PERMANENT;
 }
 
-/* Handles one response event until PostgreSQL holds its effect, backing
- * off while the database or Kafka is away, then commits its offset. A
- * permanent database error (a bug, or data PostgreSQL refuses) is logged
- * with the event's position and skipped, so one event cannot stop the
- * partition. -1 when shutdown interrupted the retries. */
-static int handle(sb_response_t *r, sb_consumer_t *c, rd_kafka_message_t *m) {
+static void sweep(void *ctx) {
     char errstr[512];
-    cJSON *ev = NULL;
-    long backoff = 100;
-    int rc = 0;
-    int64_t t0 = sb_time_monotonic_us();
-
-    if (sb_schema_parse("response", m->payload ? m->payload : "", m->payload ? m->len : 0, &ev,
-                        errstr, sizeof(errstr)) == -1) {
-        log_message(SB_LOG_WARN, m, errstr); /* the gateway writes only valid events */
-        goto commit;
-    }
-    while (sb_response_handle(r, ev, errstr, sizeof(errstr)) == -1) {
-        if (sb_db_last_class(r->db) == SB_DB_PERMANENT) {
-            log_message(SB_LOG_ERROR, m, errstr);
-            break;
-        }
-        if (!sb_running) {
-            log_message(SB_LOG_WARN, m, "shutting down; the response will be redelivered");
-            rc = -1;
-            goto out;
-        }
-        sb_metrics_count(r->metrics, SB_M_FAILED, "retry", 1);
-        sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
-        sleep_ms(backoff);
-        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
-    }
-commit:
-    sb_metrics_count(r->metrics, SB_M_CONSUMED, rd_kafka_topic_name(m->rkt), 1);
-    sb_metrics_observe(r->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
-    /* A failed commit means a redelivery, which the responses table absorbs. */
-    if (sb_consumer_commit(c, &m, 1, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
-        sb_log_warn("%s (the response will be redelivered)", errstr);
-out:
-    cJSON_Delete(ev);
-    return rc;
-}
-
-static void consume(sb_response_t *r, sb_consumer_t *c) {
-    int64_t last_sweep = 0;
-    char errstr[512];
-    while (sb_running && !sb_consumer_fatal(c) && !sb_producer_fatal(r->producer)) {
-        sb_metrics_beat(r->metrics);
-        rd_kafka_message_t *m = sb_consumer_poll(c, 100);
-        if (m) {
-            int rc = handle(r, c, m);
-            rd_kafka_message_destroy(m);
-            if (rc == -1)
-                break;
-        }
-        int64_t now = sb_time_monotonic_us();
-        if (sb_running && (now - last_sweep) / 1000 >= SWEEP_EVERY) {
-            if (sb_response_sweep(r, errstr, sizeof(errstr)) == -1 && sb_running)
-                sb_log_warn("outcome sweep: %s (the next sweep retries)", errstr);
-            last_sweep = sb_time_monotonic_us();
-        }
-    }
-}
-
-static sb_chat_t *chat_new(const response_config_t *cfg, char *errstr, size_t errstr_size) {
-    sb_chat_config_t cc = {
-        .slack_api_url = cfg->slack_api_url,
-        .slack_bot_token = cfg->slack_bot_token,
-        .console_log_path = cfg->console_log,
-    };
-    char why[400];
-    sb_chat_t *chat;
-    if (strcmp(cfg->chat, "slack") != 0 && strcmp(cfg->chat, "console") != 0) {
-        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT must be slack or console");
-        return NULL;
-    }
-    if (!(chat = sb_chat_new(cfg->chat, &cc, why, sizeof(why))))
-        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT=%s: %s", cfg->chat, why);
-    return chat;
+    if (sb_response_sweep(ctx, errstr, sizeof(errstr)) == -1 && sb_running)
+        sb_log_warn("outcome sweep: %s (the next sweep retries)", errstr);
 }
 
 /* The at-rest key, when configured. Without it nobody's code can be
@@ -195,7 +113,8 @@ int main(int argc, char **argv) {
         sb_kafka_topic(topic, sizeof(topic), cfg.common.topic_prefix, SB_TOPIC_RESPONSES) == -1 ||
         sb_response_init(&r, cfg.common.topic_prefix, errstr, sizeof(errstr)) == -1 ||
         load_key(&r, &cfg, errstr, sizeof(errstr)) == -1 ||
-        !(chat = chat_new(&cfg, errstr, sizeof(errstr)))) {
+        !(chat = sb_worker_chat_new(cfg.chat, cfg.slack_api_url, cfg.slack_bot_token,
+                                    cfg.console_log, errstr, sizeof(errstr)))) {
         fprintf(stderr, "%s: %s\n", WORKER, errstr);
         sb_crypto_wipe(r.key, sizeof(r.key));
         sb_config_free(table, ntable);
@@ -235,7 +154,21 @@ int main(int argc, char **argv) {
     sb_metrics_lag_source(metrics, sb_metrics_consumer_lag, consumer);
 
     sb_log_info("consuming %s in group %s, chat %s", topic, cfg.group, sb_chat_platform(chat));
-    consume(&r, consumer);
+    {
+        sb_worker_loop_t loop = {
+            .schema = "response",
+            .what = "response",
+            .invalid_level = SB_LOG_WARN, /* the gateway writes only valid events */
+            .handle = handle_event,
+            .permanent = permanent,
+            .tick = sweep,
+            .tick_every_ms = SWEEP_EVERY,
+            .ctx = &r,
+            .metrics = metrics,
+            .producer = r.producer,
+        };
+        sb_worker_consume(&loop, consumer);
+    }
     if (sb_consumer_fatal(consumer) || sb_producer_fatal(r.producer)) {
         snprintf(errstr, sizeof(errstr), "fatal Kafka client error");
         goto fail;
