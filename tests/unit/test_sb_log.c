@@ -121,8 +121,7 @@ static void test_escape_table(void) {
  * the input: no escape is ever cut in half, and it always fits. */
 static void test_escape_truncation(void) {
     static const char *const inputs[] = {
-        "a\"b\\c\nd\x01\x02"
-        "e\tf",
+        "a\"b\\c\nd\x01\x02\x65\tf", /* \x65 is "e": a bare e would extend \x02 */
         "\x1f\x1f\x1f\"\"\"",
         "\\\\\\\\",
         "mixed \x7f \xc3\xa9 \"q\"",

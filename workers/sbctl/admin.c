@@ -56,7 +56,8 @@ int sbctl_cmd_topics(sbctl_t *ctl, int argc, char **argv) {
 
     if (sbctl_wants_help(argc, argv, TOPICS_USAGE))
         return SBCTL_OK;
-    for (int i = 1; i < argc; i++) {
+    /* options come in pairs: NAME VALUE */
+    for (int i = 1; i < argc; i += 2) {
         long *target = !strcmp(argv[i], "--partitions")    ? &partitions
                        : !strcmp(argv[i], "--replication") ? &replication
                                                            : NULL;
@@ -64,7 +65,6 @@ int sbctl_cmd_topics(sbctl_t *ctl, int argc, char **argv) {
             fprintf(stderr, "sbctl topics: bad argument \"%s\" (see --help)\n", argv[i]);
             return SBCTL_USAGE;
         }
-        i++;
     }
     if (sb_kafka_conf_check(ctl->cfg.kafka_brokers, errstr, sizeof(errstr)) == -1) {
         fprintf(stderr, "sbctl topics: %s\n", errstr);
