@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sb_log.h"
 #include "sb_signal.h"
@@ -139,6 +140,17 @@ static int apply_env(rd_kafka_conf_t *conf, const char *entry, char *errstr, siz
     if (rd_kafka_conf_set(conf, prop, value, rderr, sizeof(rderr)) != RD_KAFKA_CONF_OK) {
         snprintf(errstr, errstr_size, "%s%s: librdkafka refused property \"%s\"", ENV_PREFIX, name,
                  prop);
+        goto out;
+    }
+    /* A file librdkafka reads only when it creates the client (CA,
+     * certificate, key): checked now, so that a wrong path is a
+     * configuration error (exit 2) and not a failure at start-up. The
+     * path is not secret; "probe" asks librdkafka to search itself. */
+    len = strlen(prop);
+    if (len > 9 && strcmp(prop + len - 9, ".location") == 0 && strcmp(value, "probe") != 0 &&
+        access(value, R_OK) != 0) {
+        snprintf(errstr, errstr_size, "%s%s: cannot read %.200s: %s", ENV_PREFIX, name, value,
+                 strerror(errno));
         goto out;
     }
     rc = 0;

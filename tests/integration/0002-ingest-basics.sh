@@ -51,6 +51,9 @@ rc=0; SECURITYBOT_INGEST_BATCH_SIZE=0 "$SB_BIN_DIR/sb-ingest" 2>"$T_DIR/cfg.err"
 check "$rc:$(grep -c SECURITYBOT_INGEST_BATCH_SIZE "$T_DIR/cfg.err")" "2:1" "out-of-range batch size"
 rc=0; SECURITYBOT_KAFKA_NO_SUCH_THING=1 "$SB_BIN_DIR/sb-ingest" 2>"$T_DIR/cfg.err" || rc=$?
 check "$rc:$(grep -c 'no.such.thing' "$T_DIR/cfg.err")" "2:1" "unknown librdkafka property"
+rc=0; SECURITYBOT_KAFKA_SSL_CA_LOCATION=$T_DIR/no-such-ca.crt "$SB_BIN_DIR/sb-ingest" 2>"$T_DIR/cfg.err" || rc=$?
+check "$rc:$(grep -c "SECURITYBOT_KAFKA_SSL_CA_LOCATION: cannot read $T_DIR/no-such-ca.crt" "$T_DIR/cfg.err")" "2:1" \
+	"a CA file that cannot be read is a configuration error"
 
 # ---- one alert end to end; a duplicate is the same alert ----
 # The URL carries a password (trust auth ignores it): it must never be logged.
