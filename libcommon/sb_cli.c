@@ -41,15 +41,3 @@ int sb_cli_standard(int argc, char **argv, const char *name, const char *summary
     }
     return 0;
 }
-
-int sb_cli_not_built(int argc, char **argv, const char *name, const char *summary, int issue) {
-    char text[512];
-    int cli;
-    snprintf(text, sizeof(text), "%s: %s. NOT IMPLEMENTED YET: this stage arrives with issue #%d.",
-             name, summary, issue);
-    cli = sb_cli_standard(argc, argv, name, text, NULL, 0);
-    if (cli != 0)
-        return cli > 0 ? 0 : 2;
-    fprintf(stderr, "%s: not implemented yet (issue #%d); nothing to run\n", name, issue);
-    return 3;
-}

@@ -16,8 +16,4 @@
 int sb_cli_standard(int argc, char **argv, const char *name, const char *summary,
                     const sb_cfg_entry_t *cfg, size_t ncfg);
 
-/* main() of a stage that a later issue builds: answers --help and
- * --version, and otherwise says it is not implemented yet (exit 3). */
-int sb_cli_not_built(int argc, char **argv, const char *name, const char *summary, int issue);
-
 #endif
