@@ -83,14 +83,13 @@ void sb_worker_consume(const sb_worker_loop_t *w, sb_consumer_t *c) {
     }
 }
 
-sb_chat_t *sb_worker_chat_new(const char *platform, const char *slack_api_url,
-                              const char *slack_bot_token, const char *console_log, char *errstr,
-                              size_t errstr_size) {
+sb_chat_t *sb_worker_chat_new(const sb_chat_settings_t *s, char *errstr, size_t errstr_size) {
     sb_chat_config_t cc = {
-        .slack_api_url = slack_api_url,
-        .slack_bot_token = slack_bot_token,
-        .console_log_path = console_log,
+        .slack_api_url = s->slack_api_url,
+        .slack_bot_token = s->slack_bot_token,
+        .console_log_path = s->console_log,
     };
+    const char *platform = s->platform;
     char why[400];
     sb_chat_t *chat;
     if (!platform || (strcmp(platform, "slack") != 0 && strcmp(platform, "console") != 0)) {

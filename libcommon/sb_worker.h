@@ -13,6 +13,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "sb_chat.h"
+#include "sb_config.h"
 #include "sb_kafka.h"
 #include "sb_log.h"
 #include "sb_metrics.h"
@@ -50,12 +51,28 @@ void sb_worker_consume(const sb_worker_loop_t *w, sb_consumer_t *c);
 /* Logs msg with the message's topic, partition and offset. */
 void sb_worker_log_message(sb_log_level_t level, const rd_kafka_message_t *m, const char *msg);
 
-/* The chat client SECURITYBOT_CHAT names ("slack" or "console"), with
- * SLACK_API_URL, SLACK_BOT_TOKEN and SECURITYBOT_CONSOLE_LOG's values (each
- * may be NULL); NULL with errstr naming the setting. The caller destroys
- * it. */
-sb_chat_t *sb_worker_chat_new(const char *platform, const char *slack_api_url,
-                              const char *slack_bot_token, const char *console_log, char *errstr,
-                              size_t errstr_size);
+/* The chat settings every worker that talks to people reads. */
+typedef struct {
+    char *platform; /* SECURITYBOT_CHAT */
+    char *slack_bot_token;
+    char *slack_api_url;
+    char *console_log;
+} sb_chat_settings_t;
+
+/* Their sb_config entries; console_what says what goes to the console log
+ * ("prompts", "replies"...). */
+#define SB_CHAT_CONFIG_ENTRIES(s, console_what)                                                    \
+    {"SECURITYBOT_CHAT", SB_CFG_STRING, &(s)->platform, 0, "slack", 0, 0, 0,                       \
+     "chat platform: slack or console"},                                                           \
+        {"SLACK_BOT_TOKEN", SB_CFG_STRING, &(s)->slack_bot_token, 0, NULL, 1, 0, 0,                \
+         "Slack bot token (xoxb-...), required with slack"},                                       \
+        {"SLACK_API_URL", SB_CFG_STRING, &(s)->slack_api_url, 0, SB_CHAT_DEFAULT_SLACK_API_URL, 0, \
+         0, 0, "Slack Web API base URL"},                                                          \
+        {"SECURITYBOT_CONSOLE_LOG", SB_CFG_STRING, &(s)->console_log, 0,                           \
+         SB_CHAT_DEFAULT_CONSOLE_LOG, 0, 0, 0, "console platform: the log " console_what " go to"}
+
+/* The chat client the settings name; NULL with errstr naming the setting.
+ * The caller destroys it. */
+sb_chat_t *sb_worker_chat_new(const sb_chat_settings_t *s, char *errstr, size_t errstr_size);
 
 #endif

@@ -39,10 +39,7 @@ typedef struct {
     int64_t tick_ms;
     int64_t digest_ms;
     char *alert_url;
-    char *chat;
-    char *slack_bot_token;
-    char *slack_api_url;
-    char *console_log;
+    sb_chat_settings_t chat;
 } esc_config_t;
 
 static int handle_request(void *ctx, const cJSON *req, char *errstr, size_t errstr_size) {
@@ -145,14 +142,7 @@ int main(int argc, char **argv) {
          "0 or set but empty: off"},
         {"SECURITYBOT_ALERT_URL", SB_CFG_STRING, &cfg.alert_url, 0, NULL, 0, 0, 0,
          "link to an alert in reports, %s replaced by its id (unset: the alert's own url)"},
-        {"SECURITYBOT_CHAT", SB_CFG_STRING, &cfg.chat, 0, "slack", 0, 0, 0,
-         "chat platform: slack or console"},
-        {"SLACK_BOT_TOKEN", SB_CFG_STRING, &cfg.slack_bot_token, 0, NULL, 1, 0, 0,
-         "Slack bot token (xoxb-...), required with slack"},
-        {"SLACK_API_URL", SB_CFG_STRING, &cfg.slack_api_url, 0, SB_CHAT_DEFAULT_SLACK_API_URL, 0, 0,
-         0, "Slack Web API base URL"},
-        {"SECURITYBOT_CONSOLE_LOG", SB_CFG_STRING, &cfg.console_log, 0, SB_CHAT_DEFAULT_CONSOLE_LOG,
-         0, 0, 0, "console platform: the log reports and reminders go to"},
+        SB_CHAT_CONFIG_ENTRIES(&cfg.chat, "reports and reminders"),
     };
     size_t ntable = sizeof(table) / sizeof(table[0]);
     char errstr[512], topic[SB_TOPIC_MAX], dump[4096];
@@ -180,8 +170,7 @@ int main(int argc, char **argv) {
                        SB_TOPIC_ESCALATION_REQUESTS) == -1 ||
         sb_esc_init(&e, cfg.common.topic_prefix, errstr, sizeof(errstr)) == -1 ||
         settle(&e, &cfg, errstr, sizeof(errstr)) == -1 ||
-        !(chat = sb_worker_chat_new(cfg.chat, cfg.slack_api_url, cfg.slack_bot_token,
-                                    cfg.console_log, errstr, sizeof(errstr))) ||
+        !(chat = sb_worker_chat_new(&cfg.chat, errstr, sizeof(errstr))) ||
         (cfg.pagerduty_key && !(e.curl = sb_curl_new(errstr, sizeof(errstr))))) {
         fprintf(stderr, "%s: %s\n", WORKER, errstr);
         sb_chat_destroy(chat);

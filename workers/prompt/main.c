@@ -28,10 +28,7 @@ typedef struct {
     char *metrics_listen;
     char *group;
     int64_t sweep_every_ms;
-    char *chat;
-    char *slack_bot_token;
-    char *slack_api_url;
-    char *console_log;
+    sb_chat_settings_t chat;
     char *messages_file;
 } prompt_config_t;
 
@@ -59,14 +56,7 @@ int main(int argc, char **argv) {
          "Kafka consumer group (replicas share it)"},
         {"SECURITYBOT_PROMPT_SWEEP_EVERY", SB_CFG_DURATION, &cfg.sweep_every_ms, 0, "1s", 0, 0, 0,
          "how often to look for unsent claims and employees free for their next alert"},
-        {"SECURITYBOT_CHAT", SB_CFG_STRING, &cfg.chat, 0, "slack", 0, 0, 0,
-         "chat platform: slack or console"},
-        {"SLACK_BOT_TOKEN", SB_CFG_STRING, &cfg.slack_bot_token, 0, NULL, 1, 0, 0,
-         "Slack bot token (xoxb-...), required with slack"},
-        {"SLACK_API_URL", SB_CFG_STRING, &cfg.slack_api_url, 0, SB_CHAT_DEFAULT_SLACK_API_URL, 0, 0,
-         0, "Slack Web API base URL"},
-        {"SECURITYBOT_CONSOLE_LOG", SB_CFG_STRING, &cfg.console_log, 0, SB_CHAT_DEFAULT_CONSOLE_LOG,
-         0, 0, 0, "console platform: the log prompts go to"},
+        SB_CHAT_CONFIG_ENTRIES(&cfg.chat, "prompts"),
         {"SECURITYBOT_MESSAGES_FILE", SB_CFG_STRING, &cfg.messages_file, 0, NULL, 0, 0, 0,
          "message templates (JSON, e.g. deploy/messages.json); unset: built-in texts"},
     };
@@ -96,8 +86,7 @@ int main(int argc, char **argv) {
         sb_kafka_topic(topic, sizeof(topic), cfg.common.topic_prefix, SB_TOPIC_PROMPTS) == -1 ||
         sb_prompt_init(&pr, cfg.common.topic_prefix, errstr, sizeof(errstr)) == -1 ||
         sb_texts_load(&texts, cfg.messages_file, errstr, sizeof(errstr)) == -1 ||
-        !(chat = sb_worker_chat_new(cfg.chat, cfg.slack_api_url, cfg.slack_bot_token,
-                                    cfg.console_log, errstr, sizeof(errstr)))) {
+        !(chat = sb_worker_chat_new(&cfg.chat, errstr, sizeof(errstr)))) {
         fprintf(stderr, "%s: %s\n", WORKER, errstr);
         sb_texts_free(&texts);
         sb_config_free(table, ntable);

@@ -29,10 +29,7 @@ typedef struct {
     int require_2fa;
     int64_t comment_window_ms;
     char *secret_key_file;
-    char *chat;
-    char *slack_bot_token;
-    char *slack_api_url;
-    char *console_log;
+    sb_chat_settings_t chat;
 } response_config_t;
 
 static int handle_event(void *ctx, const cJSON *ev, char *errstr, size_t errstr_size) {
@@ -79,14 +76,7 @@ int main(int argc, char **argv) {
         {"SECURITYBOT_SECRET_KEY_FILE", SB_CFG_STRING, &cfg.secret_key_file, 0, NULL, 0, 0, 0,
          "32-byte key that opens the TOTP secrets (as for sbctl enroll); unset: codes cannot be "
          "checked"},
-        {"SECURITYBOT_CHAT", SB_CFG_STRING, &cfg.chat, 0, "slack", 0, 0, 0,
-         "chat platform: slack or console"},
-        {"SLACK_BOT_TOKEN", SB_CFG_STRING, &cfg.slack_bot_token, 0, NULL, 1, 0, 0,
-         "Slack bot token (xoxb-...), required with slack"},
-        {"SLACK_API_URL", SB_CFG_STRING, &cfg.slack_api_url, 0, SB_CHAT_DEFAULT_SLACK_API_URL, 0, 0,
-         0, "Slack Web API base URL"},
-        {"SECURITYBOT_CONSOLE_LOG", SB_CFG_STRING, &cfg.console_log, 0, SB_CHAT_DEFAULT_CONSOLE_LOG,
-         0, 0, 0, "console platform: the log replies go to"},
+        SB_CHAT_CONFIG_ENTRIES(&cfg.chat, "replies"),
     };
     size_t ntable = sizeof(table) / sizeof(table[0]);
     char errstr[512], topic[SB_TOPIC_MAX], dump[2048];
@@ -113,8 +103,7 @@ int main(int argc, char **argv) {
         sb_kafka_topic(topic, sizeof(topic), cfg.common.topic_prefix, SB_TOPIC_RESPONSES) == -1 ||
         sb_response_init(&r, cfg.common.topic_prefix, errstr, sizeof(errstr)) == -1 ||
         load_key(&r, &cfg, errstr, sizeof(errstr)) == -1 ||
-        !(chat = sb_worker_chat_new(cfg.chat, cfg.slack_api_url, cfg.slack_bot_token,
-                                    cfg.console_log, errstr, sizeof(errstr)))) {
+        !(chat = sb_worker_chat_new(&cfg.chat, errstr, sizeof(errstr)))) {
         fprintf(stderr, "%s: %s\n", WORKER, errstr);
         sb_crypto_wipe(r.key, sizeof(r.key));
         sb_config_free(table, ntable);
@@ -133,7 +122,7 @@ int main(int argc, char **argv) {
                     "checked");
     r.worker = WORKER;
     r.chat = chat;
-    r.platform = cfg.chat;
+    r.platform = cfg.chat.platform;
     r.require_2fa = cfg.require_2fa;
     r.comment_window_ms = cfg.comment_window_ms;
     r.sweep_limit = SWEEP_LIMIT;
