@@ -9,16 +9,7 @@
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
-cat >"$T_DIR/emp.csv" <<'CSV'
-username,email,chat_user_id,aliases
-alice,alice@example.com,U001,
-bob,bob@example.com,U002,
-carol,carol@example.com,,
-dave,dave@example.com,,
-erin,erin@example.com,U005,
-frank,frank@example.com,U006,
-CSV
-ctl employees import "$T_DIR/emp.csv" >/dev/null
+import_people alice:U001 bob:U002 carol dave erin:U005 frank:U006
 start_fake_slack
 fake_post config '{"users": {"alice@example.com": "U001", "bob@example.com": "U002",
   "carol@example.com": "U003", "erin@example.com": "U005", "frank@example.com": "U006"}}'

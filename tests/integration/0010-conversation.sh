@@ -18,18 +18,7 @@ LIB=$SB_SOURCE_DIR/tests/integration/lib
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
-cat >"$T_DIR/emp.csv" <<'CSV'
-username,email,chat_user_id,aliases
-alice,alice@example.com,U001,
-bob,bob@example.com,U002,
-carol,carol@example.com,U003,
-dave,dave@example.com,U004,
-erin,erin@example.com,U005,
-frank,frank@example.com,U006,
-grace,grace@example.com,U007,
-mallory,mallory@example.com,U009,
-CSV
-ctl employees import "$T_DIR/emp.csv" >/dev/null
+import_people alice:U001 bob:U002 carol:U003 dave:U004 erin:U005 frank:U006 grace:U007 mallory:U009
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
 chmod 600 "$T_DIR/key"
 export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key

@@ -15,14 +15,7 @@ LIB=$SB_SOURCE_DIR/tests/integration/lib
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
-cat >"$T_DIR/emp.csv" <<'CSV'
-username,email,chat_user_id,aliases
-alice,alice@example.com,U001,
-bob,bob@example.com,U002,
-carol,carol@example.com,U003,
-dave,dave@example.com,U004,
-CSV
-ctl employees import "$T_DIR/emp.csv" >/dev/null
+import_people alice:U001 bob:U002 carol:U003 dave:U004
 SECRET="escalation-test-signing-secret-01"
 printf '%s\n' "$SECRET" >"$T_DIR/signing-secret"
 export SLACK_SIGNING_SECRET_FILE=$T_DIR/signing-secret SECURITYBOT_REQUIRE_2FA=false

@@ -50,15 +50,7 @@ for args in "alerts list" "alerts show 0123456789" "report" "ignore list" "dlq l
 done
 
 setup_env 3
-cat >"$T_DIR/emp.csv" <<'CSV'
-username,email,chat_user_id,aliases
-alice,alice@example.com,U001,ali
-bob,bob@example.com,U002,
-carol,carol@example.com,U003,
-dave,dave@example.com,U004,d.ops
-erin,erin@example.com,U005,
-CSV
-ctl employees import "$T_DIR/emp.csv" >/dev/null
+import_people alice:U001:ali bob:U002 carol:U003 dave:U004:d.ops erin:U005
 t0=$(date -u -d '-2 seconds' +%Y-%m-%dT%H:%M:%SZ)
 
 # ---- alerts through sb-ingest, and three dead letters ----

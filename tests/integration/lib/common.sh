@@ -50,6 +50,20 @@ setup_env() {
 	log "database $T_ID, topics ${SECURITYBOT_TOPIC_PREFIX}*"
 }
 
+# import_people NAME[:CHAT_ID[:ALIASES]]...: imports these employees, each
+# with the e-mail NAME@example.com (aliases separated by ";").
+import_people() {
+	local p name chat aliases
+	{
+		echo "username,email,chat_user_id,aliases"
+		for p in "$@"; do
+			IFS=: read -r name chat aliases <<<"$p"
+			printf '%s,%s@example.com,%s,%s\n' "$name" "$name" "$chat" "$aliases"
+		done
+	} >"$T_DIR/people.csv"
+	"$SB_BIN_DIR/sbctl" employees import "$T_DIR/people.csv" >/dev/null
+}
+
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$SECURITYBOT_DATABASE_URL" -c "$1"; }
 
 check() { # check ACTUAL EXPECTED WHAT
