@@ -5,6 +5,7 @@
 
 #include "migrations.h"
 #include "sb_kafka.h"
+#include "sb_kafka_admin.h"
 #include "sbctl.h"
 
 static const char MIGRATE_USAGE[] =
