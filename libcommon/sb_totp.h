@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb_aead.h"
 #include "sb_crypto.h"
 
 #define SB_TOTP_SECRET_LEN 20 /* bytes: 160 bits, as RFC 4226 recommends */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sb_aead.h"
 #include "sb_crypto.h"
 #include "sb_test.h"
 

@@ -14,6 +14,7 @@
 #include "sb_chat.h"
 #include "sb_command.h"
 #include "sb_conversation.h"
+#include "sb_aead.h"
 #include "sb_crypto.h"
 #include "sb_db.h"
 #include "sb_kafka.h"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_aead.h"
 #include "sb_crypto.h"
 #include "sb_totp.h"
 #include "sbctl.h"
