@@ -1,6 +1,6 @@
-/* employees: `sbctl employees import|list|optout|optin`, the employee directory.
- *
- * An import is all or nothing: every row is checked first (reporting each
+/* employees: `sbctl employees import|list|optout|optin`, the employee directory. */
+
+/* An import is all or nothing: every row is checked first (reporting each
  * bad line by number), then the whole file is applied in one transaction;
  * a conflict the database finds (a name already used by someone else)
  * rolls everything back, naming the line. Employees absent from the file
@@ -12,14 +12,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "sb_utf8.h"
+#include "employees_csv.h"
 #include "sbctl.h"
-
-#define CSV_LINE_MAX   8192
-#define CSV_FIELDS     4
-#define NAME_MAX_CHARS 320
-#define CHAT_ID_MAX    64
-#define ALIASES_MAX    32
 
 static const char USAGE[] =
     "Usage: sbctl employees import FILE.csv\n"
@@ -38,201 +32,6 @@ static const char USAGE[] =
     "about. optin undoes it. Both are recorded in audit_log; doing either twice\n"
     "changes nothing. Exit codes: 0 done, 1 unknown employee, 2 usage,\n"
     "3 unavailable.\n";
-
-typedef struct {
-    int line;
-    char *field[CSV_FIELDS]; /* username, email, chat_user_id, aliases */
-} row_t;
-
-static void rows_free(row_t *rows, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        for (int f = 0; f < CSV_FIELDS; f++)
-            free(rows[i].field[f]);
-    free(rows);
-}
-
-/* Splits one CSV record (no embedded newlines) into fields. Returns the
- * field count, or -1 with errstr set. Fields are malloc'd. */
-static int csv_split(const char *line, char **fields, int max, char *errstr, size_t errstr_size) {
-    int nf = 0;
-    const char *p = line;
-    for (;;) {
-        char *buf = malloc(strlen(line) + 1);
-        size_t len = 0;
-        if (!buf) {
-            snprintf(errstr, errstr_size, "out of memory");
-            goto fail;
-        }
-        if (nf == max) {
-            free(buf);
-            snprintf(errstr, errstr_size, "more than %d fields", max);
-            goto fail;
-        }
-        fields[nf++] = buf;
-        if (*p == '"') {
-            for (p++;; p++) {
-                if (*p == '\0') {
-                    snprintf(errstr, errstr_size, "unterminated quoted field");
-                    goto fail;
-                }
-                if (*p == '"') {
-                    if (p[1] != '"')
-                        break;
-                    p++;
-                }
-                buf[len++] = *p;
-            }
-            p++;
-            if (*p != ',' && *p != '\0') {
-                snprintf(errstr, errstr_size, "text after a closing quote");
-                goto fail;
-            }
-        } else {
-            while (*p && *p != ',') {
-                if (*p == '"') {
-                    snprintf(errstr, errstr_size, "quote inside an unquoted field");
-                    goto fail;
-                }
-                buf[len++] = *p++;
-            }
-        }
-        buf[len] = '\0';
-        if (*p == '\0')
-            return nf;
-        p++; /* the comma */
-    }
-fail:
-    for (int i = 0; i < nf; i++)
-        free(fields[i]);
-    return -1;
-}
-
-static void trim(char *s) {
-    size_t n = strlen(s), start = 0;
-    while (start < n && (s[start] == ' ' || s[start] == '\t'))
-        start++;
-    while (n > start && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    memmove(s, s + start, n - start);
-    s[n - start] = '\0';
-}
-
-static int has_control(const char *s) {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
-}
-
-/* Checks one row's values; errors name the field. */
-static int check_row(row_t *r, char *errstr, size_t errstr_size) {
-    static const char *const names[] = {"username", "email", "chat_user_id", "aliases"};
-    const char *user = r->field[0], *email = r->field[1], *chat = r->field[2];
-    for (int f = 0; f < CSV_FIELDS; f++) {
-        trim(r->field[f]);
-        if (!sb_utf8_valid(r->field[f], strlen(r->field[f])) || has_control(r->field[f])) {
-            snprintf(errstr, errstr_size, "%s is not clean UTF-8 text", names[f]);
-            return -1;
-        }
-    }
-    if (!*user || sb_utf8_length(user) > NAME_MAX_CHARS || strchr(user, ';')) {
-        snprintf(errstr, errstr_size, "username must be 1-%d characters without ';'",
-                 NAME_MAX_CHARS);
-        return -1;
-    }
-    if (*email && (sb_utf8_length(email) > NAME_MAX_CHARS || !strchr(email, '@') ||
-                   strchr(email, ' ') || strchr(email, ';'))) {
-        snprintf(errstr, errstr_size, "email is not an e-mail address");
-        return -1;
-    }
-    if (strlen(chat) > CHAT_ID_MAX || strchr(chat, ' ')) {
-        snprintf(errstr, errstr_size, "chat_user_id must be at most %d characters, no spaces",
-                 CHAT_ID_MAX);
-        return -1;
-    }
-    return 0;
-}
-
-/* Reads and checks the whole file. Returns rows (owned) or NULL with every
- * problem printed; *bad counts the bad lines. */
-static row_t *read_csv(FILE *f, const char *path, size_t *nrows, int *bad) {
-    char line[CSV_LINE_MAX + 2], errstr[256];
-    row_t *rows = NULL;
-    size_t n = 0, cap = 0;
-    int lineno = 0;
-
-    *bad = 0;
-    while (fgets(line, sizeof(line), f)) {
-        size_t len = strlen(line);
-        char *fields[CSV_FIELDS];
-        int nf;
-        lineno++;
-        if (len > CSV_LINE_MAX || (len == sizeof(line) - 1 && line[len - 1] != '\n')) {
-            fprintf(stderr, "%s:%d: line longer than %d bytes\n", path, lineno, CSV_LINE_MAX);
-            (*bad)++;
-            while (len && line[len - 1] != '\n' && fgets(line, sizeof(line), f))
-                len = strlen(line);
-            continue;
-        }
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (lineno == 1) {
-            const char *hdr = line;
-            if (!strncmp(hdr, "\xEF\xBB\xBF", 3))
-                hdr += 3; /* a spreadsheet's byte-order mark */
-            if (strcmp(hdr, "username,email,chat_user_id,aliases") != 0) {
-                fprintf(stderr,
-                        "%s:1: header must be exactly username,email,chat_user_id,aliases\n", path);
-                (*bad)++;
-                break;
-            }
-            continue;
-        }
-        if (len == 0)
-            continue;
-        nf = csv_split(line, fields, CSV_FIELDS, errstr, sizeof(errstr));
-        if (nf != -1 && nf != CSV_FIELDS) {
-            for (int i = 0; i < nf; i++)
-                free(fields[i]);
-            snprintf(errstr, sizeof(errstr), "expected %d fields, found %d", CSV_FIELDS, nf);
-            nf = -1;
-        }
-        if (nf == -1) {
-            fprintf(stderr, "%s:%d: %s\n", path, lineno, errstr);
-            (*bad)++;
-            continue;
-        }
-        if (n == cap) {
-            row_t *grown = realloc(rows, (cap ? cap * 2 : 64) * sizeof(*rows));
-            if (!grown) {
-                for (int i = 0; i < CSV_FIELDS; i++)
-                    free(fields[i]);
-                fprintf(stderr, "%s: out of memory\n", path);
-                (*bad)++;
-                break;
-            }
-            rows = grown;
-            cap = cap ? cap * 2 : 64;
-        }
-        rows[n].line = lineno;
-        memcpy(rows[n].field, fields, sizeof(fields));
-        n++;
-        if (check_row(&rows[n - 1], errstr, sizeof(errstr)) == -1) {
-            fprintf(stderr, "%s:%d: %s\n", path, lineno, errstr);
-            (*bad)++;
-        }
-    }
-    if (ferror(f)) {
-        fprintf(stderr, "%s: read error: %s\n", path, strerror(errno));
-        (*bad)++;
-    }
-    if (lineno == 0) {
-        fprintf(stderr, "%s: empty file (a header row is required)\n", path);
-        (*bad)++;
-    }
-    *nrows = n;
-    return rows;
-}
 
 static const char *const UPSERT_SQL =
     "INSERT INTO employees (username, email, chat_user_id, aliases)"
@@ -259,8 +58,8 @@ static const char *const AUDIT_SQL =
     " VALUES ('sbctl', $2, $1::bigint, json_build_object('source', $3::text))";
 
 /* Applies one row inside the open transaction. */
-static int apply_row(sb_db_t *db, const row_t *r, const char *path, int *inserted, char *errstr,
-                     size_t errstr_size) {
+static int apply_row(sb_db_t *db, const employee_row_t *r, const char *path, int *inserted,
+                     char *errstr, size_t errstr_size) {
     const char *up[] = {r->field[0], r->field[1], r->field[2], r->field[3]};
     PGresult *res = sb_db_query(db, UPSERT_SQL, 4, up, errstr, errstr_size);
     char id[32];
@@ -293,7 +92,7 @@ static int apply_row(sb_db_t *db, const row_t *r, const char *path, int *inserte
 
 static int cmd_import(sbctl_t *ctl, const char *path) {
     FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-    row_t *rows;
+    employee_row_t *rows;
     size_t n = 0, created = 0;
     int bad, rc = SBCTL_FAIL;
     char errstr[512];
@@ -303,7 +102,7 @@ static int cmd_import(sbctl_t *ctl, const char *path) {
         fprintf(stderr, "sbctl employees import: cannot open %s: %s\n", path, strerror(errno));
         return SBCTL_FAIL;
     }
-    rows = read_csv(f, path, &n, &bad);
+    rows = employees_csv_read(f, path, &n, &bad);
     if (f != stdin)
         fclose(f);
     if (bad) {
@@ -336,7 +135,7 @@ static int cmd_import(sbctl_t *ctl, const char *path) {
     printf("imported %zu employee(s): %zu new, %zu updated\n", n, created, n - created);
     rc = SBCTL_OK;
 out:
-    rows_free(rows, n);
+    employees_rows_free(rows, n);
     return rc;
 }
 
