@@ -1,6 +1,6 @@
-/* ingest: sb-ingest's decisions for one batch of alerts.
- *
- * A batch is recorded by ONE SQL statement (one implicit transaction): the
+/* ingest: sb-ingest's decisions for one batch of alerts: its phases, messages, progress. */
+
+/* A batch is recorded by ONE SQL statement (one implicit transaction): the
  * alerts (ON CONFLICT DO NOTHING on the alert id) and the dead letters. The
  * statement returns every alert whose downstream message may not be in
  * Kafka yet: the new ones, and those a crashed predecessor created from a
@@ -12,90 +12,16 @@
  * message; when it does, the message repeats with the same message_id. */
 #include "ingest.h"
 #include "messages.h"
+#include "record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
-#include "sb_crypto.h"
-#include "sb_id.h"
 #include "sb_log.h"
-#include "sb_schema.h"
 #include "sb_time.h"
-#include "sb_utf8.h"
 
-#define DETAIL_MAX  256
 #define DLQ_KEY_MAX SB_ALERT_MAX_BYTES /* the most of an input's key a dead letter carries */
-
-typedef struct {
-    const rd_kafka_message_t *m; /* borrowed from the caller */
-    sb_alert_t alert;
-    sb_reject_t reject;
-    char detail[DETAIL_MAX];
-    char id[SB_SHA256_HEX_LEN + 1];
-} item_t;
-
-/* The recording statement. Parameters are binary arrays, aligned per
- * alert ($1-$14) and per dead letter ($15-$20), then $21 the source topic
- * and $22 the actor. The fields come from the validator (which refused
- * duplicate keys, so they are the raw alert's), with occurred_at
- * normalised and severity defaulted; the raw alert is stored verbatim. */
-static const char *const RECORD_SQL =
-    "WITH batch AS ("
-    "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],"
-    "    $6::int8[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
-    "    $13::text[], $14::text[]) AS x(id, raw, occurred_at, severity, p, o, source, rule,"
-    "    title, usr, detector_id, description, url, details)),"
-    " input AS (SELECT DISTINCT ON (id) * FROM batch ORDER BY id, p, o),"
-    /* why this alert is not simply prompted (NULL: it is), decided once */
-    " resolved AS ("
-    "  SELECT i.*, e.id AS employee_id,"
-    "    CASE WHEN e.id IS NULL THEN 'unknown_employee' WHEN e.opted_out THEN 'opted_out'"
-    /* the IN list is one hashed lookup per statement; the per-row probe
-     * runs only for employees who have an active rule at all */
-    "         WHEN e.id IN (SELECT employee_id FROM ignore_rules WHERE until > now())"
-    "          AND EXISTS (SELECT 1 FROM ignore_rules r WHERE r.employee_id = e.id"
-    "                      AND r.rule IN (i.rule, '*') AND r.until > now())"
-    "         THEN 'ignore_rule' END AS reason"
-    "  FROM input i"
-    "  LEFT JOIN employee_identities ei ON ei.identity = lower(i.usr)"
-    "  LEFT JOIN employees e ON e.id = ei.employee_id),"
-    " ins AS ("
-    "  INSERT INTO alerts (id, source, rule, title, username, detector_id, description,"
-    "    severity, url, details, occurred_at, raw, employee_id, status, status_reason,"
-    "    src_topic, src_partition, src_offset, outcome, decided_at)"
-    "  SELECT id, source, rule, title, usr, detector_id, description, severity, url,"
-    "    details::jsonb, occurred_at::timestamptz, raw::json, employee_id,"
-    "    CASE WHEN reason IS NULL THEN 'queued' WHEN reason = 'ignore_rule' THEN 'suppressed'"
-    "         ELSE 'escalation_requested' END,"
-    "    reason, $21, p, o,"
-    "    CASE WHEN reason = 'ignore_rule' THEN 'suppressed' END,"
-    "    CASE WHEN reason = 'ignore_rule' THEN now() END"
-    "  FROM resolved ORDER BY id"
-    "  ON CONFLICT (id) DO NOTHING"
-    "  RETURNING id, employee_id, status, status_reason, severity, rule, title, occurred_at),"
-    " dead AS ("
-    "  INSERT INTO dead_letters (src_topic, src_partition, src_offset, reason, detail,"
-    "    original, msg_key, rejected_by)"
-    "  SELECT $21, d.p, d.o, d.reason, d.detail, d.original, d.key, $22"
-    "  FROM unnest($15::int4[], $16::int8[], $17::text[], $18::text[], $19::bytea[],"
-    "    $20::bytea[])"
-    "    AS d(p, o, reason, detail, original, key)"
-    "  ON CONFLICT DO NOTHING)"
-    " SELECT id, employee_id, status, status_reason, severity, rule, title,"
-    "   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM ins"
-    " UNION ALL"
-    /* alerts this very message created earlier, not yet known to be sent */
-    " SELECT a.id, a.employee_id, a.status, a.status_reason, a.severity, a.rule, a.title,"
-    "   to_char(a.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-    /* a join, not a per-row subquery: on a fresh, never-analysed database
-     * the planner ran the subquery once per existing alert and batch row */
-    " FROM batch b LEFT JOIN ingest_progress g ON g.topic = $21 AND g.partition = b.p"
-    " JOIN alerts a ON a.id = b.id AND a.src_topic = $21"
-    "   AND a.src_partition = b.p AND a.src_offset = b.o"
-    " WHERE b.o >= coalesce(g.next_offset, 0)";
 
 /* $1 topic, $2 partitions, $3 next offsets (comma-separated, aligned). */
 static const char *const PROGRESS_SQL =
@@ -121,192 +47,6 @@ int sb_ingest_init(sb_ingest_t *ing, const char *prefix, char *errstr, size_t er
 
 static void now_rfc3339(char *buf, size_t size) {
     sb_time_format_us(sb_time_now_us(), buf, size);
-}
-
-/* The detail may quote a cut of hostile input; it goes into a text
- * column, which refuses invalid UTF-8, and a refusal must not block the
- * partition. */
-static void sanitize_detail(char *d) {
-    if (sb_utf8_valid(d, strlen(d)))
-        return;
-    for (; *d; d++)
-        if ((unsigned char)*d >= 0x80)
-            *d = '?';
-}
-
-static void validate(item_t *it) {
-    const rd_kafka_message_t *m = it->m;
-    it->reject = sb_alert_parse(m->payload ? m->payload : "", m->payload ? m->len : 0, &it->alert,
-                                it->detail, sizeof(it->detail));
-    if (it->reject != SB_REJECT_NONE) {
-        sanitize_detail(it->detail);
-        return;
-    }
-    if (sb_id_alert(it->alert.source, it->alert.id, it->alert.rule, it->alert.user,
-                    it->alert.occurred_at_utc, it->alert.title, it->id) == -1) {
-        it->reject = SB_REJECT_INVALID_VALUE;
-        snprintf(it->detail, sizeof(it->detail), "cannot compute the alert id");
-        sb_alert_clear(&it->alert);
-    }
-}
-
-enum {
-    A_ID,
-    A_RAW,
-    A_OCCURRED,
-    A_SEVERITY,
-    A_PART,
-    A_OFFSET,
-    A_SOURCE,
-    A_RULE,
-    A_TITLE,
-    A_USER,
-    A_DETECTOR_ID,
-    A_DESCRIPTION,
-    A_URL,
-    A_DETAILS,
-    D_PART,
-    D_OFFSET,
-    D_REASON,
-    D_DETAIL,
-    D_ORIGINAL,
-    D_KEY,
-    NARRAYS
-};
-
-static const unsigned array_oid[NARRAYS] = {
-    SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT,  SB_DB_OID_INT4,
-    SB_DB_OID_INT8, SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT,  SB_DB_OID_TEXT,
-    SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_TEXT,  SB_DB_OID_INT4,
-    SB_DB_OID_INT8, SB_DB_OID_TEXT, SB_DB_OID_TEXT, SB_DB_OID_BYTEA, SB_DB_OID_BYTEA,
-};
-
-/* A text element, or NULL for an absent optional field. */
-static void add_text(sb_db_array_t *a, const char *s) {
-    sb_db_array_add(a, s, s ? strlen(s) : 0);
-}
-
-static void add_item(sb_db_array_t *arr, const item_t *it) {
-    const rd_kafka_message_t *m = it->m;
-    if (it->reject == SB_REJECT_NONE) {
-        sb_db_array_add(&arr[A_ID], it->id, SB_SHA256_HEX_LEN);
-        sb_db_array_add(&arr[A_RAW], m->payload, m->len);
-        sb_db_array_add(&arr[A_OCCURRED], it->alert.occurred_at_utc,
-                        strlen(it->alert.occurred_at_utc));
-        sb_db_array_add(&arr[A_SEVERITY], it->alert.severity, strlen(it->alert.severity));
-        sb_db_array_add_int4(&arr[A_PART], m->partition);
-        sb_db_array_add_int8(&arr[A_OFFSET], m->offset);
-        /* the validator parsed these already: PostgreSQL need not */
-        add_text(&arr[A_SOURCE], it->alert.source);
-        add_text(&arr[A_RULE], it->alert.rule);
-        add_text(&arr[A_TITLE], it->alert.title);
-        add_text(&arr[A_USER], it->alert.user);
-        add_text(&arr[A_DETECTOR_ID], it->alert.id);
-        add_text(&arr[A_DESCRIPTION], it->alert.description);
-        add_text(&arr[A_URL], it->alert.url);
-        {
-            char *details = it->alert.details ? cJSON_PrintUnformatted(it->alert.details) : NULL;
-            if (it->alert.details && !details)
-                arr[A_DETAILS].failed = 1;
-            add_text(&arr[A_DETAILS], details);
-            free(details);
-        }
-    } else {
-        const char *reason = sb_reject_code(it->reject);
-        sb_db_array_add_int4(&arr[D_PART], m->partition);
-        sb_db_array_add_int8(&arr[D_OFFSET], m->offset);
-        sb_db_array_add(&arr[D_REASON], reason, strlen(reason));
-        sb_db_array_add(&arr[D_DETAIL], it->detail, strlen(it->detail));
-        sb_db_array_add(&arr[D_ORIGINAL], m->payload ? m->payload : "", m->len);
-        sb_db_array_add(&arr[D_KEY], m->key, m->key_len);
-    }
-}
-
-/* Sends RECORD_SQL for the items of items[from..to) whose partition falls
- * in `lane` of `nlanes` (every item when nlanes is 1) on db, without
- * waiting for the result. Sets *sent to whether a statement went out (a
- * lane may have nothing to do). 0 or -1. */
-static int send_record(sb_ingest_t *ing, sb_db_t *db, item_t *items, size_t from, size_t to,
-                       size_t lane, size_t nlanes, int *sent, char *errstr, size_t errstr_size) {
-    sb_db_array_t arr[NARRAYS];
-    const char *values[NARRAYS + 2];
-    int lengths[NARRAYS + 2], formats[NARRAYS + 2], count = 0, rc = -1;
-    size_t i;
-
-    *sent = 0;
-    for (i = 0; i < NARRAYS; i++)
-        sb_db_array_init(&arr[i], array_oid[i]);
-    for (i = from; i < to; i++) {
-        if ((size_t)items[i].m->partition % nlanes != lane)
-            continue;
-        add_item(arr, &items[i]);
-        count++;
-    }
-    if (count == 0) {
-        rc = 0;
-        goto out;
-    }
-    for (i = 0; i < NARRAYS; i++) {
-        formats[i] = 1;
-        if (!(values[i] = sb_db_array_finish(&arr[i], &lengths[i]))) {
-            snprintf(errstr, errstr_size, "out of memory building the batch");
-            goto out;
-        }
-    }
-    values[NARRAYS] = ing->topic_alerts;
-    values[NARRAYS + 1] = ing->worker;
-    lengths[NARRAYS] = lengths[NARRAYS + 1] = 0;
-    formats[NARRAYS] = formats[NARRAYS + 1] = 0;
-    /* blocking mode: the parameters are on the socket when this returns */
-    rc = sb_db_send_prepared(db, "sb_ingest_record", RECORD_SQL, NARRAYS + 2, values, lengths,
-                             formats, errstr, errstr_size);
-    *sent = rc == 0;
-out:
-    for (i = 0; i < NARRAYS; i++)
-        sb_db_array_free(&arr[i]);
-    return rc;
-}
-
-/* Records items[from..to) on the first connection and waits. The result
- * (empty when there was nothing to record), or NULL. */
-static PGresult *record(sb_ingest_t *ing, item_t *items, size_t from, size_t to, char *errstr,
-                        size_t errstr_size) {
-    int sent;
-    if (send_record(ing, ing->db[0], items, from, to, 0, 1, &sent, errstr, errstr_size) == -1)
-        return NULL;
-    return sent ? sb_db_wait(ing->db[0], errstr, errstr_size)
-                : PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-}
-
-/* A permanent database error for the whole batch means one alert the
- * validator accepted is still unacceptable to PostgreSQL (say the year 0,
- * which RFC 3339 has and PostgreSQL has not). Find it by recording the alerts one by one, and
- * dead-letter those that fail alone, so that one bad alert can neither
- * block the partition nor take the others down with it. */
-static int record_one_by_one(sb_ingest_t *ing, item_t *items, size_t n, char *errstr,
-                             size_t errstr_size) {
-    for (size_t i = 0; i < n; i++) {
-        PGresult *res;
-        char why[DETAIL_MAX];
-        if (items[i].reject != SB_REJECT_NONE)
-            continue;
-        res = record(ing, items, i, i + 1, why, sizeof(why));
-        if (res) {
-            PQclear(res);
-            continue;
-        }
-        if (sb_db_last_class(ing->db[0]) != SB_DB_PERMANENT) {
-            snprintf(errstr, errstr_size, "%s", why);
-            return -1;
-        }
-        sb_alert_clear(&items[i].alert);
-        items[i].reject = SB_REJECT_INVALID_VALUE;
-        snprintf(items[i].detail, sizeof(items[i].detail), "refused by the database: %.200s", why);
-        sanitize_detail(items[i].detail);
-        sb_log_kv_t kv[] = {{"alert_id", items[i].id}};
-        sb_log_kv(SB_LOG_WARN, kv, 1, "alert refused by the database, dead-lettering it");
-    }
-    return 0;
 }
 
 /* Queues the downstream messages of the recorded alerts in res. */
@@ -335,7 +75,7 @@ static int produce(sb_ingest_t *ing, PGresult *res, char *errstr, size_t errstr_
 }
 
 /* Queues the dead letters of the rejected items. */
-static int produce_dead_letters(sb_ingest_t *ing, item_t *items, size_t n, char *errstr,
+static int produce_dead_letters(sb_ingest_t *ing, sb_ingest_item_t *items, size_t n, char *errstr,
                                 size_t errstr_size) {
     char now[32];
     now_rfc3339(now, sizeof(now));
@@ -425,7 +165,7 @@ out:
 struct sb_ingest_batch_s {
     rd_kafka_message_t **msgs; /* owned */
     size_t n;
-    item_t *items;
+    sb_ingest_item_t *items;
     int64_t born_us;                 /* when it was collected, for the latency histogram */
     PGresult *res[SB_INGEST_MAX_DB]; /* per lane; NULL where a lane had nothing */
     int sent[SB_INGEST_MAX_DB];      /* a statement is in flight on that lane */
@@ -445,7 +185,7 @@ sb_ingest_batch_t *sb_ingest_batch_new(rd_kafka_message_t **msgs, size_t n) {
     b->born_us = sb_time_monotonic_us();
     for (size_t i = 0; i < n; i++) {
         b->items[i].m = msgs[i];
-        validate(&b->items[i]);
+        sb_ingest_item_validate(&b->items[i]);
     }
     return b;
 }
@@ -485,8 +225,8 @@ int sb_ingest_send(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t 
     clear_results(b);
     for (size_t l = 0; l < ing->ndb; l++) {
         char why[512];
-        if (send_record(ing, ing->db[l], b->items, 0, b->n, l, ing->ndb, &b->sent[l], why,
-                        sizeof(why)) == -1 &&
+        if (sb_ingest_record_send(ing, ing->db[l], b->items, 0, b->n, l, ing->ndb, &b->sent[l], why,
+                                  sizeof(why)) == -1 &&
             rc == 0) {
             snprintf(errstr, errstr_size, "%s", why);
             rc = -1;
@@ -518,8 +258,8 @@ int sb_ingest_wait(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t 
     if (worst == SB_DB_PERMANENT) {
         sb_log_warn("batch refused by the database (%s); recording alerts one by one", errstr);
         clear_results(b);
-        if (record_one_by_one(ing, b->items, b->n, errstr, errstr_size) == -1 ||
-            !(b->res[0] = record(ing, b->items, 0, b->n, errstr, errstr_size)))
+        if (sb_ingest_record_one_by_one(ing, b->items, b->n, errstr, errstr_size) == -1 ||
+            !(b->res[0] = sb_ingest_record(ing, b->items, 0, b->n, errstr, errstr_size)))
             return -1;
     }
     return 0;
