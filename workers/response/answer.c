@@ -306,6 +306,81 @@ static int refuse(sb_turn_t *t, const char *alert_id, const sb_conv_result_t *re
     return sb_turn_audit(t, sb_conv_action_name(res->action), alert_id, d, errstr, errstr_size);
 }
 
+/* No such alert, or no open one: says so and audits the refusal. */
+static int no_alert(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, const char *code,
+                    char *errstr, size_t errstr_size) {
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "event_id", t->event_id);
+    cJSON_AddStringToObject(d, "reason", alert_id ? "unknown_alert" : "no_open_alert");
+    if (code || event == SB_CONV_CODE_RIGHT)
+        sb_turn_reply(t, "I'm not waiting for a code from you right now.");
+    else
+        sb_turn_reply(t, alert_id ? "I don't know that alert."
+                                  : "There is nothing I'm waiting for you to answer. "
+                                    "Thank you!");
+    return sb_turn_audit(t, "answer_refused", alert_id, d, errstr, errstr_size);
+}
+
+/* The event a code stands for; it is checked only where the machine would
+ * take it. 0 with *event set; 1 when codes cannot be checked now (the
+ * employee was told); -1 on a failure. */
+static int code_event(sb_turn_t *t, const sb_conv_state_t *st, const char *id, const char *code,
+                      sb_conv_event_t *event, char *errstr, size_t errstr_size) {
+    sb_conv_result_t res;
+    int ok;
+    sb_conv_decide(st, SB_CONV_CODE_WRONG, &res);
+    if (res.action != SB_CONV_CODE_RETRY && res.action != SB_CONV_CODE_FAILED) {
+        *event = SB_CONV_CODE_WRONG;
+        return 0;
+    }
+    if ((ok = check_code(t, code, errstr, errstr_size)) == -1)
+        return -1;
+    if (ok == -2) {
+        sb_log_kv_t kv[] = {{"alert_id", id}, {"employee", t->employee}};
+        sb_log_kv(SB_LOG_ERROR, kv, 2, "cannot check the code: %s", errstr);
+        sb_turn_reply(t, "I can't check codes right now; the security team will follow "
+                         "up if needed. Sorry!");
+        return 1;
+    }
+    *event = ok ? SB_CONV_CODE_RIGHT : SB_CONV_CODE_WRONG;
+    return 0;
+}
+
+/* The reply goes to the alert's DM (empty when it has none yet). */
+static void reply_in_alert_dm(sb_turn_t *t, PGresult *row) {
+    snprintf(t->reply_channel, sizeof(t->reply_channel), "%s",
+             PQgetisnull(row, 0, A_CHANNEL) ? "" : PQgetvalue(row, 0, A_CHANNEL));
+}
+
+/* After the transition: what to do after COMMIT, the log line, the reply.
+ * Takes *row (sets it NULL) when the prompt is to be updated after COMMIT. */
+static void transitioned(sb_turn_t *t, PGresult **row, const char *status,
+                         const sb_conv_result_t *res, const char *comment) {
+    const char *id = PQgetvalue(*row, 0, A_ID);
+    if (res->escalate)
+        t->produced = 1;
+    /* The transition made the outcome due (outcome_due_at); it is published
+     * after COMMIT, from what was committed. Published before, a crash
+     * before COMMIT would leave on the topic an outcome that never happened:
+     * the redelivered event may decide otherwise (a code gone stale, the
+     * no_response timer fired meanwhile). */
+    if (res->outcome && !(res->action == SB_CONV_DENIED && !comment))
+        t->outcome_due = 1;
+    {
+        sb_log_kv_t kv[] = {{"alert_id", id}, {"employee", t->employee}};
+        sb_log_kv(SB_LOG_INFO, kv, 2, "%s -> %s (%s)", status, res->status,
+                  sb_conv_action_name(res->action));
+    }
+    say(t, res, comment != NULL);
+    reply_in_alert_dm(t, *row);
+    if (res->outcome || res->action == SB_CONV_CODE_FAILED)
+        t->wake = 1;
+    if (t->update_text && !PQgetisnull(*row, 0, A_TS)) {
+        t->update_row = *row; /* kept for the update after COMMIT */
+        *row = NULL;
+    }
+}
+
 int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, const char *comment,
                     const char *code, char *errstr, size_t errstr_size) {
     sb_response_t *r = t->r;
@@ -318,16 +393,7 @@ int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, c
     if (!row)
         return -1;
     if (PQntuples(row) != 1) {
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "event_id", t->event_id);
-        cJSON_AddStringToObject(d, "reason", alert_id ? "unknown_alert" : "no_open_alert");
-        if (code || event == SB_CONV_CODE_RIGHT)
-            sb_turn_reply(t, "I'm not waiting for a code from you right now.");
-        else
-            sb_turn_reply(t, alert_id ? "I don't know that alert."
-                                      : "There is nothing I'm waiting for you to answer. "
-                                        "Thank you!");
-        rc = sb_turn_audit(t, "answer_refused", alert_id, d, errstr, errstr_size);
+        rc = no_alert(t, alert_id, event, code, errstr, errstr_size);
         goto out;
     }
     const char *id = PQgetvalue(row, 0, A_ID), *status = PQgetvalue(row, 0, A_STATUS);
@@ -339,64 +405,24 @@ int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, c
         .require_2fa = r->require_2fa,
         .code_failures = atoi(PQgetvalue(row, 0, A_FAILURES)),
     };
-    /* a code is checked only where the machine would take it */
-    if (code) {
-        sb_conv_decide(&st, SB_CONV_CODE_WRONG, &res);
-        if (res.action == SB_CONV_CODE_RETRY || res.action == SB_CONV_CODE_FAILED) {
-            int ok = check_code(t, code, errstr, errstr_size);
-            if (ok == -1)
-                goto out;
-            if (ok == -2) {
-                sb_log_kv_t kv[] = {{"alert_id", id}, {"employee", t->employee}};
-                sb_log_kv(SB_LOG_ERROR, kv, 2, "cannot check the code: %s", errstr);
-                sb_turn_reply(t, "I can't check codes right now; the security team will follow "
-                                 "up if needed. Sorry!");
-                rc = 0;
-                goto out;
-            }
-            event = ok ? SB_CONV_CODE_RIGHT : SB_CONV_CODE_WRONG;
-        } else {
-            event = SB_CONV_CODE_WRONG;
-        }
+    if (code && (rc = code_event(t, &st, id, code, &event, errstr, errstr_size)) != 0) {
+        rc = rc == 1 ? 0 : -1;
+        goto out;
     }
+    rc = -1;
     sb_conv_decide(&st, event, &res);
     if (!res.changes) {
         rc = refuse(t, id, &res, status, errstr, errstr_size);
-        if (res.action != SB_CONV_REFUSE_NOT_OWNER) {
-            say(t, &res, 0);
-            snprintf(t->reply_channel, sizeof(t->reply_channel), "%s",
-                     PQgetisnull(row, 0, A_CHANNEL) ? "" : PQgetvalue(row, 0, A_CHANNEL));
-        } else {
-            say(t, &res, 0); /* to the sender's own DM, never the owner's */
-        }
+        say(t, &res, 0);
+        /* a refusal to a non-owner goes to the sender's own DM, never the owner's */
+        if (res.action != SB_CONV_REFUSE_NOT_OWNER)
+            reply_in_alert_dm(t, row);
         goto out;
     }
     if (transition(t, row, &res, comment, errstr, errstr_size) == -1 ||
         (res.escalate && escalate(t, row, res.escalate, comment, errstr, errstr_size) == -1))
         goto out;
-    if (res.escalate)
-        t->produced = 1;
-    /* The transition made the outcome due (outcome_due_at); it is published
-     * after COMMIT, from what was committed. Published before, a crash
-     * before COMMIT would leave on the topic an outcome that never happened:
-     * the redelivered event may decide otherwise (a code gone stale, the
-     * no_response timer fired meanwhile). */
-    if (res.outcome && !(res.action == SB_CONV_DENIED && !comment))
-        t->outcome_due = 1;
-    {
-        sb_log_kv_t kv[] = {{"alert_id", id}, {"employee", t->employee}};
-        sb_log_kv(SB_LOG_INFO, kv, 2, "%s -> %s (%s)", status, res.status,
-                  sb_conv_action_name(res.action));
-    }
-    say(t, &res, comment != NULL);
-    snprintf(t->reply_channel, sizeof(t->reply_channel), "%s",
-             PQgetisnull(row, 0, A_CHANNEL) ? "" : PQgetvalue(row, 0, A_CHANNEL));
-    if (res.outcome || res.action == SB_CONV_CODE_FAILED)
-        t->wake = 1;
-    if (t->update_text && !PQgetisnull(row, 0, A_TS)) {
-        t->update_row = row; /* kept for the update after COMMIT */
-        row = NULL;
-    }
+    transitioned(t, &row, status, &res, comment);
     rc = 0;
 out:
     PQclear(row);
