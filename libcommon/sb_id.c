@@ -1,6 +1,6 @@
-/* sb_id: deterministic ids: the alert id and the ids of messages derived from an alert.
- *
- * Both ids are SHA-256 over a length-prefixed serialisation, so no two
+/* sb_id: deterministic ids: the alert id and the ids of messages derived from an alert. */
+
+/* Both ids are SHA-256 over a length-prefixed serialisation, so no two
  * different field tuples produce the same bytes:
  *
  *   alert:   "sb-alert-v1|" tag "|" then "<len>:<field>|" per field, where

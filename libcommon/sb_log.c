@@ -1,5 +1,7 @@
-/* sb_log: JSON-lines logging on stderr. The logger is process-global by
- * design (with the run flag, the only global state). */
+/* sb_log: JSON-lines logging on stderr. */
+
+/* The logger is process-global by design (with the run flag, the only
+ * global state). */
 #include "sb_log.h"
 
 #include <stdarg.h>

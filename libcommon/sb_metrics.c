@@ -1,5 +1,6 @@
-/* sb_metrics: counters, one latency histogram and a lag gauge in memory,
- * rendered in Prometheus' text format on each scrape. */
+/* sb_metrics: counters, a latency histogram and a lag gauge, for Prometheus. */
+
+/* Kept in memory and rendered in Prometheus' text format on each scrape. */
 #include "sb_metrics.h"
 
 #include <pthread.h>

@@ -1,6 +1,6 @@
-/* sb_totp: RFC 6238 codes on liboath, the replay-safe check, secrets, base32 and key URIs.
- *
- * liboath keeps no state of ours: every code is computed between
+/* sb_totp: RFC 6238 codes on liboath, the replay-safe check, secrets, base32 and key URIs. */
+
+/* liboath keeps no state of ours: every code is computed between
  * oath_init() and oath_done(), which are cheap and reference-free in
  * liboath 2.x, so callers need no init function. */
 #include "sb_totp.h"

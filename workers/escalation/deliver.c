@@ -1,8 +1,9 @@
-/* deliver: what an escalation owes after its COMMIT: a short report in the
- * security team's channel and, for severe alerts, a PagerDuty page (Events
- * API v2, dedup_key = alert id, so a repeated page is one incident). Each
- * part is marked when done; failures wait 5 s, 10 s, 20 s... up to 10 min
- * and the sweep tries again. */
+/* deliver: what an escalation owes after its COMMIT: the channel report, the page. */
+
+/* A short report in the security team's channel and, for severe alerts, a
+ * PagerDuty page (Events API v2, dedup_key = alert id, so a repeated page
+ * is one incident). Each part is marked when done; failures wait 5 s,
+ * 10 s, 20 s... up to 10 min and the sweep tries again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,8 @@
-/* digest: the scheduled report in the security channel. Periods are
- * aligned on the epoch (24h: midnight UTC); when one ends, the first
- * replica to get the advisory lock posts the report of the period that
- * ended and records it in `digests`, so each period is posted once. */
+/* digest: the scheduled report in the security channel. */
+
+/* Periods are aligned on the epoch (24h: midnight UTC); when one ends, the
+ * first replica to get the advisory lock posts the report of the period
+ * that ended and records it in `digests`, so each period is posted once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

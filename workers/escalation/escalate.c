@@ -1,6 +1,7 @@
-/* escalate: an escalation request becomes one escalation: recorded,
- * published with the alert and the employee's answer, the alert moved to
- * escalated, and (when nobody decided it yet) its outcome. */
+/* escalate: an escalation request becomes one escalation. */
+
+/* Recorded, published with the alert and the employee's answer, the alert
+ * moved to escalated, and (when nobody decided it yet) its outcome. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

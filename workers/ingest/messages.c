@@ -1,6 +1,7 @@
-/* messages: the JSON of the messages sb-ingest sends: prompt requests,
- * escalation requests, suppressed outcomes and dead letters (the contract
- * in schemas/README.md; ids from sb_id). */
+/* messages: the JSON of the messages sb-ingest sends. */
+
+/* Prompt requests, escalation requests, suppressed outcomes and dead
+ * letters (the contract in schemas/README.md; ids from sb_id). */
 #include "messages.h"
 #include "sb_message.h"
 

@@ -1,7 +1,8 @@
-/* answer: an employee's answer applied to an alert: the owner check, the
- * second factor, the transition (sb_conv_decide) written under the alert's
- * version, its audit line, and the escalation request and outcome it
- * causes. Runs inside the caller's transaction. */
+/* answer: an employee's answer applied to an alert. */
+
+/* The owner check, the second factor, the transition (sb_conv_decide)
+ * written under the alert's version, its audit line, and the escalation
+ * request and outcome it causes. Runs inside the caller's transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
-/* commands: what an employee can type besides an answer: help, status,
- * ignore <duration>, test, and the few words that explain a "no". Runs
- * inside the caller's transaction. */
+/* commands: what an employee can type besides an answer. */
+
+/* Help, status, ignore <duration>, test, and the few words that explain a
+ * "no". Runs inside the caller's transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

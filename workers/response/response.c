@@ -1,6 +1,7 @@
-/* response: one response event, start to finish: recorded once, its
- * sender found, dispatched (answer.c, commands.c), committed with what it
- * published, then the chat replies. Also the outcome sweep. */
+/* response: one response event, start to finish; also the outcome sweep. */
+
+/* Recorded once, its sender found, dispatched (answer.c, commands.c),
+ * committed with what it published, then the chat replies. */
 #include "response.h"
 
 #include <stdarg.h>

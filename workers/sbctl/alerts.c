@@ -1,6 +1,7 @@
-/* alerts: `sbctl alerts list|show`, what happened to alerts: the row, the
- * conversation, the audit trail and the escalation. Read only. Never
- * selects an employee's second-factor secret. */
+/* alerts: `sbctl alerts list|show`, what happened to alerts. */
+
+/* The row, the conversation, the audit trail and the escalation. Read
+ * only. Never selects an employee's second-factor secret. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
-/* dlq: `sbctl dlq list|replay`, the dead letters sb-ingest kept in the
- * dead_letters table, and their re-publication to <prefix>alerts once the
- * cause is fixed. */
+/* dlq: `sbctl dlq list|replay`, the dead letters sb-ingest kept. */
+
+/* The dead_letters table, and their re-publication to <prefix>alerts once
+ * the cause is fixed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
-/* enroll: `sbctl enroll USER`, the employee's second factor: a fresh TOTP
- * secret, stored sealed (AES-256-GCM, bound to the employee), and the
- * otpauth:// URI for the employee's authenticator app. */
+/* enroll: `sbctl enroll USER`, the employee's second factor. */
+
+/* A fresh TOTP secret, stored sealed (AES-256-GCM, bound to the employee),
+ * and the otpauth:// URI for the employee's authenticator app. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
-/* ignore: `sbctl ignore list|add|remove`, the ignore rules sb-ingest applies
- * (an employee's alerts of one rule, or of every rule, are suppressed until
- * a time). Every change is recorded in audit_log by the same statement. */
+/* ignore: `sbctl ignore list|add|remove`, the ignore rules sb-ingest applies. */
+
+/* An employee's alerts of one rule, or of every rule, are suppressed until
+ * a time. Every change is recorded in audit_log by the same statement. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

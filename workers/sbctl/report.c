@@ -1,5 +1,6 @@
-/* report: `sbctl report`, the rollup of a window's alerts (libcommon's
- * sb_report, which sb-escalation's digest posts too). */
+/* report: `sbctl report`, the rollup of a window's alerts. */
+
+/* libcommon's sb_report, which sb-escalation's digest posts too. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

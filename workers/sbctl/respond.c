@@ -1,6 +1,7 @@
-/* respond: `sbctl respond`, an employee's answer on the console platform:
- * a response event published to <prefix>responses, as sb-gateway would
- * for a Slack click or message. */
+/* respond: `sbctl respond`, an employee's answer on the console platform. */
+
+/* A response event published to <prefix>responses, as sb-gateway would for
+ * a Slack click or message. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
