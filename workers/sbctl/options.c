@@ -175,6 +175,8 @@ void sbctl_json_string(cJSON *o, const char *key, const char *s) {
 
 const char *sbctl_operator(void) {
     struct passwd *pw = getpwuid(geteuid());
+    /* Not a setting (so not in the configuration table): sudo's record of
+     * who ran it, which the audit trail names instead of root. */
     const char *login = getenv("SUDO_USER");
     if (login && *login)
         return login;
