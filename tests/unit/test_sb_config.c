@@ -29,7 +29,11 @@ static const sb_cfg_entry_t table[] = {
     SB_CFG_DURATION("SB_TEST_TIMEOUT", &cfg.timeout_ms, "30s", "request timeout"),
     SB_CFG_SECRET("SB_TEST_TOKEN", &cfg.token, "API token"),
     /* a secret number has no macro of its own: spelled out */
-    {.name = "SB_TEST_PIN", .type = SB_CFG_TYPE_INT, .target = &cfg.pin, .secret = 1, .max = 9999,
+    {.name = "SB_TEST_PIN",
+     .type = SB_CFG_TYPE_INT,
+     .target = &cfg.pin,
+     .secret = 1,
+     .max = 9999,
      .help = "a numeric secret"},
 };
 #define NTABLE (sizeof(table) / sizeof(table[0]))
