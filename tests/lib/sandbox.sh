@@ -72,7 +72,14 @@ sb_stop() {
 	fi
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || rc=$?
+	sb_forget "$pid"
 	return "$rc"
+}
+# Takes a reaped process off the list (its pid may be reused).
+sb_forget() {
+	local p keep=()
+	for p in "${SB_PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+	SB_PIDS=("${keep[@]}")
 }
 
 # Stops every process the sandbox started (all at once, SB_STOP_WAIT s).
