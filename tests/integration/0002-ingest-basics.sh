@@ -95,6 +95,9 @@ before=$(topic_dump prompts | wc -l)
 stop_worker "$INGEST_PID"
 export SECURITYBOT_INGEST_GROUP=replay-$$
 start_ingest
+# the window of nothing-happens starts once the new group has its partitions
+# (a slow join would otherwise leave nothing re-read in it)
+sb_wait_assigned "$T_DIR/ingest.$((${#T_PIDS[@]} - 1)).log" 60 "$INGEST_PID"
 sleep 4
 check "$(sql 'SELECT count(*) FROM alerts')" 2 "rows after a full redelivery"
 check "$(topic_dump prompts | wc -l)" "$before" "prompt messages after a full redelivery"

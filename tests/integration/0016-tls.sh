@@ -200,7 +200,7 @@ env -u SECURITYBOT_DATABASE_URL -u PGPASSFILE SECURITYBOT_DATABASE_URL_FILE="$T_
 check "$rc:$(grep -c 'certificate verify failed' "$T_DIR/db-url-wrong-ca.err")" "3:1" "the same with a wrong CA fails clearly"
 
 # ---- the Kafka cases' verdicts ----
-for ((i = 0; i < 150; i++)); do grep -q 'certificate verify failed' "$T_DIR/ingest-wrong-ca.log" && break; sleep 0.1; done
+sb_wait_log "$T_DIR/ingest-wrong-ca.log" 'certificate verify failed' 15 "$BAD_INGEST_PID" >/dev/null || true # checked just below
 check "$(grep -c 'certificate verify failed: broker certificate could not be verified, verify that ssl.ca.location' "$T_DIR/ingest-wrong-ca.log" | sed 's/^[1-9][0-9]*$/some/')" \
 	some "sb-ingest with a wrong CA logs why it cannot reach Kafka"
 stop_worker "$BAD_INGEST_PID"

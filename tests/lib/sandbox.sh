@@ -27,7 +27,8 @@
 
 SB_ROOT=${SB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)}
 SB_BIN=${SB_BIN_DIR:-$SB_ROOT/build/bin}
-SB_PIDS=()         # every process started here: stopped at exit
+SB_PIDS=()         # every process started here: stopped at exit (tests count them)
+declare -A SB_REAPED=() # those sb_stop reaped: not signalled again (the pid may be reused)
 SB_DBS=()          # every database created here: dropped at exit
 SB_ADMIN_URL=${SB_ADMIN_URL:-} # the stack's own database: where the others are made
 SB_DIR=${SB_DIR:-}
@@ -72,30 +73,26 @@ sb_stop() {
 	fi
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || rc=$?
-	sb_forget "$pid"
+	SB_REAPED[$pid]=1
 	return "$rc"
 }
-# Takes a reaped process off the list (its pid may be reused).
-sb_forget() {
-	local p keep=()
-	for p in "${SB_PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-	SB_PIDS=("${keep[@]}")
-}
 
-# Stops every process the sandbox started (all at once, SB_STOP_WAIT s).
+# Stops every process the sandbox started and sb_stop has not (all at
+# once, SB_STOP_WAIT s).
 sb_stop_all() {
-	local pid i
-	((${#SB_PIDS[@]})) || return 0
+	local pid i live=()
+	for pid in "${SB_PIDS[@]}"; do [[ -n ${SB_REAPED[$pid]:-} ]] || live+=("$pid"); done
+	((${#live[@]})) || return 0
 	if ((SB_STOP_WAIT > 0)); then
-		for pid in "${SB_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+		for pid in "${live[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 		for ((i = 0; i < SB_STOP_WAIT * 10; i++)); do
-			sb_any_alive "${SB_PIDS[@]}" || break
+			sb_any_alive "${live[@]}" || break
 			sleep 0.1
 		done
 	fi
-	for pid in "${SB_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-	for pid in "${SB_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	SB_PIDS=()
+	for pid in "${live[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+	for pid in "${live[@]}"; do wait "$pid" 2>/dev/null || true; done
+	for pid in "${live[@]}"; do SB_REAPED[$pid]=1; done
 }
 sb_any_alive() {
 	local pid
