@@ -114,7 +114,7 @@ static int parse_bool(const char *s, int *out) {
     return -1;
 }
 
-/* min == max == 0 means an SB_CFG_INT takes any long. */
+/* min == max == 0 means an SB_CFG_TYPE_INT takes any long. */
 static int bounded(const sb_cfg_entry_t *e) {
     return !(e->min == 0 && e->max == 0);
 }
@@ -127,7 +127,7 @@ static int store_value(const sb_cfg_entry_t *e, const char *v, char *errstr, siz
     char *s;
 
     switch (e->type) {
-    case SB_CFG_STRING:
+    case SB_CFG_TYPE_STRING:
         s = strdup(v);
         if (!s) {
             sb_seterr(errstr, errstr_size, "%s: out of memory", e->name);
@@ -135,7 +135,7 @@ static int store_value(const sb_cfg_entry_t *e, const char *v, char *errstr, siz
         }
         *(char **)e->target = s;
         return 0;
-    case SB_CFG_INT:
+    case SB_CFG_TYPE_INT:
         if (parse_int(v, &l) == -1 || (bounded(e) && (l < e->min || l > e->max))) {
             if (!bounded(e))
                 sb_seterr(errstr, errstr_size, "%s must be an integer", e->name);
@@ -146,7 +146,7 @@ static int store_value(const sb_cfg_entry_t *e, const char *v, char *errstr, siz
         }
         *(long *)e->target = l;
         return 0;
-    case SB_CFG_BOOL:
+    case SB_CFG_TYPE_BOOL:
         if (parse_bool(v, &b) == -1) {
             sb_seterr(errstr, errstr_size, "%s must be a boolean (true/false, yes/no, on/off, 1/0)",
                       e->name);
@@ -154,7 +154,7 @@ static int store_value(const sb_cfg_entry_t *e, const char *v, char *errstr, siz
         }
         *(int *)e->target = b;
         return 0;
-    case SB_CFG_DURATION:
+    case SB_CFG_TYPE_DURATION:
         if (sb_time_parse_duration_ms(v, &ms) == -1) {
             sb_seterr(errstr, errstr_size, "%s must be a duration such as 500ms, 30s, 5m, 2h or 1d",
                       e->name);
@@ -170,16 +170,17 @@ static int store_value(const sb_cfg_entry_t *e, const char *v, char *errstr, siz
 /* Sets the target of an unset, optional entry without default. */
 static void store_unset(const sb_cfg_entry_t *e) {
     switch (e->type) {
-    case SB_CFG_STRING: *(char **)e->target = NULL; break;
-    case SB_CFG_INT: *(long *)e->target = 0; break;
-    case SB_CFG_BOOL: *(int *)e->target = 0; break;
-    case SB_CFG_DURATION: *(int64_t *)e->target = 0; break;
+    case SB_CFG_TYPE_STRING: *(char **)e->target = NULL; break;
+    case SB_CFG_TYPE_INT: *(long *)e->target = 0; break;
+    case SB_CFG_TYPE_BOOL: *(int *)e->target = 0; break;
+    case SB_CFG_TYPE_DURATION: *(int64_t *)e->target = 0; break;
     }
 }
 
 static int load_entry(const sb_cfg_entry_t *e, char *errstr, size_t errstr_size) {
     char fvar[SB_CFG_NAME_MAX + sizeof("_FILE")];
     const char *v = env_value(e->name);
+    const char *raw = getenv(e->name);
     const char *path = NULL;
     char *fbuf = NULL;
     int rc = -1;
@@ -187,6 +188,10 @@ static int load_entry(const sb_cfg_entry_t *e, char *errstr, size_t errstr_size)
     if (strlen(e->name) > SB_CFG_NAME_MAX) {
         sb_seterr(errstr, errstr_size, "%.64s...: variable name too long", e->name);
         return -1;
+    }
+    if (e->empty_is_zero && raw && !*raw) {
+        store_unset(e); /* every type's zero: off */
+        return 0;
     }
     if (e->secret) {
         snprintf(fvar, sizeof(fvar), "%s_FILE", e->name);
@@ -243,7 +248,7 @@ static char *dump_value(const sb_cfg_entry_t *e) {
 
     if (e->secret) {
         int set;
-        if (e->type == SB_CFG_STRING) {
+        if (e->type == SB_CFG_TYPE_STRING) {
             set = *(char **)e->target != NULL;
         } else {
             char fvar[SB_CFG_NAME_MAX + sizeof("_FILE")];
@@ -253,7 +258,7 @@ static char *dump_value(const sb_cfg_entry_t *e) {
         return strdup(set ? "\"(set)\"" : "\"(unset)\"");
     }
     switch (e->type) {
-    case SB_CFG_STRING:
+    case SB_CFG_TYPE_STRING:
         s = *(char **)e->target;
         if (!s)
             return strdup("null");
@@ -266,9 +271,11 @@ static char *dump_value(const sb_cfg_entry_t *e) {
         out[len++] = '"';
         out[len] = '\0';
         return out;
-    case SB_CFG_INT: snprintf(num, sizeof(num), "%ld", *(long *)e->target); break;
-    case SB_CFG_BOOL: snprintf(num, sizeof(num), "%s", *(int *)e->target ? "true" : "false"); break;
-    case SB_CFG_DURATION: snprintf(num, sizeof(num), "%" PRId64, *(int64_t *)e->target); break;
+    case SB_CFG_TYPE_INT: snprintf(num, sizeof(num), "%ld", *(long *)e->target); break;
+    case SB_CFG_TYPE_BOOL:
+        snprintf(num, sizeof(num), "%s", *(int *)e->target ? "true" : "false");
+        break;
+    case SB_CFG_TYPE_DURATION: snprintf(num, sizeof(num), "%" PRId64, *(int64_t *)e->target); break;
     default: snprintf(num, sizeof(num), "null"); break;
     }
     return strdup(num);
@@ -310,9 +317,9 @@ void sb_config_dump(const sb_cfg_entry_t *table, size_t n, char *buf, size_t siz
 
 static const char *type_name(sb_cfg_type_t t) {
     switch (t) {
-    case SB_CFG_INT: return "integer";
-    case SB_CFG_BOOL: return "boolean";
-    case SB_CFG_DURATION: return "duration";
+    case SB_CFG_TYPE_INT: return "integer";
+    case SB_CFG_TYPE_BOOL: return "boolean";
+    case SB_CFG_TYPE_DURATION: return "duration";
     default: return NULL;
     }
 }
@@ -336,7 +343,7 @@ void sb_config_help(FILE *out, const sb_cfg_entry_t *table, size_t n) {
             fprintf(out, "%s%s", sep, tn);
             sep = "; ";
         }
-        if (e->type == SB_CFG_INT && bounded(e)) {
+        if (e->type == SB_CFG_TYPE_INT && bounded(e)) {
             fprintf(out, "%s%ld to %ld", sep, e->min, e->max);
             sep = "; ";
         }
@@ -358,7 +365,7 @@ void sb_config_help(FILE *out, const sb_cfg_entry_t *table, size_t n) {
 void sb_config_free(const sb_cfg_entry_t *table, size_t n) {
     for (size_t i = 0; i < n; i++) {
         char **p;
-        if (table[i].type != SB_CFG_STRING)
+        if (table[i].type != SB_CFG_TYPE_STRING)
             continue;
         p = table[i].target;
         if (!*p)

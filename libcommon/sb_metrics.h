@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb_config.h"
+
 /* The families every worker may use. Counters take one label value (the
  * label's name is fixed per family), NULL for families without a label. */
 #define SB_M_CONSUMED    "securitybot_messages_consumed_total" /* topic */
@@ -22,11 +24,10 @@
 
 /* The configuration entry every worker declares (sb_config.h's table). */
 #define SB_METRICS_CONFIG_ENTRY(target)                                                            \
-    {                                                                                              \
-        "SECURITYBOT_METRICS_LISTEN", SB_CFG_STRING, (target), 0, NULL, 0, 0, 0,                   \
-            "address for GET /metrics (Prometheus) and GET /healthz, e.g. 0.0.0.0:9100; unset: "   \
-            "off"                                                                                  \
-    } /* /healthz fails when the loop has not beaten for this long */
+    SB_CFG_STR(                                                                                    \
+        "SECURITYBOT_METRICS_LISTEN", (target), NULL,                                              \
+        "address for GET /metrics (Prometheus) and GET /healthz, e.g. 0.0.0.0:9100; unset: "       \
+        "off")
 
 typedef struct sb_metrics_s sb_metrics_t;
 

@@ -1,102 +1,162 @@
-/* sb_worker: the consume loop, log line and chat set-up shared by the
- * message-at-a-time workers. */
+/* sb_worker: a worker's start-up and teardown, in one fixed order. */
 #include "sb_worker.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "sb_schema.h"
+#include "sb_cli.h"
 #include "sb_signal.h"
-#include "sb_time.h"
 
-#define POLL_MS     100
-#define BACKOFF_MIN 100  /* ms */
-#define BACKOFF_MAX 5000 /* ms */
+#ifndef SB_VERSION
+#define SB_VERSION "unknown"
+#endif
 
-void sb_worker_log_message(sb_log_level_t level, const rd_kafka_message_t *m, const char *msg) {
-    char part[16], off[32];
-    snprintf(part, sizeof(part), "%d", (int)m->partition);
-    snprintf(off, sizeof(off), "%lld", (long long)m->offset);
-    sb_log_kv_t kv[] = {
-        {"topic", rd_kafka_topic_name(m->rkt)}, {"partition", part}, {"offset", off}};
-    sb_log_kv(level, kv, 3, "%s", msg);
+#define WARM_MS 5000 /* how long a produced topic's metadata may take at start */
+
+/* The exit code of a hook's answer. */
+static int exit_code(int hook_rc) {
+    return hook_rc == SB_WORKER_CONFIG_ERROR ? 2 : 1;
 }
 
-/* One message until its effect is durable (or it is skipped), then its
- * offset. -1 when shutdown interrupted the retries: the message stays
- * uncommitted and comes back. */
-static int handle(const sb_worker_loop_t *w, sb_consumer_t *c, rd_kafka_message_t *m) {
-    char errstr[512], line[640];
-    cJSON *msg = NULL;
-    long backoff = BACKOFF_MIN;
-    int rc = 0;
-    int64_t t0 = sb_time_monotonic_us();
+/* Everything that only reads the configuration: a problem here exits 2
+ * before anything connects. */
+static int configure(const sb_worker_spec_t *s, sb_worker_t *w, char *errstr, size_t errstr_size) {
+    const sb_common_config_t *c = &s->settings->common;
+    if (sb_config_load(s->config, s->nconfig, errstr, errstr_size) == -1 ||
+        sb_log_init(s->name, c->log_level, errstr, errstr_size) == -1 ||
+        sb_kafka_conf_check(c->kafka_brokers, errstr, errstr_size) == -1)
+        return -1;
+    w->name = s->name;
+    w->prefix = c->topic_prefix;
+    if (s->consumes && sb_kafka_topic(w->topic, sizeof(w->topic), w->prefix, s->consumes) == -1) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_TOPIC_PREFIX is too long");
+        return -1;
+    }
+    /* the stage's own settings first: they are the likelier mistake */
+    if (s->configure && s->configure(s->ctx, w, errstr, errstr_size) != 0)
+        return -1;
+    if (s->chat && !(w->chat = sb_worker_chat_new(&s->settings->chat, errstr, errstr_size)))
+        return -1;
+    return 0;
+}
 
-    if (sb_schema_parse(w->schema, m->payload ? m->payload : "", m->payload ? m->len : 0, &msg,
-                        errstr, sizeof(errstr)) == -1) {
-        sb_worker_log_message(w->invalid_level, m, errstr);
-        goto commit;
-    }
-    while (w->handle(w->ctx, msg, errstr, sizeof(errstr)) == -1) {
-        if (w->permanent && w->permanent(w->ctx)) {
-            sb_worker_log_message(SB_LOG_ERROR, m, errstr);
+/* Creates the producer and looks up the topics it writes, so the first
+ * message does not wait for their metadata. */
+static int producer_new(const sb_worker_spec_t *s, sb_worker_t *w, char *errstr,
+                        size_t errstr_size) {
+    char names[8][SB_TOPIC_MAX];
+    const char *topics[8];
+    size_t n = 0;
+
+    if (!(w->producer = sb_producer_new(s->settings->common.kafka_brokers, errstr, errstr_size)))
+        return -1;
+    for (; s->produces[n] && n < 8; n++) {
+        if (sb_kafka_topic(names[n], SB_TOPIC_MAX, w->prefix, s->produces[n]) == -1)
             break;
-        }
-        if (!sb_running) {
-            snprintf(line, sizeof(line), "shutting down; the %s will be redelivered", w->what);
-            sb_worker_log_message(SB_LOG_WARN, m, line);
-            rc = -1;
-            goto out;
-        }
-        sb_metrics_count(w->metrics, SB_M_FAILED, "retry", 1);
-        sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
-        sb_time_sleep_ms(backoff);
-        backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+        topics[n] = names[n];
     }
-commit:
-    sb_metrics_count(w->metrics, SB_M_CONSUMED, rd_kafka_topic_name(m->rkt), 1);
-    sb_metrics_observe(w->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
-    /* A failed commit only means a redelivery, which every handler absorbs. */
-    if (sb_consumer_commit(c, &m, 1, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
-        sb_log_warn("%s (the %s will be redelivered)", errstr, w->what);
-out:
-    cJSON_Delete(msg);
+    sb_producer_warm(w->producer, topics, n, WARM_MS);
+    return 0;
+}
+
+/* Metrics, database, producer, the stage's start hook, consumer. */
+static int connect_clients(const sb_worker_spec_t *s, sb_worker_t *w, char *errstr,
+                           size_t errstr_size) {
+    const sb_common_config_t *c = &s->settings->common;
+    int failed = 0, rc;
+
+    w->metrics =
+        sb_metrics_setup(s->name, s->settings->metrics_listen, &failed, errstr, errstr_size);
+    if (failed)
+        return -1;
+    if (s->db && !(w->db = sb_db_connect_retry(c->database_url, s->name, 0, errstr, errstr_size)))
+        return -1;
+    if (s->produces && producer_new(s, w, errstr, errstr_size) == -1)
+        return -1;
+    if (s->start && (rc = s->start(s->ctx, w, errstr, errstr_size)) != 0)
+        return rc;
+    if (s->consumes) {
+        const char *topics[] = {w->topic};
+        w->consumer =
+            sb_consumer_new(c->kafka_brokers, s->settings->group, topics, 1, errstr, errstr_size);
+        if (!w->consumer)
+            return -1;
+        sb_metrics_lag_source(w->metrics, sb_metrics_consumer_lag, w->consumer);
+    }
+    return 0;
+}
+
+/* The message-at-a-time loop the spec declares. */
+static void consume(const sb_worker_spec_t *s, sb_worker_t *w) {
+    sb_worker_loop_t loop = {
+        .schema = s->schema,
+        .what = s->what,
+        .invalid_level = s->invalid_level,
+        .handle = s->handle,
+        .skip_permanent_of = s->skip_permanent ? w->db : NULL,
+        .tick = s->tick,
+        .tick_every_ms = s->tick_every_ms ? *s->tick_every_ms : 1000,
+        .ctx = s->ctx,
+        .metrics = w->metrics,
+        .producer = w->producer,
+    };
+    sb_worker_consume(&loop, w->consumer);
+}
+
+/* Runs the loop until shutdown; 0, -1 or SB_WORKER_CONFIG_ERROR. */
+static int run(const sb_worker_spec_t *s, sb_worker_t *w, char *errstr, size_t errstr_size) {
+    int rc = 0;
+    if (w->consumer && w->chat)
+        sb_log_info("consuming %s in group %s, chat %s", w->topic, s->settings->group,
+                    sb_chat_platform(w->chat));
+    else if (w->consumer)
+        sb_log_info("consuming %s in group %s", w->topic, s->settings->group);
+    if (s->run)
+        rc = s->run(s->ctx, w, errstr, errstr_size);
+    else
+        consume(s, w);
+    if (rc == 0 && ((w->consumer && sb_consumer_fatal(w->consumer)) ||
+                    (w->producer && sb_producer_fatal(w->producer)))) {
+        snprintf(errstr, errstr_size, "fatal Kafka client error");
+        rc = -1;
+    }
     return rc;
 }
 
-void sb_worker_consume(const sb_worker_loop_t *w, sb_consumer_t *c) {
-    int64_t last_tick = 0;
-    while (sb_running && !sb_consumer_fatal(c) && !(w->producer && sb_producer_fatal(w->producer))) {
-        sb_metrics_beat(w->metrics);
-        rd_kafka_message_t *m = sb_consumer_poll(c, POLL_MS);
-        if (m) {
-            int rc = handle(w, c, m);
-            rd_kafka_message_destroy(m);
-            if (rc == -1)
-                break;
-        }
-        if (w->tick && sb_running &&
-            (sb_time_monotonic_us() - last_tick) / 1000 >= w->tick_every_ms) {
-            w->tick(w->ctx);
-            last_tick = sb_time_monotonic_us();
-        }
-    }
+/* Teardown in a fixed order: the stage's own resources, metrics (they
+ * read the consumer), consumer close, producer flush, destroy, PQfinish. */
+static void teardown(const sb_worker_spec_t *s, sb_worker_t *w) {
+    if (s->stop)
+        s->stop(s->ctx);
+    sb_metrics_destroy(w->metrics);
+    sb_consumer_destroy(w->consumer);
+    sb_producer_destroy(w->producer);
+    sb_db_destroy(w->db);
+    sb_chat_destroy(w->chat);
+    sb_config_free(s->config, s->nconfig);
 }
 
-sb_chat_t *sb_worker_chat_new(const sb_chat_settings_t *s, char *errstr, size_t errstr_size) {
-    sb_chat_config_t cc = {
-        .slack_api_url = s->slack_api_url,
-        .slack_bot_token = s->slack_bot_token,
-        .console_log_path = s->console_log,
-    };
-    const char *platform = s->platform;
-    char why[400];
-    sb_chat_t *chat;
-    if (!platform || (strcmp(platform, "slack") != 0 && strcmp(platform, "console") != 0)) {
-        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT must be slack or console");
-        return NULL;
+int sb_worker_main(const sb_worker_spec_t *s, int argc, char **argv) {
+    char errstr[512] = "", dump[4096];
+    sb_worker_t w = {0};
+    int rc, cli = sb_cli_standard(argc, argv, s->name, s->summary, s->config, s->nconfig);
+
+    if (cli != 0)
+        return cli > 0 ? 0 : 2;
+    if (configure(s, &w, errstr, sizeof(errstr)) != 0) {
+        fprintf(stderr, "%s: %s\n", s->name, errstr);
+        teardown(s, &w);
+        return 2;
     }
-    if (!(chat = sb_chat_new(platform, &cc, why, sizeof(why))))
-        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT=%s: %s", platform, why);
-    return chat;
+    sb_signal_install();
+    sb_config_dump(s->config, s->nconfig, dump, sizeof(dump));
+    sb_log_info("starting %s %s with %s", s->name, SB_VERSION, dump);
+    if ((rc = connect_clients(s, &w, errstr, sizeof(errstr))) == 0)
+        rc = run(s, &w, errstr, sizeof(errstr));
+    if (rc == 0)
+        sb_log_info("shutting down");
+    else
+        sb_log_error("%s", errstr);
+    teardown(s, &w);
+    return rc == 0 ? 0 : exit_code(rc);
 }

@@ -26,10 +26,7 @@ publish_lines "$gen/part.01"
 start_ingest
 third=$INGEST_PID
 third_log=$T_DIR/ingest.$((${#T_PIDS[@]} - 1)).log
-for ((i = 0; i < 600; i++)); do
-	grep -q '"msg":"kafka: partitions assigned"' "$third_log" && break
-	sleep 0.1
-done
+sb_wait_assigned "$third_log" 60 "$third" || true # checked just below
 check "$(grep -c '"msg":"kafka: partitions assigned"' "$third_log" | awk '{print ($1 > 0)}')" 1 \
 	"the joining replica was given partitions"
 log "replica $second dies (SIGKILL) at $(rows) rows"
@@ -43,10 +40,7 @@ for round in 1 2; do
 	start_ingest
 	extra=$INGEST_PID
 	extra_log=$T_DIR/ingest.$((${#T_PIDS[@]} - 1)).log
-	for ((i = 0; i < 600; i++)); do
-		grep -q '"msg":"kafka: partitions assigned"' "$extra_log" && break
-		sleep 0.1
-	done
+	sb_wait_assigned "$extra_log" 60 "$extra" || true
 	log "round $round: replica $extra joined at $(rows) rows; it leaves"
 	stop_worker "$extra"
 done

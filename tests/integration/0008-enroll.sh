@@ -16,18 +16,7 @@ chmod 600 "$key"
 export SECURITYBOT_SECRET_KEY_FILE=$key
 
 uri=$(ctl enroll ALI)
-check "$(python3 - "$uri" <<'PY'
-import base64, sys, urllib.parse
-u = urllib.parse.urlparse(sys.argv[1])
-q = urllib.parse.parse_qs(u.query)
-ok = (u.scheme, u.netloc, u.path) == ("otpauth", "totp", "/securitybot:alice")
-ok = ok and q["issuer"] == ["securitybot"] and q["digits"] == ["6"] and q["period"] == ["30"]
-s = q["secret"][0]
-secret = base64.b32decode(s + "=" * (-len(s) % 8))
-ok = ok and q.get("algorithm") == ["SHA1"] and len(secret) == 20
-print("ok" if ok else "bad URI")
-PY
-)" ok "URI format and a 160-bit secret"
+check "$(python3 "$SB_SOURCE_DIR/tests/integration/lib/otpauth_check.py" "$uri")" ok "URI format and a 160-bit secret"
 secret_b32=$(python3 -c 'import sys,urllib.parse as u; print(u.parse_qs(u.urlparse(sys.argv[1]).query)["secret"][0])' "$uri")
 box1=$(sql "SELECT encode(totp_secret_enc, 'hex') FROM employees WHERE username = 'alice'")
 check "${#box1}" 96 "stored box is 48 bytes (nonce, sealed secret, tag)"

@@ -18,10 +18,8 @@ export SECURITYBOT_MESSAGES_FILE=$SB_SOURCE_DIR/deploy/messages.json
 
 # Starts sb-prompt in the background; its log goes to $T_DIR/prompt.N.log.
 start_prompt() {
-	local n=${#T_PIDS[@]}
-	"$SB_BIN_DIR/sb-prompt" 2>"$T_DIR/prompt.$n.log" &
-	T_PIDS+=($!)
-	PROMPT_PID=$!
+	sb_spawn "$T_DIR/prompt.${#T_PIDS[@]}.log" "$SB_BIN_DIR/sb-prompt"
+	PROMPT_PID=$SB_PID
 }
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity "$4" "${@:5}"; }
 posts() { fake_ok_calls chat.postMessage; }

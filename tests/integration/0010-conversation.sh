@@ -35,9 +35,8 @@ export SLACK_API_URL=$FAKE_URL SLACK_BOT_TOKEN=$FAKE_TOKEN SECURITYBOT_COMMENT_W
 start_worker() { # start_worker NAME [ENV=VALUE...]: sets WORKER_PID
 	local name=$1 n=${#T_PIDS[@]}
 	shift
-	env "$@" "$SB_BIN_DIR/$name" 2>"$T_DIR/$name.$n.log" &
-	WORKER_PID=$!
-	T_PIDS+=("$WORKER_PID")
+	sb_start_worker "$T_DIR/$name.$n.log" "$name" "$@"
+	WORKER_PID=$SB_PID
 }
 start_ingest
 start_worker sb-prompt; PROMPT_PID=$WORKER_PID

@@ -34,9 +34,8 @@ export SECURITYBOT_DIGEST_EVERY=0
 start_worker() { # start_worker NAME [ENV=VALUE...]: sets WORKER_PID
 	local name=$1 n=${#T_PIDS[@]}
 	shift
-	env "$@" "$SB_BIN_DIR/$name" 2>"$T_DIR/$name.$n.log" &
-	WORKER_PID=$!
-	T_PIDS+=("$WORKER_PID")
+	sb_start_worker "$T_DIR/$name.$n.log" "$name" "$@"
+	WORKER_PID=$SB_PID
 }
 start_ingest
 start_worker sb-prompt; PROMPT_PID=$WORKER_PID
@@ -180,7 +179,7 @@ sql "INSERT INTO alerts (id, source, rule, title, username, severity, occurred_a
        e.id, 'prompted', 'load', 0, e.id, now() - interval '2 seconds', 'console:' || e.chat_user_id, '1.0'
      FROM employees e WHERE e.username LIKE 'load%'" >/dev/null
 PIDS=() LOGS=()
-for r in 1 2 3; do
+for _ in 1 2 3; do # three replicas
 	LOGS+=("$T_DIR/sb-escalation.${#T_PIDS[@]}.log")
 	start_worker sb-escalation SECURITYBOT_CHAT=console SECURITYBOT_CONSOLE_LOG="$T_DIR/console.log" \
 		SECURITYBOT_SECURITY_CHANNEL=security SECURITYBOT_REMIND_AFTER_MEDIUM=1s \

@@ -17,14 +17,7 @@ run() {
 }
 # py EXPR: EXPR evaluated with d = the JSON in $OUT ("invalid" if it is not JSON)
 py() {
-	python3 - "$OUT" "$1" <<'PY'
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except ValueError:
-    print("invalid"); sys.exit(0)
-print(eval(sys.argv[2]))
-PY
+	python3 "$SB_SOURCE_DIR/tests/integration/lib/json_eval.py" "$OUT" "$1"
 }
 json_ok() { python3 -m json.tool "$OUT" >/dev/null 2>&1 && echo valid || echo invalid; }
 
@@ -175,14 +168,7 @@ check "$(py '[(f["id"], f["outcome"], f["employee"], f["comment"]) for f in sort
 check "$(run report --since 1h):$(grep -c '^8 alert(s), 6 prompted, 4 answered; response rate 66.7%; median time to answer 25s$' "$OUT")" "0:1" "text summary line"
 check "$(grep -c -e '^  ssh-login  .* 4 *4 *3 *75.0% *30s  ' -e '^Denied, unanswered or failed second factor: 3$' -e '^    comment: "I was at lunch, "really""$' "$OUT")" 3 "text: rule line, flagged alerts, comment"
 check "$(run report --since "$t0" --format csv)" 0 "report --format csv"
-python3 - "$OUT" >"$T_DIR/csv.check" <<'PY'
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1], newline="")))
-total = [r for r in rows if r["section"] == "total"][0]
-print(total["alerts"], total["prompted"], total["answered"], total["response_rate"], total["median_answer_seconds"])
-print(sorted((r["rule"], r["alerts"]) for r in rows if r["section"] == "rule"))
-print(sorted(r["comment"] for r in rows if r["section"] == "flagged"))
-PY
+python3 "$SB_SOURCE_DIR/tests/integration/lib/report_csv_check.py" "$OUT" >"$T_DIR/csv.check"
 check "$(sed -n 1p "$T_DIR/csv.check")" "8 6 4 0.6667 25.000" "CSV totals"
 check "$(sed -n 2p "$T_DIR/csv.check")" "[('big-download', '3'), ('ssh-login', '4'), ('vpn', '1')]" "CSV rules"
 check "$(sed -n 3p "$T_DIR/csv.check")" "['', '', 'I was at lunch, \"really\"']" "CSV comments, quoted"
@@ -265,16 +251,7 @@ check "$(SECURITYBOT_KAFKA_BROKERS=127.0.0.1:1 run dlq replay --reason invalid_j
 check "$(run dlq replay):$(tail -1 "$OUT")" "0:replayed 4 dead letter(s) to ${SECURITYBOT_TOPIC_PREFIX}alerts" "replay"
 topic_dump alerts >"$T_DIR/after.txt"
 sql "SELECT encode(coalesce(msg_key, ''), 'hex') || ' ' || encode(original, 'hex') FROM dead_letters ORDER BY 1" >"$T_DIR/originals.txt"
-python3 - "$T_DIR/before.txt" "$T_DIR/after.txt" "$T_DIR/originals.txt" >"$T_DIR/replay.check" <<'PY'
-import sys
-def rows(path):
-    # key TAB partition TAB offset TAB value; values hold no newline or tab
-    return {tuple(l.rstrip(b"\n").split(b"\t", 3)) for l in open(path, "rb") if l.strip()}
-new = rows(sys.argv[2]) - rows(sys.argv[1])
-got = sorted(k.hex() + " " + v.hex() for k, p, o, v in new)
-want = sorted(l.strip() for l in open(sys.argv[3]) if l.strip())
-print(len(new), got == want)
-PY
+python3 "$SB_SOURCE_DIR/tests/integration/lib/dlq_replay_check.py" "$T_DIR/before.txt" "$T_DIR/after.txt" "$T_DIR/originals.txt" >"$T_DIR/replay.check"
 check "$(cat "$T_DIR/replay.check")" "4 True" "the originals and keys republished byte for byte"
 check "$(sql 'SELECT count(*) FROM dead_letters WHERE replayed_at IS NOT NULL'):$(sql "SELECT count(*) FROM audit_log WHERE action = 'dead_letter_replayed'")" \
 	"4:4" "marked replayed and audited"

@@ -136,8 +136,15 @@ printf 'subjectAltName=DNS:localhost\n' >"$T_DIR/lo.ext"
 openssl req -new -newkey rsa:2048 -nodes -subj /CN=localhost -keyout "$T_DIR/lo.key" -out "$T_DIR/lo.csr" >/dev/null 2>&1
 openssl x509 -req -in "$T_DIR/lo.csr" -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CAserial "$T_DIR/lo.srl" -CAcreateserial \
 	-extfile "$T_DIR/lo.ext" -days 2 -out "$T_DIR/lo.crt" >/dev/null 2>&1
-openssl s_server -quiet -accept "$SP" -cert "$T_DIR/lo.crt" -key "$T_DIR/lo.key" </dev/null >/dev/null 2>&1 &
+openssl s_server -quiet -accept "$SP" -cert "$T_DIR/lo.crt" -key "$T_DIR/lo.key" </dev/null >/dev/null 2>"$T_DIR/s_server.err" &
 SSERVER_PID=$!
+# the wrong-host case must meet a listening TLS server: connecting before it
+# listens fails "Connection refused", not on the certificate's name
+sb_wait_port "$SP" 15 "$SSERVER_PID" || {
+	cat "$T_DIR/s_server.err" >&2
+	check "not listening" listening "openssl s_server on port $SP"
+	finish
+}
 
 kcase() { # kcase NAME ENV... : sbctl topics in the background, stderr and rc in $T_DIR/k.NAME.*
 	local name=$1
@@ -193,7 +200,7 @@ env -u SECURITYBOT_DATABASE_URL -u PGPASSFILE SECURITYBOT_DATABASE_URL_FILE="$T_
 check "$rc:$(grep -c 'certificate verify failed' "$T_DIR/db-url-wrong-ca.err")" "3:1" "the same with a wrong CA fails clearly"
 
 # ---- the Kafka cases' verdicts ----
-for ((i = 0; i < 150; i++)); do grep -q 'certificate verify failed' "$T_DIR/ingest-wrong-ca.log" && break; sleep 0.1; done
+sb_wait_log "$T_DIR/ingest-wrong-ca.log" 'certificate verify failed' 15 "$BAD_INGEST_PID" >/dev/null || true # checked just below
 check "$(grep -c 'certificate verify failed: broker certificate could not be verified, verify that ssl.ca.location' "$T_DIR/ingest-wrong-ca.log" | sed 's/^[1-9][0-9]*$/some/')" \
 	some "sb-ingest with a wrong CA logs why it cannot reach Kafka"
 stop_worker "$BAD_INGEST_PID"

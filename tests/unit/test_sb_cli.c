@@ -9,7 +9,7 @@
 
 static char *brokers;
 static const sb_cfg_entry_t table[] = {
-    {"SB_TEST_BROKERS", SB_CFG_STRING, &brokers, 0, "localhost:9092", 0, 0, 0, "brokers"},
+    SB_CFG_STR("SB_TEST_BROKERS", &brokers, "localhost:9092", "brokers"),
 };
 
 /* Runs sb_cli_standard with stdout and stderr captured into out/err. */

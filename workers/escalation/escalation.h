@@ -43,6 +43,24 @@ typedef struct {
     char topic_outcomes[SB_TOPIC_MAX];
 } sb_esc_t;
 
+/* The timer and paging settings, as configured. */
+typedef struct {
+    int64_t remind_ms, escalate_ms; /* the general timers; remind 0: never */
+    /* per severity rank; 0: the general one */
+    int64_t remind_sev[SB_ESC_SEVERITIES], escalate_sev[SB_ESC_SEVERITIES];
+    char *page_severity; /* pages for this severity and above */
+    int64_t tick_ms;     /* how often the timers run */
+    int64_t digest_ms;   /* the digest's period; 0: off */
+} sb_esc_settings_t;
+
+/* Checks s and applies it to e (timers per severity, page threshold,
+ * digest period). 0, or -1 with errstr naming the variable. */
+int sb_esc_settle(sb_esc_t *e, const sb_esc_settings_t *s, char *errstr, size_t errstr_size);
+
+/* One tick: the timers, the delivery sweep and the digest, each failure
+ * logged and left for the next tick. */
+void sb_esc_tick(sb_esc_t *e);
+
 /* Fills the topic names from the prefix. 0 or -1. */
 int sb_esc_init(sb_esc_t *e, const char *prefix, char *errstr, size_t errstr_size);
 

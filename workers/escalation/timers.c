@@ -8,9 +8,13 @@
 #include "escalation.h"
 #include "sb_log.h"
 #include "sb_message.h"
+#include "sb_publish.h"
+#include "sb_signal.h"
 #include "sb_time.h"
 
-#define FLUSH_MS 5000
+#define BATCHES_A_TICK                                                                             \
+    10 /* a backlog is worked off 1,000 rows a tick, the consumer not starved                      \
+        */
 
 /* The age limit of an alert by its severity: $1..$4 (ms, NULL = never). */
 #define AGE_OVER                                                                                   \
@@ -105,41 +109,59 @@ out:
     return rc;
 }
 
+/* Queues the no_response escalation request of an expired alert's row. */
+static int request_escalation(void *ctx, const PGresult *res, int i, char *errstr,
+                              size_t errstr_size) {
+    sb_esc_t *e = ctx;
+    char now[40];
+    const char *id = PQgetvalue(res, i, 0);
+    sb_time_format_us(sb_time_now_us(), now, sizeof(now));
+    char *msg = sb_message_escalation_request(id, PQgetvalue(res, i, 1), "no_response",
+                                              PQgetvalue(res, i, 2), NULL, e->worker, now);
+    int rc = msg ? sb_producer_send(e->producer, e->topic_escalation_requests, id, strlen(id), msg,
+                                    strlen(msg), errstr, errstr_size)
+                 : (snprintf(errstr, errstr_size, "out of memory"), -1);
+    free(msg);
+    if (rc == 0)
+        sb_metrics_count(e->metrics, SB_M_PRODUCED, e->topic_escalation_requests, 1);
+    return rc;
+}
+
 int sb_esc_expire(sb_esc_t *e, char *errstr, size_t errstr_size) {
-    char buf[5][24], now[40];
+    char buf[5][24];
     const char *params[6];
-    PGresult *res = NULL;
-    int rc = -1, n;
+    int n;
 
     limits(e, e->escalate_after_ms, buf, params);
     params[5] = e->worker;
-    if (sb_db_begin(e->db, errstr, errstr_size) == -1)
-        return -1;
-    if (!(res = sb_db_query(e->db, EXPIRE_SQL, 6, params, errstr, errstr_size)))
-        goto out;
-    n = PQntuples(res);
-    sb_time_format_us(sb_time_now_us(), now, sizeof(now));
-    for (int i = 0; i < n; i++) {
-        const char *id = PQgetvalue(res, i, 0);
-        char *msg = sb_message_escalation_request(id, PQgetvalue(res, i, 1), "no_response",
-                                                  PQgetvalue(res, i, 2), NULL, e->worker, now);
-        int sent = msg && sb_producer_send(e->producer, e->topic_escalation_requests, id,
-                                           strlen(id), msg, strlen(msg), errstr, errstr_size) == 0;
-        free(msg);
-        if (!sent)
-            goto out;
-        sb_metrics_count(e->metrics, SB_M_PRODUCED, e->topic_escalation_requests, 1);
-    }
-    if (n && sb_producer_flush(e->producer, FLUSH_MS, errstr, errstr_size) == -1)
-        goto out;
-    if (sb_db_commit(e->db, errstr, errstr_size) == -1)
-        goto out;
-    if (n)
+    n = sb_publish_rows(e->db, e->producer, EXPIRE_SQL, 6, params, request_escalation, e, errstr,
+                        errstr_size);
+    if (n > 0)
         sb_log_info("%d silent alert(s): escalation requested (no_response)", n);
-    rc = n;
-out:
-    if (rc == -1)
-        sb_db_rollback(e->db);
-    PQclear(res);
-    return rc;
+    return n;
+}
+
+/* Runs one timer step after another until a step finds less than a batch
+ * (or BATCHES_A_TICK steps ran). The last step's answer. */
+static int steps(sb_esc_t *e, int (*step)(sb_esc_t *, char *, size_t), char *errstr,
+                 size_t errstr_size) {
+    int n = 0;
+    for (int i = 0; i < BATCHES_A_TICK && sb_running; i++)
+        if ((n = step(e, errstr, errstr_size)) < e->batch)
+            break;
+    return n;
+}
+
+void sb_esc_tick(sb_esc_t *e) {
+    char errstr[512];
+    if (sb_db_ensure(e->db, errstr, sizeof(errstr)) == -1)
+        return;
+    if (steps(e, sb_esc_remind, errstr, sizeof(errstr)) == -1)
+        sb_log_warn("reminders: %s (next tick retries)", errstr);
+    if (steps(e, sb_esc_expire, errstr, sizeof(errstr)) == -1)
+        sb_log_warn("no_response: %s (next tick retries)", errstr);
+    if (sb_running && sb_esc_sweep(e, errstr, sizeof(errstr)) == -1)
+        sb_log_warn("delivery sweep: %s (next tick retries)", errstr);
+    if (sb_running && sb_esc_digest(e, errstr, sizeof(errstr)) == -1)
+        sb_log_warn("digest: %s (next tick retries)", errstr);
 }

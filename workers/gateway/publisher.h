@@ -6,9 +6,11 @@
 
 /* sb_producer (libcommon) counts failures process-wide between flushes, so
  * concurrent request threads could not tell whose message failed. This
- * producer has the same settings (idempotent, acks=all, lz4, 5 ms linger,
- * SECURITYBOT_KAFKA_* pass-through) but each message carries its own
- * delivery record that the request thread waits on. Thread-safe. */
+ * producer has the same settings (idempotent, acks=all, lz4,
+ * SECURITYBOT_KAFKA_* pass-through) but no linger (each request waits for
+ * its own acknowledgement; SECURITYBOT_KAFKA_LINGER_MS still overrides),
+ * and each message carries its own delivery record that the request
+ * thread waits on. Thread-safe. */
 typedef struct sb_publisher_s sb_publisher_t;
 
 /* A producer for one topic, with a thread serving delivery reports. */

@@ -11,6 +11,7 @@
  * and an alert with chat_ts set is never sent again. */
 #include "prompt.h"
 #include "sb_message.h"
+#include "sb_publish.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,6 @@
 #include "sb_id.h"
 #include "sb_log.h"
 #include "sb_time.h"
-
-#define FLUSH_MS 5000
 
 /* $1 employee id, $2 actor. Severity first, then time, then id. */
 static const char *const CLAIM_SQL =
@@ -55,7 +54,7 @@ static const char *const OPTED_OUT_SQL =
     "  INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
     "  SELECT $2, 'escalation_requested', id, employee_id,"
     "    jsonb_build_object('reason', 'opted_out', 'version', version) FROM esc)"
-    " SELECT id, severity FROM esc";
+    " SELECT id, employee_id, severity FROM esc";
 
 /* $1 alert id: the claimed, unsent alert, locked for the send. */
 static const char *const LOCK_SQL =
@@ -189,14 +188,13 @@ static int escalate(sb_prompt_t *p, const char *alert_id, const char *code, char
             goto out;
         }
         if (sb_producer_send(p->producer, p->topic_escalation_requests, alert_id, strlen(alert_id),
-                             msg, strlen(msg), errstr, errstr_size) == -1 ||
-            sb_producer_flush(p->producer, FLUSH_MS, errstr, errstr_size) == -1)
+                             msg, strlen(msg), errstr, errstr_size) == -1)
             goto out;
         sb_metrics_count(p->metrics, SB_M_PRODUCED, p->topic_escalation_requests, 1);
         log_alert(SB_LOG_WARN, alert_id, employee, code,
                   "employee unreachable in chat: escalation requested (unknown_employee)");
     }
-    rc = sb_db_commit(p->db, errstr, errstr_size);
+    rc = sb_publish_commit(p->producer, PQntuples(res) == 1, p->db, errstr, errstr_size);
 out:
     free(msg);
     PQclear(res);
@@ -327,38 +325,34 @@ out:
     return rc;
 }
 
+/* Queues the opted_out escalation request of one alert row (id,
+ * employee_id, severity) and logs it. */
+static int request_escalation(void *ctx, const PGresult *res, int i, char *errstr,
+                              size_t errstr_size) {
+    sb_prompt_t *p = ctx;
+    const char *id = PQgetvalue(res, i, 0), *employee = PQgetvalue(res, i, 1);
+    char now[32];
+    sb_time_format_us(sb_time_now_us(), now, sizeof(now));
+    char *msg = sb_message_escalation_request(id, employee, "opted_out", PQgetvalue(res, i, 2),
+                                              NULL, p->worker, now);
+    int rc = msg ? sb_producer_send(p->producer, p->topic_escalation_requests, id, strlen(id), msg,
+                                    strlen(msg), errstr, errstr_size)
+                 : (snprintf(errstr, errstr_size, "out of memory"), -1);
+    free(msg);
+    if (rc == 0)
+        log_alert(SB_LOG_INFO, id, employee, "opted_out",
+                  "employee opted out: escalation requested instead of a prompt");
+    return rc;
+}
+
 /* Escalates the queued alerts of an employee who opted out (none when they
  * did not), publishing each request before COMMIT. 0 or -1. */
 static int opted_out(sb_prompt_t *p, const char *employee, char *errstr, size_t errstr_size) {
     const char *params[] = {employee, p->worker};
-    PGresult *res = NULL;
-    char now[32];
-    int rc = -1;
-    if (sb_db_begin(p->db, errstr, errstr_size) == -1)
-        return -1;
-    if (!(res = sb_db_query(p->db, OPTED_OUT_SQL, 2, params, errstr, errstr_size)))
-        goto out;
-    sb_time_format_us(sb_time_now_us(), now, sizeof(now));
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *id = PQgetvalue(res, i, 0);
-        char *msg = sb_message_escalation_request(id, employee, "opted_out", PQgetvalue(res, i, 1),
-                                                  NULL, p->worker, now);
-        int sent = msg && sb_producer_send(p->producer, p->topic_escalation_requests, id,
-                                           strlen(id), msg, strlen(msg), errstr, errstr_size) == 0;
-        free(msg);
-        if (!sent)
-            goto out;
-        log_alert(SB_LOG_INFO, id, employee, "opted_out",
-                  "employee opted out: escalation requested instead of a prompt");
-    }
-    if (PQntuples(res) && sb_producer_flush(p->producer, FLUSH_MS, errstr, errstr_size) == -1)
-        goto out;
-    rc = sb_db_commit(p->db, errstr, errstr_size);
-out:
-    if (rc == -1)
-        sb_db_rollback(p->db);
-    PQclear(res);
-    return rc;
+    return sb_publish_rows(p->db, p->producer, OPTED_OUT_SQL, 2, params, request_escalation, p,
+                           errstr, errstr_size) == -1
+               ? -1
+               : 0;
 }
 
 /* Claims employee's next alert: 1 with alert_id filled, 0 when there is

@@ -92,9 +92,8 @@ out:
 
 int sbctl_cmd_alert(sbctl_t *ctl, int argc, char **argv) {
     const char *key = NULL, *file = NULL;
-    char errstr[512], topic[SB_TOPIC_MAX], *body = NULL, id[SB_SHA256_HEX_LEN + 1] = "";
+    char topic[SB_TOPIC_MAX], *body = NULL, id[SB_SHA256_HEX_LEN + 1] = "";
     size_t len = 0;
-    sb_producer_t *p = NULL;
     int rc = SBCTL_USAGE;
 
     if (sbctl_wants_help(argc, argv, USAGE))
@@ -125,22 +124,14 @@ int sbctl_cmd_alert(sbctl_t *ctl, int argc, char **argv) {
         sb_id_alert(a.source, a.id, a.rule, a.user, a.occurred_at_utc, a.title, id);
         sb_alert_clear(&a);
     }
-    sb_kafka_topic(topic, sizeof(topic), ctl->cfg.topic_prefix, SB_TOPIC_ALERTS);
-    rc = SBCTL_UNAVAILABLE;
-    if (!(p = sb_producer_new(ctl->cfg.kafka_brokers, errstr, sizeof(errstr))) ||
-        sb_producer_send(p, topic, key, key ? strlen(key) : 0, body, len, errstr, sizeof(errstr)) ==
-            -1 ||
-        sb_producer_flush(p, 15000, errstr, sizeof(errstr)) == -1) {
-        fprintf(stderr, "sbctl alert send: %s\n", errstr);
+    if ((rc = sbctl_publish(ctl, SB_TOPIC_ALERTS, key, body, len, topic, "alert send")) != SBCTL_OK)
         goto out;
-    }
     if (*id)
         printf("%s\n", id);
     else
         printf("sent %zu bytes to %s\n", len, topic);
     rc = SBCTL_OK;
 out:
-    sb_producer_destroy(p);
     free(body);
     return rc;
 }

@@ -69,19 +69,19 @@ int sbctl_wants_help(int argc, char **argv, const char *text) {
 
 int main(int argc, char **argv) {
     sbctl_t ctl = {0};
-    sb_cfg_entry_t table[] = {
-        SB_COMMON_CONFIG_ENTRIES(&ctl.cfg),
-        {"SECURITYBOT_SECRET_KEY_FILE", SB_CFG_STRING, &ctl.secret_key_file, 0, NULL, 0, 0, 0,
-         "file with the 32-byte key that encrypts second-factor secrets at rest"},
+    /* The database is optional for sbctl as a whole: only some commands
+     * need it, and they say so. */
+    const sb_cfg_entry_t table[] = {
+        SB_COMMON_CONFIG_ENTRIES_DB_OPTIONAL(
+            &ctl.cfg, "PostgreSQL conninfo or URI (may hold a password: treated as secret)"),
+        SB_CFG_STR("SECURITYBOT_SECRET_KEY_FILE", &ctl.secret_key_file, NULL,
+                   "file with the 32-byte key that encrypts second-factor secrets at rest"),
     };
-    size_t n = sizeof(table) / sizeof(table[0]);
+    size_t n = SB_CFG_COUNT(table);
     const sbctl_command_t *cmd = NULL;
     char errstr[512];
     int rc;
 
-    /* The database is optional for sbctl as a whole: only some commands
-     * need it, and they say so. */
-    table[1].required = 0;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         usage(stdout, table, n);

@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include "sb_chat.h"
+#include "sb_kafka.h"
 #include "sb_time.h"
 #include "sbctl.h"
+
+#define PUBLISH_WAIT_MS 15000 /* how long Kafka may take to acknowledge one message */
 
 int sbctl_parse_opts(const char *cmd, int argc, char **argv, int first, const sbctl_opt_t *opts,
                      size_t n, const char **pos, int maxpos, int *npos) {
@@ -175,8 +178,29 @@ void sbctl_json_string(cJSON *o, const char *key, const char *s) {
 
 const char *sbctl_operator(void) {
     struct passwd *pw = getpwuid(geteuid());
+    /* Not a setting (so not in the configuration table): sudo's record of
+     * who ran it, which the audit trail names instead of root. */
     const char *login = getenv("SUDO_USER");
     if (login && *login)
         return login;
     return pw && pw->pw_name ? pw->pw_name : "unknown";
+}
+
+int sbctl_publish(const sbctl_t *ctl, const char *suffix, const char *key, const char *value,
+                  size_t len, char *topic, const char *what) {
+    char errstr[512];
+    sb_producer_t *p = NULL;
+    int rc = SBCTL_UNAVAILABLE;
+
+    if (sb_kafka_topic(topic, SB_TOPIC_MAX, ctl->cfg.topic_prefix, suffix) == -1)
+        snprintf(errstr, sizeof(errstr), "SECURITYBOT_TOPIC_PREFIX is too long");
+    else if ((p = sb_producer_new(ctl->cfg.kafka_brokers, errstr, sizeof(errstr))) &&
+             sb_producer_send(p, topic, key, key ? strlen(key) : 0, value, len, errstr,
+                              sizeof(errstr)) == 0 &&
+             sb_producer_flush(p, PUBLISH_WAIT_MS, errstr, sizeof(errstr)) == 0)
+        rc = SBCTL_OK;
+    if (rc != SBCTL_OK)
+        fprintf(stderr, "sbctl %s: %s\n", what, errstr);
+    sb_producer_destroy(p);
+    return rc;
 }

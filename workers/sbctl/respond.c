@@ -100,7 +100,6 @@ int sbctl_cmd_respond(sbctl_t *ctl, int argc, char **argv) {
         text[4001] = "";
     const char *kind = "text";
     char *msg = NULL;
-    sb_producer_t *p = NULL;
     cJSON *parsed = NULL;
     int rc, button;
 
@@ -134,20 +133,13 @@ int sbctl_cmd_respond(sbctl_t *ctl, int argc, char **argv) {
         rc = SBCTL_USAGE;
         goto out;
     }
-    sb_kafka_topic(topic, sizeof(topic), ctl->cfg.topic_prefix, SB_TOPIC_RESPONSES);
-    rc = SBCTL_UNAVAILABLE;
-    if (!(p = sb_producer_new(ctl->cfg.kafka_brokers, errstr, sizeof(errstr))) ||
-        sb_producer_send(p, topic, user, strlen(user), msg, strlen(msg), errstr, sizeof(errstr)) ==
-            -1 ||
-        sb_producer_flush(p, 15000, errstr, sizeof(errstr)) == -1) {
-        fprintf(stderr, "sbctl respond: %s\n", errstr);
+    if ((rc = sbctl_publish(ctl, SB_TOPIC_RESPONSES, user, msg, strlen(msg), topic, "respond")) !=
+        SBCTL_OK)
         goto out;
-    }
     printf("%s\n", event_id);
     rc = SBCTL_OK;
 out:
     cJSON_Delete(parsed);
-    sb_producer_destroy(p);
     free(msg);
     return rc;
 }

@@ -89,6 +89,12 @@ void sbctl_json_string(cJSON *o, const char *key, const char *s);
 /* The operator's login name, for audit details ("unknown" when none). */
 const char *sbctl_operator(void);
 
+/* Publishes one message to <prefix>suffix (its full name into topic, of
+ * SB_TOPIC_MAX bytes) and waits for Kafka's acknowledgement. SBCTL_OK, or
+ * SBCTL_UNAVAILABLE after "sbctl <what>: <why>" on stderr. */
+int sbctl_publish(const sbctl_t *ctl, const char *suffix, const char *key, const char *value,
+                  size_t len, char *topic, const char *what);
+
 int sbctl_cmd_migrate(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_topics(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_employees(sbctl_t *ctl, int argc, char **argv);

@@ -1,6 +1,10 @@
+# shellcheck shell=bash
 # common.sh: what every integration test shares: a private database and
-# topic prefix on the real stack, assertions, topic reading, worker control.
-# Source it first thing; it sets `set -euo pipefail` and a cleanup trap.
+# topic prefix on the real stack (the sandbox of tests/lib/sandbox.sh),
+# assertions, topic reading, worker control.
+# Source it first thing; it sets `set -euo pipefail` and a cleanup trap
+# (everything the test started is killed; the database and $T_DIR are
+# dropped after a pass, kept after a failure or with SB_KEEP set).
 set -euo pipefail
 
 SB_SOURCE_DIR=${SB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd -P)}
@@ -11,58 +15,39 @@ export SECURITYBOT_KAFKA_BROKERS
 
 T_NAME=$(basename "${BASH_SOURCE[1]}" .sh | tr -c 'a-z0-9\n' '_')
 T_ID="sbt_${T_NAME}_$$"
-T_DIR=$(mktemp -d "/tmp/sbtest.${T_NAME}.XXXXXX")
 T_ADMIN_URL=$SECURITYBOT_DATABASE_URL
-T_PIDS=()
 T_FAILED=0
 T_CHECKS=0
+SB_SAY_PREFIX="[$T_NAME] "
+SB_SANDBOX_KEEP=failure
+[[ -z ${SB_KEEP:-} ]] || SB_SANDBOX_KEEP=always
+SB_STOP_WAIT=0 # what a test leaves running is killed at once
+SB_ADMIN_URL=$T_ADMIN_URL
+# shellcheck source=../../lib/sandbox.sh
+. "$SB_SOURCE_DIR/tests/lib/sandbox.sh"
+sb_sandbox_init "sbtest.$T_NAME"
+T_DIR=$SB_DIR
+# the sandbox's processes under the tests' name (tests add their own)
+declare -n T_PIDS=SB_PIDS
 
-log() { printf '[%s] %s\n' "$T_NAME" "$*" >&2; }
+log() { sb_say "$@"; }
 
 # Replaces the database name of a postgresql:// URL.
-url_with_db() { printf '%s\n' "${1%/*}/$2"; }
+url_with_db() { sb_url_with_db "$@"; }
 
-cleanup() {
-	local rc=$?
-	for pid in "${T_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-	if ((rc == 0)) && [[ -z ${SB_KEEP:-} ]]; then
-		psql -X -q "$T_ADMIN_URL" -c "DROP DATABASE IF EXISTS $T_ID WITH (FORCE)" >/dev/null 2>&1 || true
-		rm -rf "$T_DIR"
-	else
-		log "kept database $T_ID and $T_DIR for inspection"
-	fi
-}
-trap cleanup EXIT
+# The exit trap; a test with a trap of its own calls it last.
+cleanup() { sb_cleanup; }
 
 # A fresh database (migrated) and topic prefix for this test.
 setup_env() {
-	local partitions=${1:-6}
-	psql -X -q "$T_ADMIN_URL" -c "CREATE DATABASE $T_ID" >/dev/null
-	export SECURITYBOT_DATABASE_URL
-	SECURITYBOT_DATABASE_URL=$(url_with_db "$T_ADMIN_URL" "$T_ID")
-	export SECURITYBOT_TOPIC_PREFIX="t.${T_ID}."
-	# groups of our own: a worker an earlier, failed run killed with -9 stays
-	# in its group until the session times out, and would stall this one
-	export SECURITYBOT_INGEST_GROUP="ingest-$T_ID" SECURITYBOT_PROMPT_GROUP="prompt-$T_ID"
-	export SECURITYBOT_RESPONSE_GROUP="response-$T_ID"
-	"$SB_BIN_DIR/sbctl" migrate >/dev/null
-	"$SB_BIN_DIR/sbctl" topics --partitions "$partitions" >/dev/null
+	sb_sandbox "$T_ID" "t.${T_ID}." "${1:-6}"
+	sb_groups "" "-$T_ID" ingest prompt response
 	log "database $T_ID, topics ${SECURITYBOT_TOPIC_PREFIX}*"
 }
 
 # import_people NAME[:CHAT_ID[:ALIASES]]...: imports these employees, each
 # with the e-mail NAME@example.com (aliases separated by ";").
-import_people() {
-	local p name chat aliases
-	{
-		echo "username,email,chat_user_id,aliases"
-		for p in "$@"; do
-			IFS=: read -r name chat aliases <<<"$p"
-			printf '%s,%s@example.com,%s,%s\n' "$name" "$name" "$chat" "$aliases"
-		done
-	} >"$T_DIR/people.csv"
-	"$SB_BIN_DIR/sbctl" employees import "$T_DIR/people.csv" >/dev/null
-}
+import_people() { sb_import_people "$@"; }
 
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$SECURITYBOT_DATABASE_URL" -c "$1"; }
 
@@ -93,11 +78,11 @@ publish_lines() {
 }
 
 # Starts sb-ingest in the background; its log goes to $T_DIR/ingest.N.log.
+# Sets INGEST_PID.
+# shellcheck disable=SC2034 # read by the tests
 start_ingest() {
-	local n=${#T_PIDS[@]}
-	"$SB_BIN_DIR/sb-ingest" 2>"$T_DIR/ingest.$n.log" &
-	T_PIDS+=($!)
-	INGEST_PID=$!
+	sb_spawn "$T_DIR/ingest.${#T_PIDS[@]}.log" "$SB_BIN_DIR/sb-ingest"
+	INGEST_PID=$SB_PID
 }
 
 # Waits until the SQL query prints the expected value (max $3 seconds).
@@ -116,6 +101,7 @@ wait_for() {
 # downstream messages acknowledged), and how many alerts it created but
 # has not yet confirmed as sent: 0 once it is done.
 PROGRESS_SQL="SELECT coalesce(sum(next_offset), 0) FROM ingest_progress"
+# shellcheck disable=SC2034 # read by the tests
 UNSENT_SQL="SELECT count(*) FROM alerts a LEFT JOIN ingest_progress g
   ON g.topic = a.src_topic AND g.partition = a.src_partition
   WHERE a.src_offset >= coalesce(g.next_offset, 0)"
@@ -124,8 +110,6 @@ wait_ingested() { wait_for "$PROGRESS_SQL" "$1" "${2:-120}"; }
 # Stops a worker with SIGTERM and checks that it exits 0 within 30 s.
 stop_worker() {
 	local pid=$1 rc=0
-	kill -TERM "$pid"
-	for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	wait "$pid" || rc=$?
+	sb_stop "$pid" 30 || rc=$?
 	check "$rc" 0 "exit status after SIGTERM (pid $pid)"
 }

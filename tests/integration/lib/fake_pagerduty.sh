@@ -1,22 +1,15 @@
+# shellcheck shell=bash disable=SC2034 # sets variables for the tests
 # fake_pagerduty.sh: runs tests/fakes/fake_pagerduty.py for a test. Source after common.sh.
 
 # Starts the fake; sets PD_PID, PD_URL (for SECURITYBOT_PAGERDUTY_URL),
 # PD_CTL and PD_KEY (the one routing key it accepts).
 start_fake_pagerduty() {
-	local i port=""
-	PD_KEY=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	python3 "$SB_SOURCE_DIR/tests/fakes/fake_pagerduty.py" --port 0 --key "$PD_KEY" \
-		>"$T_DIR/fake_pd.out" 2>"$T_DIR/fake_pd.err" &
-	PD_PID=$!
-	T_PIDS+=("$PD_PID")
-	for ((i = 0; i < 100; i++)); do
-		port=$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$T_DIR/fake_pd.out")
-		[[ -n $port ]] && break
-		sleep 0.1
-	done
-	[[ -n $port ]] || { log "fake PagerDuty did not start"; cat "$T_DIR/fake_pd.err" >&2; exit 1; }
-	PD_URL="http://127.0.0.1:$port/v2/enqueue"
-	PD_CTL="http://127.0.0.1:$port/_fake"
+	PD_KEY=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' 
+')
+	sb_start_fake fake_pd "$SB_SOURCE_DIR/tests/fakes/fake_pagerduty.py" --key "$PD_KEY"
+	PD_PID=$SB_PID
+	PD_URL="http://127.0.0.1:$SB_FAKE_PORT/v2/enqueue"
+	PD_CTL="http://127.0.0.1:$SB_FAKE_PORT/_fake"
 }
 
 # Runs a Python expression over GET /_fake/$1 bound to `d`; prints the result.

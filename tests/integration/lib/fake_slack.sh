@@ -1,22 +1,14 @@
+# shellcheck shell=bash disable=SC2034 # sets variables for the tests
 # fake_slack.sh: runs tests/fakes/fake_slack.py for a test and reads its
 # control API. Source after common.sh.
 
 # Starts the fake on a free port; sets FAKE_PID, FAKE_URL (the API base for
 # SLACK_API_URL) and FAKE_CTL (the control API).
 start_fake_slack() {
-	local i port=""
-	: >"$T_DIR/fake_slack.out"
-	python3 "$SB_SOURCE_DIR/tests/fakes/fake_slack.py" --port 0 >"$T_DIR/fake_slack.out" 2>"$T_DIR/fake_slack.err" &
-	FAKE_PID=$!
-	T_PIDS+=("$FAKE_PID")
-	for ((i = 0; i < 100; i++)); do
-		port=$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$T_DIR/fake_slack.out")
-		[[ -n $port ]] && break
-		sleep 0.1
-	done
-	[[ -n $port ]] || { log "fake Slack did not start"; cat "$T_DIR/fake_slack.err" >&2; exit 1; }
-	FAKE_URL="http://127.0.0.1:$port/api"
-	FAKE_CTL="http://127.0.0.1:$port/_fake"
+	sb_start_fake fake_slack "$SB_SOURCE_DIR/tests/fakes/fake_slack.py"
+	FAKE_PID=$SB_PID
+	FAKE_URL="http://127.0.0.1:$SB_FAKE_PORT/api"
+	FAKE_CTL="http://127.0.0.1:$SB_FAKE_PORT/_fake"
 	FAKE_TOKEN=xoxb-fake-token
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # s_* are set by stats (printf -v)
 # ingest.sh: the generated alert stream and the assertions that the ingest
 # tests share. Source after common.sh; GEN_ARGS passes options to the generator.
 gen=$T_DIR/gen
@@ -7,7 +8,6 @@ expect() { python3 -c "import json,sys; print(json.load(open('$gen/expected.json
 
 # stats TOPIC SCHEMA: the topic summary as shell variables s_total, s_distinct, ...
 stats() {
-	local line
 	unset "${!s_@}"
 	while IFS='=' read -r k v; do
 		k=${k//./_}

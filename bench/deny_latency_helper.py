@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""deny_latency_helper.py: the Python half of bench/deny-latency.
+
+    deny_latency_helper.py employees N DIR
+        N employees (DIR/emp.csv) and the fake Slack's directory of them
+        (DIR/users.json)
+    deny_latency_helper.py clicks PORT SECRET_FILE TARGETS RATE
+        one signed "No" click per line (alert|chat user) of TARGETS, sent to
+        sb-gateway's /slack/interactive on PORT at RATE per second; prints
+        alert TAB send time (ms) for each
+    deny_latency_helper.py report CLICKS ESCALATIONS RAW N RATE
+        the latency table: CLICKS from `clicks`, ESCALATIONS (key TAB Kafka
+        timestamp ms) from the escalations topic, RAW the raw baseline
+"""
+import hashlib
+import hmac
+import http.client
+import json
+import sys
+import time
+import urllib.parse
+
+
+def employees(n, tmp):
+    n = int(n)
+    with open(tmp + "/emp.csv", "w") as f:
+        f.write("username,email,chat_user_id,aliases\n")
+        for i in range(n):
+            f.write("d%05d,d%05d@example.com,UD%05d,\n" % (i, i, i))
+    with open(tmp + "/users.json", "w") as f:
+        json.dump({"users": {"d%05d@example.com" % i: "UD%05d" % i for i in range(n)},
+                   "channels": ["CSEC"]}, f)
+
+
+def clicks(port, secret_file, targets, rate):
+    port, rate = int(port), float(rate)
+    secret = open(secret_file).read().strip()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    start = time.time()
+    for i, line in enumerate(open(targets)):
+        alert, user = line.strip().split("|")
+        payload = {"type": "block_actions", "user": {"id": user, "username": user},
+                   "actions": [{"action_id": "sb_deny", "block_id": "b", "value": alert,
+                                "type": "button", "text": {"type": "plain_text", "text": "No"},
+                                "action_ts": "%.6f" % (1800000000 + i)}]}
+        body = ("payload=" + urllib.parse.quote_plus(json.dumps(payload))).encode()
+        wait = start + i / rate - time.time()
+        if wait > 0:
+            time.sleep(wait)
+        ts = str(int(time.time()))
+        sig = "v0=" + hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body,
+                               hashlib.sha256).hexdigest()
+        t = time.time()
+        conn.request("POST", "/slack/interactive", body=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            sys.exit("click answered %d" % r.status)
+        print("%s\t%.3f" % (alert, t * 1000))
+
+
+def report(clicks_file, esc_file, raw_file, n, rate):
+    clicks = dict(l.strip().split("\t") for l in open(clicks_file) if l.strip())
+    esc = {}
+    for l in open(esc_file):
+        if l.strip():
+            k, t = l.strip().split("\t")
+            esc.setdefault(k, float(t))
+    raw = dict(l.strip().split("=", 1) for l in open(raw_file) if "=" in l)
+    n = int(n)
+    lat = sorted(esc[a] - float(c) for a, c in clicks.items() if a in esc)
+
+    def pct(p):
+        return lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))] if lat else float("nan")
+    p50, p99 = pct(50), pct(99)
+    rp50, rp99 = float(raw["raw_p50_ms"]), float(raw["raw_p99_ms"])
+    print("\ndeny latency: the No click -> the escalation on the escalations topic")
+    print("%-34s %9s %9s %9s" % ("", "p50 ms", "p99 ms", "max ms"))
+    print("%-34s %9.1f %9.1f %9s   %s messages at %s/s" % ("raw Kafka produce -> consume", rp50, rp99,
+                                                          raw["raw_max_ms"], raw["raw_n"], raw["raw_rate"]))
+    print("%-34s %9.1f %9.1f %9.1f   %d/%d escalations, clicks at %s/s" % (
+        "click -> escalation", p50, p99, lat[-1] if lat else float("nan"), len(lat), n, rate))
+    print("ratio to raw                       p50 %.1f, p99 %.1f" % (p50 / rp50, p99 / rp99))
+    print("target p99 < 1000 ms               %s" % ("PASS" if len(lat) == n and p99 < 1000 else "MISS"))
+
+
+if __name__ == "__main__":
+    cmds = {"employees": employees, "clicks": clicks, "report": report}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
+        sys.exit(__doc__)
+    cmds[sys.argv[1]](*sys.argv[2:])

@@ -1,0 +1,104 @@
+/* sb_worker_loop: the message-at-a-time consume loop (sb-prompt,
+ * sb-response, sb-escalation), its log line, and the chat client chosen by
+ * SECURITYBOT_CHAT. */
+#include "sb_worker.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sb_schema.h"
+#include "sb_signal.h"
+#include "sb_time.h"
+
+#define POLL_MS     100
+#define BACKOFF_MIN 100  /* ms */
+#define BACKOFF_MAX 5000 /* ms */
+
+void sb_worker_log_message(sb_log_level_t level, const rd_kafka_message_t *m, const char *msg) {
+    char part[16], off[32];
+    snprintf(part, sizeof(part), "%d", (int)m->partition);
+    snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+    sb_log_kv_t kv[] = {
+        {"topic", rd_kafka_topic_name(m->rkt)}, {"partition", part}, {"offset", off}};
+    sb_log_kv(level, kv, 3, "%s", msg);
+}
+
+/* One message until its effect is durable (or it is skipped), then its
+ * offset. -1 when shutdown interrupted the retries: the message stays
+ * uncommitted and comes back. */
+static int handle(const sb_worker_loop_t *w, sb_consumer_t *c, rd_kafka_message_t *m) {
+    char errstr[512], line[640];
+    cJSON *msg = NULL;
+    long backoff = BACKOFF_MIN;
+    int rc = 0;
+    int64_t t0 = sb_time_monotonic_us();
+
+    if (sb_schema_parse(w->schema, m->payload ? m->payload : "", m->payload ? m->len : 0, &msg,
+                        errstr, sizeof(errstr)) == -1) {
+        sb_worker_log_message(w->invalid_level, m, errstr);
+        goto commit;
+    }
+    while (w->handle(w->ctx, msg, errstr, sizeof(errstr)) == -1) {
+        if (w->skip_permanent_of && sb_db_last_class(w->skip_permanent_of) == SB_DB_PERMANENT) {
+            sb_worker_log_message(SB_LOG_ERROR, m, errstr);
+            break;
+        }
+        if (!sb_running) {
+            snprintf(line, sizeof(line), "shutting down; the %s will be redelivered", w->what);
+            sb_worker_log_message(SB_LOG_WARN, m, line);
+            rc = -1;
+            goto out;
+        }
+        sb_metrics_count(w->metrics, SB_M_FAILED, "retry", 1);
+        sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
+        sb_time_sleep_ms(backoff);
+        backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+    }
+commit:
+    sb_metrics_count(w->metrics, SB_M_CONSUMED, rd_kafka_topic_name(m->rkt), 1);
+    sb_metrics_observe(w->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
+    /* A failed commit only means a redelivery, which every handler absorbs. */
+    if (sb_consumer_commit(c, &m, 1, sb_running ? 1 : 0, errstr, sizeof(errstr)) == -1)
+        sb_log_warn("%s (the %s will be redelivered)", errstr, w->what);
+out:
+    cJSON_Delete(msg);
+    return rc;
+}
+
+void sb_worker_consume(const sb_worker_loop_t *w, sb_consumer_t *c) {
+    int64_t last_tick = 0;
+    while (sb_running && !sb_consumer_fatal(c) &&
+           !(w->producer && sb_producer_fatal(w->producer))) {
+        sb_metrics_beat(w->metrics);
+        rd_kafka_message_t *m = sb_consumer_poll(c, POLL_MS);
+        if (m) {
+            int rc = handle(w, c, m);
+            rd_kafka_message_destroy(m);
+            if (rc == -1)
+                break;
+        }
+        if (w->tick && sb_running &&
+            (sb_time_monotonic_us() - last_tick) / 1000 >= w->tick_every_ms) {
+            w->tick(w->ctx);
+            last_tick = sb_time_monotonic_us();
+        }
+    }
+}
+
+sb_chat_t *sb_worker_chat_new(const sb_chat_settings_t *s, char *errstr, size_t errstr_size) {
+    sb_chat_config_t cc = {
+        .slack_api_url = s->slack_api_url,
+        .slack_bot_token = s->slack_bot_token,
+        .console_log_path = s->console_log,
+    };
+    const char *platform = s->platform;
+    char why[400];
+    sb_chat_t *chat;
+    if (!platform || (strcmp(platform, "slack") != 0 && strcmp(platform, "console") != 0)) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT must be slack or console");
+        return NULL;
+    }
+    if (!(chat = sb_chat_new(platform, &cc, why, sizeof(why))))
+        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT=%s: %s", platform, why);
+    return chat;
+}
