@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "response.h"
+#include "answer.h"
 #include "sb_log.h"
 #include "sb_message.h"
 #include "sb_time.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "response.h"
+#include "commands.h"
 #include "sb_log.h"
 #include "sb_time.h"
 

@@ -4,6 +4,10 @@
  * committed with what it published, then the chat replies. */
 #include "response.h"
 
+#include "answer.h"
+#include "commands.h"
+#include "turn.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +15,8 @@
 
 #include "sb_log.h"
 #include "sb_message.h"
+#include "sb_publish.h"
 #include "sb_time.h"
-
-#define FLUSH_MS 5000
 
 /* $1 event id, $2 platform, $3 chat user, $4 alert id (kept only when the
  * alert exists), $5 kind, $6 text as stored, $7 received_at. A second
@@ -27,10 +30,6 @@ static const char *const RECORD_SQL =
 static const char *const SENDER_SQL =
     "SELECT id, username, totp_secret_enc IS NOT NULL FROM employees WHERE chat_user_id = $1"
     " LIMIT 2";
-
-static const char *const AUDIT_SQL =
-    "INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
-    " VALUES ($1, $2, $3, $4::bigint, $5::jsonb)";
 
 /* $1 employee: their next alert, for the wake-up (as sb-ingest's prompt request). */
 static const char *const NEXT_SQL =
@@ -55,31 +54,6 @@ int sb_response_init(sb_response_t *r, const char *prefix, char *errstr, size_t 
         return -1;
     }
     return 0;
-}
-
-void sb_turn_reply(sb_turn_t *t, const char *fmt, ...) {
-    va_list ap;
-    char buf[2048];
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    free(t->reply);
-    t->reply = strdup(buf);
-}
-
-int sb_turn_audit(sb_turn_t *t, const char *action, const char *alert_id, cJSON *detail,
-                  char *errstr, size_t errstr_size) {
-    char *json = detail ? cJSON_PrintUnformatted(detail) : NULL;
-    const char *params[] = {t->actor, action, alert_id, t->employee[0] ? t->employee : NULL, json};
-    int rc;
-    cJSON_Delete(detail);
-    if (detail && !json) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return -1;
-    }
-    rc = sb_db_exec(t->r->db, AUDIT_SQL, 5, params, errstr, errstr_size);
-    free(json);
-    return rc;
 }
 
 static const char *str(const cJSON *o, const char *name) {
@@ -240,12 +214,6 @@ out:
     PQclear(res);
 }
 
-static void turn_free(sb_turn_t *t) {
-    free(t->reply);
-    free(t->update_text);
-    PQclear(t->update_row);
-}
-
 int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t errstr_size) {
     const char *event_id = str(ev, "event_id"), *platform = str(ev, "platform"),
                *kind = str(ev, "kind"), *text = str(ev, "text"), *alert_id = str(ev, "alert_id");
@@ -281,9 +249,7 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
         (found == 1 && dispatch(&t, kind, alert_id, text, &cmd, errstr, errstr_size) == -1))
         goto out;
     /* what this answer published is in Kafka before its record commits */
-    if (t.produced && sb_producer_flush(r->producer, FLUSH_MS, errstr, errstr_size) == -1)
-        goto out;
-    if ((rc = sb_db_commit(r->db, errstr, errstr_size)) == 0) {
+    if ((rc = sb_publish_commit(r->producer, t.produced, r->db, errstr, errstr_size)) == 0) {
         char why[512];
         /* the outcome, from the committed row; a failure is the sweep's to retry */
         if (t.outcome_due && sb_response_sweep(r, why, sizeof(why)) == -1) {
@@ -298,31 +264,24 @@ out:
     if (rc == -1)
         sb_db_rollback(r->db);
     PQclear(res);
-    turn_free(&t);
+    sb_turn_free(&t);
     return rc;
+}
+
+/* sb_publish_rows' callback: one due outcome. */
+static int publish_outcome(void *ctx, const PGresult *res, int i, char *errstr,
+                           size_t errstr_size) {
+    return sb_answer_publish_outcome(ctx, PQgetvalue(res, i, 0), errstr, errstr_size);
 }
 
 int sb_response_sweep(sb_response_t *r, char *errstr, size_t errstr_size) {
     char limit[16];
     const char *params[] = {limit};
-    PGresult *res = NULL;
-    int rc = -1, n;
     snprintf(limit, sizeof(limit), "%d", r->sweep_limit);
-    if (sb_db_ensure(r->db, errstr, errstr_size) == -1 ||
-        sb_db_begin(r->db, errstr, errstr_size) == -1)
+    if (sb_db_ensure(r->db, errstr, errstr_size) == -1)
         return -1;
-    if (!(res = sb_db_query(r->db, DUE_SQL, 1, params, errstr, errstr_size)))
-        goto out;
-    n = PQntuples(res);
-    for (int i = 0; i < n; i++)
-        if (sb_answer_publish_outcome(r, PQgetvalue(res, i, 0), errstr, errstr_size) == -1)
-            goto out;
-    if (n && sb_producer_flush(r->producer, FLUSH_MS, errstr, errstr_size) == -1)
-        goto out;
-    rc = sb_db_commit(r->db, errstr, errstr_size);
-out:
-    if (rc == -1)
-        sb_db_rollback(r->db);
-    PQclear(res);
-    return rc;
+    return sb_publish_rows(r->db, r->producer, DUE_SQL, 1, params, publish_outcome, r, errstr,
+                           errstr_size) == -1
+               ? -1
+               : 0;
 }

@@ -52,46 +52,4 @@ int sb_response_handle(sb_response_t *r, const cJSON *event, char *errstr, size_
  * passed), at most sweep_limit. 0 or -1. */
 int sb_response_sweep(sb_response_t *r, char *errstr, size_t errstr_size);
 
-/* ---- between response.c, answer.c and commands.c ------------------------ */
-
-/* One event being handled: who sent it, and what to do after COMMIT. */
-typedef struct {
-    sb_response_t *r;
-    const char *event_id;
-    const char *chat_user;
-    char actor[96];    /* "chat:<user id>" for audit_log */
-    char employee[24]; /* employees.id */
-    char username[322];
-    int enrolled;
-    int produced;    /* something was produced: flush before COMMIT */
-    int outcome_due; /* an outcome became due: publish it after COMMIT */
-    /* after COMMIT */
-    char *reply;                              /* owned: text for the sender's DM */
-    char reply_channel[SB_CHAT_CHANNEL_SIZE]; /* "" = open the sender's DM */
-    PGresult *update_row; /* owned: the alert whose prompt to update (answer.c's columns) */
-    char *update_text;    /* owned */
-    int wake;             /* the conversation ended: wake sb-prompt for the next alert */
-} sb_turn_t;
-
-/* Sets the reply (formatted). */
-void sb_turn_reply(sb_turn_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Appends an audit_log line; detail is consumed. 0 or -1. */
-int sb_turn_audit(sb_turn_t *t, const char *action, const char *alert_id, cJSON *detail,
-                  char *errstr, size_t errstr_size);
-
-/* answer.c: a button or a yes/no/code text for an alert (alert_id NULL:
- * the sender's open conversation). comment may be NULL. 0 or -1. */
-int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, const char *comment,
-                    const char *code, char *errstr, size_t errstr_size);
-
-/* answer.c: publishes alert_id's outcome if it is due (row locked by the
- * caller's transaction) and clears outcome_due_at. 0 or -1. */
-int sb_answer_publish_outcome(sb_response_t *r, const char *alert_id, char *errstr,
-                              size_t errstr_size);
-
-/* commands.c: help, status, ignore, test, free text. 0 or -1. */
-int sb_commands_run(sb_turn_t *t, const sb_command_t *cmd, const char *text, char *errstr,
-                    size_t errstr_size);
-
 #endif

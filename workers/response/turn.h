@@ -1,0 +1,42 @@
+/* turn: one response event being handled, shared by response.c, answer.c
+ * and commands.c: who sent it, what to say and do after COMMIT, and its
+ * audit lines. Calls go one way: response.c -> answer.c, commands.c ->
+ * turn.c. */
+#ifndef SB_RESPONSE_TURN_H
+#define SB_RESPONSE_TURN_H
+
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
+#include "response.h"
+
+/* One event being handled: who sent it, and what to do after COMMIT. */
+typedef struct {
+    sb_response_t *r;
+    const char *event_id;
+    const char *chat_user;
+    char actor[96];    /* "chat:<user id>" for audit_log */
+    char employee[24]; /* employees.id */
+    char username[322];
+    int enrolled;
+    int produced;    /* something was produced: flush before COMMIT */
+    int outcome_due; /* an outcome became due: publish it after COMMIT */
+    /* after COMMIT */
+    char *reply;                              /* owned: text for the sender's DM */
+    char reply_channel[SB_CHAT_CHANNEL_SIZE]; /* "" = open the sender's DM */
+    PGresult *update_row; /* owned: the alert whose prompt to update (answer.c's columns) */
+    char *update_text;    /* owned */
+    int wake;             /* the conversation ended: wake sb-prompt for the next alert */
+} sb_turn_t;
+
+/* Sets the reply (formatted). */
+void sb_turn_reply(sb_turn_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Appends an audit_log line; detail is consumed. 0 or -1. */
+int sb_turn_audit(sb_turn_t *t, const char *action, const char *alert_id, cJSON *detail,
+                  char *errstr, size_t errstr_size);
+
+/* Frees what the turn owns (reply, update row and text). */
+void sb_turn_free(sb_turn_t *t);
+
+#endif
