@@ -9,8 +9,8 @@
 #include "escalation.h"
 #include "sb_log.h"
 #include "sb_message.h"
+#include "sb_publish.h"
 
-#define FLUSH_MS 5000
 #define TS(col)  "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* $1 alert id: the alert and its employee, locked. */
@@ -254,12 +254,11 @@ int sb_esc_handle(sb_esc_t *e, const cJSON *req, char *errstr, size_t errstr_siz
     }
     if (PQntuples(rec) == 1) {
         if (publish(e, alert_id, row, reason, comment, PQgetvalue(rec, 0, 0), errstr,
-                    errstr_size) == -1 ||
-            sb_producer_flush(e->producer, FLUSH_MS, errstr, errstr_size) == -1)
+                    errstr_size) == -1)
             goto out;
         recorded = 1;
     }
-    if ((rc = sb_db_commit(e->db, errstr, errstr_size)) == -1)
+    if ((rc = sb_publish_commit(e->producer, recorded, e->db, errstr, errstr_size)) == -1)
         goto out;
     sb_log_kv_t kv[] = {
         {"alert_id", alert_id}, {"employee", value(row, A_EMPLOYEE)}, {"reason", reason}};
