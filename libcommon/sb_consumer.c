@@ -54,7 +54,7 @@ sb_consumer_t *sb_consumer_new(const char *brokers, const char *group, const cha
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    if (!(conf = sb_kafka_conf_new(brokers, errstr, errstr_size)))
+    if (!(conf = sb_kafka_conf_new(brokers, NULL, errstr, errstr_size)))
         goto fail;
     if (rd_kafka_conf_set(conf, "group.id", group, errstr, errstr_size) ||
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errstr_size) ||

@@ -135,12 +135,17 @@ out:
     return rc;
 }
 
-rd_kafka_conf_t *sb_kafka_conf_new(const char *brokers, char *errstr, size_t errstr_size) {
+rd_kafka_conf_t *sb_kafka_conf_new(const char *brokers, const char *const *defaults, char *errstr,
+                                   size_t errstr_size) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, errstr_size) !=
         RD_KAFKA_CONF_OK)
         goto fail;
     rd_kafka_conf_set_log_cb(conf, log_cb);
+    for (; defaults && defaults[0] && defaults[1]; defaults += 2)
+        if (rd_kafka_conf_set(conf, defaults[0], defaults[1], errstr, errstr_size) !=
+            RD_KAFKA_CONF_OK)
+            goto fail;
     for (char **e = environ; e && *e; e++) {
         if (strncmp(*e, ENV_PREFIX, strlen(ENV_PREFIX)) == 0 &&
             apply_env(conf, *e, errstr, errstr_size) == -1)
@@ -153,7 +158,7 @@ fail:
 }
 
 int sb_kafka_conf_check(const char *brokers, char *errstr, size_t errstr_size) {
-    rd_kafka_conf_t *conf = sb_kafka_conf_new(brokers, errstr, errstr_size);
+    rd_kafka_conf_t *conf = sb_kafka_conf_new(brokers, NULL, errstr, errstr_size);
     if (!conf)
         return -1;
     rd_kafka_conf_destroy(conf);

@@ -25,12 +25,15 @@ extern const char *const sb_kafka_topic_suffixes[];
 /* prefix + suffix into buf; -1 when it does not fit. */
 int sb_kafka_topic(char *buf, size_t size, const char *prefix, const char *suffix);
 
-/* A configuration with bootstrap.servers, our log callback, and every
+/* A configuration with bootstrap.servers, our log callback, the caller's
+ * defaults (NULL, or NULL-terminated property/value pairs), and then every
  * SECURITYBOT_KAFKA_<NAME> environment variable applied as librdkafka
- * property <name> (lower-cased, '_' -> '.'); a <NAME>_FILE variable reads
- * the value from a file (for sasl.password and friends). Values are never
- * logged. Returns an owned conf or NULL. */
-rd_kafka_conf_t *sb_kafka_conf_new(const char *brokers, char *errstr, size_t errstr_size);
+ * property <name> (lower-cased, '_' -> '.'), so an operator's setting wins
+ * over a default; a <NAME>_FILE variable reads the value from a file (for
+ * sasl.password and friends). Values are never logged. Returns an owned
+ * conf or NULL. */
+rd_kafka_conf_t *sb_kafka_conf_new(const char *brokers, const char *const *defaults, char *errstr,
+                                   size_t errstr_size);
 
 /* Checks the Kafka settings from the environment without connecting, so a
  * worker can refuse a bad configuration at start (exit 2). 0 or -1. */

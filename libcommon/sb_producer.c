@@ -39,17 +39,18 @@ static void producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
 }
 
 sb_producer_t *sb_producer_new(const char *brokers, char *errstr, size_t errstr_size) {
+    /* batches of 5 ms; SECURITYBOT_KAFKA_LINGER_MS and _COMPRESSION_TYPE override */
+    static const char *const defaults[] = {"linger.ms", "5", "compression.type", "lz4", NULL};
     sb_producer_t *p = calloc(1, sizeof(*p));
     rd_kafka_conf_t *conf = NULL;
     if (!p) {
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    if (!(conf = sb_kafka_conf_new(brokers, errstr, errstr_size)))
+    if (!(conf = sb_kafka_conf_new(brokers, defaults, errstr, errstr_size)))
         goto fail;
-    if (rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
-        rd_kafka_conf_set(conf, "linger.ms", "5", errstr, errstr_size) ||
-        rd_kafka_conf_set(conf, "compression.type", "lz4", errstr, errstr_size))
+    /* not to be overridden: a retry must not duplicate or reorder */
+    if (rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size))
         goto fail;
     rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
     rd_kafka_conf_set_error_cb(conf, producer_error_cb);

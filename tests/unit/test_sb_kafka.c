@@ -183,7 +183,7 @@ static void test_conf(void) {
         }
 
         err[0] = '\0';
-        conf = sb_kafka_conf_new(cases[i].brokers, err, sizeof(err));
+        conf = sb_kafka_conf_new(cases[i].brokers, NULL, err, sizeof(err));
         if (!cases[i].err_has) {
             SB_CHECK_MSG(conf != NULL, "case %zu: %s", i, err);
             for (size_t p = 0; conf && p < 3 && cases[i].props[p][0]; p++)
@@ -215,9 +215,40 @@ static void test_conf(void) {
     unlink(bad_num_file);
 }
 
+/* A caller's defaults apply, and the environment wins over them. */
+static void test_conf_defaults(void) {
+    static const char *const defaults[] = {"linger.ms", "0", "compression.type", "lz4", NULL};
+    char err[256], val[64];
+    rd_kafka_conf_t *conf;
+
+    env_clear();
+    conf = sb_kafka_conf_new("127.0.0.1:9092", defaults, err, sizeof(err));
+    SB_CHECK_MSG(conf != NULL, "%s", err);
+    if (conf) {
+        SB_CHECK_STR(conf_value(conf, "linger.ms", val, sizeof(val)), "0");
+        SB_CHECK_STR(conf_value(conf, "compression.type", val, sizeof(val)), "lz4");
+        rd_kafka_conf_destroy(conf);
+    }
+    setenv("SECURITYBOT_KAFKA_LINGER_MS", "7", 1);
+    conf = sb_kafka_conf_new("127.0.0.1:9092", defaults, err, sizeof(err));
+    SB_CHECK_MSG(conf != NULL, "%s", err);
+    if (conf) {
+        SB_CHECK_STR(conf_value(conf, "linger.ms", val, sizeof(val)), "7");
+        rd_kafka_conf_destroy(conf);
+    }
+    env_clear();
+    /* a default librdkafka refuses is an error, not ignored */
+    static const char *const bad[] = {"no.such.property", "1", NULL};
+    conf = sb_kafka_conf_new("127.0.0.1:9092", bad, err, sizeof(err));
+    SB_CHECK(conf == NULL);
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+}
+
 int main(void) {
     test_topic();
     test_suffixes();
     test_conf();
+    test_conf_defaults();
     return SB_TEST_DONE();
 }

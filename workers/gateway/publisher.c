@@ -101,18 +101,16 @@ static delivery_t *delivery_new(void) {
     return d;
 }
 
-/* The same producer settings as sb_producer_new, plus our callbacks. */
+/* The settings of sb_producer_new but no linger, plus our callbacks. */
 static rd_kafka_conf_t *producer_conf(sb_publisher_t *p, const char *brokers, char *errstr,
                                       size_t errstr_size) {
-    rd_kafka_conf_t *conf = sb_kafka_conf_new(brokers, errstr, errstr_size);
+    /* each request waits for its own acknowledgement: no lingering, unless
+     * SECURITYBOT_KAFKA_LINGER_MS says otherwise (the environment wins) */
+    static const char *const defaults[] = {"linger.ms", "0", "compression.type", "lz4", NULL};
+    rd_kafka_conf_t *conf = sb_kafka_conf_new(brokers, defaults, errstr, errstr_size);
     if (!conf)
         return NULL;
-    if (rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
-        /* each request waits for its own acknowledgement: no lingering,
-         * unless SECURITYBOT_KAFKA_LINGER_MS says otherwise */
-        (!getenv("SECURITYBOT_KAFKA_LINGER_MS") &&
-         rd_kafka_conf_set(conf, "linger.ms", "0", errstr, errstr_size)) ||
-        rd_kafka_conf_set(conf, "compression.type", "lz4", errstr, errstr_size)) {
+    if (rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

@@ -15,7 +15,7 @@ static void admin_error_cb(rd_kafka_t *rk, int err, const char *reason, void *op
  * broker_error; NULL with errstr set. */
 static rd_kafka_t *admin_client(const char *brokers, sb_kafka_broker_error_t *broker_error,
                                 char *errstr, size_t errstr_size) {
-    rd_kafka_conf_t *conf = sb_kafka_conf_new(brokers, errstr, errstr_size);
+    rd_kafka_conf_t *conf = sb_kafka_conf_new(brokers, NULL, errstr, errstr_size);
     rd_kafka_t *rk;
     if (!conf)
         return NULL;
