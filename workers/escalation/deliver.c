@@ -119,10 +119,14 @@ static char *report_text(const sb_esc_t *e, const char *alert_id, PGresult *r) {
     return sb_buf_take(&b); /* NULL when out of memory */
 }
 
-/* PagerDuty's severities. */
+/* PagerDuty's severities, by our rank. */
 static const char *pd_severity(const char *severity) {
-    int rank = sb_esc_severity_rank(severity);
-    return rank == 3 ? "critical" : rank == 2 ? "error" : rank == 1 ? "warning" : "info";
+    switch (sb_severity_rank(severity)) {
+    case SB_SEVERITY_CRITICAL: return "critical";
+    case SB_SEVERITY_HIGH: return "error";
+    case SB_SEVERITY_MEDIUM: return "warning";
+    default: return "info";
+    }
 }
 
 /* Pages; 0 accepted (202), -1 with why. 400 (our event is malformed) and
@@ -192,7 +196,7 @@ int sb_esc_deliver(sb_esc_t *e, const char *alert_id, char *errstr, size_t errst
     }
     int report_owed = e->security_channel && !strcmp(PQgetvalue(r, 0, O_REPORT_OWED), "t");
     int page_owed = e->pagerduty_key && !strcmp(PQgetvalue(r, 0, O_PAGE_OWED), "t") &&
-                    sb_esc_severity_rank(PQgetvalue(r, 0, O_SEVERITY)) >= e->page_rank;
+                    sb_severity_rank(PQgetvalue(r, 0, O_SEVERITY)) >= e->page_rank;
     sb_log_kv_t kv[] = {{"alert_id", alert_id}, {"reason", PQgetvalue(r, 0, O_REASON)}};
     if (report_owed) {
         sb_chat_error_t err = {0};

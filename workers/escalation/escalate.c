@@ -71,14 +71,6 @@ int sb_esc_init(sb_esc_t *e, const char *prefix, char *errstr, size_t errstr_siz
     return 0;
 }
 
-int sb_esc_severity_rank(const char *severity) {
-    static const char *const names[] = {"low", "medium", "high", "critical"};
-    for (int i = 0; i < SB_ESC_SEVERITIES; i++)
-        if (severity && !strcmp(severity, names[i]))
-            return i;
-    return -1;
-}
-
 /* The outcome an escalation decides when nobody decided one before it. */
 static const char *outcome_for(const char *reason) {
     static const char *const own[] = {"unknown_employee", "opted_out", "no_response"};
