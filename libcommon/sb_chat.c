@@ -8,8 +8,6 @@
 
 #include "sb_utf8.h"
 
-#define ELLIPSIS "\xe2\x80\xa6" /* U+2026, one character */
-
 sb_chat_t *sb_chat_new(const char *platform, const sb_chat_config_t *cfg, char *errstr,
                        size_t errstr_size) {
     sb_chat_config_t none = {0};
@@ -162,80 +160,6 @@ int sb_chat_prompt_check(const sb_chat_prompt_t *p, sb_chat_error_t *err) {
         return sb_chat_fail(err, 0, "invalid_arguments", "chat: prompt %.64s: invalid UTF-8",
                             sb_chat_utf8_ok(p->alert_id) ? p->alert_id : "(id)");
     return 0;
-}
-
-/* ---- text ---------------------------------------------------------------- */
-
-void sb_chat_buf_add(sb_chat_buf_t *b, const char *s, size_t n) {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-void sb_chat_buf_free(sb_chat_buf_t *b) {
-    free(b->s);
-    memset(b, 0, sizeof(*b));
-}
-
-/* The next character of s: its bytes (*in_len), what to write (*out,
- * *out_len), and what Slack counts, returned: UTF-16 units, so a character
- * outside the BMP is two, which is safe whichever way Slack counts. */
-static size_t next_char(const char *s, int flags, size_t *in_len, const char **out,
-                        size_t *out_len) {
-    unsigned char c = (unsigned char)s[0];
-    size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-    for (size_t i = 1; i < n; i++)
-        if (s[i] == '\0') /* truncated sequence: one byte at a time */
-            n = 1;
-    *in_len = *out_len = n;
-    *out = s;
-    if (c < 0x20 && !((c == '\n' || c == '\t') && !(flags & SB_CHAT_ONE_LINE))) {
-        *out = " ";
-        return 1;
-    }
-    if (flags & SB_CHAT_ESCAPE) {
-        const char *e = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : NULL;
-        if (e) {
-            *out = e;
-            *out_len = strlen(e);
-            return *out_len;
-        }
-    }
-    return n == 4 ? 2 : 1;
-}
-
-size_t sb_chat_text_add(sb_chat_buf_t *b, const char *s, size_t max, int flags) {
-    const char *out, *p;
-    size_t in_len, out_len, total = 0, used = 0, cost;
-
-    if (!s || max == 0)
-        return 0;
-    for (p = s; *p; p += in_len)
-        total += next_char(p, flags, &in_len, &out, &out_len);
-    for (p = s; *p; p += in_len) {
-        cost = next_char(p, flags, &in_len, &out, &out_len);
-        if (total > max && used + cost > max - 1) {
-            sb_chat_buf_add(b, ELLIPSIS, strlen(ELLIPSIS));
-            return used + 1;
-        }
-        sb_chat_buf_add(b, out, out_len);
-        used += cost;
-    }
-    return used;
 }
 
 char *sb_chat_detail_text(const cJSON *value) {

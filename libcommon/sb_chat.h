@@ -147,25 +147,6 @@ sb_chat_t *sb_chat_console_new(const sb_chat_config_t *cfg, char *errstr, size_t
 int sb_chat_fail(sb_chat_error_t *err, int retryable, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* A growing NUL-terminated string; oom is sticky. */
-typedef struct {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sb_chat_buf_t;
-
-void sb_chat_buf_add(sb_chat_buf_t *b, const char *s, size_t n);
-void sb_chat_buf_free(sb_chat_buf_t *b);
-
-#define SB_CHAT_ESCAPE   1 /* Slack mrkdwn: & < > as entities */
-#define SB_CHAT_ONE_LINE 2 /* newlines and tabs become spaces */
-
-/* Appends at most max characters of s (counted as Slack does, entities
- * included), cut at a character with a trailing "…" when longer; C0
- * control characters other than newline and tab become spaces. Returns
- * the characters appended. */
-size_t sb_chat_text_add(sb_chat_buf_t *b, const char *s, size_t max, int flags);
-
 /* A detail's value as text: strings as they are, other JSON compactly.
  * Returns a malloc'd string or NULL. */
 char *sb_chat_detail_text(const cJSON *value);

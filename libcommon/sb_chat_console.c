@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sb_buf.h"
 #include "sb_chat.h"
 #include "sb_time.h"
 
@@ -72,29 +73,29 @@ static cJSON *line_new(const char *op, const char *channel, const char *ts, cons
 }
 
 /* What the person would read: intro, title, description, details, time. */
-static void prompt_text(sb_chat_buf_t *b, const sb_chat_prompt_t *p) {
+static void prompt_text(sb_buf_t *b, const sb_chat_prompt_t *p) {
     const cJSON *d;
     if (p->intro && *p->intro) {
-        sb_chat_text_add(b, p->intro, SB_CHAT_SECTION_MAX, 0);
-        sb_chat_buf_add(b, "\n\n", 2);
+        sb_buf_add_text(b, p->intro, SB_CHAT_SECTION_MAX, 0);
+        sb_buf_add(b, "\n\n", 2);
     }
-    sb_chat_text_add(b, p->title, SB_CHAT_SECTION_MAX, SB_CHAT_ONE_LINE);
+    sb_buf_add_text(b, p->title, SB_CHAT_SECTION_MAX, SB_BUF_ONE_LINE);
     if (p->description && *p->description) {
-        sb_chat_buf_add(b, "\n", 1);
-        sb_chat_text_add(b, p->description, SB_CHAT_SECTION_MAX, 0);
+        sb_buf_add(b, "\n", 1);
+        sb_buf_add_text(b, p->description, SB_CHAT_SECTION_MAX, 0);
     }
     cJSON_ArrayForEach(d, p->details) {
         char *v = sb_chat_detail_text(d);
-        sb_chat_buf_add(b, "\n", 1);
-        sb_chat_text_add(b, d->string && sb_chat_utf8_ok(d->string) ? d->string : "?",
-                         SB_CHAT_FIELD_MAX, SB_CHAT_ONE_LINE);
-        sb_chat_buf_add(b, ": ", 2);
-        sb_chat_text_add(b, v && sb_chat_utf8_ok(v) ? v : "?", SB_CHAT_FIELD_MAX, 0);
+        sb_buf_add(b, "\n", 1);
+        sb_buf_add_text(b, d->string && sb_chat_utf8_ok(d->string) ? d->string : "?",
+                        SB_CHAT_FIELD_MAX, SB_BUF_ONE_LINE);
+        sb_buf_add(b, ": ", 2);
+        sb_buf_add_text(b, v && sb_chat_utf8_ok(v) ? v : "?", SB_CHAT_FIELD_MAX, 0);
         free(v);
     }
     if (p->occurred_at && *p->occurred_at) {
-        sb_chat_buf_add(b, "\nWhen: ", 7);
-        sb_chat_text_add(b, p->occurred_at, SB_CHAT_FIELD_MAX, SB_CHAT_ONE_LINE);
+        sb_buf_add(b, "\nWhen: ", 7);
+        sb_buf_add_text(b, p->occurred_at, SB_CHAT_FIELD_MAX, SB_BUF_ONE_LINE);
     }
 }
 
@@ -150,21 +151,21 @@ static int fill_ref(sb_chat_ref_t *ref, const char *channel, const char *ts, sb_
 static int console_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref,
                                sb_chat_error_t *err) {
     console_t *c = (console_t *)chat;
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     char ts[SB_CHAT_TS_SIZE];
     if (fill_ref(NULL, p->channel, "", err) == -1)
         return -1;
     next_ts(c, ts, sizeof(ts));
     prompt_text(&b, p);
     cJSON *line = line_new("prompt", p->channel, ts, p->alert_id);
-    cJSON_AddStringToObject(line, "text", b.s ? b.s : "");
+    cJSON_AddStringToObject(line, "text", sb_buf_str(&b));
     cJSON *buttons = cJSON_AddArrayToObject(line, "buttons");
     cJSON_AddItemToArray(
         buttons, button(SB_CHAT_CONFIRM_LABEL, SB_CHAT_CONFIRM_ACTION, "primary", p->alert_id));
     cJSON_AddItemToArray(buttons,
                          button(SB_CHAT_DENY_LABEL, SB_CHAT_DENY_ACTION, "danger", p->alert_id));
-    int oom = b.oom;
-    sb_chat_buf_free(&b);
+    int oom = b.err;
+    sb_buf_free(&b);
     if (oom) {
         cJSON_Delete(line);
         return sb_chat_fail(err, 1, "out_of_memory", "console: out of memory");
@@ -177,15 +178,15 @@ static int console_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_ch
 /* A text line: op "text" (with ref) or "channel". */
 static int text_line(console_t *c, const char *op, const char *channel, const char *text,
                      sb_chat_ref_t *ref, sb_chat_error_t *err) {
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     char ts[SB_CHAT_TS_SIZE];
     if (fill_ref(NULL, channel, "", err) == -1)
         return -1;
     next_ts(c, ts, sizeof(ts));
-    sb_chat_text_add(&b, text, SB_CHAT_TEXT_MAX, 0);
+    sb_buf_add_text(&b, text, SB_CHAT_TEXT_MAX, 0);
     cJSON *line = line_new(op, channel, ts, NULL);
-    cJSON_AddStringToObject(line, "text", b.s ? b.s : "");
-    sb_chat_buf_free(&b);
+    cJSON_AddStringToObject(line, "text", sb_buf_str(&b));
+    sb_buf_free(&b);
     if (write_line(c, line, err) == -1)
         return -1;
     return fill_ref(ref, channel, ts, err);
@@ -204,16 +205,16 @@ static int console_post_channel(sb_chat_t *chat, const char *channel, const char
 /* The message ref->ts now reads text (after the alert, when p); no buttons. */
 static int console_update(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
                           const char *text, sb_chat_error_t *err) {
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     if (p) {
         prompt_text(&b, p);
-        sb_chat_buf_add(&b, "\n\n", 2);
+        sb_buf_add(&b, "\n\n", 2);
     }
-    sb_chat_text_add(&b, text, SB_CHAT_TEXT_MAX, 0);
+    sb_buf_add_text(&b, text, SB_CHAT_TEXT_MAX, 0);
     cJSON *line = line_new("update", ref->channel, ref->ts, p ? p->alert_id : NULL);
-    cJSON_AddStringToObject(line, "text", b.s ? b.s : "");
+    cJSON_AddStringToObject(line, "text", sb_buf_str(&b));
     cJSON_AddArrayToObject(line, "buttons");
-    sb_chat_buf_free(&b);
+    sb_buf_free(&b);
     return write_line((console_t *)chat, line, err);
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_buf.h"
 #include "sb_chat.h"
 #include "sb_curl.h"
 #include "sb_slack_blocks.h"
@@ -197,22 +198,22 @@ static int slack_lookup_email(sb_chat_t *chat, const char *email, char *out, siz
 static int post(slack_t *s, const char *method, const char *channel, const char *ts,
                 const char *text, int raw, cJSON *blocks, sb_chat_ref_t *ref,
                 sb_chat_error_t *err) {
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     cJSON *args = cJSON_CreateObject(), *res;
     if (!raw)
-        sb_chat_text_add(&b, text, SB_CHAT_TEXT_MAX, SB_CHAT_ESCAPE);
+        sb_buf_add_text(&b, text, SB_CHAT_TEXT_MAX, SB_BUF_ENTITIES);
     cJSON_AddStringToObject(args, "channel", channel);
     if (ts)
         cJSON_AddStringToObject(args, "ts", ts);
-    cJSON_AddStringToObject(args, "text", raw ? text : b.s ? b.s : "");
+    cJSON_AddStringToObject(args, "text", raw ? text : sb_buf_str(&b));
     if (blocks)
         cJSON_AddItemToObject(args, "blocks", blocks);
-    if (b.oom || !args) {
-        sb_chat_buf_free(&b);
+    if (b.err || !args) {
+        sb_buf_free(&b);
         cJSON_Delete(args);
         return sb_chat_fail(err, 1, "out_of_memory", "slack %s: out of memory", method);
     }
-    sb_chat_buf_free(&b);
+    sb_buf_free(&b);
     if (call_json(s, method, args, &res, err) == -1)
         return -1;
     int rc = 0;
@@ -226,16 +227,16 @@ static int post(slack_t *s, const char *method, const char *channel, const char 
 
 static int slack_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref,
                              sb_chat_error_t *err) {
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     cJSON *blocks = sb_slack_prompt_blocks(p, NULL);
     sb_slack_fallback_text(&b, p);
-    if (!blocks || b.oom) {
+    if (!blocks || b.err) {
         cJSON_Delete(blocks);
-        sb_chat_buf_free(&b);
+        sb_buf_free(&b);
         return sb_chat_fail(err, 1, "out_of_memory", "slack: out of memory building a prompt");
     }
     int rc = post((slack_t *)chat, "chat.postMessage", p->channel, NULL, b.s, 1, blocks, ref, err);
-    sb_chat_buf_free(&b);
+    sb_buf_free(&b);
     return rc;
 }
 

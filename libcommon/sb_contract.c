@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sb_schema.h"
+#include "sb_severity.h"
 
 /* The rules below are the C twin of schemas/<name>.v1.json; both are
  * checked against the labelled files in schemas/examples/ by
@@ -22,7 +23,6 @@
 #define OBJ(n, fl, s)                                                                              \
     { n, SB_T_OBJECT, fl, SB_FMT_NONE, 0, 0, NULL, s }
 
-static const char *const e_severity[] = {"low", "medium", "high", "critical", NULL};
 const char *const sb_contract_reject_codes[] = {
     "invalid_json",  "not_object",    "missing_field", "invalid_type", "field_too_long",
     "invalid_value", "duplicate_key", "invalid_utf8",  "too_large",    NULL};
@@ -59,7 +59,7 @@ static const sb_field_t alert_fields[SB_A_COUNT] = {
     [SB_A_OCCURRED_AT] = FMT("occurred_at", SB_F_REQ, SB_FMT_RFC3339),
     [SB_A_ID] = STR("id", 0, 1, 256),
     [SB_A_DESCRIPTION] = STR("description", 0, 0, 4000),
-    [SB_A_SEVERITY] = ENUM("severity", 0, e_severity),
+    [SB_A_SEVERITY] = ENUM("severity", 0, sb_severity_names),
     [SB_A_URL] = STR("url", 0, 1, 2048),
     [SB_A_DETAILS] = {"details", SB_T_OBJECT, 0, SB_FMT_DETAILS, 0, 0, NULL, NULL},
 };
@@ -81,7 +81,7 @@ static const sb_field_t prompt_fields[] = {
     FMT("message_id", SB_F_REQ, SB_FMT_HEX64),
     FMT("alert_id", SB_F_REQ, SB_FMT_HEX64),
     {"employee_id", SB_T_STRING, SB_F_REQ, SB_FMT_DIGITS, 1, 64, NULL, NULL},
-    ENUM("severity", SB_F_REQ, e_severity),
+    ENUM("severity", SB_F_REQ, sb_severity_names),
     STR("rule", SB_F_REQ, 1, 256),
     STR("title", SB_F_REQ, 1, 200),
     FMT("occurred_at", SB_F_REQ, SB_FMT_RFC3339),
@@ -124,7 +124,7 @@ static const sb_field_t esc_fields[] = {
     ENUM("reason", SB_F_REQ, e_esc_reason),
     STR("comment", SB_F_REQ | SB_F_NUL, 0, 4000),
     ENUM("second_factor", SB_F_REQ, e_second_factor),
-    ENUM("severity", SB_F_REQ, e_severity),
+    ENUM("severity", SB_F_REQ, sb_severity_names),
     FMT("raised_at", SB_F_REQ, SB_FMT_RFC3339),
     FMT("prompted_at", SB_F_REQ | SB_F_NUL, SB_FMT_RFC3339),
     FMT("answered_at", SB_F_REQ | SB_F_NUL, SB_FMT_RFC3339),
@@ -140,7 +140,7 @@ static const sb_field_t outcome_fields[] = {
     STR("comment", SB_F_REQ | SB_F_NUL, 0, 4000),
     ENUM("second_factor", SB_F_REQ, e_second_factor),
     STR("rule", SB_F_REQ, 1, 256),
-    ENUM("severity", SB_F_REQ, e_severity),
+    ENUM("severity", SB_F_REQ, sb_severity_names),
     FMT("decided_at", SB_F_REQ, SB_FMT_RFC3339),
     FMT("prompted_at", 0, SB_FMT_RFC3339),
     FMT("answered_at", 0, SB_FMT_RFC3339),

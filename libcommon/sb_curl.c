@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sb_buf.h"
 #include "sb_log.h"
 #include "sb_signal.h"
 #include "sb_time.h"
@@ -27,10 +28,8 @@ struct sb_curl_s {
 
 /* The response body of one attempt. */
 typedef struct {
-    char *buf;
-    size_t len, cap;
+    sb_buf_t b;   /* b.err: out of memory */
     int overflow; /* the server sent more than SB_CURL_MAX_BODY */
-    int oom;
 } body_buf_t;
 
 sb_curl_t *sb_curl_new(char *errstr, size_t errstr_size) {
@@ -70,26 +69,12 @@ void sb_curl_resp_clear(sb_curl_resp_t *resp) {
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
     body_buf_t *b = userdata;
     size_t n = size * nmemb;
-    if (n > SB_CURL_MAX_BODY - b->len) {
+    if (n > SB_CURL_MAX_BODY - b->b.len) {
         b->overflow = 1;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
     }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->buf, cap);
-        if (!p) {
-            b->oom = 1;
-            return 0;
-        }
-        b->buf = p;
-        b->cap = cap;
-    }
-    memcpy(b->buf + b->len, ptr, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
-    return n;
+    sb_buf_add(&b->b, ptr, n);
+    return b->b.err ? 0 : n;
 }
 
 /* "host" or "host:port" of url, for messages: never the path, query or
@@ -237,9 +222,8 @@ static int setup(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf,
 /* Moves the attempt's body into resp (NULL when empty). */
 static void take_body(body_buf_t *buf, sb_curl_resp_t *resp) {
     free(resp->body);
-    resp->body = buf->buf;
-    resp->body_len = buf->len;
-    memset(buf, 0, sizeof(*buf));
+    resp->body_len = buf->b.len;
+    resp->body = buf->b.len ? sb_buf_take(&buf->b) : NULL;
 }
 
 /* One attempt: 0 final answer, 1 retry after *delay (reason in why), -1 fail. */
@@ -249,8 +233,8 @@ static int attempt(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf, sb_c
     long status = 0;
     curl_off_t retry_after = 0;
 
-    buf->len = 0;
-    buf->overflow = buf->oom = 0;
+    sb_buf_reset(&buf->b);
+    buf->overflow = 0;
     c->curlerr[0] = '\0';
     resp->attempts++;
     rc = curl_easy_perform(c->easy);
@@ -260,9 +244,9 @@ static int attempt(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf, sb_c
     }
     resp->status = status;
     resp->retry_after_s = (long)retry_after;
-    if (buf->overflow || rc == CURLE_FILESIZE_EXCEEDED || buf->oom) {
+    if (buf->overflow || rc == CURLE_FILESIZE_EXCEEDED || buf->b.err) {
         snprintf(why, why_size, "%s",
-                 buf->oom ? "out of memory reading the response" : "response body exceeds 1 MiB");
+                 buf->b.err ? "out of memory reading the response" : "response body exceeds 1 MiB");
         return -1;
     }
     if (rc != CURLE_OK) {
@@ -335,6 +319,6 @@ out:
         scrub(errstr, req->bearer_token);
     curl_slist_free_all(headers);
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL); /* the list is freed */
-    free(buf.buf);
+    sb_buf_free(&buf.b);
     return ret;
 }

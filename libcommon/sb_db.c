@@ -235,85 +235,73 @@ static void put32(char *p, uint32_t v) {
     p[3] = (char)v;
 }
 
-static char *array_reserve(sb_db_array_t *a, size_t more) {
-    if (a->failed)
-        return NULL;
-    if (a->len + more > a->cap) {
-        size_t cap = a->cap ? a->cap : 4096;
-        char *grown;
-        while (cap < a->len + more)
-            cap *= 2;
-        if (cap > (size_t)INT32_MAX || !(grown = realloc(a->buf, cap))) {
-            a->failed = 1;
-            return NULL;
-        }
-        a->buf = grown;
-        a->cap = cap;
-    }
-    a->len += more;
-    return a->buf + a->len - more;
+/* Whether more can go in: nothing is added after a failure. */
+static int array_ok(const sb_db_array_t *a) {
+    return !a->failed && !a->bytes.err;
+}
+
+/* Appends v as a big-endian 32-bit word. */
+static void add32(sb_db_array_t *a, uint32_t v) {
+    char p[4];
+    put32(p, v);
+    sb_buf_add(&a->bytes, p, sizeof(p));
 }
 
 void sb_db_array_init(sb_db_array_t *a, unsigned elem_oid) {
+    static const char header[ARRAY_HEADER] = {0}; /* filled in by finish */
     memset(a, 0, sizeof(*a));
     a->oid = elem_oid;
-    array_reserve(a, ARRAY_HEADER);
+    sb_buf_add(&a->bytes, header, sizeof(header));
 }
 
 void sb_db_array_add(sb_db_array_t *a, const void *data, size_t len) {
-    char *p;
-    if (!data) {
-        if ((p = array_reserve(a, 4))) {
-            put32(p, 0xffffffffu);
-            a->has_null = 1;
-            a->count++;
-        }
+    if (!array_ok(a))
         return;
-    }
-    if (len > (size_t)INT32_MAX - 4) {
+    if (!data) {
+        add32(a, 0xffffffffu);
+        a->has_null = 1;
+    } else if (len > (size_t)INT32_MAX - 4) {
         a->failed = 1;
         return;
+    } else {
+        add32(a, (uint32_t)len);
+        sb_buf_add(&a->bytes, data, len);
     }
-    if ((p = array_reserve(a, 4 + len))) {
-        put32(p, (uint32_t)len);
-        memcpy(p + 4, data, len);
-        a->count++;
-    }
+    a->count++;
 }
 
 void sb_db_array_add_int4(sb_db_array_t *a, int32_t v) {
-    char *p = array_reserve(a, 8);
-    if (p) {
-        put32(p, 4);
-        put32(p + 4, (uint32_t)v);
-        a->count++;
-    }
+    if (!array_ok(a))
+        return;
+    add32(a, 4);
+    add32(a, (uint32_t)v);
+    a->count++;
 }
 
 void sb_db_array_add_int8(sb_db_array_t *a, int64_t v) {
-    char *p = array_reserve(a, 12);
-    if (p) {
-        put32(p, 8);
-        put32(p + 4, (uint32_t)((uint64_t)v >> 32));
-        put32(p + 8, (uint32_t)v);
-        a->count++;
-    }
+    if (!array_ok(a))
+        return;
+    add32(a, 8);
+    add32(a, (uint32_t)((uint64_t)v >> 32));
+    add32(a, (uint32_t)v);
+    a->count++;
 }
 
 const char *sb_db_array_finish(sb_db_array_t *a, int *len) {
-    if (a->failed || !a->buf)
+    char *h = a->bytes.s;
+    if (!array_ok(a) || !h)
         return NULL;
-    put32(a->buf, 1);
-    put32(a->buf + 4, (uint32_t)a->has_null);
-    put32(a->buf + 8, a->oid);
-    put32(a->buf + 12, (uint32_t)a->count);
-    put32(a->buf + 16, 1);
-    *len = (int)a->len;
-    return a->buf;
+    put32(h, 1);
+    put32(h + 4, (uint32_t)a->has_null);
+    put32(h + 8, a->oid);
+    put32(h + 12, (uint32_t)a->count);
+    put32(h + 16, 1);
+    *len = (int)a->bytes.len; /* under SB_BUF_MAX, so an int */
+    return h;
 }
 
 void sb_db_array_free(sb_db_array_t *a) {
-    free(a->buf);
+    sb_buf_free(&a->bytes);
     memset(a, 0, sizeof(*a));
 }
 

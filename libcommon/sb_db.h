@@ -8,6 +8,8 @@
 
 #include <libpq-fe.h>
 
+#include "sb_buf.h"
+
 typedef enum {
     SB_DB_OK = 0,
     SB_DB_RETRYABLE, /* connection lost, deadlock, serialization, shutdown: retry */
@@ -66,12 +68,11 @@ PGresult *sb_db_wait(sb_db_t *db, char *errstr, size_t errstr_size);
 #define SB_DB_OID_TEXT  25
 
 typedef struct {
-    char *buf; /* owned; header reserved at the front */
-    size_t len, cap;
+    sb_buf_t bytes; /* owned; header reserved at the front; err: out of memory or over 2 GiB */
     unsigned oid;
     int count;
     int has_null;
-    int failed; /* an allocation failed: finish returns NULL */
+    int failed; /* set by the caller (or an element over 2 GiB): finish returns NULL */
 } sb_db_array_t;
 
 void sb_db_array_init(sb_db_array_t *a, unsigned elem_oid);

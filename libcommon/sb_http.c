@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sb_buf.h"
 #include "sb_log.h"
 
 /* After the cap is hit, up to this much more of a body without a
@@ -37,8 +38,7 @@ struct sb_http_server_s {
 /* Per-request state between the calls of the access handler. */
 typedef struct {
     const sb_http_route_t *route;
-    char *buf; /* accumulated body, owned */
-    size_t len, cap;
+    sb_buf_t body;      /* accumulated body, owned */
     uint64_t discarded; /* bytes dropped after the body went over max_body */
     int too_large;
 } req_state_t;
@@ -152,45 +152,27 @@ static const sb_http_route_t *check_headers(sb_http_server_t *srv, struct MHD_Co
 /* Appends a piece of body, or switches to discarding once over the cap.
  * Returns -1 when the connection should be closed. */
 static int take_body(req_state_t *st, const char *data, size_t size) {
-    if (!st->too_large && size > st->route->max_body - st->len) {
+    if (!st->too_large && size > st->route->max_body - st->body.len) {
         st->too_large = 1;
-        free(st->buf); /* nothing more is kept */
-        st->buf = NULL;
-        st->len = st->cap = 0;
+        sb_buf_free(&st->body); /* nothing more is kept */
     }
     if (st->too_large) {
         st->discarded += size;
         return st->discarded > DRAIN_MAX ? -1 : 0;
     }
-    if (st->len + size + 1 > st->cap) {
-        size_t cap = st->cap ? st->cap : 1024;
-        char *p;
-        while (cap < st->len + size + 1)
-            cap *= 2;
-        if (cap > st->route->max_body + 1)
-            cap = st->route->max_body + 1;
-        p = realloc(st->buf, cap);
-        if (!p)
-            return -1;
-        st->buf = p;
-        st->cap = cap;
-    }
-    memcpy(st->buf + st->len, data, size);
-    st->len += size;
-    return 0;
+    sb_buf_add(&st->body, data, size);
+    return st->body.err ? -1 : 0;
 }
 
 /* Last call for a request: runs the handler and queues its answer. */
 static enum MHD_Result run_handler(sb_http_server_t *srv, struct MHD_Connection *conn,
                                    req_state_t *st, const char *path, const char *method) {
-    sb_http_request_t req = {method, path, st->buf ? st->buf : "", st->len, conn};
+    sb_http_request_t req = {method, path, sb_buf_str(&st->body), st->body.len, conn};
     sb_http_response_t resp = {200, NULL, NULL, 0};
     struct MHD_Response *r;
     enum MHD_Result ret;
     int rc;
 
-    if (st->buf)
-        st->buf[st->len] = '\0';
     rc = st->route->handler(srv->ctx, &req, &resp);
     if (rc != 0 || resp.status < 200 || resp.status > 599) {
         log_refusal(SB_LOG_ERROR, method, path, 500,
@@ -254,7 +236,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     req_state_t *st = *con_cls;
     if (!st)
         return;
-    free(st->buf);
+    sb_buf_free(&st->body);
     free(st);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->inflight, 1);

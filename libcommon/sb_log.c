@@ -11,6 +11,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "sb_buf.h"
+
 static char sb_log_worker[64] = "securitybot";
 static sb_log_level_t sb_log_min = SB_LOG_INFO;
 
@@ -66,20 +68,8 @@ size_t sb_log_json_escape(char *buf, size_t size, const char *s) {
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
         char tmp[8];
-        const char *rep = NULL;
+        const char *rep = sb_buf_json_escape(c, tmp);
         size_t len;
-        switch (c) {
-        case '"': rep = "\\\""; break;
-        case '\\': rep = "\\\\"; break;
-        case '\n': rep = "\\n"; break;
-        case '\r': rep = "\\r"; break;
-        case '\t': rep = "\\t"; break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-                rep = tmp;
-            }
-        }
         if (rep) {
             len = strlen(rep);
             if (n + len >= size)

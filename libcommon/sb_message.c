@@ -6,13 +6,15 @@
 
 #include "sb_crypto.h"
 #include "sb_id.h"
+#include "sb_severity.h"
 
 const char *sb_message_priority(const char *severity) {
-    if (!severity || !strcmp(severity, "medium"))
+    int rank = severity ? sb_severity_rank(severity) : SB_SEVERITY_MEDIUM;
+    if (rank == SB_SEVERITY_MEDIUM)
         return "normal";
-    if (!strcmp(severity, "low"))
+    if (rank == SB_SEVERITY_LOW)
         return "low";
-    return "high"; /* high, critical */
+    return "high"; /* high, critical (and a name the contract would refuse) */
 }
 
 int sb_message_start(cJSON *o, const char *kind, const char *alert_id, const char *extra) {

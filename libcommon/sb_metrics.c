@@ -4,12 +4,11 @@
 #include "sb_metrics.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sb_chat.h"
+#include "sb_buf.h"
 #include "sb_http.h"
 #include "sb_kafka.h"
 #include "sb_log.h"
@@ -134,30 +133,19 @@ void sb_metrics_beat(sb_metrics_t *m) {
 }
 
 /* A label value as Prometheus wants it: \ " and newline escaped. */
-static void add_label(sb_chat_buf_t *b, const char *v) {
+static void add_label(sb_buf_t *b, const char *v) {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
-            sb_chat_buf_add(b, "\\", 1);
+            sb_buf_add(b, "\\", 1);
         if (*v == '\n')
-            sb_chat_buf_add(b, "\\n", 2);
+            sb_buf_add(b, "\\n", 2);
         else
-            sb_chat_buf_add(b, v, 1);
+            sb_buf_add(b, v, 1);
     }
 }
 
-static void addf(sb_chat_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(sb_chat_buf_t *b, const char *fmt, ...) {
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        sb_chat_buf_add(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
 char *sb_metrics_render(sb_metrics_t *m) {
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     int64_t lag = -1;
     int64_t (*fn)(void *);
     void *ctx;
@@ -172,36 +160,32 @@ char *sb_metrics_render(sb_metrics_t *m) {
     pthread_mutex_lock(&m->lock);
     for (size_t f = 0; f < NFAMILIES; f++) {
         const family_t *fam = &m->families[f];
-        addf(&b, "# HELP %s %s\n# TYPE %s counter\n", FAMILIES[f].name, FAMILIES[f].help,
-             FAMILIES[f].name);
+        sb_buf_addf(&b, "# HELP %s %s\n# TYPE %s counter\n", FAMILIES[f].name, FAMILIES[f].help,
+                    FAMILIES[f].name);
         for (int i = 0; i < fam->n; i++) {
-            addf(&b, "%s{worker=\"", FAMILIES[f].name);
+            sb_buf_addf(&b, "%s{worker=\"", FAMILIES[f].name);
             add_label(&b, m->worker);
-            addf(&b, "\",%s=\"", FAMILIES[f].label);
+            sb_buf_addf(&b, "\",%s=\"", FAMILIES[f].label);
             add_label(&b, fam->values[i]);
-            addf(&b, "\"} %.17g\n", fam->counts[i]);
+            sb_buf_addf(&b, "\"} %.17g\n", fam->counts[i]);
         }
     }
-    addf(&b, "# HELP %s time to handle one batch or message\n# TYPE %s histogram\n", SB_M_LATENCY,
-         SB_M_LATENCY);
+    sb_buf_addf(&b, "# HELP %s time to handle one batch or message\n# TYPE %s histogram\n",
+                SB_M_LATENCY, SB_M_LATENCY);
     for (size_t i = 0; i < NBUCKETS; i++)
-        addf(&b, "%s_bucket{worker=\"%s\",le=\"%g\"} %llu\n", SB_M_LATENCY, m->worker, BUCKETS[i],
-             (unsigned long long)m->buckets[i]);
-    addf(&b, "%s_bucket{worker=\"%s\",le=\"+Inf\"} %llu\n", SB_M_LATENCY, m->worker,
-         (unsigned long long)m->observations);
-    addf(&b, "%s_sum{worker=\"%s\"} %.9f\n%s_count{worker=\"%s\"} %llu\n", SB_M_LATENCY, m->worker,
-         m->sum, SB_M_LATENCY, m->worker, (unsigned long long)m->observations);
+        sb_buf_addf(&b, "%s_bucket{worker=\"%s\",le=\"%g\"} %llu\n", SB_M_LATENCY, m->worker,
+                    BUCKETS[i], (unsigned long long)m->buckets[i]);
+    sb_buf_addf(&b, "%s_bucket{worker=\"%s\",le=\"+Inf\"} %llu\n", SB_M_LATENCY, m->worker,
+                (unsigned long long)m->observations);
+    sb_buf_addf(&b, "%s_sum{worker=\"%s\"} %.9f\n%s_count{worker=\"%s\"} %llu\n", SB_M_LATENCY,
+                m->worker, m->sum, SB_M_LATENCY, m->worker, (unsigned long long)m->observations);
     if (fn && lag >= 0)
-        addf(&b,
-             "# HELP %s messages behind the end of the assigned partitions\n# TYPE %s "
-             "gauge\n%s{worker=\"%s\"} %lld\n",
-             SB_M_LAG, SB_M_LAG, SB_M_LAG, m->worker, (long long)lag);
+        sb_buf_addf(&b,
+                    "# HELP %s messages behind the end of the assigned partitions\n# TYPE %s "
+                    "gauge\n%s{worker=\"%s\"} %lld\n",
+                    SB_M_LAG, SB_M_LAG, SB_M_LAG, m->worker, (long long)lag);
     pthread_mutex_unlock(&m->lock);
-    if (b.oom) {
-        sb_chat_buf_free(&b);
-        return NULL;
-    }
-    return b.s;
+    return sb_buf_take(&b); /* NULL when out of memory */
 }
 
 static int handle_metrics(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {

@@ -1,13 +1,12 @@
 /* sb_report_render: a fetched report as text, JSON or CSV. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
-#include "sb_chat.h"
+#include "sb_buf.h"
 #include "sb_report.h"
 #include "sb_time.h"
 
@@ -16,45 +15,18 @@
 
 /* ---- text ---- */
 
-static void add(sb_chat_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(sb_chat_buf_t *b, const char *fmt, ...) {
-    char small[256], *big = NULL;
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->oom = 1;
-        return;
-    }
-    if ((size_t)n < sizeof(small)) {
-        sb_chat_buf_add(b, small, (size_t)n);
-        return;
-    }
-    if (!(big = malloc((size_t)n + 1))) {
-        b->oom = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sb_chat_buf_add(b, big, (size_t)n);
-    free(big);
-}
-
 /* s on one line, control characters as spaces, at most max characters. */
-static void add_clean(sb_chat_buf_t *b, const char *s, size_t max) {
-    sb_chat_text_add(b, s ? s : "", max, SB_CHAT_ONE_LINE);
+static void add_clean(sb_buf_t *b, const char *s, size_t max) {
+    sb_buf_add_text(b, s ? s : "", max, SB_BUF_ONE_LINE);
 }
 
 /* Left-aligned in width bytes (at least one space after). */
-static void add_column(sb_chat_buf_t *b, const char *s, size_t width) {
+static void add_column(sb_buf_t *b, const char *s, size_t width) {
     size_t start = b->len, used;
     add_clean(b, s, width - 1);
-    used = b->oom ? 0 : b->len - start;
+    used = b->err ? 0 : b->len - start;
     for (; used < width; used++)
-        sb_chat_buf_add(b, " ", 1);
+        sb_buf_add(b, " ", 1);
 }
 
 void sb_report_format_duration(double s, char *buf, size_t size) {
@@ -82,66 +54,68 @@ static void rate_text(const sb_report_group_t *g, char *buf, size_t size) {
         snprintf(buf, size, "%.1f%%", 100.0 * (double)g->answered / (double)g->prompted);
 }
 
-static void text_group(sb_chat_buf_t *b, const sb_report_group_t *g, int breakdown) {
+static void text_group(sb_buf_t *b, const sb_report_group_t *g, int breakdown) {
     char rate[16], median[16];
     rate_text(g, rate, sizeof(rate));
     sb_report_format_duration(g->median_answer_s, median, sizeof(median));
-    sb_chat_buf_add(b, "  ", 2);
+    sb_buf_add(b, "  ", 2);
     add_column(b, g->name, 28);
-    add(b, "%7ld %8ld %8ld %7s %8s", g->alerts, g->prompted, g->answered, rate, median);
+    sb_buf_addf(b, "%7ld %8ld %8ld %7s %8s", g->alerts, g->prompted, g->answered, rate, median);
     for (size_t i = 0; breakdown && i < g->noutcomes; i++) {
-        sb_chat_buf_add(b, i ? ", " : "  ", 2);
+        sb_buf_add(b, i ? ", " : "  ", 2);
         add_clean(b, g->outcomes[i].outcome, 40);
-        add(b, " %ld", g->outcomes[i].alerts);
+        sb_buf_addf(b, " %ld", g->outcomes[i].alerts);
     }
-    sb_chat_buf_add(b, "\n", 1);
+    sb_buf_add(b, "\n", 1);
 }
 
-static void text_flagged(sb_chat_buf_t *b, const sb_report_alert_t *a) {
-    add(b, "- %s  ", a->received_at);
+static void text_flagged(sb_buf_t *b, const sb_report_alert_t *a) {
+    sb_buf_addf(b, "- %s  ", a->received_at);
     add_clean(b, a->outcome, 40);
-    sb_chat_buf_add(b, "  ", 2);
+    sb_buf_add(b, "  ", 2);
     add_clean(b, a->employee ? a->employee : a->user, 80);
     if (!a->employee)
-        sb_chat_buf_add(b, " (unknown)", 10);
-    sb_chat_buf_add(b, "  ", 2);
+        sb_buf_add(b, " (unknown)", 10);
+    sb_buf_add(b, "  ", 2);
     add_clean(b, a->rule, 80);
-    add(b, " [%s]: ", a->severity);
+    sb_buf_addf(b, " [%s]: ", a->severity);
     add_clean(b, a->title, TITLE_MAX);
-    add(b, "\n    alert %s", a->id);
+    sb_buf_addf(b, "\n    alert %s", a->id);
     if (a->second_factor)
-        add(b, ", second factor %s", a->second_factor);
-    sb_chat_buf_add(b, "\n    comment: ", 14);
+        sb_buf_addf(b, ", second factor %s", a->second_factor);
+    sb_buf_add(b, "\n    comment: ", 14);
     if (a->comment) {
-        sb_chat_buf_add(b, "\"", 1);
+        sb_buf_add(b, "\"", 1);
         add_clean(b, a->comment, COMMENT_MAX);
-        sb_chat_buf_add(b, "\"\n", 2);
+        sb_buf_add(b, "\"\n", 2);
     } else {
-        sb_chat_buf_add(b, "(none)\n", 7);
+        sb_buf_add(b, "(none)\n", 7);
     }
 }
 
-static void render_text(sb_chat_buf_t *b, const sb_report_t *r) {
+static void render_text(sb_buf_t *b, const sb_report_t *r) {
     static const char header[] = "  %-28s%7s %8s %8s %7s %8s%s\n";
     char since[32], until[32], rate[16], median[16];
     sb_time_format_us(r->since_us, since, sizeof(since));
     sb_time_format_us(r->until_us, until, sizeof(until));
     rate_text(&r->total, rate, sizeof(rate));
     sb_report_format_duration(r->total.median_answer_s, median, sizeof(median));
-    add(b, "securitybot report: alerts received from %s to %s\n", since, until);
-    add(b, "%ld alert(s), %ld prompted, %ld answered; response rate %s; median time to answer %s\n",
+    sb_buf_addf(b, "securitybot report: alerts received from %s to %s\n", since, until);
+    sb_buf_addf(
+        b, "%ld alert(s), %ld prompted, %ld answered; response rate %s; median time to answer %s\n",
         r->total.alerts, r->total.prompted, r->total.answered, rate, median);
     if (r->total.alerts == 0)
         return;
-    add(b, "\nBy rule\n");
-    add(b, header, "RULE", "ALERTS", "PROMPTED", "ANSWERED", "RATE", "MEDIAN", "  OUTCOMES");
+    sb_buf_addf(b, "\nBy rule\n");
+    sb_buf_addf(b, header, "RULE", "ALERTS", "PROMPTED", "ANSWERED", "RATE", "MEDIAN",
+                "  OUTCOMES");
     for (size_t i = 0; i < r->nrules; i++)
         text_group(b, &r->rules[i], 1);
-    add(b, "\nBy outcome (open: not decided yet)\n");
-    add(b, header, "OUTCOME", "ALERTS", "PROMPTED", "ANSWERED", "RATE", "MEDIAN", "");
+    sb_buf_addf(b, "\nBy outcome (open: not decided yet)\n");
+    sb_buf_addf(b, header, "OUTCOME", "ALERTS", "PROMPTED", "ANSWERED", "RATE", "MEDIAN", "");
     for (size_t i = 0; i < r->noutcomes; i++)
         text_group(b, &r->outcomes[i], 0);
-    add(b, "\nDenied, unanswered or failed second factor: %zu\n", r->nflagged);
+    sb_buf_addf(b, "\nDenied, unanswered or failed second factor: %zu\n", r->nflagged);
     for (size_t i = 0; i < r->nflagged; i++)
         text_flagged(b, &r->flagged[i]);
 }
@@ -225,65 +199,65 @@ static const char CSV_HEADER[] =
 /* One text field, quoted when it must be (RFC 4180). A value a spreadsheet
  * would run as a formula (= + - @ first) gets a leading apostrophe: titles
  * and comments come from outside. */
-static void csv_text(sb_chat_buf_t *b, const char *s) {
+static void csv_text(sb_buf_t *b, const char *s) {
     if (!s || !*s)
         return;
     int quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ';
     if (quote)
-        sb_chat_buf_add(b, "\"", 1);
+        sb_buf_add(b, "\"", 1);
     if (strchr("=+-@", s[0]) || s[0] == '\t')
-        sb_chat_buf_add(b, "'", 1);
+        sb_buf_add(b, "'", 1);
     for (const char *p = s; *p; p++) {
         if (*p == '"')
-            sb_chat_buf_add(b, "\"", 1);
-        sb_chat_buf_add(b, p, 1);
+            sb_buf_add(b, "\"", 1);
+        sb_buf_add(b, p, 1);
     }
     if (quote)
-        sb_chat_buf_add(b, "\"", 1);
+        sb_buf_add(b, "\"", 1);
 }
 
-static void csv_group(sb_chat_buf_t *b, const char *section, const char *rule, const char *outcome,
+static void csv_group(sb_buf_t *b, const char *section, const char *rule, const char *outcome,
                       const sb_report_group_t *g) {
-    add(b, "%s,", section);
+    sb_buf_addf(b, "%s,", section);
     csv_text(b, rule);
-    sb_chat_buf_add(b, ",", 1);
+    sb_buf_add(b, ",", 1);
     csv_text(b, outcome);
-    add(b, ",%ld,%ld,%ld,", g->alerts, g->prompted, g->answered);
+    sb_buf_addf(b, ",%ld,%ld,%ld,", g->alerts, g->prompted, g->answered);
     if (g->prompted)
-        add(b, "%.4f", (double)g->answered / (double)g->prompted);
-    sb_chat_buf_add(b, ",", 1);
+        sb_buf_addf(b, "%.4f", (double)g->answered / (double)g->prompted);
+    sb_buf_add(b, ",", 1);
     if (g->median_answer_s >= 0)
-        add(b, "%.3f", g->median_answer_s);
-    sb_chat_buf_add(b, ",,,,,,,,\r\n", 10);
+        sb_buf_addf(b, "%.3f", g->median_answer_s);
+    sb_buf_add(b, ",,,,,,,,\r\n", 10);
 }
 
-static void csv_alert(sb_chat_buf_t *b, const sb_report_alert_t *a) {
+static void csv_alert(sb_buf_t *b, const sb_report_alert_t *a) {
     const char *tail[] = {a->id,       a->received_at,   a->severity, a->user,
                           a->employee, a->second_factor, a->title,    a->comment};
-    sb_chat_buf_add(b, "flagged,", 8);
+    sb_buf_add(b, "flagged,", 8);
     csv_text(b, a->rule);
-    sb_chat_buf_add(b, ",", 1);
+    sb_buf_add(b, ",", 1);
     csv_text(b, a->outcome);
-    sb_chat_buf_add(b, ",,,,,", 5);
+    sb_buf_add(b, ",,,,,", 5);
     for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++) {
-        sb_chat_buf_add(b, ",", 1);
+        sb_buf_add(b, ",", 1);
         csv_text(b, tail[i]);
     }
-    sb_chat_buf_add(b, "\r\n", 2);
+    sb_buf_add(b, "\r\n", 2);
 }
 
-static void render_csv(sb_chat_buf_t *b, const sb_report_t *r) {
-    sb_chat_buf_add(b, CSV_HEADER, strlen(CSV_HEADER));
+static void render_csv(sb_buf_t *b, const sb_report_t *r) {
+    sb_buf_add_str(b, CSV_HEADER);
     csv_group(b, "total", NULL, NULL, &r->total);
     for (size_t i = 0; i < r->nrules; i++) {
         const sb_report_group_t *g = &r->rules[i];
         csv_group(b, "rule", g->name, NULL, g);
         for (size_t k = 0; k < g->noutcomes; k++) {
-            add(b, "rule_outcome,");
+            sb_buf_addf(b, "rule_outcome,");
             csv_text(b, g->name);
-            sb_chat_buf_add(b, ",", 1);
+            sb_buf_add(b, ",", 1);
             csv_text(b, g->outcomes[k].outcome);
-            add(b, ",%ld,,,,,,,,,,,,\r\n", g->outcomes[k].alerts);
+            sb_buf_addf(b, ",%ld,,,,,,,,,,,,\r\n", g->outcomes[k].alerts);
         }
     }
     for (size_t i = 0; i < r->noutcomes; i++)
@@ -293,16 +267,12 @@ static void render_csv(sb_chat_buf_t *b, const sb_report_t *r) {
 }
 
 char *sb_report_render(const sb_report_t *r, sb_report_format_t fmt) {
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     if (fmt == SB_REPORT_JSON)
         return render_json(r);
     if (fmt == SB_REPORT_CSV)
         render_csv(&b, r);
     else
         render_text(&b, r);
-    if (b.oom || !b.s) {
-        sb_chat_buf_free(&b);
-        return NULL;
-    }
-    return b.s; /* ownership passes to the caller */
+    return sb_buf_take(&b); /* NULL when out of memory */
 }

@@ -7,6 +7,7 @@
 
 #include "sb_contract.h"
 #include "sb_json_strict.h"
+#include "sb_severity.h"
 #include "sb_time.h"
 #include "sb_utf8.h"
 
@@ -205,7 +206,7 @@ sb_reject_t sb_alert_parse(const void *buf, size_t len, sb_alert_t *alert, char 
     alert->occurred_at = S(SB_A_OCCURRED_AT);
     alert->id = S(SB_A_ID);
     alert->description = S(SB_A_DESCRIPTION);
-    alert->severity = f[SB_A_SEVERITY] ? S(SB_A_SEVERITY) : "medium";
+    alert->severity = f[SB_A_SEVERITY] ? S(SB_A_SEVERITY) : sb_severity_name(SB_SEVERITY_MEDIUM);
     alert->url = S(SB_A_URL);
     alert->details = f[SB_A_DETAILS];
 #undef S

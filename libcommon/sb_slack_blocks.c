@@ -29,41 +29,41 @@ static cJSON *section(const char *mrkdwn) {
 }
 
 /* The intro, the title in bold and the description, within one section. */
-static void prompt_text(sb_chat_buf_t *b, const sb_chat_prompt_t *p) {
+static void prompt_text(sb_buf_t *b, const sb_chat_prompt_t *p) {
     size_t used = 0;
     if (p->intro && *p->intro) {
-        used += sb_chat_text_add(b, p->intro, INTRO_MAX, SB_CHAT_ESCAPE);
-        sb_chat_buf_add(b, "\n\n", 2);
+        used += sb_buf_add_text(b, p->intro, INTRO_MAX, SB_BUF_ENTITIES);
+        sb_buf_add(b, "\n\n", 2);
         used += 2;
     }
-    sb_chat_buf_add(b, "*", 1);
-    used += sb_chat_text_add(b, p->title, TITLE_MAX, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
-    sb_chat_buf_add(b, "*", 1);
+    sb_buf_add(b, "*", 1);
+    used += sb_buf_add_text(b, p->title, TITLE_MAX, SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
+    sb_buf_add(b, "*", 1);
     used += 2;
     if (p->description && *p->description) {
-        sb_chat_buf_add(b, "\n", 1);
+        sb_buf_add(b, "\n", 1);
         used++;
-        sb_chat_text_add(b, p->description, SB_CHAT_SECTION_MAX - used, SB_CHAT_ESCAPE);
+        sb_buf_add_text(b, p->description, SB_CHAT_SECTION_MAX - used, SB_BUF_ENTITIES);
     }
 }
 
 /* One field: "*name*\nvalue" within SB_CHAT_FIELD_MAX. */
 static void add_field(cJSON *fields, const char *name, const char *value, int value_is_mrkdwn) {
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     size_t used = 3;
-    sb_chat_buf_add(&b, "*", 1);
-    used += sb_chat_text_add(&b, *name ? name : "(unnamed)", KEY_MAX,
-                             SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
-    sb_chat_buf_add(&b, "*\n", 2);
+    sb_buf_add(&b, "*", 1);
+    used +=
+        sb_buf_add_text(&b, *name ? name : "(unnamed)", KEY_MAX, SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
+    sb_buf_add(&b, "*\n", 2);
     if (value_is_mrkdwn)
-        sb_chat_buf_add(&b, value, strlen(value));
+        sb_buf_add_str(&b, value);
     else if (!*value || !sb_chat_utf8_ok(value))
-        sb_chat_buf_add(&b, *value ? "(invalid UTF-8)" : "-", *value ? 15 : 1);
+        sb_buf_add(&b, *value ? "(invalid UTF-8)" : "-", *value ? 15 : 1);
     else
-        sb_chat_text_add(&b, value, SB_CHAT_FIELD_MAX - used, SB_CHAT_ESCAPE);
-    if (!b.oom)
+        sb_buf_add_text(&b, value, SB_CHAT_FIELD_MAX - used, SB_BUF_ENTITIES);
+    if (!b.err)
         cJSON_AddItemToArray(fields, text_obj("mrkdwn", b.s));
-    sb_chat_buf_free(&b);
+    sb_buf_free(&b);
 }
 
 /* "When": Slack's date formatting shows it in the reader's time zone, with
@@ -117,31 +117,31 @@ static cJSON *prompt_fields(const sb_chat_prompt_t *p) {
 
 static cJSON *button(const char *label, const char *action_id, const char *style,
                      const char *value) {
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     cJSON *e = cJSON_CreateObject();
-    sb_chat_text_add(&b, label, SB_CHAT_BUTTON_MAX, SB_CHAT_ONE_LINE);
+    sb_buf_add_text(&b, label, SB_CHAT_BUTTON_MAX, SB_BUF_ONE_LINE);
     cJSON_AddStringToObject(e, "type", "button");
     cJSON_AddItemToObject(e, "text", text_obj("plain_text", b.s ? b.s : label));
     cJSON_AddStringToObject(e, "action_id", action_id);
     cJSON_AddStringToObject(e, "style", style);
     cJSON_AddStringToObject(e, "value", value);
-    sb_chat_buf_free(&b);
+    sb_buf_free(&b);
     return e;
 }
 
 cJSON *sb_slack_prompt_blocks(const sb_chat_prompt_t *p, const char *answer_text) {
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     cJSON *blocks = cJSON_CreateArray(), *sec, *fields, *actions, *els;
     prompt_text(&b, p);
-    sec = section(b.s ? b.s : "");
-    sb_chat_buf_free(&b);
+    sec = section(sb_buf_str(&b));
+    sb_buf_free(&b);
     if ((fields = prompt_fields(p)) != NULL)
         cJSON_AddItemToObject(sec, "fields", fields);
     cJSON_AddItemToArray(blocks, sec);
     if (answer_text) {
-        sb_chat_text_add(&b, answer_text, SB_CHAT_SECTION_MAX, SB_CHAT_ESCAPE);
-        cJSON_AddItemToArray(blocks, section(b.s ? b.s : ""));
-        sb_chat_buf_free(&b);
+        sb_buf_add_text(&b, answer_text, SB_CHAT_SECTION_MAX, SB_BUF_ENTITIES);
+        cJSON_AddItemToArray(blocks, section(sb_buf_str(&b)));
+        sb_buf_free(&b);
         return blocks;
     }
     actions = cJSON_CreateObject();
@@ -155,25 +155,25 @@ cJSON *sb_slack_prompt_blocks(const sb_chat_prompt_t *p, const char *answer_text
     return blocks;
 }
 
-void sb_slack_fallback_text(sb_chat_buf_t *b, const sb_chat_prompt_t *p) {
+void sb_slack_fallback_text(sb_buf_t *b, const sb_chat_prompt_t *p) {
     size_t used = 0;
     if (p->intro && *p->intro) {
-        used += sb_chat_text_add(b, p->intro, INTRO_MAX, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
-        sb_chat_buf_add(b, " ", 1);
+        used += sb_buf_add_text(b, p->intro, INTRO_MAX, SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
+        sb_buf_add(b, " ", 1);
         used++;
     }
-    used += sb_chat_text_add(b, p->title, TITLE_MAX, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
+    used += sb_buf_add_text(b, p->title, TITLE_MAX, SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
     if (p->description && *p->description) {
-        sb_chat_buf_add(b, ": ", 2);
-        sb_chat_text_add(b, p->description, SB_CHAT_NOTIFY_MAX - used - 2, SB_CHAT_ESCAPE);
+        sb_buf_add(b, ": ", 2);
+        sb_buf_add_text(b, p->description, SB_CHAT_NOTIFY_MAX - used - 2, SB_BUF_ENTITIES);
     }
 }
 
 cJSON *sb_slack_text_blocks(const char *text) {
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     cJSON *blocks = cJSON_CreateArray();
-    sb_chat_text_add(&b, text, SB_CHAT_SECTION_MAX, SB_CHAT_ESCAPE);
-    cJSON_AddItemToArray(blocks, section(b.s ? b.s : ""));
-    sb_chat_buf_free(&b);
+    sb_buf_add_text(&b, text, SB_CHAT_SECTION_MAX, SB_BUF_ENTITIES);
+    cJSON_AddItemToArray(blocks, section(sb_buf_str(&b)));
+    sb_buf_free(&b);
     return blocks;
 }

@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "sb_buf.h"
 #include "sb_chat.h"
 
 /* The prompt's blocks; answer_text NULL: with the buttons, else the answer
@@ -14,6 +15,6 @@ cJSON *sb_slack_prompt_blocks(const sb_chat_prompt_t *p, const char *answer_text
 cJSON *sb_slack_text_blocks(const char *text);
 
 /* The notification text: "intro title: description", within SB_CHAT_NOTIFY_MAX. */
-void sb_slack_fallback_text(sb_chat_buf_t *b, const sb_chat_prompt_t *p);
+void sb_slack_fallback_text(sb_buf_t *b, const sb_chat_prompt_t *p);
 
 #endif

@@ -120,7 +120,7 @@ static void test_array_int4(void) {
     check_bytes("int4 [1,-2]", p, len, want, sizeof(want));
     SB_CHECK(a.count == 2 && a.has_null == 0);
     sb_db_array_free(&a);
-    SB_CHECK(a.buf == NULL && a.len == 0);
+    SB_CHECK(a.bytes.s == NULL && a.bytes.len == 0);
 }
 
 static void test_array_int8(void) {

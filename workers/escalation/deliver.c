@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "escalation.h"
+#include "sb_buf.h"
 #include "sb_log.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -62,74 +63,70 @@ static const char *value(PGresult *res, int col) {
     return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
 }
 
-static void add(sb_chat_buf_t *b, const char *s) {
-    sb_chat_buf_add(b, s, strlen(s));
-}
-
 /* The report: who, what, why, the employee's words, a link. */
 static char *report_text(const sb_esc_t *e, const char *alert_id, PGresult *r) {
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     char link[512];
     const char *who = value(r, O_USERNAME) ? value(r, O_USERNAME) : value(r, O_ALERT_USER);
-    add(&b, ":rotating_light: *Escalation* (");
-    add(&b, PQgetvalue(r, 0, O_REASON));
-    add(&b, ", ");
-    add(&b, PQgetvalue(r, 0, O_SEVERITY));
-    add(&b, ")\n*Who:* ");
-    sb_chat_text_add(&b, who, 320, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
+    sb_buf_add_str(&b, ":rotating_light: *Escalation* (");
+    sb_buf_add_str(&b, PQgetvalue(r, 0, O_REASON));
+    sb_buf_add_str(&b, ", ");
+    sb_buf_add_str(&b, PQgetvalue(r, 0, O_SEVERITY));
+    sb_buf_add_str(&b, ")\n*Who:* ");
+    sb_buf_add_text(&b, who, 320, SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
     if (value(r, O_EMAIL)) {
-        add(&b, " <");
-        sb_chat_text_add(&b, value(r, O_EMAIL), 320, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
-        add(&b, ">");
+        sb_buf_add_str(&b, " <");
+        sb_buf_add_text(&b, value(r, O_EMAIL), 320, SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
+        sb_buf_add_str(&b, ">");
     }
     if (!value(r, O_USERNAME))
-        add(&b, " (not in the directory)");
-    add(&b, "\n*What:* ");
-    sb_chat_text_add(&b, PQgetvalue(r, 0, O_TITLE), 200, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
-    add(&b, " (rule ");
-    sb_chat_text_add(&b, PQgetvalue(r, 0, O_RULE), 256, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
-    add(&b, " from ");
-    sb_chat_text_add(&b, PQgetvalue(r, 0, O_SOURCE), 128, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
-    add(&b, ", at ");
-    add(&b, PQgetvalue(r, 0, O_OCCURRED));
-    add(&b, ")\n*Why:* ");
-    add(&b, PQgetvalue(r, 0, O_REASON));
+        sb_buf_add_str(&b, " (not in the directory)");
+    sb_buf_add_str(&b, "\n*What:* ");
+    sb_buf_add_text(&b, PQgetvalue(r, 0, O_TITLE), 200, SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
+    sb_buf_add_str(&b, " (rule ");
+    sb_buf_add_text(&b, PQgetvalue(r, 0, O_RULE), 256, SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
+    sb_buf_add_str(&b, " from ");
+    sb_buf_add_text(&b, PQgetvalue(r, 0, O_SOURCE), 128, SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
+    sb_buf_add_str(&b, ", at ");
+    sb_buf_add_str(&b, PQgetvalue(r, 0, O_OCCURRED));
+    sb_buf_add_str(&b, ")\n*Why:* ");
+    sb_buf_add_str(&b, PQgetvalue(r, 0, O_REASON));
     if (value(r, O_SECOND_FACTOR)) {
-        add(&b, "; second factor ");
-        add(&b, value(r, O_SECOND_FACTOR));
+        sb_buf_add_str(&b, "; second factor ");
+        sb_buf_add_str(&b, value(r, O_SECOND_FACTOR));
     }
-    add(&b, "\n*Their words:* ");
+    sb_buf_add_str(&b, "\n*Their words:* ");
     if (value(r, O_COMMENT)) {
-        add(&b, "\"");
-        sb_chat_text_add(&b, value(r, O_COMMENT), 1000, SB_CHAT_ESCAPE);
-        add(&b, "\"");
+        sb_buf_add_str(&b, "\"");
+        sb_buf_add_text(&b, value(r, O_COMMENT), 1000, SB_BUF_ENTITIES);
+        sb_buf_add_str(&b, "\"");
     } else {
-        add(&b, "none");
+        sb_buf_add_str(&b, "none");
     }
-    add(&b, "\n*Alert:* ");
+    sb_buf_add_str(&b, "\n*Alert:* ");
     if (e->alert_url_fmt && strstr(e->alert_url_fmt, "%s")) {
         const char *at = strstr(e->alert_url_fmt, "%s");
         snprintf(link, sizeof(link), "%.*s%s%s", (int)(at - e->alert_url_fmt), e->alert_url_fmt,
                  alert_id, at + 2);
-        sb_chat_text_add(&b, link, sizeof(link), SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
+        sb_buf_add_text(&b, link, sizeof(link), SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
     } else if (value(r, O_URL)) {
-        sb_chat_text_add(&b, value(r, O_URL), 2048, SB_CHAT_ESCAPE | SB_CHAT_ONE_LINE);
+        sb_buf_add_text(&b, value(r, O_URL), 2048, SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
     }
-    add(&b, value(r, O_URL) || e->alert_url_fmt ? " (" : "");
-    add(&b, "`sbctl alerts show ");
-    add(&b, alert_id);
-    add(&b, value(r, O_URL) || e->alert_url_fmt ? "`)" : "`");
-    if (b.oom) {
-        sb_chat_buf_free(&b);
-        return NULL;
-    }
-    return b.s;
+    sb_buf_add_str(&b, value(r, O_URL) || e->alert_url_fmt ? " (" : "");
+    sb_buf_add_str(&b, "`sbctl alerts show ");
+    sb_buf_add_str(&b, alert_id);
+    sb_buf_add_str(&b, value(r, O_URL) || e->alert_url_fmt ? "`)" : "`");
+    return sb_buf_take(&b); /* NULL when out of memory */
 }
 
-/* PagerDuty's severities. */
+/* PagerDuty's severities, by our rank. */
 static const char *pd_severity(const char *severity) {
-    int rank = sb_esc_severity_rank(severity);
-    return rank == 3 ? "critical" : rank == 2 ? "error" : rank == 1 ? "warning" : "info";
+    switch (sb_severity_rank(severity)) {
+    case SB_SEVERITY_CRITICAL: return "critical";
+    case SB_SEVERITY_HIGH: return "error";
+    case SB_SEVERITY_MEDIUM: return "warning";
+    default: return "info";
+    }
 }
 
 /* Pages; 0 accepted (202), -1 with why. 400 (our event is malformed) and
@@ -199,7 +196,7 @@ int sb_esc_deliver(sb_esc_t *e, const char *alert_id, char *errstr, size_t errst
     }
     int report_owed = e->security_channel && !strcmp(PQgetvalue(r, 0, O_REPORT_OWED), "t");
     int page_owed = e->pagerduty_key && !strcmp(PQgetvalue(r, 0, O_PAGE_OWED), "t") &&
-                    sb_esc_severity_rank(PQgetvalue(r, 0, O_SEVERITY)) >= e->page_rank;
+                    sb_severity_rank(PQgetvalue(r, 0, O_SEVERITY)) >= e->page_rank;
     sb_log_kv_t kv[] = {{"alert_id", alert_id}, {"reason", PQgetvalue(r, 0, O_REASON)}};
     if (report_owed) {
         sb_chat_error_t err = {0};

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "escalation.h"
+#include "sb_buf.h"
 #include "sb_log.h"
 #include "sb_report.h"
 #include "sb_time.h"
@@ -35,19 +36,14 @@ static int one(sb_db_t *db, const char *sql, int n, const char *const *params, c
 
 /* The text for the channel: a title line and the report in a code block. */
 static char *digest_text(const char *report, int64_t from_us, int64_t to_us) {
-    char from[40], to[40], head[160];
-    sb_chat_buf_t b = {0};
+    char from[40], to[40];
+    sb_buf_t b = {0};
     sb_time_format_us(from_us, from, sizeof(from));
     sb_time_format_us(to_us, to, sizeof(to));
-    snprintf(head, sizeof(head), "*securitybot digest* %s to %s\n```\n", from, to);
-    sb_chat_buf_add(&b, head, strlen(head));
-    sb_chat_text_add(&b, report, SB_CHAT_TEXT_MAX - 200, SB_CHAT_ESCAPE);
-    sb_chat_buf_add(&b, "\n```", 4);
-    if (b.oom) {
-        sb_chat_buf_free(&b);
-        return NULL;
-    }
-    return b.s;
+    sb_buf_addf(&b, "*securitybot digest* %s to %s\n```\n", from, to);
+    sb_buf_add_text(&b, report, SB_CHAT_TEXT_MAX - 200, SB_BUF_ENTITIES);
+    sb_buf_add(&b, "\n```", 4);
+    return sb_buf_take(&b); /* NULL when out of memory */
 }
 
 int sb_esc_digest(sb_esc_t *e, char *errstr, size_t errstr_size) {

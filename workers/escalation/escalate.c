@@ -11,7 +11,7 @@
 #include "sb_message.h"
 #include "sb_publish.h"
 
-#define TS(col)  "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* $1 alert id: the alert and its employee, locked. */
 static const char *const ALERT_SQL =
@@ -69,14 +69,6 @@ int sb_esc_init(sb_esc_t *e, const char *prefix, char *errstr, size_t errstr_siz
         return -1;
     }
     return 0;
-}
-
-int sb_esc_severity_rank(const char *severity) {
-    static const char *const names[] = {"low", "medium", "high", "critical"};
-    for (int i = 0; i < SB_ESC_SEVERITIES; i++)
-        if (severity && !strcmp(severity, names[i]))
-            return i;
-    return -1;
 }
 
 /* The outcome an escalation decides when nobody decided one before it. */

@@ -17,8 +17,7 @@
 #include "sb_db.h"
 #include "sb_kafka.h"
 #include "sb_metrics.h"
-
-#define SB_ESC_SEVERITIES 4 /* low, medium, high, critical */
+#include "sb_severity.h"
 
 typedef struct {
     sb_db_t *db;             /* borrowed */
@@ -32,8 +31,8 @@ typedef struct {
     const char *pagerduty_key;    /* NULL: no pages; secret */
     int page_rank;                /* pages for severities ranked >= this (0 low .. 3 critical) */
     /* per severity rank, in ms; remind 0: never */
-    int64_t remind_after_ms[SB_ESC_SEVERITIES];
-    int64_t escalate_after_ms[SB_ESC_SEVERITIES];
+    int64_t remind_after_ms[SB_SEVERITY_COUNT];
+    int64_t escalate_after_ms[SB_SEVERITY_COUNT];
     int batch;                 /* rows per timer or sweep step */
     const char *alert_url_fmt; /* "%s" replaced by the alert id in reports, or NULL */
     int64_t digest_every_ms;   /* 0: no digest */
@@ -47,7 +46,7 @@ typedef struct {
 typedef struct {
     int64_t remind_ms, escalate_ms; /* the general timers; remind 0: never */
     /* per severity rank; 0: the general one */
-    int64_t remind_sev[SB_ESC_SEVERITIES], escalate_sev[SB_ESC_SEVERITIES];
+    int64_t remind_sev[SB_SEVERITY_COUNT], escalate_sev[SB_SEVERITY_COUNT];
     char *page_severity; /* pages for this severity and above */
     int64_t tick_ms;     /* how often the timers run */
     int64_t digest_ms;   /* the digest's period; 0: off */
@@ -63,9 +62,6 @@ void sb_esc_tick(sb_esc_t *e);
 
 /* Fills the topic names from the prefix. 0 or -1. */
 int sb_esc_init(sb_esc_t *e, const char *prefix, char *errstr, size_t errstr_size);
-
-/* 0..3 for low..critical, -1 for anything else. */
-int sb_esc_severity_rank(const char *severity);
 
 /* Applies one escalation-request.v1 (validated): records the escalation
  * once, moves the alert to escalated, publishes the escalation (and the

@@ -4,7 +4,7 @@
 #include "escalation.h"
 
 int sb_esc_settle(sb_esc_t *e, const sb_esc_settings_t *s, char *errstr, size_t errstr_size) {
-    for (int i = 0; i < SB_ESC_SEVERITIES; i++) {
+    for (int i = 0; i < SB_SEVERITY_COUNT; i++) {
         /* a per-severity value wins over the general one */
         e->remind_after_ms[i] = s->remind_sev[i] ? s->remind_sev[i] : s->remind_ms;
         e->escalate_after_ms[i] = s->escalate_sev[i] ? s->escalate_sev[i] : s->escalate_ms;
@@ -15,7 +15,7 @@ int sb_esc_settle(sb_esc_t *e, const sb_esc_settings_t *s, char *errstr, size_t 
         if (e->remind_after_ms[i] >= e->escalate_after_ms[i])
             e->remind_after_ms[i] = 0; /* the escalation comes first: no reminder */
     }
-    if ((e->page_rank = sb_esc_severity_rank(s->page_severity)) < 0) {
+    if ((e->page_rank = sb_severity_rank(s->page_severity)) < 0) {
         snprintf(errstr, errstr_size,
                  "SECURITYBOT_PAGE_SEVERITY must be low, medium, high or critical");
         return -1;

@@ -49,7 +49,7 @@ static const char *const EXPIRE_SQL =
 
 /* The four limits and the batch size as text parameters. */
 static void limits(const sb_esc_t *e, const int64_t *ms, char buf[5][24], const char *params[5]) {
-    for (int i = 0; i < SB_ESC_SEVERITIES; i++) {
+    for (int i = 0; i < SB_SEVERITY_COUNT; i++) {
         snprintf(buf[i], 24, "%lld", (long long)ms[i]);
         params[i] = ms[i] > 0 ? buf[i] : NULL;
     }

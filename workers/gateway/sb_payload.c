@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_chat.h"
 #include "sb_crypto.h"
 #include "sb_form.h"
 #include "sb_utf8.h"
@@ -183,11 +184,12 @@ static int click_id(const char *user, const char *action_ts, const char *action_
     return 0;
 }
 
-/* The kind of a button's action_id, or NULL for a button that is not ours. */
+/* The kind of a button's action_id, or NULL for a button that is not ours
+ * (the ids are the ones sb_chat puts on a prompt's buttons). */
 static const char *button_kind(const char *action_id) {
-    if (strcmp(action_id, "sb_confirm") == 0)
+    if (strcmp(action_id, SB_CHAT_CONFIRM_ACTION) == 0)
         return "confirm";
-    if (strcmp(action_id, "sb_deny") == 0)
+    if (strcmp(action_id, SB_CHAT_DENY_ACTION) == 0)
         return "deny";
     return NULL;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "sb_buf.h"
 #include "sb_log.h"
 #include "sb_time.h"
 
@@ -56,7 +57,7 @@ static const char *const HELP_TEXT =
 static int status(sb_turn_t *t, char *errstr, size_t errstr_size) {
     const char *params[] = {t->employee};
     PGresult *res = sb_db_query(t->r->db, STATUS_SQL, 1, params, errstr, errstr_size);
-    sb_chat_buf_t b = {0};
+    sb_buf_t b = {0};
     int n;
     if (!res)
         return -1;
@@ -68,21 +69,21 @@ static int status(sb_turn_t *t, char *errstr, size_t errstr_size) {
         snprintf(line, sizeof(line),
                  "Your open questions (%s%d):", n > STATUS_MAX ? "more than " : "",
                  n > STATUS_MAX ? STATUS_MAX : n);
-        sb_chat_buf_add(&b, line, strlen(line));
+        sb_buf_add_str(&b, line);
         for (int i = 0; i < n && i < STATUS_MAX; i++) {
             const char *st = PQgetvalue(res, i, 0);
             snprintf(line, sizeof(line), "\n• [%s] ", PQgetvalue(res, i, 1));
-            sb_chat_buf_add(&b, line, strlen(line));
-            sb_chat_text_add(&b, PQgetvalue(res, i, 2), 200, SB_CHAT_ONE_LINE);
+            sb_buf_add_str(&b, line);
+            sb_buf_add_text(&b, PQgetvalue(res, i, 2), 200, SB_BUF_ONE_LINE);
             const char *what = !strcmp(st, "queued")          ? " (coming up)"
                                : !strcmp(st, "awaiting_code") ? " (waiting for your code)"
                                                               : " (waiting for your answer)";
-            sb_chat_buf_add(&b, what, strlen(what));
+            sb_buf_add_str(&b, what);
         }
-        if (!b.oom)
+        if (!b.err)
             sb_turn_reply(t, "%s", b.s);
     }
-    sb_chat_buf_free(&b);
+    sb_buf_free(&b);
     PQclear(res);
     return 0;
 }

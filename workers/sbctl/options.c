@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sb_chat.h"
+#include "sb_buf.h"
 #include "sb_kafka.h"
 #include "sb_time.h"
 #include "sbctl.h"
@@ -148,13 +148,13 @@ int sbctl_find_alert(sbctl_t *ctl, const char *cmd, const char *prefix, char id[
 }
 
 void sbctl_print_clean(const char *s, size_t max, int width) {
-    sb_chat_buf_t b = {0};
-    sb_chat_text_add(&b, s ? s : "", max, SB_CHAT_ONE_LINE);
+    sb_buf_t b = {0};
+    sb_buf_add_text(&b, s ? s : "", max, SB_BUF_ONE_LINE);
     if (width > 0)
-        printf("%-*s", width, b.s ? b.s : "");
+        printf("%-*s", width, sb_buf_str(&b));
     else
-        fputs(b.s ? b.s : "", stdout);
-    sb_chat_buf_free(&b);
+        fputs(sb_buf_str(&b), stdout);
+    sb_buf_free(&b);
 }
 
 int sbctl_print_json(cJSON *root) {
