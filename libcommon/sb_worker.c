@@ -96,6 +96,7 @@ static void consume(const sb_worker_spec_t *s, sb_worker_t *w) {
         .skip_permanent_of = s->skip_permanent ? w->db : NULL,
         .tick = s->tick,
         .tick_every_ms = s->tick_every_ms ? *s->tick_every_ms : 1000,
+        .tick_what = s->tick_what ? s->tick_what : "tick",
         .ctx = s->ctx,
         .metrics = w->metrics,
         .producer = w->producer,

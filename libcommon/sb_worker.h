@@ -110,9 +110,11 @@ typedef struct {
      * message cannot stop its partition. Zero: always retry. */
     int skip_permanent;
     /* Called between messages every *tick_every_ms (read after the
-     * configuration is loaded); NULL: none. */
-    void (*tick)(void *ctx);
+     * configuration is loaded); NULL: none. A failure (-1 with errstr) is
+     * logged as "<tick_what>: <errstr>" and left to the next tick. */
+    int (*tick)(void *ctx, char *errstr, size_t errstr_size);
     const int64_t *tick_every_ms;
+    const char *tick_what; /* "sweep", "timers"... */
 } sb_worker_spec_t;
 
 /* Runs the worker the spec declares; returns the exit code: 0 after a
@@ -125,8 +127,9 @@ typedef struct {
     sb_log_level_t invalid_level;
     int (*handle)(void *ctx, const cJSON *msg, char *errstr, size_t errstr_size);
     sb_db_t *skip_permanent_of; /* NULL: always retry */
-    void (*tick)(void *ctx);
+    int (*tick)(void *ctx, char *errstr, size_t errstr_size);
     int64_t tick_every_ms;
+    const char *tick_what;
     void *ctx;
     sb_metrics_t *metrics;   /* may be NULL */
     sb_producer_t *producer; /* its fatal error ends the loop; may be NULL */

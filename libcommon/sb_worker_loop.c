@@ -65,6 +65,13 @@ out:
     return rc;
 }
 
+/* One tick; a failure is the next tick's to retry. */
+static void tick(const sb_worker_loop_t *w) {
+    char errstr[512];
+    if (w->tick(w->ctx, errstr, sizeof(errstr)) == -1 && sb_running)
+        sb_log_warn("%s: %s (the next one retries)", w->tick_what, errstr);
+}
+
 void sb_worker_consume(const sb_worker_loop_t *w, sb_consumer_t *c) {
     int64_t last_tick = 0;
     while (sb_running && !sb_consumer_fatal(c) &&
@@ -79,7 +86,7 @@ void sb_worker_consume(const sb_worker_loop_t *w, sb_consumer_t *c) {
         }
         if (w->tick && sb_running &&
             (sb_time_monotonic_us() - last_tick) / 1000 >= w->tick_every_ms) {
-            w->tick(w->ctx);
+            tick(w);
             last_tick = sb_time_monotonic_us();
         }
     }

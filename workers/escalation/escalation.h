@@ -57,8 +57,9 @@ typedef struct {
 int sb_esc_settle(sb_esc_t *e, const sb_esc_settings_t *s, char *errstr, size_t errstr_size);
 
 /* One tick: the timers, the delivery sweep and the digest, each failure
- * logged and left for the next tick. */
-void sb_esc_tick(sb_esc_t *e);
+ * logged and left for the next tick. -1 (errstr) only when the database
+ * is away. */
+int sb_esc_tick(sb_esc_t *e, char *errstr, size_t errstr_size);
 
 /* Fills the topic names from the prefix. 0 or -1. */
 int sb_esc_init(sb_esc_t *e, const char *prefix, char *errstr, size_t errstr_size);

@@ -56,8 +56,8 @@ static int handle(void *ctx, const cJSON *req, char *errstr, size_t errstr_size)
     return sb_esc_handle(&((esc_main_t *)ctx)->e, req, errstr, errstr_size);
 }
 
-static void tick(void *ctx) {
-    sb_esc_tick(&((esc_main_t *)ctx)->e);
+static int tick(void *ctx, char *errstr, size_t errstr_size) {
+    return sb_esc_tick(&((esc_main_t *)ctx)->e, errstr, errstr_size);
 }
 
 #define PER_SEVERITY(var, target, what)                                                            \
@@ -96,7 +96,7 @@ int main(int argc, char **argv) {
         .chat = 1, .db = 1, .consumes = SB_TOPIC_ESCALATION_REQUESTS, .produces = produces,
         .configure = configure, .start = start, .stop = stop, .ctx = &m,
         .schema = "escalation-request", .what = "request", .invalid_level = SB_LOG_ERROR,
-        .handle = handle, .skip_permanent = 1, .tick = tick, .tick_every_ms = &m.set.tick_ms,
+        .handle = handle, .skip_permanent = 1, .tick = tick, .tick_what = "timers", .tick_every_ms = &m.set.tick_ms,
     };
     /* clang-format on */
     return sb_worker_main(&spec, argc, argv);

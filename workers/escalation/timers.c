@@ -152,10 +152,10 @@ static int steps(sb_esc_t *e, int (*step)(sb_esc_t *, char *, size_t), char *err
     return n;
 }
 
-void sb_esc_tick(sb_esc_t *e) {
+int sb_esc_tick(sb_esc_t *e, char *errstr_out, size_t errstr_out_size) {
     char errstr[512];
-    if (sb_db_ensure(e->db, errstr, sizeof(errstr)) == -1)
-        return;
+    if (sb_db_ensure(e->db, errstr_out, errstr_out_size) == -1)
+        return -1;
     if (steps(e, sb_esc_remind, errstr, sizeof(errstr)) == -1)
         sb_log_warn("reminders: %s (next tick retries)", errstr);
     if (steps(e, sb_esc_expire, errstr, sizeof(errstr)) == -1)
@@ -164,4 +164,5 @@ void sb_esc_tick(sb_esc_t *e) {
         sb_log_warn("delivery sweep: %s (next tick retries)", errstr);
     if (sb_running && sb_esc_digest(e, errstr, sizeof(errstr)) == -1)
         sb_log_warn("digest: %s (next tick retries)", errstr);
+    return 0;
 }

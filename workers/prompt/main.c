@@ -3,7 +3,6 @@
 #include <stdio.h>
 
 #include "prompt.h"
-#include "sb_signal.h"
 #include "sb_worker.h"
 #include "texts.h"
 
@@ -55,10 +54,8 @@ static int wake(void *ctx, const cJSON *req, char *errstr, size_t errstr_size) {
     return sb_prompt_wake(&((prompt_main_t *)ctx)->pr, employee, errstr, errstr_size);
 }
 
-static void sweep(void *ctx) {
-    char errstr[512];
-    if (sb_prompt_sweep(&((prompt_main_t *)ctx)->pr, errstr, sizeof(errstr)) == -1 && sb_running)
-        sb_log_warn("sweep: %s (next sweep retries)", errstr);
+static int sweep(void *ctx, char *errstr, size_t errstr_size) {
+    return sb_prompt_sweep(&((prompt_main_t *)ctx)->pr, errstr, errstr_size);
 }
 
 int main(int argc, char **argv) {
@@ -77,7 +74,7 @@ int main(int argc, char **argv) {
         .chat = 1, .db = 1, .consumes = SB_TOPIC_PROMPTS, .produces = produces,
         .configure = configure, .start = start, .stop = stop, .ctx = &m,
         .schema = "prompt", .what = "prompt request", .invalid_level = SB_LOG_WARN,
-        .handle = wake, .tick = sweep, .tick_every_ms = &m.sweep_every_ms,
+        .handle = wake, .tick = sweep, .tick_what = "sweep", .tick_every_ms = &m.sweep_every_ms,
     };
     /* clang-format on */
     return sb_worker_main(&spec, argc, argv);

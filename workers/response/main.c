@@ -4,7 +4,6 @@
 
 #include "response.h"
 #include "sb_crypto.h"
-#include "sb_signal.h"
 #include "sb_worker.h"
 
 #define SWEEP_LIMIT 100
@@ -65,10 +64,8 @@ static int handle(void *ctx, const cJSON *ev, char *errstr, size_t errstr_size) 
     return sb_response_handle(&((response_main_t *)ctx)->r, ev, errstr, errstr_size);
 }
 
-static void sweep(void *ctx) {
-    char errstr[512];
-    if (sb_response_sweep(&((response_main_t *)ctx)->r, errstr, sizeof(errstr)) == -1 && sb_running)
-        sb_log_warn("outcome sweep: %s (the next sweep retries)", errstr);
+static int sweep(void *ctx, char *errstr, size_t errstr_size) {
+    return sb_response_sweep(&((response_main_t *)ctx)->r, errstr, errstr_size);
 }
 
 int main(int argc, char **argv) {
@@ -91,7 +88,7 @@ int main(int argc, char **argv) {
         .chat = 1, .db = 1, .consumes = SB_TOPIC_RESPONSES, .produces = produces,
         .configure = configure, .start = start, .stop = stop, .ctx = &m,
         .schema = "response", .what = "response", .invalid_level = SB_LOG_WARN,
-        .handle = handle, .skip_permanent = 1, .tick = sweep, .tick_every_ms = &sweep_every_ms,
+        .handle = handle, .skip_permanent = 1, .tick = sweep, .tick_what = "outcome sweep", .tick_every_ms = &sweep_every_ms,
     };
     /* clang-format on */
     return sb_worker_main(&spec, argc, argv);
