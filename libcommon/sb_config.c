@@ -1,6 +1,6 @@
-/* sb_config: configuration from the environment, one declarative table per binary.
- *
- * An empty variable counts as unset, so its default applies. A secret may
+/* sb_config: configuration from the environment, one declarative table per binary. */
+
+/* An empty variable counts as unset, so its default applies. A secret may
  * instead be given as NAME_FILE, a path whose content is the value; setting
  * both is an error. Error messages name the variable (and, for files, the
  * path) but never quote a value, so a secret cannot leak through them. */

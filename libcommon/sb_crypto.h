@@ -1,4 +1,6 @@
-/* sb_crypto: SHA-256, HMAC-SHA256, constant-time compare, base64, hex, random (libcrypto).
+/* sb_crypto: hashes, HMAC, constant-time compare, encodings and random bytes (libcrypto). */
+
+/* SHA-256, HMAC-SHA256, constant-time compare, base64, hex, random (libcrypto).
  * Sealed boxes (AES-256-GCM) and key files are sb_aead.h. */
 #ifndef SB_CRYPTO_H
 #define SB_CRYPTO_H

@@ -1,4 +1,6 @@
-/* sb_db: PostgreSQL access: connect with retry, parameterised statements,
+/* sb_db: PostgreSQL access. */
+
+/* PostgreSQL access: connect with retry, parameterised statements,
  * transactions, and SQLSTATE classification (retryable or permanent). */
 #ifndef SB_DB_H
 #define SB_DB_H

@@ -1,4 +1,6 @@
-/* sb_json_strict: JSON as the contract reads it: size, UTF-8, RFC 8259
+/* sb_json_strict: JSON as the contract reads it. */
+
+/* JSON as the contract reads it: size, UTF-8, RFC 8259
  * grammar, one object, no duplicate keys at any depth, no U+0000. Plus the
  * helpers sb_schema's rejection details are written with. */
 #ifndef SB_JSON_STRICT_H

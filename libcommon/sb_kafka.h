@@ -1,4 +1,6 @@
-/* sb_kafka: topic names and the librdkafka configuration (environment
+/* sb_kafka: topic names and the librdkafka configuration every client starts from. */
+
+/* Topic names and the librdkafka configuration (environment
  * pass-through) every Kafka client starts from. Includes sb_producer.h and
  * sb_consumer.h, so that a worker includes one header for Kafka. */
 #ifndef SB_KAFKA_H

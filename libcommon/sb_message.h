@@ -1,4 +1,6 @@
-/* sb_message: builds the messages that several stages send (the contract in
+/* sb_message: the messages that several stages send. */
+
+/* Builds the messages that several stages send (the contract in
  * schemas/README.md), so every sender writes them the same way. */
 #ifndef SB_MESSAGE_H
 #define SB_MESSAGE_H

@@ -1,4 +1,6 @@
-/* sb_metrics: a worker's Prometheus metrics and its /healthz, served on
+/* sb_metrics: a worker's Prometheus metrics and its /healthz. */
+
+/* A worker's Prometheus metrics and its /healthz, served on
  * SECURITYBOT_METRICS_LISTEN. One registry per process, created in main
  * and passed (borrowed) to whoever counts; every call accepts NULL (no
  * metrics configured) and is thread-safe. */

@@ -1,4 +1,6 @@
-/* sb_publish: "publish these rows' messages, wait for the acknowledgements,
+/* sb_publish: a transaction's messages acknowledged by Kafka before its COMMIT. */
+
+/* "publish these rows' messages, wait for the acknowledgements,
  * then commit" — how a stage makes a database change and the messages
  * that announce it durable together. The messages go out before COMMIT:
  * a failure in between repeats them (with the same ids, which every

@@ -1,4 +1,6 @@
-/* sb_report: the rollup of the alerts received in a time window (by rule,
+/* sb_report: the rollup of the alerts of a time window. */
+
+/* The rollup of the alerts received in a time window (by rule,
  * by outcome, and every alert that needs a look) as text, JSON or CSV, for
  * `sbctl report` and sb-escalation's scheduled digest. */
 #ifndef SB_REPORT_H

@@ -1,4 +1,6 @@
-/* sb_schema: validators for every message type in schemas/ (alert, alert-dlq,
+/* sb_schema: validators for every message type in schemas/. */
+
+/* Validators for every message type in schemas/ (alert, alert-dlq,
  * prompt, response, escalation-request, escalation, outcome). */
 #ifndef SB_SCHEMA_H
 #define SB_SCHEMA_H

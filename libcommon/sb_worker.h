@@ -1,4 +1,6 @@
-/* sb_worker: the skeleton every worker's main() calls. A worker declares
+/* sb_worker: the skeleton every worker's main() calls. */
+
+/* The skeleton every worker's main() calls. A worker declares
  * its configuration, what it consumes and produces, and its handlers; the
  * skeleton does the rest in a fixed order (command line, configuration,
  * logging, Kafka check, signals, metrics, database, producer, consumer,

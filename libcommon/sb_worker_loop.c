@@ -1,6 +1,7 @@
-/* sb_worker_loop: the message-at-a-time consume loop (sb-prompt,
- * sb-response, sb-escalation), its log line, and the chat client chosen by
- * SECURITYBOT_CHAT. */
+/* sb_worker_loop: the message-at-a-time consume loop and its log line. */
+
+/* Used by sb-prompt, sb-response and sb-escalation; also the chat client
+ * SECURITYBOT_CHAT chooses. */
 #include "sb_worker.h"
 
 #include <stdio.h>

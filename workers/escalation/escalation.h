@@ -1,4 +1,6 @@
-/* escalation: sb-escalation's decisions: an escalation request becomes at
+/* escalation: sb-escalation's decisions. */
+
+/* Sb-escalation's decisions: an escalation request becomes at
  * most one escalation (the escalations primary key), published on
  * <prefix>escalations with the alert and the employee's answer; the report
  * to the security channel and the PagerDuty page go out after COMMIT and

@@ -1,5 +1,6 @@
-/* sb-escalation: the configuration and hooks; the decisions live in
- * escalate.c, deliver.c, timers.c and digest.c. */
+/* sb-escalation: its configuration and the hooks the worker skeleton calls. */
+
+/* The decisions live in escalate.c, deliver.c, timers.c and digest.c. */
 #include <stdio.h>
 
 #include "escalation.h"

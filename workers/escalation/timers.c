@@ -1,5 +1,7 @@
-/* timers: due work found by scanning PostgreSQL, no scheduler of our own:
- * each replica claims due rows FOR UPDATE SKIP LOCKED every second, so
+/* timers: sb-escalation's reminders and no_response escalations, and its tick. */
+
+/* Due work is found by scanning PostgreSQL, no scheduler of our own: each
+ * replica claims due rows FOR UPDATE SKIP LOCKED every second, so
  * replicas share the work and never both act on one alert. */
 #include <stdio.h>
 #include <stdlib.h>

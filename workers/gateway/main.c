@@ -1,6 +1,7 @@
-/* sb-gateway: the configuration and hooks; the decisions live in
- * gateway.c (HTTP) and payload.c (what Slack sent), the producer in
- * publisher.c. The only process reachable from outside; it has no
+/* sb-gateway: its configuration and the hooks the worker skeleton calls. */
+
+/* The decisions live in gateway.c (HTTP) and sb_payload.c (what Slack
+ * sent), the producer in publisher.c. The only process reachable from outside; it has no
  * database and stays stateless. */
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,7 @@
-/* sb_payload: Slack's Events API and interactivity payloads, read into response
- * events (sb-gateway's parser; in libcommon so unit tests and fuzzers reach it). */
+/* sb_payload: Slack's Events API and interactivity payloads, read into response events. */
+
+/* sb-gateway's parser, in the stage's library so that its unit tests and
+ * fuzz targets link it. */
 #ifndef SB_PAYLOAD_H
 #define SB_PAYLOAD_H
 

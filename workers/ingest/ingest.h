@@ -1,4 +1,6 @@
-/* ingest: sb-ingest's decisions: validate a batch of alerts, record it in one
+/* ingest: sb-ingest's decisions. */
+
+/* Sb-ingest's decisions: validate a batch of alerts, record it in one
  * PostgreSQL statement, dead-letter what is invalid, and dispatch one
  * downstream message per new alert. */
 #ifndef SB_INGEST_H

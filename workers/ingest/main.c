@@ -1,5 +1,7 @@
-/* sb-ingest: the configuration and hooks; the decisions live in ingest.c
- * and messages.c, the batch loop in pipeline.c. */
+/* sb-ingest: its configuration and the hooks the worker skeleton calls. */
+
+/* The decisions live in ingest.c, record.c and messages.c, the batch loop
+ * in pipeline.c. */
 #include <stdio.h>
 #include <stdlib.h>
 

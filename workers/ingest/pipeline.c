@@ -1,6 +1,7 @@
-/* pipeline: sb-ingest's consume loop: batches collected from Kafka,
- * recorded in PostgreSQL, their messages produced, their offsets committed,
- * three batches in flight at once. */
+/* pipeline: sb-ingest's consume loop, three batches in flight at once. */
+
+/* Batches are collected from Kafka, recorded in PostgreSQL, their messages
+ * produced, their offsets committed. */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -1,5 +1,6 @@
-/* sb-prompt: the configuration and hooks; the decisions live in prompt.c,
- * the message texts in texts.c. */
+/* sb-prompt: its configuration and the hooks the worker skeleton calls. */
+
+/* The decisions live in prompt.c, the message texts in texts.c. */
 #include <stdio.h>
 
 #include "prompt.h"

@@ -1,6 +1,6 @@
-/* prompt: sb-prompt's decisions.
- *
- * A prompt request only wakes its employee up; PostgreSQL decides what to
+/* prompt: sb-prompt's decisions: which alert to send an employee, and sending it. */
+
+/* A prompt request only wakes its employee up; PostgreSQL decides what to
  * send. Claiming moves the employee's most urgent queued alert to
  * 'prompted' in one statement; the partial unique index
  * alerts_one_conversation refuses a second open conversation (23505), so

@@ -1,4 +1,6 @@
-/* prompt: sb-prompt's decisions: claim an employee's next alert (one open
+/* prompt: sb-prompt's decisions. */
+
+/* Sb-prompt's decisions: claim an employee's next alert (one open
  * conversation per employee), send it once through the chat platform,
  * record where it went, escalate the unreachable, and sweep for work that
  * a wake-up missed. */

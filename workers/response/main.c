@@ -1,5 +1,6 @@
-/* sb-response: the configuration and hooks; the decisions live in
- * response.c, answer.c and commands.c. */
+/* sb-response: its configuration and the hooks the worker skeleton calls. */
+
+/* The decisions live in response.c, answer.c, commands.c and turn.c. */
 #include <stdio.h>
 
 #include "response.h"

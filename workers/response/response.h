@@ -1,4 +1,6 @@
-/* response: sb-response's decisions: one response event read, recorded
+/* response: sb-response's decisions. */
+
+/* Sb-response's decisions: one response event read, recorded
  * once (responses.event_id), attributed to its employee, and applied to the
  * alert it answers in one PostgreSQL transaction, with the escalation
  * request and outcome it causes published before COMMIT; and the sweep

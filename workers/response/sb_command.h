@@ -1,4 +1,6 @@
-/* sb_command: reads what an employee typed in the direct conversation:
+/* sb_command: reads what an employee typed in the direct conversation. */
+
+/* Reads what an employee typed in the direct conversation:
  * a one-time code, "yes"/"no" with an optional comment, or a command
  * (help, status, ignore <duration>, test). Pure: no I/O, no allocation. */
 #ifndef SB_COMMAND_H

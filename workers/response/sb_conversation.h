@@ -1,4 +1,6 @@
-/* sb_conversation: the conversation state machine of one alert, as a pure
+/* sb_conversation: the conversation state machine of one alert, as a pure function. */
+
+/* The conversation state machine of one alert, as a pure
  * function: given the alert's state and what the employee did, what
  * happens. sb-response applies the result in PostgreSQL (guarded by the
  * alert's version) and unit tests check every transition and refusal.

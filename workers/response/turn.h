@@ -1,4 +1,6 @@
-/* turn: one response event being handled, shared by response.c, answer.c
+/* turn: one response event being handled. */
+
+/* One response event being handled, shared by response.c, answer.c
  * and commands.c: who sent it, what to say and do after COMMIT, and its
  * audit lines. Calls go one way: response.c -> answer.c, commands.c ->
  * turn.c. */

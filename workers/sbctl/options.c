@@ -1,5 +1,7 @@
-/* options: what several sbctl subcommands share: option parsing, --format,
- * --since, --limit, finding an employee or an alert, clean text output. */
+/* options: what several sbctl subcommands share. */
+
+/* Option parsing, --format, --since, --limit, finding an employee or an
+ * alert, clean text output, publishing one message. */
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
