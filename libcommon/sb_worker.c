@@ -11,7 +11,8 @@
 #define SB_VERSION "unknown"
 #endif
 
-#define WARM_MS 5000 /* how long a produced topic's metadata may take at start */
+#define WARM_MS      5000 /* how long a produced topic's metadata may take at start */
+#define MAX_PRODUCES 8    /* topics a worker writes (sb-ingest: 4) */
 
 /* The exit code of a hook's answer. */
 static int exit_code(int hook_rc) {
@@ -44,13 +45,13 @@ static int configure(const sb_worker_spec_t *s, sb_worker_t *w, char *errstr, si
  * message does not wait for their metadata. */
 static int producer_new(const sb_worker_spec_t *s, sb_worker_t *w, char *errstr,
                         size_t errstr_size) {
-    char names[8][SB_TOPIC_MAX];
-    const char *topics[8];
+    char names[MAX_PRODUCES][SB_TOPIC_MAX];
+    const char *topics[MAX_PRODUCES];
     size_t n = 0;
 
     if (!(w->producer = sb_producer_new(s->settings->common.kafka_brokers, errstr, errstr_size)))
         return -1;
-    for (; s->produces[n] && n < 8; n++) {
+    for (; n < MAX_PRODUCES && s->produces[n]; n++) {
         if (sb_kafka_topic(names[n], SB_TOPIC_MAX, w->prefix, s->produces[n]) == -1)
             break;
         topics[n] = names[n];
