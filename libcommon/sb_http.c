@@ -73,9 +73,7 @@ static enum MHD_Result refuse(struct MHD_Connection *conn, const char *method, c
     return reply(conn, status, text, allow);
 }
 
-/* 1 when the media type of header (before any ';', without surrounding
- * blanks) equals want, ignoring case. */
-static int media_type_is(const char *header, const char *want) {
+int sb_http_media_type_is(const char *header, const char *want) {
     const char *end;
     size_t n;
     if (!header)
@@ -137,7 +135,7 @@ static const sb_http_route_t *check_headers(sb_http_server_t *srv, struct MHD_Co
     else if (!route)
         *ret = refuse(conn, method, path, 405, "method_not_allowed", "method not allowed\n", allow);
     else if (route->content_type &&
-             !media_type_is(
+             !sb_http_media_type_is(
                  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
                  route->content_type))
         *ret = refuse(conn, method, path, 415, "unsupported_media_type", "unsupported media type\n",
@@ -164,11 +162,20 @@ static int take_body(req_state_t *st, const char *data, size_t size) {
     return st->body.err ? -1 : 0;
 }
 
+static void response_free(sb_http_response_t *resp) {
+    free(resp->body);
+    free(resp->content_type);
+    for (size_t i = 0; i < resp->nheaders; i++) {
+        free(resp->headers[i][0]);
+        free(resp->headers[i][1]);
+    }
+}
+
 /* Last call for a request: runs the handler and queues its answer. */
 static enum MHD_Result run_handler(sb_http_server_t *srv, struct MHD_Connection *conn,
                                    req_state_t *st, const char *path, const char *method) {
     sb_http_request_t req = {method, path, sb_buf_str(&st->body), st->body.len, conn};
-    sb_http_response_t resp = {200, NULL, NULL, 0};
+    sb_http_response_t resp = {.status = 200};
     struct MHD_Response *r;
     enum MHD_Result ret;
     int rc;
@@ -177,22 +184,22 @@ static enum MHD_Result run_handler(sb_http_server_t *srv, struct MHD_Connection 
     if (rc != 0 || resp.status < 200 || resp.status > 599) {
         log_refusal(SB_LOG_ERROR, method, path, 500,
                     rc != 0 ? "handler_failed" : "handler_bad_status");
-        free(resp.body);
-        free(resp.content_type);
+        response_free(&resp);
         return reply(conn, 500, "internal error\n", NULL);
     }
     /* the body now belongs to the response, which frees it */
     r = MHD_create_response_from_buffer(resp.body_len, resp.body ? resp.body : (void *)"",
                                         resp.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
-        free(resp.body);
-        free(resp.content_type);
+        response_free(&resp);
         return MHD_NO;
     }
     resp.body = NULL;
     if (resp.content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
-    free(resp.content_type);
+    for (size_t i = 0; i < resp.nheaders; i++)
+        MHD_add_response_header(r, resp.headers[i][0], resp.headers[i][1]);
+    response_free(&resp);
     ret = MHD_queue_response(conn, (unsigned int)resp.status, r);
     MHD_destroy_response(r);
     return ret;
@@ -375,6 +382,56 @@ const char *sb_http_header(const sb_http_request_t *req, const char *name) {
     if (!req || !req->conn || !name)
         return NULL;
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+typedef struct {
+    const char *name; /* NULL: every value */
+    size_t n;
+} value_count_t;
+
+/* MHD_get_connection_values' iterator: counts the values named c->name. */
+static enum MHD_Result count_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value) {
+    value_count_t *c = cls;
+    (void)kind;
+    (void)value;
+    if (!c->name || (key && strcasecmp(key, c->name) == 0))
+        c->n++;
+    return MHD_YES;
+}
+
+static size_t count_values(const sb_http_request_t *req, enum MHD_ValueKind kind,
+                           const char *name) {
+    value_count_t c = {name, 0};
+    if (!req || !req->conn)
+        return 0;
+    MHD_get_connection_values(req->conn, kind, count_value, &c);
+    return c.n;
+}
+
+size_t sb_http_header_count(const sb_http_request_t *req, const char *name) {
+    return name ? count_values(req, MHD_HEADER_KIND, name) : 0;
+}
+
+size_t sb_http_query_count(const sb_http_request_t *req) {
+    return count_values(req, MHD_GET_ARGUMENT_KIND, NULL);
+}
+
+int sb_http_add_header(sb_http_response_t *resp, const char *name, const char *value) {
+    char *n, *v;
+    if (resp->nheaders == SB_HTTP_MAX_EXTRA_HEADERS)
+        return -1;
+    n = strdup(name);
+    v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return -1;
+    }
+    resp->headers[resp->nheaders][0] = n;
+    resp->headers[resp->nheaders][1] = v;
+    resp->nheaders++;
+    return 0;
 }
 
 int sb_http_respond(sb_http_response_t *resp, int status, const char *content_type,

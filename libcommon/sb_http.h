@@ -19,13 +19,19 @@ typedef struct {
     void *conn; /* private: the MHD connection, for sb_http_header */
 } sb_http_request_t;
 
-/* What a handler answers; fill it with sb_http_respond. Before the handler
- * runs it is 200 with an empty body and no content type. Owned by the server. */
+/* Extra response headers a handler may add (sb_http_add_header). */
+#define SB_HTTP_MAX_EXTRA_HEADERS 4
+
+/* What a handler answers; fill it with sb_http_respond (and
+ * sb_http_add_header). Before the handler runs it is 200 with an empty body,
+ * no content type and no extra header. Owned by the server. */
 typedef struct {
     int status;
     char *content_type;
     char *body;
     size_t body_len;
+    char *headers[SB_HTTP_MAX_EXTRA_HEADERS][2]; /* name, value; owned */
+    size_t nheaders;
 } sb_http_response_t;
 
 /* Returns 0 with resp filled, or -1, which answers 500 with a generic body.
@@ -64,13 +70,30 @@ int sb_http_port(const sb_http_server_t *srv);
  * no-op. */
 void sb_http_stop(sb_http_server_t *srv);
 
-/* The value of request header name (case-insensitive), or NULL. */
+/* The value of request header name (case-insensitive), or NULL. With a
+ * repeated header this is the first value: see sb_http_header_count. */
 const char *sb_http_header(const sb_http_request_t *req, const char *name);
+
+/* How many times header name (case-insensitive) appears in the request:
+ * a handler that must refuse an ambiguous request (two Authorization
+ * headers) asks this. */
+size_t sb_http_header_count(const sb_http_request_t *req, const char *name);
+
+/* How many arguments the request's query string holds ("?a=1&b" is 2). */
+size_t sb_http_query_count(const sb_http_request_t *req);
+
+/* 1 when the media type of a Content-Type value (before any ';', without
+ * surrounding blanks) equals want, ignoring case; 0 otherwise (NULL too). */
+int sb_http_media_type_is(const char *header, const char *want);
 
 /* Sets the answer: status, content type (NULL: none) and a copy of body
  * (len bytes; body may be NULL when len is 0). Replaces an earlier answer.
  * Returns 0, or -1 on allocation failure. */
 int sb_http_respond(sb_http_response_t *resp, int status, const char *content_type,
                     const char *body, size_t len);
+
+/* Adds a response header (copied), such as Retry-After. At most
+ * SB_HTTP_MAX_EXTRA_HEADERS; returns 0, or -1 when full or out of memory. */
+int sb_http_add_header(sb_http_response_t *resp, const char *name, const char *value);
 
 #endif

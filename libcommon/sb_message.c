@@ -2,11 +2,14 @@
 #include "sb_message.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sb_crypto.h"
 #include "sb_id.h"
+#include "sb_schema.h"
 #include "sb_severity.h"
+#include "sb_utf8.h"
 
 const char *sb_message_priority(const char *severity) {
     int rank = severity ? sb_severity_rank(severity) : SB_SEVERITY_MEDIUM;
@@ -78,4 +81,63 @@ char *sb_message_outcome(const sb_message_outcome_t *m) {
     }
     cJSON_Delete(o);
     return out;
+}
+
+/* The most of the input a dead letter carries. An input over the 64 KiB
+ * limit (too_large) can be as large as the broker takes (1 MiB by
+ * default), and its dead letter, with every control character escaped to
+ * six bytes or the whole in base64, would not fit on alerts.dlq: the
+ * producer refused it and the batch was retried for ever, stopping the
+ * partition. Such a dead letter carries the input's first 64 KiB (cut on a
+ * character boundary), original_truncated and original_bytes; the
+ * dead_letters table keeps every byte. With the key cut the same way
+ * (ingest.c), a dead letter is at most about 450 KiB: 64 KiB escaped
+ * six-fold, the key and the envelope. */
+#define DLQ_ORIGINAL_MAX SB_ALERT_MAX_BYTES
+
+cJSON *sb_message_dead_letter(const char *topic, int32_t partition, int64_t offset,
+                              const void *original, size_t len, const char *reason,
+                              const char *detail, const char *now) {
+    const char *payload = original ? original : "";
+    cJSON *o = cJSON_CreateObject();
+    char *b64 = NULL;
+    int as_text = sb_utf8_valid(payload, len) && memchr(payload, '\0', len) == NULL;
+    size_t n = len > DLQ_ORIGINAL_MAX ? DLQ_ORIGINAL_MAX : len;
+
+    if (!o)
+        return NULL;
+    /* valid UTF-8: the byte at n starts a character, so the cut is too */
+    while (as_text && n < len && n > 0 && ((unsigned char)payload[n] & 0xC0) == 0x80)
+        n--;
+    cJSON_AddStringToObject(o, "schema", "alert-dlq.v1");
+    cJSON_AddStringToObject(o, "reason", reason);
+    cJSON_AddStringToObject(o, "detail", detail);
+    if (as_text) {
+        char *copy = malloc(n + 1);
+        if (!copy)
+            goto fail;
+        memcpy(copy, payload, n);
+        copy[n] = '\0';
+        cJSON_AddStringToObject(o, "original", copy);
+        free(copy);
+    } else {
+        if (!(b64 = sb_base64_encode(payload, n)))
+            goto fail;
+        cJSON_AddStringToObject(o, "original", b64);
+        cJSON_AddStringToObject(o, "original_encoding", "base64");
+    }
+    if (n < len) {
+        cJSON_AddTrueToObject(o, "original_truncated");
+        cJSON_AddNumberToObject(o, "original_bytes", (double)len);
+    }
+    cJSON_AddStringToObject(o, "topic", topic);
+    cJSON_AddNumberToObject(o, "partition", partition);
+    cJSON_AddNumberToObject(o, "offset", (double)offset);
+    cJSON_AddStringToObject(o, "rejected_at", now);
+    free(b64);
+    return o;
+fail:
+    free(b64);
+    cJSON_Delete(o);
+    return NULL;
 }

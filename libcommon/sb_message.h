@@ -5,6 +5,9 @@
 #ifndef SB_MESSAGE_H
 #define SB_MESSAGE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <cjson/cJSON.h>
 
 /* An escalation request's priority for an alert severity: low -> low,
@@ -41,5 +44,16 @@ typedef struct {
 /* outcome.v1; message_id depends on the alert only (one outcome per
  * alert). Returns an owned string or NULL (out of memory). */
 char *sb_message_outcome(const sb_message_outcome_t *o);
+
+/* An alert-dlq.v1 dead letter for the rejected input original (len bytes),
+ * read from topic/partition/offset (sb-gateway, which reads no topic, names
+ * its HTTP path: see gateway/intake.h). The original is text when it is
+ * valid UTF-8 without NUL bytes, else base64; of an input over 64 KiB only
+ * the first 64 KiB, with original_truncated and original_bytes. Returns
+ * the owned object (a sender may add fields before printing it) or NULL
+ * (out of memory). */
+cJSON *sb_message_dead_letter(const char *topic, int32_t partition, int64_t offset,
+                              const void *original, size_t len, const char *reason,
+                              const char *detail, const char *now);
 
 #endif

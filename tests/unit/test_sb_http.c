@@ -57,11 +57,22 @@ static int slow(void *ctx, const sb_http_request_t *req, sb_http_response_t *res
     return sb_http_respond(resp, 202, "text/plain", "done", 4);
 }
 
+/* Reports how often X-SB-Test came, how many query arguments, and
+ * answers with an extra header. */
+static int count(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    char out[64];
+    int n = snprintf(out, sizeof(out), "hdr=%zu query=%zu", sb_http_header_count(req, "x-sb-test"),
+                     sb_http_query_count(req));
+    if (sb_http_add_header(resp, "Retry-After", "7") != 0)
+        return -1;
+    return sb_http_respond(resp, 429, "text/plain", out, (size_t)n);
+}
+
 static const sb_http_route_t routes[] = {
-    {"POST", "/echo", "text/plain", 16, echo},  {"PUT", "/echo", NULL, 16, echo},
-    {"GET", "/healthz", NULL, 0, health},       {"POST", "/fail", NULL, 64, fail},
-    {"GET", "/badstatus", NULL, 0, bad_status}, {"GET", "/empty", NULL, 0, no_answer},
-    {"POST", "/slow", NULL, 0, slow},
+    {"GET", "/count", NULL, 0, count},     {"POST", "/echo", "text/plain", 16, echo},
+    {"PUT", "/echo", NULL, 16, echo},      {"GET", "/healthz", NULL, 0, health},
+    {"POST", "/fail", NULL, 64, fail},     {"GET", "/badstatus", NULL, 0, bad_status},
+    {"GET", "/empty", NULL, 0, no_answer}, {"POST", "/slow", NULL, 0, slow},
 };
 
 typedef struct {
@@ -71,6 +82,7 @@ typedef struct {
     size_t body_len;
     char allow[128];
     char ctype[128];
+    char retry_after[128];
     size_t chunked_left; /* bytes the read callback still sends */
 } result_t;
 
@@ -88,6 +100,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
     size_t len = size * n;
     char *dst = len > 6 && strncasecmp(p, "allow:", 6) == 0            ? r->allow
                 : len > 13 && strncasecmp(p, "content-type:", 13) == 0 ? r->ctype
+                : len > 12 && strncasecmp(p, "retry-after:", 12) == 0  ? r->retry_after
                                                                        : NULL;
     if (dst) {
         const char *v = strchr(p, ':') + 1;
@@ -172,6 +185,26 @@ static void test_routes(void) {
     SB_CHECK_STR(r.body, "ok\n");
     request("GET", "/empty", NULL, NULL, NULL, 0, 0, &r);
     SB_CHECK(r.rc == CURLE_OK && r.status == 200 && r.body_len == 0);
+}
+
+/* Repeated headers and query arguments are counted, not merged; an extra
+ * response header reaches the client. */
+static void test_counts(void) {
+    result_t r;
+    memset(&r, 0, sizeof(r));
+    request("GET", "/count", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.status == 429);
+    SB_CHECK_STR(r.body, "hdr=0 query=0");
+    SB_CHECK_STR(r.retry_after, "7");
+    memset(&r, 0, sizeof(r));
+    request("GET", "/count?a=1&token=x&b", "X-SB-Test: 1", NULL, NULL, 0, 0, &r);
+    SB_CHECK_STR(r.body, "hdr=1 query=3");
+    memset(&r, 0, sizeof(r));
+    request("GET", "/count", "X-SB-Test: 1\r\nx-sb-test: 2", NULL, NULL, 0, 0, &r);
+    SB_CHECK_STR(r.body, "hdr=2 query=0");
+    SB_CHECK(sb_http_media_type_is(" Application/JSON ; charset=utf-8", "application/json"));
+    SB_CHECK(!sb_http_media_type_is("application/jsonx", "application/json"));
+    SB_CHECK(!sb_http_media_type_is(NULL, "application/json"));
 }
 
 static void test_refusals(void) {
@@ -366,6 +399,7 @@ int main(void) {
     SB_CHECK(port > 0);
 
     test_routes();
+    test_counts();
     test_refusals();
     test_body_caps();
     test_handler_failures();

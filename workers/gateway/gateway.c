@@ -1,10 +1,12 @@
-/* gateway: verify each Slack request, decide what it means, publish it, answer Slack. */
+/* gateway: verify each Slack request, decide what it means, publish it, answer Slack; route the
+ * intake. */
 #include "gateway.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "intake_alerts.h"
 #include "sb_payload.h"
 #include "sb_log.h"
 #include "sb_schema.h"
@@ -60,8 +62,9 @@ static int publish(const sb_gateway_t *gw, const sb_payload_t *p, sb_http_respon
     /* Keyed by the chat user id: the gateway is stateless (no database, so
      * no employee id), and one chat user id is one employee, so each
      * person's answers stay in order on one partition. */
-    if (sb_publisher_send(gw->pub, p->chat_user_id, strlen(p->chat_user_id), json, strlen(json),
-                          SB_GATEWAY_ACK_TIMEOUT_MS, errstr, sizeof(errstr)) != 0) {
+    if (sb_publisher_send(gw->pub, gw->responses_topic, p->chat_user_id, strlen(p->chat_user_id),
+                          json, strlen(json), SB_GATEWAY_ACK_TIMEOUT_MS, errstr,
+                          sizeof(errstr)) != 0) {
         sb_log_kv(SB_LOG_WARN, kv, 4, "response not published, answering 503 so Slack retries: %s",
                   errstr);
         rc = answer(resp, 503, "not published, retry later\n");
@@ -134,6 +137,19 @@ static int on_interactive(void *ctx, const sb_http_request_t *req, sb_http_respo
     return handle_slack(ctx, req, resp, sb_payload_read_interaction);
 }
 
+/* POST /v1/alerts: detection systems' alerts (intake_alerts.c). */
+static int on_alerts(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    const sb_gateway_t *gw = ctx;
+    int64_t t0 = sb_time_monotonic_us();
+    char status[8];
+    int rc = sb_intake_alerts(gw->intake, req, resp);
+
+    snprintf(status, sizeof(status), "%d", rc == 0 ? resp->status : 500);
+    sb_metrics_count(gw->metrics, SB_M_HTTP, status, 1);
+    sb_metrics_observe(gw->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
+    return rc;
+}
+
 /* GET /healthz: the process answers. */
 static int on_healthz(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
     (void)ctx;
@@ -147,7 +163,8 @@ static int on_readyz(void *ctx, const sb_http_request_t *req, sb_http_response_t
     char errstr[512];
     (void)req;
 
-    if (sb_publisher_ready(gw->pub, SB_GATEWAY_READY_TIMEOUT_MS, errstr, sizeof(errstr)) == 0)
+    if (sb_publisher_ready(gw->pub, gw->responses_topic, SB_GATEWAY_READY_TIMEOUT_MS, errstr,
+                           sizeof(errstr)) == 0)
         return answer(resp, 200, "ready\n");
     sb_log_warn("not ready: %s", errstr);
     return answer(resp, 503, "not ready\n");
@@ -157,6 +174,8 @@ const sb_http_route_t sb_gateway_routes[] = {
     {"POST", "/slack/events", "application/json", SB_GATEWAY_MAX_BODY, on_events},
     {"POST", "/slack/interactive", "application/x-www-form-urlencoded", SB_GATEWAY_MAX_BODY,
      on_interactive},
+    /* the intake checks its two content types itself (one route, one type) */
+    {"POST", "/v1/alerts", NULL, SB_INTAKE_MAX_BODY, on_alerts},
     {"GET", "/healthz", NULL, 0, on_healthz},
     {"GET", "/readyz", NULL, 0, on_readyz},
 };

@@ -1,7 +1,8 @@
-/* gateway: the HTTP handlers of sb-gateway (Slack callbacks, health, readiness). */
+/* gateway: the HTTP handlers of sb-gateway (Slack callbacks, alert intake, health, readiness). */
 #ifndef SB_GATEWAY_H
 #define SB_GATEWAY_H
 
+#include "intake.h"
 #include "publisher.h"
 #include "sb_http.h"
 #include "sb_metrics.h"
@@ -15,10 +16,13 @@
 #define SB_GATEWAY_READY_TIMEOUT_MS 1000
 
 /* Shared, read-only state of every handler (handlers run concurrently;
- * the publisher is thread-safe, everything else is per request). */
+ * the publisher and the intake are thread-safe, everything else is per
+ * request). */
 typedef struct {
     const char *signing_secret;
+    const char *responses_topic; /* <prefix>responses */
     sb_publisher_t *pub;
+    sb_intake_t *intake;   /* NULL: the intake is off (its paths answer 404) */
     sb_metrics_t *metrics; /* may be NULL; thread-safe */
 } sb_gateway_t;
 

@@ -1,4 +1,4 @@
-/* publisher: produce one message and wait for its own acknowledgement, from many threads. */
+/* publisher: produce messages and wait for their own acknowledgements, from many threads. */
 #include "publisher.h"
 
 #include <errno.h>
@@ -28,7 +28,6 @@ typedef struct {
 
 struct sb_publisher_s {
     rd_kafka_t *rk;
-    rd_kafka_topic_t *rkt;
     pthread_mutex_t lock; /* guards every delivery_t */
     pthread_t poller;
     int polling;
@@ -120,8 +119,7 @@ static rd_kafka_conf_t *producer_conf(sb_publisher_t *p, const char *brokers, ch
     return conf;
 }
 
-sb_publisher_t *sb_publisher_new(const char *brokers, const char *topic, char *errstr,
-                                 size_t errstr_size) {
+sb_publisher_t *sb_publisher_new(const char *brokers, char *errstr, size_t errstr_size) {
     sb_publisher_t *p = calloc(1, sizeof(*p));
     rd_kafka_conf_t *conf = NULL;
 
@@ -135,11 +133,6 @@ sb_publisher_t *sb_publisher_new(const char *brokers, const char *topic, char *e
     if (!(p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size)))
         goto fail;
     conf = NULL; /* the configuration is now owned by the producer */
-    if (!(p->rkt = rd_kafka_topic_new(p->rk, topic, NULL))) {
-        snprintf(errstr, errstr_size, "kafka topic %s: %s", topic,
-                 rd_kafka_err2str(rd_kafka_last_error()));
-        goto fail;
-    }
     if (pthread_create(&p->poller, NULL, poll_loop, p) != 0) {
         snprintf(errstr, errstr_size, "cannot start the delivery report thread");
         goto fail;
@@ -163,47 +156,78 @@ static void deadline_after(struct timespec *ts, int ms) {
     }
 }
 
-int sb_publisher_send(sb_publisher_t *p, const char *key, size_t keylen, const char *value,
-                      size_t vallen, int timeout_ms, char *errstr, size_t errstr_size) {
-    delivery_t *d = delivery_new();
-    rd_kafka_resp_err_t err;
+/* Queues one message with its delivery record d (whose report then owns a
+ * reference). -1 when not queued: no report will come. */
+static int produce(sb_publisher_t *p, const char *topic, const sb_publisher_msg_t *m, delivery_t *d,
+                   char *errstr, size_t errstr_size) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)m->key, m->keylen),
+        RD_KAFKA_V_VALUE((void *)m->value, m->vallen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
+    if (!err)
+        return 0;
+    /* queue full, fatal error, unknown topic...: no report will come */
+    snprintf(errstr, errstr_size, "kafka produce to %s: %s", topic, rd_kafka_err2str(err));
+    return -1;
+}
+
+int sb_publisher_send_batch(sb_publisher_t *p, const char *topic, const sb_publisher_msg_t *msgs,
+                            size_t n, int timeout_ms, char *errstr, size_t errstr_size) {
+    delivery_t **d = calloc(n ? n : 1, sizeof(*d));
     struct timespec deadline;
+    size_t queued = 0;
     int rc = -1;
 
     if (!d) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(p->rkt), RD_KAFKA_V_KEY((void *)key, keylen),
-                            RD_KAFKA_V_VALUE((void *)value, vallen),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(d),
-                            RD_KAFKA_V_END);
-    if (err) {
-        /* not queued (queue full, fatal error...): no report will come */
-        snprintf(errstr, errstr_size, "kafka produce to %s: %s", rd_kafka_topic_name(p->rkt),
-                 rd_kafka_err2str(err));
-        pthread_cond_destroy(&d->cond);
-        free(d);
-        return -1;
+    for (; queued < n; queued++) {
+        if (!(d[queued] = delivery_new())) {
+            snprintf(errstr, errstr_size, "out of memory");
+            break;
+        }
+        if (produce(p, topic, &msgs[queued], d[queued], errstr, errstr_size) != 0) {
+            pthread_cond_destroy(&d[queued]->cond);
+            free(d[queued]);
+            break;
+        }
     }
+    rc = queued == n ? 0 : -1;
     deadline_after(&deadline, timeout_ms);
     pthread_mutex_lock(&p->lock);
-    while (!d->done && pthread_cond_timedwait(&d->cond, &p->lock, &deadline) != ETIMEDOUT)
-        ;
-    if (!d->done)
-        snprintf(errstr, errstr_size, "kafka did not acknowledge within %d ms", timeout_ms);
-    else if (d->err)
-        snprintf(errstr, errstr_size, "kafka did not take the message: %s",
-                 rd_kafka_err2str(d->err));
-    else
-        rc = 0;
-    release(d);
+    /* wait for every queued message, even after a failure: its record must
+     * be released by us or its report, never leaked */
+    for (size_t i = 0; i < queued; i++) {
+        while (rc == 0 && !d[i]->done &&
+               pthread_cond_timedwait(&d[i]->cond, &p->lock, &deadline) != ETIMEDOUT)
+            ;
+        if (rc == 0 && !d[i]->done) {
+            snprintf(errstr, errstr_size, "kafka did not acknowledge within %d ms", timeout_ms);
+            rc = -1;
+        } else if (rc == 0 && d[i]->err) {
+            snprintf(errstr, errstr_size, "kafka did not take a message: %s",
+                     rd_kafka_err2str(d[i]->err));
+            rc = -1;
+        }
+        release(d[i]);
+    }
     pthread_mutex_unlock(&p->lock);
+    free(d);
     return rc;
 }
 
-int sb_publisher_ready(sb_publisher_t *p, int timeout_ms, char *errstr, size_t errstr_size) {
+int sb_publisher_send(sb_publisher_t *p, const char *topic, const char *key, size_t keylen,
+                      const char *value, size_t vallen, int timeout_ms, char *errstr,
+                      size_t errstr_size) {
+    const sb_publisher_msg_t m = {key, keylen, value, vallen};
+    return sb_publisher_send_batch(p, topic, &m, 1, timeout_ms, errstr, errstr_size);
+}
+
+int sb_publisher_ready(sb_publisher_t *p, const char *topic, int timeout_ms, char *errstr,
+                       size_t errstr_size) {
     const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = NULL;
     rd_kafka_resp_err_t err;
     int rc = -1;
 
@@ -211,14 +235,19 @@ int sb_publisher_ready(sb_publisher_t *p, int timeout_ms, char *errstr, size_t e
         snprintf(errstr, errstr_size, "the producer had a fatal error");
         return -1;
     }
+    if (!(rkt = rd_kafka_topic_new(p->rk, topic, NULL))) {
+        snprintf(errstr, errstr_size, "kafka topic %s: %s", topic,
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        return -1;
+    }
     /* a real request to a broker, on the long-lived handle: cheap, bounded */
-    err = rd_kafka_metadata(p->rk, 0, p->rkt, &md, timeout_ms);
+    err = rd_kafka_metadata(p->rk, 0, rkt, &md, timeout_ms);
     if (err) {
         snprintf(errstr, errstr_size, "kafka metadata: %s", rd_kafka_err2str(err));
         goto out;
     }
     if (md->topic_cnt != 1 || md->topics[0].err) {
-        snprintf(errstr, errstr_size, "kafka topic %s: %s", rd_kafka_topic_name(p->rkt),
+        snprintf(errstr, errstr_size, "kafka topic %s: %s", topic,
                  rd_kafka_err2str(md->topic_cnt == 1 ? md->topics[0].err
                                                      : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
         goto out;
@@ -227,6 +256,7 @@ int sb_publisher_ready(sb_publisher_t *p, int timeout_ms, char *errstr, size_t e
 out:
     if (md)
         rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
     return rc;
 }
 
@@ -255,8 +285,6 @@ void sb_publisher_destroy(sb_publisher_t *p, int flush_ms) {
     }
     if (p->rk)
         drain(p, flush_ms);
-    if (p->rkt)
-        rd_kafka_topic_destroy(p->rkt);
     if (p->rk)
         rd_kafka_destroy(p->rk);
     pthread_mutex_destroy(&p->lock);

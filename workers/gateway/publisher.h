@@ -13,20 +13,37 @@
  * thread waits on. Thread-safe. */
 typedef struct sb_publisher_s sb_publisher_t;
 
-/* A producer for one topic, with a thread serving delivery reports. */
-sb_publisher_t *sb_publisher_new(const char *brokers, const char *topic, char *errstr,
-                                 size_t errstr_size);
+/* A producer, with a thread serving delivery reports. */
+sb_publisher_t *sb_publisher_new(const char *brokers, char *errstr, size_t errstr_size);
 
-/* Produces key/value and waits up to timeout_ms for the broker's
+/* One message of a batch; the bytes are copied when queued. */
+typedef struct {
+    const char *key;
+    size_t keylen;
+    const char *value;
+    size_t vallen;
+} sb_publisher_msg_t;
+
+/* Produces key/value to topic and waits up to timeout_ms for the broker's
  * acknowledgement of this message alone. Returns 0 when acknowledged, -1
  * otherwise (refused, failed, or not yet acknowledged: it may still be
  * delivered later, so a retry can duplicate it; consumers dedup). */
-int sb_publisher_send(sb_publisher_t *p, const char *key, size_t keylen, const char *value,
-                      size_t vallen, int timeout_ms, char *errstr, size_t errstr_size);
+int sb_publisher_send(sb_publisher_t *p, const char *topic, const char *key, size_t keylen,
+                      const char *value, size_t vallen, int timeout_ms, char *errstr,
+                      size_t errstr_size);
 
-/* 0 when a broker answered a metadata request for the topic within
- * timeout_ms and knows the topic; -1 with the reason otherwise. */
-int sb_publisher_ready(sb_publisher_t *p, int timeout_ms, char *errstr, size_t errstr_size);
+/* Queues the n messages to topic in order, then waits up to timeout_ms
+ * (one deadline for all) for the acknowledgement of every one of them.
+ * Returns 0 when all were acknowledged, -1 otherwise: some may have been
+ * delivered, or still be later, so the caller's retry must be harmless
+ * (the same messages again, absorbed downstream). */
+int sb_publisher_send_batch(sb_publisher_t *p, const char *topic, const sb_publisher_msg_t *msgs,
+                            size_t n, int timeout_ms, char *errstr, size_t errstr_size);
+
+/* 0 when a broker answered a metadata request for topic within
+ * timeout_ms and knows it; -1 with the reason otherwise. */
+int sb_publisher_ready(sb_publisher_t *p, const char *topic, int timeout_ms, char *errstr,
+                       size_t errstr_size);
 
 /* Non-zero after a fatal producer error (idempotence broken): exit. */
 int sb_publisher_fatal(sb_publisher_t *p);

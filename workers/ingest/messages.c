@@ -16,59 +16,11 @@
 #include "sb_schema.h"
 #include "sb_utf8.h"
 
-/* The most of the input a dead letter carries. An input over the 64 KiB
- * limit (too_large) can be as large as the broker takes (1 MiB by
- * default), and its dead letter, with every control character escaped to
- * six bytes or the whole in base64, would not fit on alerts.dlq: the
- * producer refused it and the batch was retried for ever, stopping the
- * partition. Such a dead letter carries the input's first 64 KiB (cut on a
- * character boundary), original_truncated and original_bytes; the
- * dead_letters table keeps every byte. With the key cut the same way
- * (ingest.c), a dead letter is at most about 450 KiB: 64 KiB escaped
- * six-fold, the key and the envelope. */
-#define DLQ_ORIGINAL_MAX SB_ALERT_MAX_BYTES
-
 char *sb_ingest_dead_letter_json(const char *topic, const rd_kafka_message_t *m, const char *reason,
                                  const char *detail, const char *now) {
-    const char *payload = m->payload ? m->payload : "";
-    cJSON *o = cJSON_CreateObject();
-    char *out = NULL, *b64 = NULL;
-    int as_text = sb_utf8_valid(payload, m->len) && memchr(payload, '\0', m->len) == NULL;
-    size_t n = m->len > DLQ_ORIGINAL_MAX ? DLQ_ORIGINAL_MAX : m->len;
-
-    if (!o)
-        return NULL;
-    /* valid UTF-8: the byte at n starts a character, so the cut is too */
-    while (as_text && n < m->len && n > 0 && ((unsigned char)payload[n] & 0xC0) == 0x80)
-        n--;
-    cJSON_AddStringToObject(o, "schema", "alert-dlq.v1");
-    cJSON_AddStringToObject(o, "reason", reason);
-    cJSON_AddStringToObject(o, "detail", detail);
-    if (as_text) {
-        char *copy = malloc(n + 1);
-        if (!copy)
-            goto out;
-        memcpy(copy, payload, n);
-        copy[n] = '\0';
-        cJSON_AddStringToObject(o, "original", copy);
-        free(copy);
-    } else {
-        if (!(b64 = sb_base64_encode(payload, n)))
-            goto out;
-        cJSON_AddStringToObject(o, "original", b64);
-        cJSON_AddStringToObject(o, "original_encoding", "base64");
-    }
-    if (n < m->len) {
-        cJSON_AddTrueToObject(o, "original_truncated");
-        cJSON_AddNumberToObject(o, "original_bytes", (double)m->len);
-    }
-    cJSON_AddStringToObject(o, "topic", topic);
-    cJSON_AddNumberToObject(o, "partition", m->partition);
-    cJSON_AddNumberToObject(o, "offset", (double)m->offset);
-    cJSON_AddStringToObject(o, "rejected_at", now);
-    out = cJSON_PrintUnformatted(o);
-out:
-    free(b64);
+    cJSON *o = sb_message_dead_letter(topic, m->partition, (int64_t)m->offset, m->payload, m->len,
+                                      reason, detail, now);
+    char *out = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     return out;
 }
