@@ -25,6 +25,7 @@ static const sbctl_command_t commands[] = {
     {"respond", sbctl_cmd_respond, "answer a prompt as an employee (console chat platform)"},
     {"report", sbctl_cmd_report, "alerts of a window by rule and outcome, and those to look at"},
     {"dlq", sbctl_cmd_dlq, "list dead letters, or replay them after a fix"},
+    {"intake-token", sbctl_cmd_intake_token, "make a bearer token for sb-gateway's alert intake"},
     {NULL, NULL, NULL},
 };
 

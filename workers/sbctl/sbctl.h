@@ -105,5 +105,6 @@ int sbctl_cmd_alerts(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_ignore(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_dlq(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_report(sbctl_t *ctl, int argc, char **argv);
+int sbctl_cmd_intake_token(sbctl_t *ctl, int argc, char **argv);
 
 #endif
