@@ -34,7 +34,7 @@ static void usage(FILE *out, const sb_cfg_entry_t *table, size_t n) {
                  "The securitybot operator's tool. Exit codes: 0 ok, 1 failed, 2 usage or\n"
                  "configuration error, 3 Kafka or PostgreSQL unavailable.\n\nCommands:\n");
     for (const sbctl_command_t *c = commands; c->name; c++)
-        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+        fprintf(out, "  %-13s %s\n", c->name, c->summary);
     fputc('\n', out);
     sb_config_help(out, table, n);
 }
