@@ -249,7 +249,38 @@ static void test_outcome_kinds(void) {
     }
 }
 
+/* The dead letter: text or base64, cut at 64 KiB on a character
+ * boundary, and valid alert-dlq.v1 whatever the origin. */
+static void test_dead_letter(void) {
+    char err[256], *big = malloc(70000);
+    cJSON *o = sb_message_dead_letter("http:/v1/alerts/alertmanager", 0, 3, "{\"a\":1}", 7,
+                                      "missing_field", "rule is required", "2026-11-29T12:00:00Z");
+    SB_CHECK_MSG(o && sb_schema_validate("alert-dlq", o, err, sizeof(err)) == 0, "%s", err);
+    SB_CHECK_STR(cJSON_GetObjectItem(o, "original")->valuestring, "{\"a\":1}");
+    SB_CHECK_STR(cJSON_GetObjectItem(o, "topic")->valuestring, "http:/v1/alerts/alertmanager");
+    SB_CHECK(cJSON_GetObjectItem(o, "offset")->valueint == 3);
+    SB_CHECK(cJSON_GetObjectItem(o, "original_encoding") == NULL);
+    cJSON_Delete(o);
+    o = sb_message_dead_letter("t.alerts", 2, 9, "\xff\x00", 2, "invalid_utf8", "not UTF-8",
+                               "2026-11-29T12:00:00Z");
+    SB_CHECK_STR(cJSON_GetObjectItem(o, "original")->valuestring, "/wA=");
+    SB_CHECK_STR(cJSON_GetObjectItem(o, "original_encoding")->valuestring, "base64");
+    cJSON_Delete(o);
+    /* 65535 ASCII bytes then a 2-byte character across the 64 KiB mark */
+    memset(big, 'a', 70000);
+    big[65535] = (char)0xc3;
+    big[65536] = (char)0xa9;
+    o = sb_message_dead_letter("t.alerts", 0, 0, big, 70000, "too_large", "over 64 KiB",
+                               "2026-11-29T12:00:00Z");
+    SB_CHECK(strlen(cJSON_GetObjectItem(o, "original")->valuestring) == 65535);
+    SB_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(o, "original_truncated")));
+    SB_CHECK(cJSON_GetObjectItem(o, "original_bytes")->valueint == 70000);
+    cJSON_Delete(o);
+    free(big);
+}
+
 int main(void) {
+    test_dead_letter();
     test_priority();
     test_escalation_request();
     test_escalation_priority();
