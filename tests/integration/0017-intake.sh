@@ -51,21 +51,21 @@ alert() { # alert SOURCE RULE USER [EXTRA]
 	printf '{"source":"%s","rule":"%s","title":"Login from a new country","user":"%s","occurred_at":"2026-11-29T12:00:00Z"%s}' \
 		"$1" "$2" "$3" "${4:-}"
 }
-field() { python3 -c 'import json,sys; print(eval("d" + sys.argv[1], {"d": json.load(open(sys.argv[2]))}))' "$1" "$T_DIR/resp"; }
+field() { python3 -c 'import json,sys; print(eval(sys.argv[1], {"d": json.load(open(sys.argv[2]))}))' "$1" "$T_DIR/resp"; }
 on_topic() { topic_dump alerts | wc -l; }
 
 # --- accepted: one object, an array, NDJSON ---
 alert okta r-single jdoe >"$T_DIR/single.json"
 check "$(post "$OKTA" application/json "$T_DIR/single.json")" 202 "one object"
-check "$(field '["accepted"]')" 1 "accepted of one object"
-ids=$(field '["ids"][0]')
+check "$(field 'd["accepted"]')" 1 "accepted of one object"
+ids=$(field 'd["ids"][0]')
 printf '[%s,\n %s]' "$(alert okta r-array jdoe)" "$(alert okta r-array alice ',"severity":"high"')" >"$T_DIR/array.json"
 check "$(post "$OKTA" 'application/json; charset=utf-8' "$T_DIR/array.json")" 202 "an array of two"
-check "$(field '["accepted"]'):$(field 'len(d["ids"])')" 2:2 "accepted and ids of the array"
+check "$(field 'd["accepted"]'):$(field 'len(d["ids"])')" 2:2 "accepted and ids of the array"
 ids="$ids $(field '" ".join(d["ids"])')"
 printf '%s\n%s\r\n\n%s\n' "$(alert okta r-nd1 jdoe)" "$(alert okta r-nd2 bob)" "$(alert okta r-nd3 carol ',"id":"det-1"')" >"$T_DIR/lines.ndjson"
 check "$(post "$OKTA" application/x-ndjson "$T_DIR/lines.ndjson")" 202 "three NDJSON lines"
-check "$(field '["accepted"]')" 3 "accepted of the NDJSON body"
+check "$(field 'd["accepted"]')" 3 "accepted of the NDJSON body"
 ids="$ids $(field '" ".join(d["ids"])')"
 wait_for "SELECT count(*) FROM alerts" 6 60 || true
 check "$(sql 'SELECT count(*) FROM alerts')" 6 "rows after 6 accepted alerts"
@@ -77,7 +77,7 @@ check "$(topic_dump alerts | grep -c '"rule":"r-nd2"')" 1 "the alert as sent rea
 
 # --- a retried request doubles nothing ---
 check "$(post "$OKTA" application/json "$T_DIR/single.json")" 202 "the same request again"
-check "$(field '["ids"][0]')" "${ids%% *}" "the retry has the same id"
+check "$(field 'd["ids"][0]')" "${ids%% *}" "the retry has the same id"
 wait_ingested 7 60 || true
 check "$(sql 'SELECT count(*) FROM alerts')" 6 "rows after the retry (one row each)"
 
@@ -134,7 +134,9 @@ stop_worker "$GW_PID"
 start_gateway "$T_DIR/gateway-rate.log" SECURITYBOT_INTAKE_TOKENS_FILE="$TOKENS" SECURITYBOT_INTAKE_RATE=3
 printf '[%s,%s,%s]' "$(alert siem r-rate1 jdoe)" "$(alert siem r-rate2 jdoe)" "$(alert siem r-rate3 jdoe)" >"$T_DIR/three.json"
 check "$(post "$SIEM" application/json "$T_DIR/three.json")" 202 "three alerts at a rate of 3/s"
-check "$(post "$SIEM" application/json "$T_DIR/other.json")" 429 "a fourth at once"
+# the first request may wait for Kafka a while (a new topic's metadata):
+# three more need a whole second's refill, whatever that wait was
+check "$(post "$SIEM" application/json "$T_DIR/three.json")" 429 "three more at once"
 check "$(grep -i '^Retry-After:' "$T_DIR/headers" | tr -dc '0-9')" 1 "Retry-After in seconds"
 sleep 1.2
 check "$(post "$SIEM" application/json "$T_DIR/other.json")" 202 "after Retry-After"
