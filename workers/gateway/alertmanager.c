@@ -265,10 +265,16 @@ static const cJSON *read_envelope(const cJSON *root, sb_am_result_t *out, char *
                              sb_json_type_name(alerts));
         return NULL;
     }
+    /* Alertmanager's own cut (max_alerts): reported, the caller logs it */
+    const cJSON *cut = cJSON_GetObjectItemCaseSensitive(root, "truncatedAlerts");
+    if (cJSON_IsNumber(cut) && cut->valuedouble >= 1 && cut->valuedouble <= 1e15)
+        out->truncated_alerts = (size_t)cut->valuedouble;
     n = cJSON_GetArraySize(alerts);
     if (n > SB_AM_MAX_ALERTS) {
-        /* Refused whole rather than cut: a 4xx is not retried by
-         * Alertmanager, and the receiver's max_alerts is the fix. */
+        /* Refused whole rather than cut or dead-lettered by the
+         * thousand: the sender is misconfigured, its receiver's
+         * max_alerts is the fix, and Alertmanager re-sends the group
+         * every group_interval until then (0.25 does; nothing is lost). */
         out->reject =
             reject(errstr, errstr_size, SB_REJECT_TOO_LARGE,
                    "%d alerts in one body, the limit is %d (set max_alerts)", n, SB_AM_MAX_ALERTS);

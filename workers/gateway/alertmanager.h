@@ -32,7 +32,8 @@
 #include "sb_schema.h"
 
 /* The most alerts one body may carry; a body with more is refused whole
- * (the receiver's `max_alerts` keeps Alertmanager under it). */
+ * (the receiver's `max_alerts` keeps Alertmanager under it; until then it
+ * re-sends the group every group_interval). */
 #define SB_AM_MAX_ALERTS 10000
 /* The largest body the mapping reads: 10,000 alerts of about 1.6 KiB. The
  * HTTP layer may take less; it must not take more. */
@@ -63,6 +64,8 @@ typedef struct {
     sb_am_dead_t *dead; /* owned array of `dead_lettered`, in input order */
     size_t dead_lettered;
     size_t resolved_ignored; /* items with status "resolved" */
+    size_t truncated_alerts; /* the body's truncatedAlerts: alerts Alertmanager
+                              * left out (its max_alerts); 0 when absent */
     sb_reject_t reject;      /* after -1: why the body was refused (400), or
                               * SB_REJECT_NONE when memory ran out (500) */
 } sb_am_result_t;
