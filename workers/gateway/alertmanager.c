@@ -15,10 +15,6 @@
 #include "sb_severity.h"
 #include "sb_time.h"
 
-/* As much of an original as a dead letter carries: sb-ingest's bound, so
- * every dead letter fits on alerts.dlq whatever the item. */
-#define DLQ_ORIGINAL_MAX SB_ALERT_MAX_BYTES
-
 /* What mapping one item came to. */
 typedef enum { ITEM_ACCEPTED, ITEM_DEAD, ITEM_RESOLVED, ITEM_OOM } item_verdict_t;
 
@@ -303,6 +299,7 @@ static int file_item(const cJSON *item, size_t index, const char *source, const 
         d->reason = r;
         if (!(d->original = cJSON_PrintUnformatted(item)))
             return -1;
+        d->original_len = strlen(d->original);
         out->dead_lettered++;
         return 0;
     case ITEM_OOM: break;
@@ -355,38 +352,4 @@ void sb_am_result_clear(sb_am_result_t *r) {
     free(r->alerts);
     free(r->dead);
     memset(r, 0, sizeof(*r));
-}
-
-char *sb_am_dead_letter_json(const sb_am_dead_t *d, const char *topic, long partition,
-                             long long offset, const char *now) {
-    size_t len = strlen(d->original), n = len > DLQ_ORIGINAL_MAX ? DLQ_ORIGINAL_MAX : len;
-    cJSON *o = cJSON_CreateObject();
-    char *copy = NULL, *out = NULL;
-
-    /* original is cJSON's output of valid UTF-8: the byte at n starts a
-     * character unless it is a continuation byte */
-    while (n < len && n > 0 && ((unsigned char)d->original[n] & 0xC0) == 0x80)
-        n--;
-    if (!o || !(copy = malloc(n + 1)))
-        goto out;
-    memcpy(copy, d->original, n);
-    copy[n] = '\0';
-    if (!cJSON_AddStringToObject(o, "schema", "alert-dlq.v1") ||
-        !cJSON_AddStringToObject(o, "reason", sb_reject_code(d->reason)) ||
-        !cJSON_AddStringToObject(o, "detail", d->detail) ||
-        !cJSON_AddStringToObject(o, "original", copy))
-        goto out;
-    if (n < len && (!cJSON_AddTrueToObject(o, "original_truncated") ||
-                    !cJSON_AddNumberToObject(o, "original_bytes", (double)len)))
-        goto out;
-    if (!cJSON_AddStringToObject(o, "topic", topic) ||
-        !cJSON_AddNumberToObject(o, "partition", (double)partition) ||
-        !cJSON_AddNumberToObject(o, "offset", (double)offset) ||
-        !cJSON_AddStringToObject(o, "rejected_at", now))
-        goto out;
-    out = cJSON_PrintUnformatted(o);
-out:
-    free(copy);
-    cJSON_Delete(o);
-    return out;
 }

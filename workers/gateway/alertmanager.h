@@ -41,7 +41,8 @@
 /* The user label when none is configured. */
 #define SB_AM_DEFAULT_USER_LABEL "user"
 
-/* One firing alert, mapped and validated. */
+/* One firing alert, mapped and validated: for intake.h's sb_intake_alert_t,
+ * user = alert.user, json = json, len = json_len. */
 typedef struct {
     size_t index;                         /* its position in alerts[] */
     char *json;                           /* owned: the bytes sb_alert_parse() accepted */
@@ -50,12 +51,16 @@ typedef struct {
     char alert_id[SB_SHA256_HEX_LEN + 1]; /* sb_id_alert(), as sb-ingest computes it */
 } sb_am_alert_t;
 
-/* One item of alerts[] that is not a valid alert. */
+/* One item of alerts[] that is not a valid alert: for intake.h's
+ * sb_intake_dead_t (published by sb_intake_dead_letters, built by
+ * sb_message_dead_letter), original/original_len, index, and reason =
+ * sb_reject_code(reason), detail. */
 typedef struct {
-    size_t index;       /* its position in alerts[] */
-    sb_reject_t reason; /* sb_reject_code() gives the dead letter's `reason` */
-    char detail[256];   /* human text naming the field; valid UTF-8 */
-    char *original;     /* owned: the item as JSON (re-serialised compactly by cJSON) */
+    size_t index;        /* its position in alerts[] */
+    sb_reject_t reason;  /* sb_reject_code() gives the dead letter's `reason` */
+    char detail[256];    /* human text naming the field; valid UTF-8 */
+    char *original;      /* owned: the item as JSON (re-serialised compactly by cJSON) */
+    size_t original_len; /* strlen(original) */
 } sb_am_dead_t;
 
 typedef struct {
@@ -82,14 +87,5 @@ int sb_am_map(const void *body, size_t len, const char *source, const char *user
 
 /* Frees everything in r and zeroes it; r may be NULL. */
 void sb_am_result_clear(sb_am_result_t *r);
-
-/* The alert-dlq.v1 message for d (schemas/README.md), as sb-ingest writes
- * one: the original as text, cut to its first 64 KiB on a character
- * boundary with original_truncated and original_bytes when longer. topic,
- * partition and offset say where the input came from (for HTTP the caller
- * decides what they mean); now is RFC 3339. Returns an owned string, or
- * NULL when memory ran out. */
-char *sb_am_dead_letter_json(const sb_am_dead_t *d, const char *topic, long partition,
-                             long long offset, const char *now);
 
 #endif
