@@ -6,6 +6,7 @@
 # `sbctl intake-token create` prints a token and its file line.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/gateway.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/intake.sh"
 setup_env
 
 printf '%s\n' "intake-test-signing-secret" >"$T_DIR/signing-secret"
@@ -37,21 +38,10 @@ sb_wait_assigned "$T_DIR/ingest.0.log" 60 "$INGEST_PID" || exit 1
 start_gateway "$T_DIR/gateway.log" SECURITYBOT_INTAKE_TOKENS_FILE="$TOKENS"
 log "sb-gateway on port $GW_PORT"
 
-# post TOKEN CONTENT-TYPE BODY-FILE [CURL ARGS...]: prints the status; the
-# answer's body is in $T_DIR/resp, its headers in $T_DIR/headers; QUERY
-# is appended to the URL
-post() {
-	local tok=$1 ct=$2 file=$3 auth=()
-	shift 3
-	[[ -z $tok ]] || auth=(-H "Authorization: Bearer $tok")
-	curl -s -o "$T_DIR/resp" -D "$T_DIR/headers" -w '%{http_code}' "${auth[@]}" \
-		-H "Content-Type: $ct" --data-binary "@$file" "$@" "http://127.0.0.1:$GW_PORT/v1/alerts${QUERY:-}"
-}
 alert() { # alert SOURCE RULE USER [EXTRA]
 	printf '{"source":"%s","rule":"%s","title":"Login from a new country","user":"%s","occurred_at":"2026-11-29T12:00:00Z"%s}' \
 		"$1" "$2" "$3" "${4:-}"
 }
-field() { python3 -c 'import json,sys; print(eval(sys.argv[1], {"d": json.load(open(sys.argv[2]))}))' "$1" "$T_DIR/resp"; }
 on_topic() { topic_dump alerts | wc -l; }
 
 # --- accepted: one object, an array, NDJSON ---

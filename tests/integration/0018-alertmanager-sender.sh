@@ -47,33 +47,8 @@ sb_start_fake recorder "$SB_SOURCE_DIR/tests/integration/lib/webhook_recorder.py
 am_start "http://127.0.0.1:$SB_FAKE_PORT/v1/alerts/alertmanager" "$TOKEN"
 sb_say "alertmanager $("$AM_BIN" --version 2>&1 | head -n 1) on $AM_URL"
 
-# Four alerts of one name (one group), posted in one call; the resolved one
-# has an end in the past. startsAt carries a fraction and an offset, as
-# Prometheus may send it.
-now=$(date -u +%s)
-ALERTS=$(python3 - "$now" <<'EOF'
-import json, sys, datetime as dt
-now = int(sys.argv[1])
-def t(s, frac=".123456789"):
-    return dt.datetime.fromtimestamp(s, dt.timezone(dt.timedelta(hours=2))).strftime("%Y-%m-%dT%H:%M:%S") + frac + "+02:00"
-def alert(user, fp_label, ann, starts, ends=None, **labels):
-    a = {"labels": dict(alertname="SecurityTest", instance=fp_label, **labels),
-         "annotations": ann, "startsAt": starts,
-         "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up&g0.tab=1"}
-    if user:
-        a["labels"]["user"] = user
-    if ends:
-        a["endsAt"] = ends
-    return a
-print(json.dumps([
-    alert("alice", "bastion-1", {"summary": "SSH login from a new country", "description": "alice from NZ"},
-          t(now - 60), severity="critical"),
-    alert("zoë@example.com", "bastion-2", {"summary": "Überwachung 🚨"}, t(now - 30, ".5"), severity="warning"),
-    alert(None, "db-1", {"summary": "no user here"}, t(now - 20, "")),
-    alert("carol", "web-1", {}, t(now - 600), ends=t(now - 300)),
-]))
-EOF
-)
+# The four sample alerts of one name (one group), posted in one call.
+ALERTS=$(am_sample_alerts "$(date -u +%s)")
 am_post_alerts "$ALERTS"
 
 # Delivered: the newest POST holding the whole group (group_wait 0s may

@@ -1,5 +1,5 @@
 /* gateway: verify each Slack request, decide what it means, publish it, answer Slack; route the
- * intake. */
+ * intake; serve until shutdown. */
 #include "gateway.h"
 
 #include <stdio.h>
@@ -7,11 +7,14 @@
 #include <string.h>
 
 #include "intake_alerts.h"
+#include "intake_alertmanager.h"
 #include "sb_payload.h"
 #include "sb_log.h"
 #include "sb_schema.h"
+#include "sb_signal.h"
 #include "sb_slack_sig.h"
 #include "sb_time.h"
+#include "sb_worker.h"
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 
@@ -137,17 +140,31 @@ static int on_interactive(void *ctx, const sb_http_request_t *req, sb_http_respo
     return handle_slack(ctx, req, resp, sb_payload_read_interaction);
 }
 
-/* POST /v1/alerts: detection systems' alerts (intake_alerts.c). */
-static int on_alerts(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+typedef int (*intake_handler_t)(sb_intake_t *in, const sb_http_request_t *req,
+                                sb_http_response_t *resp);
+
+/* Every intake request: handle, then count and time it. */
+static int handle_intake(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp,
+                         intake_handler_t handle) {
     const sb_gateway_t *gw = ctx;
     int64_t t0 = sb_time_monotonic_us();
     char status[8];
-    int rc = sb_intake_alerts(gw->intake, req, resp);
+    int rc = handle(gw->intake, req, resp);
 
     snprintf(status, sizeof(status), "%d", rc == 0 ? resp->status : 500);
     sb_metrics_count(gw->metrics, SB_M_HTTP, status, 1);
     sb_metrics_observe(gw->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
     return rc;
+}
+
+/* POST /v1/alerts: detection systems' alerts (intake_alerts.c). */
+static int on_alerts(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    return handle_intake(ctx, req, resp, sb_intake_alerts);
+}
+
+/* POST /v1/alerts/alertmanager: Alertmanager's webhook (intake_alertmanager.c). */
+static int on_alertmanager(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    return handle_intake(ctx, req, resp, sb_intake_alertmanager);
 }
 
 /* GET /healthz: the process answers. */
@@ -176,7 +193,38 @@ const sb_http_route_t sb_gateway_routes[] = {
      on_interactive},
     /* the intake checks its two content types itself (one route, one type) */
     {"POST", "/v1/alerts", NULL, SB_INTAKE_MAX_BODY, on_alerts},
+    {"POST", "/v1/alerts/alertmanager", NULL, SB_INTAKE_AM_MAX_BODY, on_alertmanager},
     {"GET", "/healthz", NULL, 0, on_healthz},
     {"GET", "/readyz", NULL, 0, on_readyz},
 };
 const size_t sb_gateway_nroutes = sizeof(sb_gateway_routes) / sizeof(sb_gateway_routes[0]);
+
+int sb_gateway_serve(sb_gateway_t *gw, const char *listen, sb_intake_setup_t *intake, char *errstr,
+                     size_t errstr_size) {
+    char port[16];
+    sb_http_server_t *srv =
+        sb_http_start(listen, sb_gateway_routes, sb_gateway_nroutes, gw, errstr, errstr_size);
+    if (!srv) /* a malformed address is a configuration error, a busy port is not */
+        return strncmp(errstr, "SECURITYBOT_HTTP_LISTEN:", 24) == 0 ? SB_WORKER_CONFIG_ERROR : -1;
+    snprintf(port, sizeof(port), "%d", sb_http_port(srv));
+    sb_log_kv_t kv[] = {{"listen", listen}, {"port", port}, {"topic", gw->responses_topic}};
+    sb_log_kv(SB_LOG_INFO, kv, 3, "listening");
+    /* look the topic up once, so the first answer does not wait for it
+     * (best effort: /readyz tells when Kafka is there) */
+    if (sb_publisher_ready(gw->pub, gw->responses_topic, 5000, errstr, errstr_size) == -1)
+        sb_log_warn("%s (not ready yet; is the broker up, and did `sbctl topics` run?)", errstr);
+    while (sb_running && !sb_publisher_fatal(gw->pub)) {
+        sb_metrics_beat(gw->metrics);
+        if (sb_reload) {
+            sb_reload = 0;
+            sb_intake_setup_reload(intake);
+        }
+        sb_time_sleep_ms(100);
+    }
+    /* stop accepting and finish the requests in flight */
+    sb_http_stop(srv);
+    if (!sb_publisher_fatal(gw->pub))
+        return 0;
+    snprintf(errstr, errstr_size, "fatal Kafka producer error");
+    return -1;
+}

@@ -3,6 +3,7 @@
 #define SB_GATEWAY_H
 
 #include "intake.h"
+#include "intake_setup.h"
 #include "publisher.h"
 #include "sb_http.h"
 #include "sb_metrics.h"
@@ -29,5 +30,12 @@ typedef struct {
 /* The route table for sb_http_start with ctx = an sb_gateway_t. */
 extern const sb_http_route_t sb_gateway_routes[];
 extern const size_t sb_gateway_nroutes;
+
+/* Serves the routes on listen until shutdown (sb_running cleared) or a
+ * fatal producer error, then stops accepting and lets the requests in
+ * flight finish; on SIGHUP re-reads intake's tokens. 0; -1 with errstr;
+ * SB_WORKER_CONFIG_ERROR when listen is malformed (a busy port is -1). */
+int sb_gateway_serve(sb_gateway_t *gw, const char *listen, sb_intake_setup_t *intake, char *errstr,
+                     size_t errstr_size);
 
 #endif

@@ -98,6 +98,10 @@ void sb_intake_destroy(sb_intake_t *in) {
     free(in);
 }
 
+const char *sb_intake_user_label(const sb_intake_t *in) {
+    return in ? in->cfg.user_label : NULL;
+}
+
 int sb_intake_refuse(sb_http_response_t *resp, int status, const char *code, const char *detail) {
     cJSON *o = cJSON_CreateObject();
     char *body = NULL;

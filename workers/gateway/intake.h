@@ -25,8 +25,9 @@ typedef struct {
     const char *tokens_file; /* re-read by sb_intake_reload */
     double rate;             /* alerts a second per token; the burst is the same */
     const char *alerts_topic, *dlq_topic;
-    sb_publisher_t *pub;   /* borrowed; thread-safe */
-    sb_metrics_t *metrics; /* borrowed; may be NULL */
+    const char *user_label; /* Alertmanager's label naming the user; NULL: the default */
+    sb_publisher_t *pub;    /* borrowed; thread-safe */
+    sb_metrics_t *metrics;  /* borrowed; may be NULL */
 } sb_intake_config_t;
 
 /* The intake with a table already loaded (sb_tokens_load at configuration
@@ -43,6 +44,9 @@ int sb_intake_reload(sb_intake_t *in, size_t *count, char *errstr, size_t errstr
 
 /* NULL is a no-op. After the HTTP server stopped. */
 void sb_intake_destroy(sb_intake_t *in);
+
+/* The configured Alertmanager user label (cfg->user_label, may be NULL). */
+const char *sb_intake_user_label(const sb_intake_t *in);
 
 /* Who sent a request. */
 typedef struct {

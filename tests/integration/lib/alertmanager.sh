@@ -7,6 +7,14 @@
 #   am_start URL TOKEN    config + start + ready; sets AM_PID, AM_PORT, AM_URL
 #   am_post_alerts JSON   POST /api/v2/alerts (an array of postable alerts)
 #   am_alerts             GET /api/v2/alerts: what it holds, as JSON
+#   am_sample_alerts NOW  the tests' four alerts of one name (one group),
+#                         NOW being the epoch seconds: instance bastion-1
+#                         (user alice, critical, summary and description),
+#                         bastion-2 (user zoë@example.com, warning, non-ASCII
+#                         summary), db-1 (firing without a user label) and
+#                         web-1 (user carol, already resolved); startsAt with
+#                         a nanosecond, a short or no fraction and an offset,
+#                         as Prometheus may send it
 #
 # Its own everything: storage in $SB_DIR/alertmanager, a free port on
 # 127.0.0.1, clustering off (--cluster.listen-address=), one route to one
@@ -91,3 +99,28 @@ am_post_alerts() {
 }
 
 am_alerts() { curl -fsS "$AM_URL/api/v2/alerts"; }
+
+am_sample_alerts() {
+	python3 - "$1" <<'EOF'
+import json, sys, datetime as dt
+now = int(sys.argv[1])
+def t(s, frac=".123456789"):
+    return dt.datetime.fromtimestamp(s, dt.timezone(dt.timedelta(hours=2))).strftime("%Y-%m-%dT%H:%M:%S") + frac + "+02:00"
+def alert(user, fp_label, ann, starts, ends=None, **labels):
+    a = {"labels": dict(alertname="SecurityTest", instance=fp_label, **labels),
+         "annotations": ann, "startsAt": starts,
+         "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up&g0.tab=1"}
+    if user:
+        a["labels"]["user"] = user
+    if ends:
+        a["endsAt"] = ends
+    return a
+print(json.dumps([
+    alert("alice", "bastion-1", {"summary": "SSH login from a new country", "description": "alice from NZ"},
+          t(now - 60), severity="critical"),
+    alert("zoë@example.com", "bastion-2", {"summary": "Überwachung 🚨"}, t(now - 30, ".5"), severity="warning"),
+    alert(None, "db-1", {"summary": "no user here"}, t(now - 20, "")),
+    alert("carol", "web-1", {}, t(now - 600), ends=t(now - 300)),
+]))
+EOF
+}
