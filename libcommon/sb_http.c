@@ -171,38 +171,61 @@ static void response_free(sb_http_response_t *resp) {
     }
 }
 
+/* Queues what a handler or a precheck answered (rc: its return value,
+ * 0 for an answer); a failure or an impossible status answers 500. */
+static enum MHD_Result queue_answer(struct MHD_Connection *conn, sb_http_response_t *resp, int rc,
+                                    const char *path, const char *method) {
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (rc != 0 || resp->status < 200 || resp->status > 599) {
+        log_refusal(SB_LOG_ERROR, method, path, 500,
+                    rc != 0 ? "handler_failed" : "handler_bad_status");
+        response_free(resp);
+        return reply(conn, 500, "internal error\n", NULL);
+    }
+    /* the body now belongs to the response, which frees it */
+    r = MHD_create_response_from_buffer(resp->body_len, resp->body ? resp->body : (void *)"",
+                                        resp->body ? MHD_RESPMEM_MUST_FREE
+                                                   : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        response_free(resp);
+        return MHD_NO;
+    }
+    resp->body = NULL;
+    if (resp->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    for (size_t i = 0; i < resp->nheaders; i++)
+        MHD_add_response_header(r, resp->headers[i][0], resp->headers[i][1]);
+    response_free(resp);
+    ret = MHD_queue_response(conn, (unsigned int)resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* Last call for a request: runs the handler and queues its answer. */
 static enum MHD_Result run_handler(sb_http_server_t *srv, struct MHD_Connection *conn,
                                    req_state_t *st, const char *path, const char *method) {
     sb_http_request_t req = {method, path, sb_buf_str(&st->body), st->body.len, conn};
     sb_http_response_t resp = {.status = 200};
-    struct MHD_Response *r;
-    enum MHD_Result ret;
-    int rc;
+    int rc = st->route->handler(srv->ctx, &req, &resp);
+    return queue_answer(conn, &resp, rc, path, method);
+}
 
-    rc = st->route->handler(srv->ctx, &req, &resp);
-    if (rc != 0 || resp.status < 200 || resp.status > 599) {
-        log_refusal(SB_LOG_ERROR, method, path, 500,
-                    rc != 0 ? "handler_failed" : "handler_bad_status");
+/* The route's precheck, on the headers alone: 1 to read the body, 0 after
+ * queueing its refusal (or a 500) in *ret. */
+static int precheck(sb_http_server_t *srv, struct MHD_Connection *conn,
+                    const sb_http_route_t *route, const char *path, const char *method,
+                    enum MHD_Result *ret) {
+    sb_http_request_t req = {method, path, "", 0, conn};
+    sb_http_response_t resp = {.status = 200};
+    int rc = route->precheck(srv->ctx, &req, &resp);
+    if (rc == 1) {
         response_free(&resp);
-        return reply(conn, 500, "internal error\n", NULL);
+        return 1;
     }
-    /* the body now belongs to the response, which frees it */
-    r = MHD_create_response_from_buffer(resp.body_len, resp.body ? resp.body : (void *)"",
-                                        resp.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (!r) {
-        response_free(&resp);
-        return MHD_NO;
-    }
-    resp.body = NULL;
-    if (resp.content_type)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
-    for (size_t i = 0; i < resp.nheaders; i++)
-        MHD_add_response_header(r, resp.headers[i][0], resp.headers[i][1]);
-    response_free(&resp);
-    ret = MHD_queue_response(conn, (unsigned int)resp.status, r);
-    MHD_destroy_response(r);
-    return ret;
+    *ret = queue_answer(conn, &resp, rc == 0 ? 0 : -1, path, method);
+    return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -214,7 +237,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     if (!st) { /* headers only so far */
         const sb_http_route_t *route = check_headers(srv, conn, url, method, &ret);
-        if (!route)
+        if (!route || (route->precheck && !precheck(srv, conn, route, url, method, &ret)))
             return ret;
         st = calloc(1, sizeof(*st));
         if (!st)

@@ -43,12 +43,20 @@ typedef int (*sb_http_handler_t)(void *ctx, const sb_http_request_t *req, sb_htt
  * content_type is a media type compared case-insensitively without
  * parameters ("application/json" accepts "Application/JSON; charset=utf-8");
  * NULL accepts any. A body over max_body bytes answers 413 (0: no body). */
+/* Runs on the headers alone, before the body is read (req->body is "").
+ * Returns 1 to go on (read the body, run the handler); 0 with resp filled
+ * to refuse the request without reading its body, so a sender that may not
+ * send cannot make the server hold max_body bytes; -1 answers 500. */
+typedef int (*sb_http_precheck_t)(void *ctx, const sb_http_request_t *req,
+                                  sb_http_response_t *resp);
+
 typedef struct {
     const char *method;
     const char *path;
     const char *content_type;
     size_t max_body;
     sb_http_handler_t handler;
+    sb_http_precheck_t precheck; /* NULL: none */
 } sb_http_route_t;
 
 typedef struct sb_http_server_s sb_http_server_t;

@@ -211,8 +211,8 @@ static int handle_healthz(void *ctx, const sb_http_request_t *req, sb_http_respo
 }
 
 static const sb_http_route_t ROUTES[] = {
-    {"GET", "/metrics", NULL, 0, handle_metrics},
-    {"GET", "/healthz", NULL, 0, handle_healthz},
+    {"GET", "/metrics", NULL, 0, handle_metrics, NULL},
+    {"GET", "/healthz", NULL, 0, handle_healthz, NULL},
 };
 
 int sb_metrics_serve(sb_metrics_t *m, const char *listen, char *errstr, size_t errstr_size) {

@@ -68,11 +68,38 @@ static int count(void *ctx, const sb_http_request_t *req, sb_http_response_t *re
     return sb_http_respond(resp, 429, "text/plain", out, (size_t)n);
 }
 
+static atomic_int guarded_calls; /* how often the guarded handler ran */
+
+/* The precheck of /guarded: "X-SB-Key: open" goes on, "fail" is a 500,
+ * anything else a 401 before the body is read. */
+static int guard(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    const char *key = sb_http_header(req, "X-SB-Key");
+    if (req->body_len != 0)
+        return -1; /* a precheck never sees a body */
+    if (key && !strcmp(key, "open"))
+        return 1;
+    if (key && !strcmp(key, "fail"))
+        return -1;
+    return sb_http_respond(resp, 401, "text/plain", "who are you\n", 12) == 0 ? 0 : -1;
+}
+
+static int guarded(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    char out[64];
+    int n = snprintf(out, sizeof(out), "guarded %zu", req->body_len);
+    atomic_fetch_add(&guarded_calls, 1);
+    return sb_http_respond(resp, 200, "text/plain", out, (size_t)n);
+}
+
 static const sb_http_route_t routes[] = {
-    {"GET", "/count", NULL, 0, count},     {"POST", "/echo", "text/plain", 16, echo},
-    {"PUT", "/echo", NULL, 16, echo},      {"GET", "/healthz", NULL, 0, health},
-    {"POST", "/fail", NULL, 64, fail},     {"GET", "/badstatus", NULL, 0, bad_status},
-    {"GET", "/empty", NULL, 0, no_answer}, {"POST", "/slow", NULL, 0, slow},
+    {"POST", "/guarded", NULL, 1 << 20, guarded, guard},
+    {"GET", "/count", NULL, 0, count, NULL},
+    {"POST", "/echo", "text/plain", 16, echo, NULL},
+    {"PUT", "/echo", NULL, 16, echo, NULL},
+    {"GET", "/healthz", NULL, 0, health, NULL},
+    {"POST", "/fail", NULL, 64, fail, NULL},
+    {"GET", "/badstatus", NULL, 0, bad_status, NULL},
+    {"GET", "/empty", NULL, 0, no_answer, NULL},
+    {"POST", "/slow", NULL, 0, slow, NULL},
 };
 
 typedef struct {
@@ -232,6 +259,29 @@ static void test_refusals(void) {
     SB_CHECK(r.status == 405);
     request("POST", "/echo", NULL, "application/json", "0123456789abcdefX", 0, 0, &r);
     SB_CHECK(r.status == 415);
+}
+
+/* A precheck refuses on the headers, before the body is read, and the
+ * handler never runs; a precheck that lets the request on leaves it as it
+ * was. */
+static void test_precheck(void) {
+    result_t r;
+    request("POST", "/guarded", NULL, "text/plain", "abc", 0, 0, &r);
+    SB_CHECK(r.status == 401);
+    SB_CHECK_STR(r.body, "who are you\n");
+    /* a chunked body of 900 KB is not waited for */
+    request("POST", "/guarded", "X-SB-Key: no", "text/plain", NULL, 900 * 1024, 0, &r);
+    SB_CHECK(r.status == 401);
+    request("POST", "/guarded", "X-SB-Key: fail", "text/plain", "abc", 0, 0, &r);
+    SB_CHECK(r.status == 500);
+    SB_CHECK(atomic_load(&guarded_calls) == 0);
+    request("POST", "/guarded", "X-SB-Key: open", "text/plain", "abc", 0, 0, &r);
+    SB_CHECK(r.status == 200);
+    SB_CHECK_STR(r.body, "guarded 3");
+    request("POST", "/guarded", "X-SB-Key: open", "text/plain", NULL, 900 * 1024, 0, &r);
+    SB_CHECK(r.status == 200);
+    SB_CHECK_STR(r.body, "guarded 921600");
+    SB_CHECK(atomic_load(&guarded_calls) == 2);
 }
 
 static void test_body_caps(void) {
@@ -401,6 +451,7 @@ int main(void) {
     test_routes();
     test_counts();
     test_refusals();
+    test_precheck();
     test_body_caps();
     test_handler_failures();
     test_concurrent();

@@ -157,6 +157,23 @@ static int handle_intake(void *ctx, const sb_http_request_t *req, sb_http_respon
     return rc;
 }
 
+/* Both intake routes: the sender is checked on the headers alone, before
+ * the body is read, so a request without a valid token never makes the
+ * gateway hold up to the route's cap (16 MiB for Alertmanager). The handler
+ * checks again (the tokens may be reloaded in between). */
+static int intake_precheck(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    const sb_gateway_t *gw = ctx;
+    sb_intake_sender_t who;
+    char status[8];
+    int rc = sb_intake_authenticate(gw->intake, req, &who, resp);
+
+    if (rc != 1) {
+        snprintf(status, sizeof(status), "%d", rc == 0 ? resp->status : 500);
+        sb_metrics_count(gw->metrics, SB_M_HTTP, status, 1);
+    }
+    return rc;
+}
+
 /* POST /v1/alerts: detection systems' alerts (intake_alerts.c). */
 static int on_alerts(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
     return handle_intake(ctx, req, resp, sb_intake_alerts);
@@ -188,14 +205,15 @@ static int on_readyz(void *ctx, const sb_http_request_t *req, sb_http_response_t
 }
 
 const sb_http_route_t sb_gateway_routes[] = {
-    {"POST", "/slack/events", "application/json", SB_GATEWAY_MAX_BODY, on_events},
+    {"POST", "/slack/events", "application/json", SB_GATEWAY_MAX_BODY, on_events, NULL},
     {"POST", "/slack/interactive", "application/x-www-form-urlencoded", SB_GATEWAY_MAX_BODY,
-     on_interactive},
+     on_interactive, NULL},
     /* the intake checks its two content types itself (one route, one type) */
-    {"POST", "/v1/alerts", NULL, SB_INTAKE_MAX_BODY, on_alerts},
-    {"POST", "/v1/alerts/alertmanager", NULL, SB_INTAKE_AM_MAX_BODY, on_alertmanager},
-    {"GET", "/healthz", NULL, 0, on_healthz},
-    {"GET", "/readyz", NULL, 0, on_readyz},
+    {"POST", "/v1/alerts", NULL, SB_INTAKE_MAX_BODY, on_alerts, intake_precheck},
+    {"POST", "/v1/alerts/alertmanager", NULL, SB_INTAKE_AM_MAX_BODY, on_alertmanager,
+     intake_precheck},
+    {"GET", "/healthz", NULL, 0, on_healthz, NULL},
+    {"GET", "/readyz", NULL, 0, on_readyz, NULL},
 };
 const size_t sb_gateway_nroutes = sizeof(sb_gateway_routes) / sizeof(sb_gateway_routes[0]);
 
