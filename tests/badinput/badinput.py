@@ -7,6 +7,8 @@ against the real workers and says, case by case, what happened.
     badinput.py alerts        publish every alert case, wait for sb-ingest, check
     badinput.py slack         send every Slack case to sb-gateway, check
     badinput.py conversation  play every conversation case through sb-gateway, check
+    badinput.py intake        send every intake case to sb-gateway's POST /v1/alerts
+                              or /v1/alerts/alertmanager, check
     badinput.py accounting    every message on <prefix>alerts is a row, a dead
                               letter or a duplicate of a row
     badinput.py count         cases per layer
@@ -17,7 +19,9 @@ of cases.tsv and of the expectations: README.md beside this file.
 
 tests/integration/0014-badinput.sh runs it with the stack's environment
 (SECURITYBOT_*), T_DIR (scratch), SB_BIN_DIR, GW_PORT, GATEWAY_LOG,
-SLACK_SIGNING_SECRET, FAKE_URL, FAKE_CTL and FAKE_TOKEN. Standard library only.
+SLACK_SIGNING_SECRET, FAKE_URL, FAKE_CTL and FAKE_TOKEN, and for the intake
+INTAKE_TOKEN (a token of source `badinput`) and INTAKE_OTHER_TOKEN (one of
+source `other`). Standard library only.
 """
 import base64
 import concurrent.futures
@@ -28,6 +32,7 @@ import importlib.util
 import json
 import os
 import re
+import select
 import shlex
 import socket
 import subprocess
@@ -80,7 +85,7 @@ def load_cases(layer=None):
             if cols[0] == "id":
                 continue
             c = Case(cols[0], cols[1], shlex.split(cols[2]), shlex.split(cols[3]), cols[4])
-            if c.id in seen or c.layer not in ("alert", "slack", "conversation"):
+            if c.id in seen or c.layer not in ("alert", "slack", "conversation", "intake"):
                 sys.exit("cases.tsv:%d: duplicate id or unknown layer" % n)
             seen.add(c.id)
             if layer is None or c.layer == layer:
@@ -694,7 +699,7 @@ def conversation_employees():
 
 
 FIXED = [("victor", "U0VIC"), ("wendy", "U0WEN"), ("sam", "U0SAM"), ("rita", "U0RIT"),
-         ("mallory", "U0MAL")]
+         ("mallory", "U0MAL"), ("ingrid", "U0ING")]
 
 
 def cmd_setup():
@@ -825,6 +830,266 @@ def cmd_conversation():
             report(c, got)
 
 
+# ---- intake requests ----------------------------------------------------------
+
+INTAKE_USER = "ingrid"  # an employee: her alerts queue behind one prompt
+INTAKE_OCCURRED = "2026-11-29T10:00:00Z"
+INTAKE_MAX_BODY = 1 << 20
+
+
+def intake_alert(cid, n, extra=b""):
+    """The n-th valid alert of an intake case (source badinput), with extra
+    (raw JSON members, ',' first) before its closing brace."""
+    return dumps({"source": "badinput", "rule": "bi-" + cid, "title": "intake %s #%d" % (cid, n),
+                  "user": INTAKE_USER, "occurred_at": INTAKE_OCCURRED})[:-1] + extra + b"}"
+
+
+def intake_template(cid, text):
+    """body:TEXT: \\xHH a raw byte, {alert} a fresh valid alert, {alert+JSON}
+    one with the members JSON added. Returns the body and its alerts, in order."""
+    items = []
+
+    def fill(m):
+        items.append(intake_alert(cid, len(items), (b"," + m.group(1)) if m.group(1) else b""))
+        return items[-1]
+    return re.sub(rb"\{alert(?:\+([^}]*))?\}", fill, unescape(text.encode())), items
+
+
+def intake_sized(cid, size):
+    """An array of valid alerts (each under 64 KiB) of exactly size bytes."""
+    n = -(-(size - 2) // 60001)
+    room = size - 2 - (n - 1)  # the alerts' own bytes
+    items = []
+    for i in range(n):
+        want = room // n + (1 if i < room % n else 0)
+        empty = intake_alert(cid, i, b',"pad":""')
+        items.append(intake_alert(cid, i, b',"pad":"' + b"x" * (want - len(empty)) + b'"'))
+    body = b"[" + b",".join(items) + b"]"
+    assert len(body) == size and all(len(a) <= 65536 for a in items)
+    return body, items
+
+
+def am_body(cid, n):
+    """An Alertmanager webhook body (version 4) with n firing alerts for
+    ingrid, and the alert ids the contract gives them (docs/alertmanager.md)."""
+    seed = int(hashlib.sha256(cid.encode()).hexdigest()[:8], 16) << 32
+    alerts, ids = [], []
+    for i in range(n):
+        fp = "%016x" % (seed + i)
+        alerts.append({"status": "firing", "labels": {
+            "alertname": "bi-" + cid, "user": INTAKE_USER, "severity": "warning", "n": str(i)},
+            "annotations": {"summary": "intake %s #%d" % (cid, i)}, "startsAt": INTAKE_OCCURRED,
+            "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prometheus.example/graph",
+            "fingerprint": fp})
+        ids.append(gen_alerts.alert_id({"source": "badinput",
+                                        "id": fp + "@2026-11-29T10:00:00.000000Z"}))
+    body = {"receiver": "securitybot", "status": "firing", "alerts": alerts,
+            "groupLabels": {"alertname": "bi-" + cid}, "commonLabels": {}, "commonAnnotations": {},
+            "externalURL": "http://alertmanager.example", "version": "4",
+            "groupKey": "{}:{alertname=\"bi-%s\"}" % cid, "truncatedAlerts": 0}
+    return dumps(body), ids
+
+
+class IntakeRequest:
+    """An intake request built from a case's input words."""
+
+    def __init__(self, case):
+        self.method, self.target, self.version = "POST", "/v1/alerts", "HTTP/1.1"
+        self.ct, self.ct2, self.auth, self.auth2 = ["application/json"], None, "Bearer {token}", False
+        self.chunked, self.cl, self.cl2, self.pad, self.repeat = False, None, None, 0, 1
+        self.eof, self.body, self.items, self.am_ids = False, b"", [], None
+        for tok in case.input:
+            name, _, arg = tok.partition(":")
+            if name == "body":
+                self.body, self.items = intake_template(case.id, arg)
+            elif name == "gen":
+                kind, _, n = arg.partition(":")
+                n = int(n)
+                if kind in ("array", "ndjson"):
+                    self.items = [intake_alert(case.id, i) for i in range(n)]
+                    self.body = (b"[" + b",".join(self.items) + b"]" if kind == "array"
+                                 else b"\n".join(self.items) + b"\n")
+                elif kind == "size":
+                    self.body, self.items = intake_sized(case.id, n)
+                elif kind == "nest":
+                    self.body = b"[" * n + b"]" * n
+                elif kind == "open":
+                    self.body = b"[" * n
+                elif kind == "am":
+                    self.body, self.am_ids = am_body(case.id, n)
+                else:
+                    raise ValueError("%s: unknown generator %s" % (case.id, arg))
+            elif name == "ct":
+                self.ct = [] if arg == "none" else [arg]
+            elif name == "ct2":
+                self.ct.append(arg)
+            elif name == "auth":
+                self.auth = None if arg == "none" else arg
+            elif name == "auth2":
+                self.auth2 = True
+            elif name in ("path", "target"):
+                self.target = arg
+            elif name == "method":
+                self.method = arg
+            elif name == "version":
+                self.version = arg
+            elif name == "chunked":
+                self.chunked = True
+            elif name == "cl":
+                self.cl = int(arg)
+            elif name == "cl2":
+                self.cl2 = int(arg)
+            elif name == "pad":
+                self.pad = int(arg)
+            elif name == "repeat":
+                self.repeat = int(arg)
+            elif name == "eof":
+                self.eof = True
+            else:
+                raise ValueError("%s: unknown input token %s" % (case.id, tok))
+
+    def head(self):
+        def fill(v):
+            return v.replace("{token}", ENV["INTAKE_TOKEN"]).replace(
+                "{other}", ENV["INTAKE_OTHER_TOKEN"])
+        lines = ["%s %s %s" % (self.method, fill(self.target), self.version),
+                 "Host: 127.0.0.1:%s" % ENV["GW_PORT"], "Connection: close"]
+        if self.auth is not None:
+            lines += ["Authorization: " + fill(self.auth)] * (2 if self.auth2 else 1)
+        lines += ["Content-Type: " + t for t in self.ct]
+        if self.chunked:
+            lines.append("Transfer-Encoding: chunked")
+        if not self.chunked or self.cl is not None:
+            lines.append("Content-Length: %d" % (len(self.body) + (self.cl or 0)))
+        if self.cl2 is not None:
+            lines.append("Content-Length: %d" % (len(self.body) + self.cl2))
+        if self.pad:
+            lines.append("X-Pad: " + "p" * self.pad)
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def raw_http(head, body, chunked=False, method="POST", eof=False, timeout=30):
+    """Sends a request byte for byte; (status, body) of the answer, status
+    "000" when the connection closed without one. The body goes in 64 KiB
+    pieces and stops as soon as an answer comes (a refusal on the headers);
+    eof: then the client's end of stream (shutdown for writing)."""
+    s = socket.create_connection(("127.0.0.1", int(ENV["GW_PORT"])), timeout=timeout)
+    try:
+        s.sendall(head)
+        pieces = [body[i:i + 65536] for i in range(0, len(body), 65536)]
+        if chunked:
+            pieces = [b"%x\r\n" % len(p) + p + b"\r\n" for p in pieces] + [b"0\r\n\r\n"]
+        if len(body) > 65536:  # an early answer to the headers, if any, comes now
+            select.select([s], [], [], 0.3)
+        for p in pieces:
+            if select.select([s], [], [], 0)[0]:
+                break
+            try:
+                s.sendall(p)
+            except OSError:
+                break
+        if eof:
+            s.shutdown(socket.SHUT_WR)
+        r = http.client.HTTPResponse(s, method=method)
+        r.begin()
+        return str(r.status), r.read()
+    except (http.client.HTTPException, OSError):
+        return "000", b""
+    finally:
+        s.close()
+
+
+def end_offsets(suffix, parts):
+    """The sum of a topic's end offsets (what was ever published to it)."""
+    args = ["kcat", "-Q", "-b", ENV["SECURITYBOT_KAFKA_BROKERS"]]
+    for p in range(parts):
+        args += ["-t", "%s:%d:-1" % (topic(suffix), p)]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return sum(int(x) for x in re.findall(r"offset (-?\d+)", out))
+
+
+def partitions_of(suffix):
+    out = subprocess.run(["kcat", "-L", "-b", ENV["SECURITYBOT_KAFKA_BROKERS"], "-t", topic(suffix)],
+                         check=True, capture_output=True, text=True).stdout
+    return len(re.findall(r"^\s+partition \d+", out, re.M))
+
+
+def answer_json(body):
+    try:
+        d = json.loads(body)
+        return d if isinstance(d, dict) else {}
+    except ValueError:
+        return {}
+
+
+def intake_rows(ids, items, seconds):
+    """rows:N as observed: how many of ids are a row of <prefix>alerts, and,
+    when the request's alerts are known, whether each row's raw is its bytes."""
+    if not all(re.fullmatch(r"[0-9a-f]{64}", i) for i in ids):
+        return "rows:(an id is not 64 hex)"
+    where = "src_topic = :'t' AND id IN (%s)" % (",".join("'%s'" % i for i in ids) or "NULL")
+    wait_sql("SELECT count(*) FROM alerts WHERE " + where, str(len(ids)), seconds,
+             t=topic("alerts"))
+    raw = dict(sql("SELECT id, encode(convert_to(raw::text, 'UTF8'), 'hex') FROM alerts WHERE "
+                   + where, t=topic("alerts")))
+    got = "rows:%d" % len(raw)
+    if items:
+        if len(items) != len(ids):
+            return got + "(%d ids for %d alerts)" % (len(ids), len(items))
+        differ = sum(1 for i, a in zip(ids, items) if i in raw and raw[i] != a.hex())
+        if differ:
+            return got + "(raw differs: %d)" % differ
+    return got
+
+
+def cmd_intake():
+    cases = load_cases("intake")
+    parts = {s: partitions_of(s) for s in ("alerts", "alerts.dlq")}
+    for c in cases:
+        req = IntakeRequest(c)
+        before = {s: end_offsets(s, n) for s, n in parts.items()}
+        reasons0 = len(reason_lines())
+        statuses, answers = [], []
+        head = req.head()
+        for _ in range(req.repeat):
+            st, body = raw_http(head, req.body, req.chunked, req.method, req.eof)
+            statuses.append(st)
+            answers.append(answer_json(body))
+        added = {s: end_offsets(s, n) - before[s] for s, n in parts.items()}
+        last = answers[-1]
+        ids = []
+        for a in answers:
+            ids += [i for i in a.get("ids", []) if isinstance(i, str) and i not in ids]
+        if req.am_ids is not None and statuses[-1] == "200":
+            ids = req.am_ids
+        got = []
+        for tok in c.expect:
+            name, _, arg = tok.partition(":")
+            if name == "http":
+                got.append("http:" + ",".join(statuses))
+            elif name == "published":
+                got.append("published:%d" % added["alerts"] +
+                           (",dlq:%d" % added["alerts.dlq"] if added["alerts.dlq"] else ""))
+            elif name == "accepted":
+                n = last.get("accepted")
+                got.append("accepted:%s" % n if req.am_ids is not None or len(
+                    last.get("ids", [])) == n else "accepted:%s(ids:%d)" % (n, len(last["ids"])))
+            elif name == "rows":
+                got.append(intake_rows(ids, req.items, 60 + len(ids) // 50))
+            elif name == "error":
+                got.append("error:%s" % last.get("error", "(none)"))
+            elif name == "errors":
+                errs = last.get("errors") or []
+                got.append("errors:" + (",".join("%s/%s" % (e.get("index"), e.get("reason"))
+                                                 for e in errs) or "(none)"))
+            elif name == "reason":
+                new = reason_lines()[reasons0:]
+                got.append("reason:" + (arg if arg in new else ",".join(new) or "none"))
+            else:
+                got.append("unknown-token:" + tok)
+        report(c, got)
+
+
 # ---- nothing lost -------------------------------------------------------------
 
 def cmd_accounting():
@@ -865,7 +1130,8 @@ def cmd_count():
 
 def main():
     cmds = {"setup": cmd_setup, "alerts": cmd_alerts, "slack": cmd_slack,
-            "conversation": cmd_conversation, "accounting": cmd_accounting, "count": cmd_count}
+            "conversation": cmd_conversation, "intake": cmd_intake, "accounting": cmd_accounting,
+            "count": cmd_count}
     if len(sys.argv) != 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]]()

@@ -2,16 +2,17 @@
 # The hostile-input corpus (tests/badinput/cases.tsv) against the real
 # workers, each a separate process (sb-ingest, sb-prompt, sb-gateway,
 # sb-response, sb-escalation) and Slack played by the fake: every alert,
-# Slack request and conversation case meets its expectation (a dead letter
-# with its reason, a row stored verbatim, an HTTP status, what reached
-# <prefix>responses, the alert's state, the audit line, the reply); then no
-# worker crashed (all still running, SIGTERM exits 0), nothing was lost
+# Slack request, conversation and intake case meets its expectation (a dead
+# letter with its reason, a row stored verbatim, an HTTP status, what reached
+# <prefix>responses or <prefix>alerts, the alert's state, the audit line, the
+# reply); then no worker crashed (all still running, SIGTERM exits 0), nothing was lost
 # (every message on <prefix>alerts is a row, a dead letter or a duplicate of
 # a row; every published response event is recorded), the tables are still
 # there, and the fake saw no request Slack would refuse.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/gateway.sh"
+. "$(dirname "$0")/lib/intake.sh"
 BADINPUT=$SB_SOURCE_DIR/tests/badinput
 # the driver signs with the secret's value; the gateway reads it from a file
 bi() { SLACK_SIGNING_SECRET=$SECRET python3 "$BADINPUT/badinput.py" "$@"; }
@@ -39,7 +40,13 @@ start_ingest
 start_worker sb-prompt; PROMPT_PID=$WORKER_PID
 start_worker sb-response; RESPONSE_PID=$WORKER_PID
 start_worker sb-escalation; ESCALATION_PID=$WORKER_PID
-start_gateway "$T_DIR/sb-gateway.log"
+# the intake: a token of source badinput, one of another source; a rate no
+# case reaches (the 10,000-alert Alertmanager group would leave a debt)
+INTAKE_TOKEN=$(intake_token badinput "$T_DIR/intake-tokens")
+INTAKE_OTHER_TOKEN=$(intake_token other "$T_DIR/intake-tokens")
+export INTAKE_TOKEN INTAKE_OTHER_TOKEN
+start_gateway "$T_DIR/sb-gateway.log" SECURITYBOT_INTAKE_TOKENS_FILE="$T_DIR/intake-tokens" \
+	SECURITYBOT_INTAKE_RATE=1000000
 export GW_PORT GATEWAY_LOG=$T_DIR/sb-gateway.log
 
 # Every case: id, expected, got; the check passes when got equals expected.
@@ -59,9 +66,11 @@ log "--- Slack requests"
 run_layer slack
 log "--- conversation input"
 run_layer conversation
+log "--- intake requests"
+run_layer intake
 [[ -s $T_DIR/badinput.err ]] && sed 's/^/[badinput] /' "$T_DIR/badinput.err" >&2
-log "cases run: alert ${per_layer[alerts]:-0}, slack ${per_layer[slack]:-0}, conversation ${per_layer[conversation]:-0}; $T_FAILED failed"
-check "$((${per_layer[alerts]:-0} + ${per_layer[slack]:-0} + ${per_layer[conversation]:-0}))" \
+log "cases run: alert ${per_layer[alerts]:-0}, slack ${per_layer[slack]:-0}, conversation ${per_layer[conversation]:-0}, intake ${per_layer[intake]:-0}; $T_FAILED failed"
+check "$((${per_layer[alerts]:-0} + ${per_layer[slack]:-0} + ${per_layer[conversation]:-0} + ${per_layer[intake]:-0}))" \
 	"$(bi count | sed 's/.*total=//')" "every case of the manifest ran"
 
 # ---- nothing lost, nothing dropped ----
@@ -88,7 +97,8 @@ stop_worker "$RESPONSE_PID"
 stop_worker "$PROMPT_PID"
 stop_worker "$ESCALATION_PID"
 stop_worker "$INGEST_PID"
-check "$(cat "$T_DIR"/*.log | grep -c -e "$SECRET" -e "$FAKE_TOKEN" -e "$(cat "$T_DIR/key")" || true)" 0 \
+check "$(cat "$T_DIR"/*.log | grep -c -e "$SECRET" -e "$FAKE_TOKEN" -e "$(cat "$T_DIR/key")" \
+	-e "$INTAKE_TOKEN" -e "$INTAKE_OTHER_TOKEN" || true)" 0 \
 	"no secret in any log"
 stop_fake_slack
 finish
