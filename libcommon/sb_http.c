@@ -51,26 +51,29 @@ static void log_refusal(sb_log_level_t level, const char *method, const char *pa
     sb_log_kv(level, kv, sizeof(kv) / sizeof(kv[0]), "http request refused");
 }
 
-/* Queues a short text/plain answer; allow, when set, becomes the Allow header. */
+/* Queues a short text/plain answer, with one more header when hname is
+ * set (Allow for a 405; Connection: close where the request's end is
+ * unknown). */
 static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char *text,
-                             const char *allow) {
+                             const char *hname, const char *hvalue) {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
     enum MHD_Result ret;
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-    if (allow)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (hname)
+        MHD_add_response_header(r, hname, hvalue);
     ret = MHD_queue_response(conn, (unsigned int)status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
 static enum MHD_Result refuse(struct MHD_Connection *conn, const char *method, const char *path,
-                              int status, const char *reason, const char *text, const char *allow) {
+                              int status, const char *reason, const char *text, const char *hname,
+                              const char *hvalue) {
     log_refusal(SB_LOG_INFO, method, path, status, reason);
-    return reply(conn, status, text, allow);
+    return reply(conn, status, text, hname, hvalue);
 }
 
 int sb_http_media_type_is(const char *header, const char *want) {
@@ -105,6 +108,42 @@ static int content_length(struct MHD_Connection *conn, uint64_t *out) {
     return 0;
 }
 
+typedef struct {
+    const char *name; /* NULL: every value */
+    size_t n;
+} value_count_t;
+
+/* MHD_get_connection_values' iterator: counts the values named c->name. */
+static enum MHD_Result count_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value) {
+    value_count_t *c = cls;
+    (void)kind;
+    (void)value;
+    if (!c->name || (key && strcasecmp(key, c->name) == 0))
+        c->n++;
+    return MHD_YES;
+}
+
+static size_t count_values(const sb_http_request_t *req, enum MHD_ValueKind kind,
+                           const char *name) {
+    value_count_t c = {name, 0};
+    if (!req || !req->conn)
+        return 0;
+    MHD_get_connection_values(req->conn, kind, count_value, &c);
+    return c.n;
+}
+
+/* Conflicting framing (RFC 9112 6.1, 6.3): two Content-Length headers, or
+ * a Content-Length beside a Transfer-Encoding. libmicrohttpd takes one of
+ * them; a proxy in front may take the other, and the body of one request
+ * would then smuggle a second. Refused, whatever the route. */
+static int framing_ambiguous(struct MHD_Connection *conn) {
+    sb_http_request_t req = {.conn = conn};
+    size_t cl = count_values(&req, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return cl > 1 ||
+           (cl == 1 && count_values(&req, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) > 0);
+}
+
 /* First call for a request: route lookup and the checks that need only the
  * headers. Returns the route, or NULL after queueing a refusal in *ret. */
 static const sb_http_route_t *check_headers(sb_http_server_t *srv, struct MHD_Connection *conn,
@@ -115,6 +154,13 @@ static const sb_http_route_t *check_headers(sb_http_server_t *srv, struct MHD_Co
     int path_known = 0;
     uint64_t clen;
 
+    if (framing_ambiguous(conn)) {
+        /* where this request's body ends is unknown: the connection closes */
+        *ret = refuse(conn, method, path, 400, "ambiguous_framing",
+                      "conflicting Content-Length or Transfer-Encoding\n",
+                      MHD_HTTP_HEADER_CONNECTION, "close");
+        return NULL;
+    }
     for (size_t i = 0; i < srv->nroutes; i++) {
         const sb_http_route_t *r = &srv->routes[i];
         if (strcmp(r->path, path) != 0)
@@ -131,17 +177,19 @@ static const sb_http_route_t *check_headers(sb_http_server_t *srv, struct MHD_Co
         }
     }
     if (!route && !path_known)
-        *ret = refuse(conn, method, path, 404, "not_found", "not found\n", NULL);
+        *ret = refuse(conn, method, path, 404, "not_found", "not found\n", NULL, NULL);
     else if (!route)
-        *ret = refuse(conn, method, path, 405, "method_not_allowed", "method not allowed\n", allow);
+        *ret = refuse(conn, method, path, 405, "method_not_allowed", "method not allowed\n",
+                      MHD_HTTP_HEADER_ALLOW, allow);
     else if (route->content_type &&
              !sb_http_media_type_is(
                  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
                  route->content_type))
         *ret = refuse(conn, method, path, 415, "unsupported_media_type", "unsupported media type\n",
-                      NULL);
+                      NULL, NULL);
     else if (content_length(conn, &clen) == 0 && clen > route->max_body)
-        *ret = refuse(conn, method, path, 413, "body_too_large", "request body too large\n", NULL);
+        *ret = refuse(conn, method, path, 413, "body_too_large", "request body too large\n", NULL,
+                      NULL);
     else
         return route;
     return NULL;
@@ -182,7 +230,7 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, sb_http_respons
         log_refusal(SB_LOG_ERROR, method, path, 500,
                     rc != 0 ? "handler_failed" : "handler_bad_status");
         response_free(resp);
-        return reply(conn, 500, "internal error\n", NULL);
+        return reply(conn, 500, "internal error\n", NULL, NULL);
     }
     /* the body now belongs to the response, which frees it */
     r = MHD_create_response_from_buffer(resp->body_len, resp->body ? resp->body : (void *)"",
@@ -256,7 +304,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (st->too_large)
-        return refuse(conn, method, url, 413, "body_too_large", "request body too large\n", NULL);
+        return refuse(conn, method, url, 413, "body_too_large", "request body too large\n", NULL,
+                      NULL);
     return run_handler(srv, conn, st, url, method);
 }
 
@@ -405,31 +454,6 @@ const char *sb_http_header(const sb_http_request_t *req, const char *name) {
     if (!req || !req->conn || !name)
         return NULL;
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-typedef struct {
-    const char *name; /* NULL: every value */
-    size_t n;
-} value_count_t;
-
-/* MHD_get_connection_values' iterator: counts the values named c->name. */
-static enum MHD_Result count_value(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value) {
-    value_count_t *c = cls;
-    (void)kind;
-    (void)value;
-    if (!c->name || (key && strcasecmp(key, c->name) == 0))
-        c->n++;
-    return MHD_YES;
-}
-
-static size_t count_values(const sb_http_request_t *req, enum MHD_ValueKind kind,
-                           const char *name) {
-    value_count_t c = {name, 0};
-    if (!req || !req->conn)
-        return 0;
-    MHD_get_connection_values(req->conn, kind, count_value, &c);
-    return c.n;
 }
 
 size_t sb_http_header_count(const sb_http_request_t *req, const char *name) {

@@ -9,6 +9,11 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "sb_http.h"
 #include "sb_test.h"
@@ -284,6 +289,57 @@ static void test_precheck(void) {
     SB_CHECK(atomic_load(&guarded_calls) == 2);
 }
 
+/* Sends raw bytes (what curl will not send) and reads the answer until the
+ * server closes the connection (or 5 s pass). Returns the status, or -1. */
+static int raw_request(const char *bytes, int *closed) {
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct timeval tv = {5, 0};
+    char buf[4096];
+    size_t got = 0;
+    ssize_t n;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), status = -1;
+
+    *closed = 0;
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        write(fd, bytes, strlen(bytes)) != (ssize_t)strlen(bytes))
+        goto out;
+    while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+        got += (size_t)n;
+    *closed = n == 0;
+    buf[got] = '\0';
+    if (sscanf(buf, "HTTP/1.1 %d", &status) != 1)
+        status = -1;
+out:
+    if (fd >= 0)
+        close(fd);
+    return status;
+}
+
+/* Conflicting framing is refused with 400 before any route, and the
+ * connection closes: a proxy might have split the bytes otherwise. */
+static void test_framing(void) {
+    int closed;
+    SB_CHECK(raw_request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                         "Content-Length: 3\r\nContent-Length: 5\r\n\r\nabcde",
+                         &closed) == 400);
+    SB_CHECK(closed);
+    SB_CHECK(raw_request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                         "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         "3\r\nabc\r\n0\r\n\r\n",
+                         &closed) == 400);
+    SB_CHECK(closed);
+    /* one of each is fine */
+    SB_CHECK(raw_request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                         "Connection: close\r\nContent-Length: 3\r\n\r\nabc",
+                         &closed) == 200);
+    SB_CHECK(raw_request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                         "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         "3\r\nabc\r\n0\r\n\r\n",
+                         &closed) == 200);
+}
+
 static void test_body_caps(void) {
     result_t r;
     /* Content-Length one over the cap */
@@ -452,6 +508,7 @@ int main(void) {
     test_counts();
     test_refusals();
     test_precheck();
+    test_framing();
     test_body_caps();
     test_handler_failures();
     test_concurrent();
