@@ -1,15 +1,18 @@
--- gateway.lua: wrk script of bench/gateway.
+-- gateway.lua: wrk script of bench/gateway and bench/intake.
 --
 --   wrk ... -s gateway.lua URL -- healthz
 --   wrk ... -s gateway.lua URL -- signed REQUESTS.lua
+--   wrk ... -s gateway.lua URL -- intake REQUESTS.lua TOKEN
 --
 -- healthz: GET /healthz. signed: POST /slack/events, cycling through the
--- pre-signed requests of REQUESTS.lua (gateway_helper.py), each thread
--- from its own offset. Both modes pre-format their requests in init() and
--- count the answers that are not 200 in response() (4xx: refused, such as a
--- bad signature; 5xx: unavailable, such as 503 when Kafka did not
--- acknowledge in time), so the client does the same work per request in
--- both. done() prints one "key value" per line.
+-- pre-signed requests of REQUESTS.lua (gateway_helper.py). intake: POST
+-- /v1/alerts with the bearer token, cycling through the bodies of
+-- REQUESTS.lua (intake_helper.py); 202 is its success. Each thread starts
+-- from its own offset. Every mode pre-formats its requests in init() and
+-- counts the answers that are not its success in response() (4xx:
+-- refused, such as a bad signature; 5xx: unavailable, such as 503 when
+-- Kafka did not acknowledge in time), so the client does the same work per
+-- request in each. done() prints one "key value" per line.
 
 local threads = {}
 
@@ -19,9 +22,17 @@ function setup(thread)
 end
 
 function init(args)
-   non200, refused, unavailable = 0, 0, 0
+   not_ok, refused, unavailable = 0, 0, 0
+   ok = args[1] == "intake" and 202 or 200
    reqs = {}
-   if args[1] == "signed" then
+   if args[1] == "intake" then
+      for _, r in ipairs(dofile(args[2])) do
+         reqs[#reqs + 1] = wrk.format("POST", "/v1/alerts", {
+            ["Content-Type"] = "application/json",
+            ["Authorization"] = "Bearer " .. args[3],
+         }, r.body)
+      end
+   elseif args[1] == "signed" then
       for _, r in ipairs(dofile(args[2])) do
          reqs[#reqs + 1] = wrk.format("POST", "/slack/events", {
             ["Content-Type"] = "application/json",
@@ -43,8 +54,8 @@ function request()
 end
 
 function response(status, headers, body)
-   if status ~= 200 then
-      non200 = non200 + 1
+   if status ~= ok then
+      not_ok = not_ok + 1
       if status >= 500 then
          unavailable = unavailable + 1
       elseif status >= 400 then
@@ -56,14 +67,14 @@ end
 function done(summary, latency, requests)
    local bad, refused, unavailable = 0, 0, 0
    for _, t in ipairs(threads) do
-      bad = bad + t:get("non200")
+      bad = bad + t:get("not_ok")
       refused = refused + t:get("refused")
       unavailable = unavailable + t:get("unavailable")
    end
    local e = summary.errors
    io.write(string.format("requests %d\n", summary.requests))
    io.write(string.format("duration_us %d\n", summary.duration))
-   io.write(string.format("non200 %d\n", bad))
+   io.write(string.format("not_ok %d\n", bad))
    io.write(string.format("refused %d\n", refused))
    io.write(string.format("unavailable %d\n", unavailable))
    io.write(string.format("socket_errors %d\n", e.connect + e.read + e.write + e.timeout))

@@ -4,7 +4,7 @@
   requests N BATCH SOURCE OUT.lua   N request bodies of BATCH distinct alerts
                                     each (an array when BATCH > 1, one object
                                     otherwise), as a Lua table for
-                                    intake.lua: {body = [==[...]==]} per request
+                                    gateway.lua (intake mode): {body = [==[...]==]} per request
   kafka N SOURCE OUT.tsv            the first N of the same alerts as
                                     "user<TAB>alert" lines for kcat -K
 
