@@ -17,7 +17,8 @@ TLS=$SVAR/tls
 CASE_PIDS=()
 
 port_free() {
-	[[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	# any socket on it, not only a listener (see port_in_use in deploy/local/lib.sh)
+	[[ -z $(ss -Htan exclude time-wait "sport = :$1" 2>/dev/null) ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 # First port from $1 (step 10) with $2 free ports in a row.
 pick_ports() {
@@ -30,8 +31,8 @@ pick_ports() {
 	return 1
 }
 KP=$(pick_ports 29192 3)    # PLAINTEXT, controller, SASL_SSL
-PGP0=$(pick_ports 57532 1)  # the stack takes the first free one from here
-SP=$(pick_ports 39192 1)    # openssl s_server for the host name check
+PGP0=$(pick_ports 27532 1)  # the stack takes the first free one from here
+SP=$(pick_ports 28192 1)    # openssl s_server for the host name check
 
 stack() {
 	SB_STACK_VAR=$SVAR SB_KAFKA_PORT=$KP SB_PG_PORT=$PGP0 \
