@@ -10,13 +10,14 @@ die() {
 	exit 1
 }
 
-# port_in_use PORT: true if any TCP socket holds PORT (any address, any state
-# but TIME-WAIT). Not only listeners: a client connection whose ephemeral port
-# happens to be PORT also makes a server's bind() fail, SO_REUSEADDR or not
-# (CI lost a run to that); TIME-WAIT does not, as servers set SO_REUSEADDR.
+# port_in_use PORT: true if something listens on TCP PORT (any address).
+# Only listeners: a restart must find its own port free while the old
+# process's connections on it drain. An outgoing connection whose ephemeral
+# port happens to be PORT also makes a bind() fail; `stack` retries the next
+# port when that happens (see pg_start_on).
 port_in_use() {
 	if command -v ss >/dev/null 2>&1; then
-		[[ -n $(ss -Htan exclude time-wait "sport = :$1" 2>/dev/null) ]]
+		[[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]
 	else
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 	fi

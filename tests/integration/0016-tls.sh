@@ -17,8 +17,7 @@ TLS=$SVAR/tls
 CASE_PIDS=()
 
 port_free() {
-	# any socket on it, not only a listener (see port_in_use in deploy/local/lib.sh)
-	[[ -z $(ss -Htan exclude time-wait "sport = :$1" 2>/dev/null) ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	[[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 # First port from $1 (step 10) with $2 free ports in a row.
 pick_ports() {
