@@ -10,9 +10,29 @@
 typedef struct sb_consumer_s sb_consumer_t;
 
 /* Subscribes group to topics (n names). enable.auto.commit=false,
- * auto.offset.reset=earliest. */
-sb_consumer_t *sb_consumer_new(const char *brokers, const char *group, const char *const *topics,
-                               size_t n, char *errstr, size_t errstr_size);
+ * auto.offset.reset=earliest, a 10 s session (a replica that is really gone
+ * is noticed within it). instance_id (NULL or "": dynamic membership) makes
+ * the member static: a restart under the same id takes its partitions back
+ * without a rebalance, and a clean close does not leave the group (the
+ * partitions wait up to the session for the replica to come back). */
+sb_consumer_t *sb_consumer_new(const char *brokers, const char *group, const char *instance_id,
+                               const char *const *topics, size_t n, char *errstr,
+                               size_t errstr_size);
+
+/* Nonzero when the consumer stopped (sb_consumer_fatal) because this
+ * static member was fenced: sb_consumer_rejoin may bring it back. */
+int sb_consumer_fenced(const sb_consumer_t *c);
+
+/* After a fencing, once the caller holds no message of the consumer: a new
+ * client with the same settings replaces the fenced one (the generation
+ * changes, as after a rebalance). A member fenced FENCE_LIMIT (3) times
+ * within 5 minutes shares its name with another replica: -1 with errstr
+ * naming SECURITYBOT_INSTANCE_ID, and the consumer stays stopped. */
+int sb_consumer_rejoin(sb_consumer_t *c, char *errstr, size_t errstr_size);
+
+/* 0 when id is usable as a group.instance.id (1-249 of [A-Za-z0-9._-], as
+ * Kafka's own names), else -1 with errstr. */
+int sb_consumer_check_instance_id(const char *id, char *errstr, size_t errstr_size);
 
 /* One message (owned by the caller: rd_kafka_message_destroy) or NULL on
  * timeout. Errors are logged here and returned as NULL; see

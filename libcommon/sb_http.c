@@ -16,7 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include "sb_buf.h"
+#include "sb_http_deadline.h"
 #include "sb_log.h"
 
 /* After the cap is hit, up to this much more of a body without a
@@ -32,7 +35,8 @@ struct sb_http_server_s {
     size_t nroutes;
     void *ctx;
     int port;
-    atomic_int inflight; /* requests past the header checks, not yet completed */
+    atomic_int inflight;          /* requests past the header checks, not yet completed */
+    sb_http_deadline_t *deadline; /* NULL: no request timeout */
 };
 
 /* Per-request state between the calls of the access handler. */
@@ -102,16 +106,29 @@ static int framing_ambiguous(struct MHD_Connection *conn) {
     return cl > 1 || (cl == 1 && sb_http_header_count(&req, MHD_HTTP_HEADER_TRANSFER_ENCODING) > 0);
 }
 
+/* RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without a
+ * Host header, and to any request with more than one. */
+static int host_bad(struct MHD_Connection *conn, const char *version) {
+    sb_http_request_t req = {.conn = conn};
+    size_t n = sb_http_header_count(&req, MHD_HTTP_HEADER_HOST);
+    return n > 1 || (n == 0 && version && strcmp(version, MHD_HTTP_VERSION_1_0) != 0);
+}
+
 /* First call for a request: route lookup and the checks that need only the
  * headers. Returns the route, or NULL after queueing a refusal in *ret. */
 static const sb_http_route_t *check_headers(sb_http_server_t *srv, struct MHD_Connection *conn,
                                             const char *path, const char *method,
-                                            enum MHD_Result *ret) {
+                                            const char *version, enum MHD_Result *ret) {
     const sb_http_route_t *route = NULL;
     char allow[256] = "";
     int path_known = 0;
     uint64_t clen;
 
+    if (host_bad(conn, version)) {
+        *ret = refuse(conn, method, path, 400, "bad_host", "one Host header is required\n", NULL,
+                      NULL);
+        return NULL;
+    }
     if (framing_ambiguous(conn)) {
         /* where this request's body ends is unknown: the connection closes */
         *ret = refuse(conn, method, path, 400, "ambiguous_framing",
@@ -209,12 +226,24 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, sb_http_respons
     return ret;
 }
 
-/* Last call for a request: runs the handler and queues its answer. */
+/* The connection's entry in the deadline registry, or NULL. */
+static sb_http_conn_t *conn_entry(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
+}
+
+/* Last call for a request: runs the handler (its time does not count as
+ * receiving) and queues its answer. */
 static enum MHD_Result run_handler(sb_http_server_t *srv, struct MHD_Connection *conn,
                                    req_state_t *st, const char *path, const char *method) {
     sb_http_request_t req = {method, path, sb_buf_str(&st->body), st->body.len, conn};
     sb_http_response_t resp = {.status = 200};
-    int rc = st->route->handler(srv->ctx, &req, &resp);
+    sb_http_conn_t *c = srv->deadline ? conn_entry(conn) : NULL;
+    int rc;
+    sb_http_deadline_busy(srv->deadline, c, 1);
+    rc = st->route->handler(srv->ctx, &req, &resp);
+    sb_http_deadline_busy(srv->deadline, c, 0);
     return queue_answer(conn, &resp, rc, path, method);
 }
 
@@ -242,7 +271,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result ret = MHD_NO;
 
     if (!st) { /* headers only so far */
-        const sb_http_route_t *route = check_headers(srv, conn, url, method, &ret);
+        const sb_http_route_t *route = check_headers(srv, conn, url, method, version, &ret);
         if (!route || (route->precheck && !precheck(srv, conn, route, url, method, &ret)))
             return ret;
         st = calloc(1, sizeof(*st));
@@ -277,6 +306,35 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(st);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* Connections come and go: the deadline registry follows them. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+    sb_http_server_t *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *i =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = i ? sb_http_deadline_join(srv->deadline, i->connect_fd) : NULL;
+    } else {
+        sb_http_deadline_leave(srv->deadline, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* Room in the open-file limit for max connections (and the process's own
+ * files): the soft limit is raised, up to the hard one. A shortfall is only
+ * logged: accept() then fails, and libmicrohttpd retries later. */
+static void fit_open_files(long max) {
+    struct rlimit rl;
+    rlim_t want = (rlim_t)max + 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        sb_log_warn("http: the open-file limit (%llu) is below %ld connections; raise it "
+                    "(ulimit -n, LimitNOFILE=)",
+                    (unsigned long long)rl.rlim_cur, max);
 }
 
 /* libmicrohttpd's own messages, as log lines. */
@@ -339,11 +397,20 @@ fail:
 
 sb_http_server_t *sb_http_start(const char *listen, const sb_http_route_t *routes, size_t n,
                                 void *ctx, char *errstr, size_t errstr_size) {
+    return sb_http_start_limits(listen, routes, n, ctx, NULL, errstr, errstr_size);
+}
+
+sb_http_server_t *sb_http_start_limits(const char *listen, const sb_http_route_t *routes, size_t n,
+                                       void *ctx, const sb_http_limits_t *limits, char *errstr,
+                                       size_t errstr_size) {
+    static const sb_http_limits_t defaults = SB_HTTP_LIMITS_DEFAULT;
+    const sb_http_limits_t *l = limits ? limits : &defaults;
     struct sockaddr_storage ss;
     sb_http_server_t *srv = NULL;
     const union MHD_DaemonInfo *info;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                         MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    /* a pool of threads on epoll: an idle or slow connection holds no
+     * thread, so slow clients cannot take every thread (slowloris) */
+    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 
     if (parse_listen(listen, &ss, errstr, errstr_size) != 0)
         return NULL;
@@ -365,13 +432,22 @@ sb_http_server_t *sb_http_start(const char *listen, const sb_http_route_t *route
     atomic_init(&srv->inflight, 0);
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (l->request_timeout_ms > 0 &&
+        !(srv->deadline = sb_http_deadline_new(l->request_timeout_ms))) {
+        snprintf(errstr, errstr_size, "http: cannot start the request timer: %s", strerror(errno));
+        goto fail;
+    }
+    fit_open_files(l->max_connections);
 
     /* the logger goes first so that MHD never writes its own format */
-    srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-                                on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SB_HTTP_TIMEOUT_S,
-                                MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SB_HTTP_MAX_CONNECTIONS,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+    srv->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)l->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SB_HTTP_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)l->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)l->max_per_ip,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        srv->deadline ? on_connection : NULL, srv, MHD_OPTION_END);
     if (!srv->mhd) {
         snprintf(errstr, errstr_size, "http: cannot listen on %s: %s", listen, strerror(errno));
         goto fail;
@@ -381,8 +457,10 @@ sb_http_server_t *sb_http_start(const char *listen, const sb_http_route_t *route
     return srv;
 
 fail:
-    if (srv)
+    if (srv) {
+        sb_http_deadline_free(srv->deadline);
         free(srv->routes);
+    }
     free(srv);
     return NULL;
 }
@@ -401,9 +479,10 @@ void sb_http_stop(sb_http_server_t *srv) {
     lsock = MHD_quiesce_daemon(srv->mhd);
     for (int waited = 0; atomic_load(&srv->inflight) > 0 && waited < STOP_WAIT_MS; waited += 10)
         nanosleep(&tick, NULL);
-    MHD_stop_daemon(srv->mhd);
+    MHD_stop_daemon(srv->mhd); /* every connection has left the registry now */
     if (lsock != MHD_INVALID_SOCKET)
         close(lsock); /* quiesce handed the listening socket over to us */
+    sb_http_deadline_free(srv->deadline);
     free(srv->routes);
     free(srv);
 }

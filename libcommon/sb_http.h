@@ -4,9 +4,39 @@
 
 #include <stddef.h>
 
-/* Per-connection inactivity timeout and the connection cap of every server. */
-#define SB_HTTP_TIMEOUT_S       10
-#define SB_HTTP_MAX_CONNECTIONS 256
+#include <stdint.h>
+
+#include "sb_config.h"
+
+/* Per-connection inactivity timeout of every server. */
+#define SB_HTTP_TIMEOUT_S 10
+
+/* How much a server takes on. Connections cost a socket and a little
+ * memory, not a thread: a pool of threads serves them all (epoll), so
+ * thousands of idle or slow clients hold no thread; the handlers run on the
+ * pool's threads. */
+typedef struct {
+    long threads;               /* the pool: handlers that may run at once */
+    long max_connections;       /* open connections at most */
+    long max_per_ip;            /* open connections from one address at most (0: any) */
+    int64_t request_timeout_ms; /* to receive a request, headers and body (0: no limit) */
+} sb_http_limits_t;
+
+/* The limits of a server that does not configure its own (metrics). */
+#define SB_HTTP_LIMITS_DEFAULT                                                                     \
+    { 4, 1024, 32, 10000 }
+
+/* The configuration entries of a server facing the network, into *l. */
+#define SB_HTTP_CONFIG_ENTRIES(l)                                                                  \
+    SB_CFG_INT("SECURITYBOT_HTTP_THREADS", &(l)->threads, "16", 1, 256,                            \
+               "threads serving HTTP requests (handlers that may run at once)"),                   \
+        SB_CFG_INT("SECURITYBOT_HTTP_MAX_CONNECTIONS", &(l)->max_connections, "4096", 16, 65536,   \
+                   "open HTTP connections at most (idle ones cost no thread)"),                    \
+        SB_CFG_INT("SECURITYBOT_HTTP_MAX_CONNECTIONS_PER_IP", &(l)->max_per_ip, "32", 0, 65536,    \
+                   "open HTTP connections from one address at most (0: no limit)"),                \
+        SB_CFG_DURATION("SECURITYBOT_HTTP_REQUEST_TIMEOUT", &(l)->request_timeout_ms, "10s",       \
+                        "longest time to receive a request's headers and body; slower "            \
+                        "connections are closed")
 
 /* One request as a handler sees it. Everything is valid only during the
  * handler call. body is a NUL-terminated copy ("" when there is none);
@@ -35,8 +65,9 @@ typedef struct {
 } sb_http_response_t;
 
 /* Returns 0 with resp filled, or -1, which answers 500 with a generic body.
- * Handlers may run concurrently (one thread per connection): whatever they
- * share through ctx must be thread-safe. */
+ * Handlers run concurrently on the server's threads (see sb_http_limits_t):
+ * whatever they share through ctx must be thread-safe. A handler that
+ * blocks holds its thread, and the connections that thread serves wait. */
 typedef int (*sb_http_handler_t)(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp);
 
 /* One route. Requests are matched on the exact path, then the method.
@@ -69,6 +100,12 @@ typedef struct sb_http_server_s sb_http_server_t;
  * set on failure. */
 sb_http_server_t *sb_http_start(const char *listen, const sb_http_route_t *routes, size_t n,
                                 void *ctx, char *errstr, size_t errstr_size);
+
+/* The same with these limits (NULL: SB_HTTP_LIMITS_DEFAULT). Raises the
+ * process's open-file limit (soft, up to the hard one) to fit them. */
+sb_http_server_t *sb_http_start_limits(const char *listen, const sb_http_route_t *routes, size_t n,
+                                       void *ctx, const sb_http_limits_t *limits, char *errstr,
+                                       size_t errstr_size);
 
 /* The bound port (useful after port 0), or -1. */
 int sb_http_port(const sb_http_server_t *srv);

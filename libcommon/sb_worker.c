@@ -33,6 +33,9 @@ static int configure(const sb_worker_spec_t *s, sb_worker_t *w, char *errstr, si
         snprintf(errstr, errstr_size, "SECURITYBOT_TOPIC_PREFIX is too long");
         return -1;
     }
+    if (s->consumes && s->settings->instance_id && *s->settings->instance_id &&
+        sb_consumer_check_instance_id(s->settings->instance_id, errstr, errstr_size) == -1)
+        return -1;
     /* the stage's own settings first: they are the likelier mistake */
     if (s->configure && s->configure(s->ctx, w, errstr, errstr_size) != 0)
         return -1;
@@ -78,8 +81,8 @@ static int connect_clients(const sb_worker_spec_t *s, sb_worker_t *w, char *errs
         return rc;
     if (s->consumes) {
         const char *topics[] = {w->topic};
-        w->consumer =
-            sb_consumer_new(c->kafka_brokers, s->settings->group, topics, 1, errstr, errstr_size);
+        w->consumer = sb_consumer_new(c->kafka_brokers, s->settings->group,
+                                      s->settings->instance_id, topics, 1, errstr, errstr_size);
         if (!w->consumer)
             return -1;
         sb_metrics_lag_source(w->metrics, sb_metrics_consumer_lag, w->consumer);
@@ -108,15 +111,25 @@ static void consume(const sb_worker_spec_t *s, sb_worker_t *w) {
 /* Runs the loop until shutdown; 0, -1 or SB_WORKER_CONFIG_ERROR. */
 static int run(const sb_worker_spec_t *s, sb_worker_t *w, char *errstr, size_t errstr_size) {
     int rc = 0;
+    const char *id = s->settings->instance_id && *s->settings->instance_id
+                         ? s->settings->instance_id
+                         : "dynamic";
     if (w->consumer && w->chat)
-        sb_log_info("consuming %s in group %s, chat %s", w->topic, s->settings->group,
-                    sb_chat_platform(w->chat));
+        sb_log_info("consuming %s in group %s (member %s), chat %s", w->topic, s->settings->group,
+                    id, sb_chat_platform(w->chat));
     else if (w->consumer)
-        sb_log_info("consuming %s in group %s", w->topic, s->settings->group);
-    if (s->run)
-        rc = s->run(s->ctx, w, errstr, errstr_size);
-    else
-        consume(s, w);
+        sb_log_info("consuming %s in group %s (member %s)", w->topic, s->settings->group, id);
+    for (;;) {
+        if (s->run)
+            rc = s->run(s->ctx, w, errstr, errstr_size);
+        else
+            consume(s, w);
+        /* a fenced static member rejoins: the loop holds no message now */
+        if (rc != 0 || !sb_running || !w->consumer || !sb_consumer_fenced(w->consumer))
+            break;
+        if (sb_consumer_rejoin(w->consumer, errstr, errstr_size) == -1)
+            return -1;
+    }
     if (rc == 0 && ((w->consumer && sb_consumer_fatal(w->consumer)) ||
                     (w->producer && sb_producer_fatal(w->producer)))) {
         snprintf(errstr, errstr_size, "fatal Kafka client error");

@@ -50,6 +50,7 @@ typedef struct {
     sb_common_config_t common;
     char *metrics_listen;
     char *group;             /* NULL for a worker that consumes nothing */
+    char *instance_id;       /* static group membership; "" or NULL: dynamic */
     sb_chat_settings_t chat; /* read only with spec.chat */
 } sb_worker_config_t;
 
@@ -57,7 +58,10 @@ typedef struct {
 #define SB_WORKER_CONFIG_ENTRIES(c, group_var, group_default)                                      \
     SB_COMMON_CONFIG_ENTRIES(&(c)->common), SB_METRICS_CONFIG_ENTRY(&(c)->metrics_listen),         \
         SB_CFG_STR(group_var, &(c)->group, group_default,                                          \
-                   "Kafka consumer group (replicas share it)")
+                   "Kafka consumer group (replicas share it)"),                                    \
+        SB_CFG_STR("SECURITYBOT_INSTANCE_ID", &(c)->instance_id, NULL,                             \
+                   "this replica's stable name in its group (static membership: a restart "        \
+                   "takes its partitions back at once); unique per replica; unset: dynamic")
 
 /* A spec's table and its length in one go. */
 #define SB_WORKER_TABLE(t) .config = (t), .nconfig = SB_CFG_COUNT(t)

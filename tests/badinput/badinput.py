@@ -390,12 +390,13 @@ def sign(ts, body, secret=None):
                             hashlib.sha256).hexdigest()
 
 
-def http_send(method, path, headers, body, chunked=False):
-    """(status as a string, response body); status 000 when the connection broke."""
+def http_send(method, path, headers, body, chunked=False, skip_host=False):
+    """(status as a string, response body); status 000 when the connection broke.
+    headers: a dict, or (name, value) pairs (a name may repeat)."""
     conn = http.client.HTTPConnection("127.0.0.1", int(ENV["GW_PORT"]), timeout=20)
     try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
-        for k, v in headers.items():
+        conn.putrequest(method, path, skip_host=skip_host, skip_accept_encoding=True)
+        for k, v in (headers.items() if isinstance(headers, dict) else headers):
             conn.putheader(k, v)
         if chunked:
             conn.putheader("Transfer-Encoding", "chunked")
@@ -497,7 +498,7 @@ class Request:
         self.ts_offset, self.ts_raw, self.sig = 0, None, None
         self.user, self.alert_name, self.repeat, self.chunked = "U0SAM", "sam", 1, False
         self.event_id, self.body, self.interactive = "Ev-bi-" + case.id, None, False
-        self.value = None
+        self.value, self.dup, self.nohost = None, [], False
         action, text = None, None
         for tok in case.input:
             name, _, arg = tok.partition(":")
@@ -535,6 +536,10 @@ class Request:
                 self.repeat = int(arg)
             elif name == "chunked":
                 self.chunked = True
+            elif name == "dup":  # this header twice, with the same value
+                self.dup.append(arg)
+            elif name == "nohost":  # an HTTP/1.1 request without Host
+                self.nohost = True
             elif name == "body":
                 self.body = unescape(arg.encode())
             elif name == "form":
@@ -588,7 +593,10 @@ class Request:
             h["X-Slack-Signature"] = sign(ts, self.body, ENV["SLACK_SIGNING_SECRET"] + "-not-it")
         elif self.sign == "other-body":
             h["X-Slack-Signature"] = sign(ts, self.body + b" ")
-        return h
+        pairs = list(h.items())
+        for name in self.dup:
+            pairs += [(k, v) for k, v in h.items() if k == name] or [(name, "x")]
+        return pairs
 
 
 def status_of(alert_id):
@@ -666,7 +674,8 @@ def cmd_slack():
         replies0 = len(texts_to(req.user))
         statuses, bodies = [], []
         for _ in range(req.repeat):
-            st, body = http_send(req.method, req.path, req.headers(), req.body, req.chunked)
+            st, body = http_send(req.method, req.path, req.headers(), req.body, req.chunked,
+                                 req.nohost)
             statuses.append(st)
             bodies.append(body)
         published = count_on("responses") - published0

@@ -366,6 +366,9 @@ class Checker:
                      pub["end"] - pub["start"], pub["messages"] / max(1, pub["end"] - pub["start"]),
                      last_fault, "%.0f s after the last fault (time to drain)" % drain
                      if drain is not None else "NEVER", c["total"]))
+        if c.get("stalls"):
+            L.append("stalls    longest time without a message handled, per stage: %s" % ", ".join(
+                "%s %.1f s" % (k, v["s"]) for k, v in c["stalls"].items()))
         L.append("checks")
         for ok, t in self.results:
             L.append("  %s %s" % ("ok  " if ok else "FAIL", t))

@@ -27,6 +27,12 @@ unchanged for 3 s; stops the simulator and the workers (SIGTERM, each
 must exit 0) and writes RUN_DIR/conductor.json. Exit 0 when quiet was
 reached, 1 when it was not within DRAIN_TIMEOUT (a hang) or the stack
 could not be restarted.
+
+Meanwhile it reads every consuming replica's messages_consumed_total
+(its /metrics on a port of its own) twice a second and records, per stage,
+the longest time between two moments the stage handled something, from its
+first message until quiet: the longest stall (a stage waiting for a dead
+replica's partitions shows here).
 """
 import argparse
 import json
@@ -38,6 +44,7 @@ import subprocess
 import sys
 import threading
 import time
+import re
 import urllib.request
 
 KINDS = ("ingest", "prompt", "gateway", "response", "escalation")
@@ -62,6 +69,26 @@ class Slot:
         self.killed = False  # by us: its exit is expected
         self.restart_at = None
         self.starts = 0
+        self.log_from = 0  # where this process's lines start in its log
+        self.mport = None  # its metrics port, once it said
+        self.consumed = 0  # its messages_consumed_total when last read
+
+
+PORT_RE = re.compile(rb'"msg":"metrics listening".*?"port":"([0-9]+)"')
+CONSUMED_RE = re.compile(r'^securitybot_messages_consumed_total\{[^}]*\} ([0-9.e+]+)$', re.M)
+
+
+class Progress:
+    """Per stage: when it last handled a message, and the longest gap."""
+
+    def __init__(self, kinds):
+        self.last = {k: None for k in kinds}
+        self.longest = {k: {"s": 0.0, "until": None} for k in kinds}
+
+    def handled(self, kind, now, rel):
+        if self.last[kind] is not None and now - self.last[kind] > self.longest[kind]["s"]:
+            self.longest[kind] = {"s": round(now - self.last[kind], 1), "until": rel}
+        self.last[kind] = now
 
 
 class Conductor:
@@ -75,6 +102,8 @@ class Conductor:
         for kind in KINDS:
             for n in (1, 2):
                 self.slots.append(Slot(kind, n, ports[n - 1] if kind == "gateway" else None))
+        self.progress = Progress([k for k in KINDS if k != "gateway"])
+        self.sampling = True
         self.rec = {"t0": self.t0, "kills": [], "unexpected_exits": [], "infra": [],
                     "final_exits": {},
                     "publish": {}, "quiet": None, "timed_out": False, "errors": []}
@@ -89,7 +118,13 @@ class Conductor:
         env = dict(os.environ)
         if slot.port:
             env["SECURITYBOT_HTTP_LISTEN"] = "127.0.0.1:%d" % slot.port
+        else:
+            # the slot's member name in its group: a restarted slot takes
+            # its partitions back at once (static membership)
+            env["SECURITYBOT_INSTANCE_ID"] = "chaos-" + slot.name
+            env["SECURITYBOT_METRICS_LISTEN"] = "127.0.0.1:0"
         logf = open(os.path.join(self.a.dir, "logs", slot.name + ".log"), "a")
+        slot.log_from, slot.mport, slot.consumed = logf.tell(), None, 0
         logf.write('{"chaos":"start %d at %.1f s"}\n' % (slot.starts + 1, self.rel()))
         logf.flush()
         slot.proc = subprocess.Popen([os.path.join(self.a.bin, "sb-" + slot.kind)], env=env,
@@ -121,6 +156,48 @@ class Conductor:
                     s.restart_at = now + (1.0 if not s.killed else self.rnd.uniform(0.2, 1.5))
                 if s.restart_at is not None and now >= s.restart_at:
                     self.start(s)
+
+    # ---- progress ---------------------------------------------------------------
+
+    def metrics_port(self, slot):
+        try:
+            with open(os.path.join(self.a.dir, "logs", slot.name + ".log"), "rb") as f:
+                f.seek(slot.log_from)
+                m = PORT_RE.search(f.read())
+        except OSError:
+            return None
+        return int(m.group(1)) if m else None
+
+    def sample(self):
+        """Every consuming replica's count; a stage's rise is progress."""
+        now, rel = time.time(), self.rel()
+        rose = set()
+        with self.lock:
+            slots = [(s, s.proc) for s in self.slots if s.kind != "gateway" and s.proc]
+        for s, proc in slots:
+            if proc.poll() is not None:
+                continue
+            if s.mport is None and (port := self.metrics_port(s)):
+                s.mport = port
+            if s.mport is None:
+                continue
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % s.mport,
+                                            timeout=2) as r:
+                    text = r.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            n = sum(float(x) for x in CONSUMED_RE.findall(text))
+            if n > s.consumed:
+                rose.add(s.kind)
+            s.consumed = max(s.consumed, n)
+        for kind in rose:
+            self.progress.handled(kind, now, rel)
+
+    def sample_loop(self):
+        while self.sampling:
+            self.sample()
+            time.sleep(0.5)
 
     def kill_one(self):
         """SIGKILLs a random replica; the kinds take turns in a shuffled order,
@@ -272,6 +349,8 @@ class Conductor:
         sim_log = open(os.path.join(a.dir, "simulator.log"), "a")
         sim = self.sim = subprocess.Popen(shlex.split(a.simulator), stdout=sim_log, stderr=sim_log)
         time.sleep(2)  # consumer groups form
+        sampler = threading.Thread(target=self.sample_loop)
+        sampler.start()
         pub = threading.Thread(target=self.publish)
         pub.start()
         with open(a.alerts, "rb") as f:
@@ -304,7 +383,12 @@ class Conductor:
         self.rec["timed_out"] = not quiet and not self.rec["errors"]
         if self.rec["timed_out"]:
             self.rec["errors"].append("not quiet %d s after the faults: a hang" % a.drain_timeout)
+        self.sampling = False
+        sampler.join()
+        self.rec["stalls"] = self.progress.longest
         log("quiet at %.0f s" % self.rel() if quiet else "NOT quiet: %s" % self.rec["errors"])
+        log("longest stall per stage: " + ", ".join(
+            "%s %.1f s (until %s s)" % (k, v["s"], v["until"]) for k, v in self.rec["stalls"].items()))
         sim.send_signal(signal.SIGTERM)
         try:
             self.rec["simulator_exit"] = sim.wait(timeout=15)

@@ -5,7 +5,8 @@
 #  - every YAML file under deploy/ parses (js-yaml), and reads the same as
 #    YAML 1.1 (Kubernetes' parser) and as YAML 1.2 (no yes/no/octal traps);
 #  - Kubernetes objects validate against the API's schemas (kubernetes-models);
-#    every worker has a Deployment (2 replicas, liveness and readiness probes
+#    every consuming worker has a StatefulSet whose pods name their static group
+#    members, the gateway a Deployment (2 replicas, liveness and readiness probes
 #    on the right ports, resources, restricted pod security), the Service, the
 #    PDBs, the migrate Job, the kustomization's resource list, the messages
 #    ConfigMap equal to deploy/messages.json;

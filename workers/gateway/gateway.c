@@ -22,12 +22,21 @@ static int answer(sb_http_response_t *resp, int status, const char *text) {
     return sb_http_respond(resp, status, TEXT_PLAIN, text, strlen(text));
 }
 
-/* Checks Slack's signature before anything else looks at the body. Logs
- * the refusal's reason code (never the secret, the signature or the body). */
+/* Checks Slack's signature before anything else looks at the body: 1 when
+ * authentic, 0 when not (401), -1 when a signature header is repeated
+ * (400). Logs the refusal's reason code (never the secret, the signature
+ * or the body). */
 static int authentic(const sb_gateway_t *gw, const sb_http_request_t *req) {
     char reason[64];
     int64_t now_s = sb_time_now_us() / 1000000;
 
+    if (sb_http_header_count(req, "X-Slack-Request-Timestamp") > 1 ||
+        sb_http_header_count(req, "X-Slack-Signature") > 1) {
+        /* which one did Slack sign? a proxy may have kept the other */
+        sb_log_kv_t kv[] = {{"path", req->path}, {"status", "400"}, {"reason", "repeated"}};
+        sb_log_kv(SB_LOG_WARN, kv, 3, "slack request refused: a repeated signature header");
+        return -1;
+    }
     if (sb_slack_verify(gw->signing_secret, sb_http_header(req, "X-Slack-Request-Timestamp"),
                         sb_http_header(req, "X-Slack-Signature"), req->body, req->body_len, now_s,
                         reason, sizeof(reason)) == 0)
@@ -116,9 +125,10 @@ static int handle_slack(void *ctx, const sb_http_request_t *req, sb_http_respons
     int64_t t0 = sb_time_monotonic_us();
     char status[8];
 
-    if (!authentic(gw, req)) {
-        sb_metrics_count(gw->metrics, SB_M_HTTP, "401", 1);
-        return answer(resp, 401, "unauthorized\n");
+    if ((rc = authentic(gw, req)) != 1) {
+        sb_metrics_count(gw->metrics, SB_M_HTTP, rc == 0 ? "401" : "400", 1);
+        return rc == 0 ? answer(resp, 401, "unauthorized\n")
+                       : answer(resp, 400, "repeated signature header\n");
     }
     sb_time_format_us(sb_time_now_us(), now, sizeof(now));
     read(req->body, req->body_len, now, &p);
@@ -220,8 +230,8 @@ const size_t sb_gateway_nroutes = sizeof(sb_gateway_routes) / sizeof(sb_gateway_
 int sb_gateway_serve(sb_gateway_t *gw, const char *listen, sb_intake_setup_t *intake, char *errstr,
                      size_t errstr_size) {
     char port[16];
-    sb_http_server_t *srv =
-        sb_http_start(listen, sb_gateway_routes, sb_gateway_nroutes, gw, errstr, errstr_size);
+    sb_http_server_t *srv = sb_http_start_limits(listen, sb_gateway_routes, sb_gateway_nroutes, gw,
+                                                 &gw->http, errstr, errstr_size);
     if (!srv) /* a malformed address is a configuration error, a busy port is not */
         return strncmp(errstr, "SECURITYBOT_HTTP_LISTEN:", 24) == 0 ? SB_WORKER_CONFIG_ERROR : -1;
     snprintf(port, sizeof(port), "%d", sb_http_port(srv));

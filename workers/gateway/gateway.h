@@ -25,6 +25,7 @@ typedef struct {
     sb_publisher_t *pub;
     sb_intake_t *intake;   /* NULL: the intake is off (its paths answer 404) */
     sb_metrics_t *metrics; /* may be NULL; thread-safe */
+    sb_http_limits_t http; /* threads, connection caps, request timeout */
 } sb_gateway_t;
 
 /* The route table for sb_http_start with ctx = an sb_gateway_t. */

@@ -32,6 +32,7 @@ typedef struct {
     char *listen, *signing_secret;
     char topic[SB_TOPIC_MAX]; /* <prefix>responses */
     sb_intake_setup_t intake; /* intake_setup.c: its settings, topics, tokens and the intake */
+    sb_http_limits_t http;
     sb_gateway_t gw;
 } gateway_main_t;
 
@@ -47,7 +48,7 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
 
 static int start(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
     gateway_main_t *m = ctx;
-    m->gw = (sb_gateway_t){m->signing_secret, m->topic, NULL, NULL, w->metrics};
+    m->gw = (sb_gateway_t){m->signing_secret, m->topic, NULL, NULL, w->metrics, m->http};
     if (!(m->gw.pub = sb_publisher_new(m->w.common.kafka_brokers, errstr, errstr_size)))
         return -1;
     sb_signal_install_reload();
@@ -79,6 +80,7 @@ int main(int argc, char **argv) {
         SB_COMMON_CONFIG_ENTRIES_DB_OPTIONAL(&m.w.common, "not used by sb-gateway (it has no database)"),
         SB_METRICS_CONFIG_ENTRY(&m.w.metrics_listen),
         SB_CFG_STR("SECURITYBOT_HTTP_LISTEN", &m.listen, "127.0.0.1:8080", "ADDRESS:PORT to serve HTTP on (numeric IPv4, or [IPv6]; port 0 picks a free one)"),
+        SB_HTTP_CONFIG_ENTRIES(&m.http),
         SB_CFG_SECRET_REQUIRED("SLACK_SIGNING_SECRET", &m.signing_secret, "Slack app's signing secret (verifies every request)"),
         SB_CFG_STR("SECURITYBOT_INTAKE_TOKENS_FILE", &m.intake.tokens_file, NULL, "file of \"SOURCE SHA256HEX\" lines (sbctl intake-token create), owner-only; re-read on SIGHUP; unset: POST /v1/alerts and /v1/alerts/alertmanager answer 404"),
         SB_CFG_INT("SECURITYBOT_INTAKE_RATE", &m.intake.rate, "1000", 1, 1000000, "alerts per second each intake token may send (burst the same); over it: 429 with Retry-After"),

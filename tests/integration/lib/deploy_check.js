@@ -6,6 +6,7 @@
 // deployment's environment and command to RUNS_DIR. Needs NODE_PATH to hold
 // js-yaml and kubernetes-models (the test installs them).
 const fs = require("fs");
+const os = require("os");
 const path = require("path");
 const util = require("util");
 const yaml = require("js-yaml");
@@ -235,7 +236,10 @@ const imageMessages = (/^COPY deploy\/messages\.json (\S+)$/m.exec(fs.readFileSy
       ok(missingVol.length === 0, `${where} container ${ct.name}: every volume mount has its volume${missingVol.length ? ` (not: ${missingVol})` : ""}`);
     }
     const ct = (spec.containers || [])[0] || {};
-    const own = Object.fromEntries((ct.env || []).map((e) => [e.name, String(e.value)]));
+    // a value from the pod's own name (a StatefulSet's stable name) reads
+    // as the first pod's
+    const fromField = (e) => ((e.valueFrom || {}).fieldRef || {}).fieldPath === "metadata.name" ? `${bin}-0` : undefined;
+    const own = Object.fromEntries((ct.env || []).map((e) => [e.name, String(e.value !== undefined ? e.value : fromField(e))]));
     const ownUnknown = Object.keys(own).filter((n) => !known(bin, n));
     ok(ownUnknown.length === 0, `${where}: container env names only ${bin}'s variables${ownUnknown.length ? ` (not: ${ownUnknown.join(", ")})` : ""}`);
     const fromCm = (ct.envFrom || []).some((e) => e.configMapRef && e.configMapRef.name === "securitybot-config");
@@ -264,14 +268,25 @@ const imageMessages = (/^COPY deploy\/messages\.json (\S+)$/m.exec(fs.readFileSy
     return { ct, env, argv };
   };
 
-  const deployments = byKind("Deployment");
+  // the gateway consumes nothing: a Deployment; the consuming workers are
+  // StatefulSets whose pods' stable names are their static group members
+  const workloads = [...byKind("Deployment"), ...byKind("StatefulSet")];
   for (const w of WORKERS) {
     const bin = `sb-${w}`;
-    const mine = deployments.filter((d) => (((d.spec.template.spec || {}).containers || [])[0] || {}).command?.[0] === bin);
-    if (!ok(mine.length === 1, `k8s: one Deployment runs ${bin}`)) continue;
+    const kind = w === "gateway" ? "Deployment" : "StatefulSet";
+    const mine = workloads.filter((d) => (((d.spec.template.spec || {}).containers || [])[0] || {}).command?.[0] === bin);
+    if (!ok(mine.length === 1 && mine[0].kind === kind, `k8s: one ${kind} runs ${bin}`)) continue;
     const d = mine[0];
-    const where = `k8s Deployment ${d.metadata.name}`;
+    const where = `k8s ${kind} ${d.metadata.name}`;
     ok(d.spec.replicas >= 2, `${where}: ${d.spec.replicas} replicas`);
+    if (kind === "StatefulSet") {
+      const idEnv = (((d.spec.template.spec.containers || [])[0] || {}).env || []).find((e) => e.name === "SECURITYBOT_INSTANCE_ID");
+      ok(idEnv && ((idEnv.valueFrom || {}).fieldRef || {}).fieldPath === "metadata.name",
+        `${where}: SECURITYBOT_INSTANCE_ID is the pod's stable name`);
+      const hl = byKind("Service").find((s) => s.metadata.name === d.spec.serviceName);
+      ok(hl && hl.spec.clusterIP === "None" && subset(hl.spec.selector, d.spec.template.metadata.labels),
+        `${where}: its serviceName is a headless Service selecting its pods (${d.spec.serviceName})`);
+    }
     ok(subset(d.spec.selector.matchLabels, d.spec.template.metadata.labels), `${where}: the selector matches its pods`);
     const { ct, env } = checkPod(where, d.spec.template.spec, bin, "worker", `k8s.${w}`);
     const ports = Object.fromEntries((ct.ports || []).map((p) => [p.name, String(p.containerPort)]));
@@ -346,7 +361,8 @@ const imageMessages = (/^COPY deploy\/messages\.json (\S+)$/m.exec(fs.readFileSy
     // credentials <-> NAME_FILE=%d/ID
     const creds = Object.fromEntries((u.Service.LoadCredential || []).map((c) => c.split(":")));
     const env = {};
-    for (const e of u.Service.Environment || []) { const i = e.indexOf("="); env[e.slice(0, i)] = e.slice(i + 1); }
+    // %H (the host name) is expanded as systemd does; %d stays for the check below
+    for (const e of u.Service.Environment || []) { const i = e.indexOf("="); env[e.slice(0, i)] = e.slice(i + 1).replace(/%H/g, os.hostname()); }
     const viaCred = Object.entries(env).filter(([, v]) => v.startsWith("%d/"));
     ok(viaCred.every(([, v]) => creds[v.slice(3)]) && Object.keys(creds).every((id) => viaCred.some(([, v]) => v === `%d/${id}`)),
       `${where}: each LoadCredential= has its NAME_FILE=%d/ID and back (${Object.keys(creds).join(", ") || "none"})`);
