@@ -28,7 +28,7 @@ typedef struct {
 
 /* The configuration entries of a server facing the network, into *l. */
 #define SB_HTTP_CONFIG_ENTRIES(l)                                                                  \
-    SB_CFG_INT("SECURITYBOT_HTTP_THREADS", &(l)->threads, "16", 1, 256,                            \
+    SB_CFG_INT("SECURITYBOT_HTTP_THREADS", &(l)->threads, "64", 1, 1024,                           \
                "threads serving HTTP requests (handlers that may run at once)"),                   \
         SB_CFG_INT("SECURITYBOT_HTTP_MAX_CONNECTIONS", &(l)->max_connections, "4096", 16, 65536,   \
                    "open HTTP connections at most (idle ones cost no thread)"),                    \
