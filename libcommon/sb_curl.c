@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,37 @@ typedef struct {
     sb_buf_t b;   /* b.err: out of memory */
     int overflow; /* the server sent more than SB_CURL_MAX_BODY */
 } body_buf_t;
+
+/* The host of an http:// URL (after the scheme) is loopback. */
+static int loopback_host(const char *rest) {
+    static const char *const hosts[] = {"localhost", "[::1]", "127."};
+    size_t hl = strcspn(rest, ":/?#");
+    if (rest[0] == '[') /* a bracketed IPv6 address ends at its ']' */
+        hl = strcspn(rest, "]") + 1;
+    if (memchr(rest, '@', strcspn(rest, "/?#"))) /* user@host: refuse rather than parse */
+        return 0;
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        size_t n = strlen(hosts[i]);
+        int prefix = hosts[i][n - 1] == '.';
+        if (prefix ? hl > n && strncmp(rest, hosts[i], n) == 0 &&
+                         strspn(rest + n, "0123456789.") >= hl - n
+                   : hl == n && strncasecmp(rest, hosts[i], n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int sb_curl_check_secret_url(const char *what, const char *url, char *errstr, size_t errstr_size) {
+    if (url && strncasecmp(url, "https://", 8) == 0 && url[8])
+        return 0;
+    if (url && strncasecmp(url, "http://", 7) == 0 && loopback_host(url + 7))
+        return 0;
+    snprintf(errstr, errstr_size,
+             "%s must be an https:// URL (http:// only to localhost, 127.0.0.0/8 or [::1]): "
+             "\"%.120s\" would carry a secret in clear",
+             what, url ? url : "");
+    return -1;
+}
 
 sb_curl_t *sb_curl_new(char *errstr, size_t errstr_size) {
     sb_curl_t *c;

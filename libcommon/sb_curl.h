@@ -36,6 +36,13 @@ typedef struct {
     int attempts;       /* attempts made */
 } sb_curl_resp_t;
 
+/* Checks a URL that requests will carry a secret to (a bot token, a
+ * routing key): https://, or http:// only to a loopback host (localhost,
+ * 127.0.0.0/8, [::1]: a local proxy or a test's fake), so that a typo
+ * cannot send a secret in clear. what names the variable in errstr.
+ * 0, or -1 with errstr (the URL is quoted, the secret never). */
+int sb_curl_check_secret_url(const char *what, const char *url, char *errstr, size_t errstr_size);
+
 sb_curl_t *sb_curl_new(char *errstr, size_t errstr_size);
 void sb_curl_destroy(sb_curl_t *c); /* NULL is a no-op */
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sb_curl.h"
 #include "sb_schema.h"
 #include "sb_signal.h"
 #include "sb_time.h"
@@ -106,6 +107,10 @@ sb_chat_t *sb_worker_chat_new(const sb_chat_settings_t *s, char *errstr, size_t 
         snprintf(errstr, errstr_size, "SECURITYBOT_CHAT must be slack or console");
         return NULL;
     }
+    /* every call carries the bot token */
+    if (strcmp(platform, "slack") == 0 &&
+        sb_curl_check_secret_url("SLACK_API_URL", s->slack_api_url, errstr, errstr_size) == -1)
+        return NULL;
     if (!(chat = sb_chat_new(platform, &cc, why, sizeof(why))))
         snprintf(errstr, errstr_size, "SECURITYBOT_CHAT=%s: %s", platform, why);
     return chat;

@@ -32,6 +32,9 @@ rc=0; SECURITYBOT_CHAT=pigeon "$SB_BIN_DIR/sb-prompt" 2>"$T_DIR/cfg.err" || rc=$
 check "$rc:$(grep -c SECURITYBOT_CHAT "$T_DIR/cfg.err")" "2:1" "unknown chat platform"
 rc=0; env -u SLACK_BOT_TOKEN "$SB_BIN_DIR/sb-prompt" 2>"$T_DIR/cfg.err" || rc=$?
 check "$rc:$(grep -c SLACK_BOT_TOKEN "$T_DIR/cfg.err")" "2:1" "Slack without a token"
+rc=0; SLACK_API_URL=http://slack.example/api "$SB_BIN_DIR/sb-prompt" 2>"$T_DIR/cfg.err" || rc=$?
+check "$rc:$(grep -c 'SLACK_API_URL must be an https:// URL' "$T_DIR/cfg.err")" "2:1" "a bot token over plain http to a remote host refused"
+check "$(grep -c "$SLACK_BOT_TOKEN" "$T_DIR/cfg.err")" 0 "the refusal does not quote the token"
 echo '{"intro": "Hi {nmae}"}' >"$T_DIR/bad-messages.json"
 rc=0; SECURITYBOT_MESSAGES_FILE=$T_DIR/bad-messages.json "$SB_BIN_DIR/sb-prompt" 2>"$T_DIR/cfg.err" || rc=$?
 check "$rc:$(grep -c 'unknown placeholder {nmae}' "$T_DIR/cfg.err")" "2:1" "template with an unknown placeholder"

@@ -73,6 +73,8 @@ delivered() { wait_for "SELECT count(*) FROM escalations WHERE alert_id = '$1' A
 # ---- configuration errors exit 2 ----
 rc=0; SECURITYBOT_ESCALATE_AFTER=0 "$SB_BIN_DIR/sb-escalation" 2>"$T_DIR/cfg.err" || rc=$?
 check "$rc:$(grep -c SECURITYBOT_ESCALATE_AFTER "$T_DIR/cfg.err")" "2:1" "escalate-after 0 refused"
+rc=0; SECURITYBOT_PAGERDUTY_URL=http://events.pagerduty.example/v2/enqueue "$SB_BIN_DIR/sb-escalation" 2>"$T_DIR/cfg.err" || rc=$?
+check "$rc:$(grep -c 'SECURITYBOT_PAGERDUTY_URL must be an https:// URL' "$T_DIR/cfg.err")" "2:1" "a routing key over plain http to a remote host refused"
 
 # ---- (1) a deny click: one escalation, one report, one page (high) ----
 a1=$(alert alice ssh-login "SSH login from a new country" high)

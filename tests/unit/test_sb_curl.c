@@ -362,10 +362,46 @@ static void test_interrupted(void) {
     sb_running = 1;
 }
 
+/* Only https://, or http:// to a loopback host, may carry a secret. */
+static void test_secret_url(void) {
+    static const struct {
+        const char *url;
+        int ok;
+    } cases[] = {
+        {"https://slack.com/api", 1},
+        {"HTTPS://events.pagerduty.com/v2/enqueue", 1},
+        {"http://127.0.0.1:4010/api", 1},
+        {"http://127.1.2.3/api", 1},
+        {"http://localhost:8080/api", 1},
+        {"http://LOCALHOST/api", 1},
+        {"http://[::1]:9000/api", 1},
+        {"http://slack.com/api", 0},
+        {"http://127.evil.example/api", 0},
+        {"http://localhost.evil.example/api", 0},
+        {"http://127.0.0.1@evil.example/api", 0},
+        {"http://[::2]/api", 0},
+        {"ftp://127.0.0.1/api", 0},
+        {"https://", 0},
+        {"slack.com/api", 0},
+        {"", 0},
+        {NULL, 0},
+    };
+    char err[512];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        err[0] = '\0';
+        int rc = sb_curl_check_secret_url("SLACK_API_URL", cases[i].url, err, sizeof(err));
+        SB_CHECK_MSG((rc == 0) == cases[i].ok, "%s -> %d", cases[i].url ? cases[i].url : "(null)",
+                     rc);
+        if (!cases[i].ok)
+            SB_CHECK(strstr(err, "SLACK_API_URL must be an https:// URL") != NULL);
+    }
+}
+
 int main(void) {
     char err[512];
     int64_t t0 = sb_time_monotonic_us();
     signal(SIGPIPE, SIG_IGN);
+    test_secret_url();
     cli = sb_curl_new(err, sizeof(err));
     ctl = sb_curl_new(err, sizeof(err));
     SB_CHECK_MSG(cli && ctl, "%s", err);

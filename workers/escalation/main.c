@@ -36,7 +36,9 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
     if (sb_esc_init(e, w->prefix, errstr, errstr_size) == -1 ||
         sb_esc_settle(e, &m->set, errstr, errstr_size) == -1)
         return -1;
-    if (m->pagerduty_key && !(e->curl = sb_curl_new(errstr, errstr_size)))
+    if (m->pagerduty_key && (sb_curl_check_secret_url("SECURITYBOT_PAGERDUTY_URL", m->pagerduty_url,
+                                                      errstr, errstr_size) == -1 ||
+                             !(e->curl = sb_curl_new(errstr, errstr_size))))
         return -1;
     return 0;
 }
