@@ -31,7 +31,10 @@ static const api_route_t routes[] = {
     {"GET", "/api/v1/session", CONSOLE_ROLE_VIEWER, on_session},
     {"GET", "/api/v1/alerts", CONSOLE_ROLE_VIEWER, api_alerts_list},
     {"GET", "/api/v1/alerts/{}", CONSOLE_ROLE_VIEWER, api_alert_show},
+    {"GET", "/api/v1/escalations", CONSOLE_ROLE_VIEWER, api_escalations_list},
     {"POST", "/api/v1/escalations/{}/acknowledge", CONSOLE_ROLE_RESPONDER, api_escalation_ack},
+    {"POST", "/api/v1/escalations/{}/resolve", CONSOLE_ROLE_RESPONDER, api_escalation_resolve},
+    {"GET", "/api/v1/rules", CONSOLE_ROLE_VIEWER, api_rules},
     {"GET", "/api/v1/users", CONSOLE_ROLE_ADMIN, api_users_list},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -26,6 +26,9 @@ int api_path_match(const char *pattern, const char *path, char params[2][80]);
 int api_alerts_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
 int api_alert_show(console_t *c, api_call_t *call, sb_http_response_t *resp);
 int api_escalation_ack(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_escalations_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_escalation_resolve(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_rules(console_t *c, api_call_t *call, sb_http_response_t *resp);
 int api_users_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
 
 #endif

@@ -1,4 +1,4 @@
-/* api_escalations: the security team's queue: acknowledge (who took it). */
+/* api_escalations: the security team's queue: the list, and acknowledge (who took it). */
 #include <stdio.h>
 #include <string.h>
 
@@ -56,4 +56,37 @@ out:
     PQclear(r);
     sb_db_rollback(call->db);
     return rc;
+}
+
+/* $1 state: open, resolved or all. Open first, then most severe, oldest. */
+static const char list_sql[] =
+    "SELECT coalesce(json_agg(q), '[]') FROM (SELECT s.alert_id, a.title, a.rule, a.source, "
+    "a.severity, coalesce(e.username, a.username) AS employee, s.reason, s.comment, s.raised_at, "
+    "s.acknowledged_by, s.acknowledged_at, s.resolved_by, s.resolved_at, s.verdict, "
+    "s.resolution_note AS note FROM escalations s JOIN alerts a ON a.id = s.alert_id "
+    "LEFT JOIN employees e ON e.id = a.employee_id "
+    "WHERE $1 = 'all' OR ($1 = 'open') = (s.resolved_at IS NULL) "
+    "ORDER BY s.resolved_at IS NOT NULL, array_position(ARRAY['critical', 'high', 'medium', "
+    "'low'], a.severity), s.raised_at LIMIT 500) q";
+
+int api_escalations_list(console_t *c, api_call_t *call, sb_http_response_t *resp) {
+    const char *state = sb_http_query(call->req, "state");
+    char errstr[512];
+    cJSON *doc;
+    PGresult *r;
+    (void)c;
+    if (!state)
+        state = "all";
+    if (sb_http_query_count(call->req) != (sb_http_query(call->req, "state") ? 1u : 0u) ||
+        (strcmp(state, "open") && strcmp(state, "resolved") && strcmp(state, "all")))
+        return console_error(resp, 400, "bad_request", "state: open, resolved or all");
+    const char *p[] = {state};
+    if (!(r = sb_db_query(call->db, list_sql, 1, p, errstr, sizeof(errstr)))) {
+        sb_log_error("escalations: %s", errstr);
+        return -1;
+    }
+    doc = cJSON_CreateObject();
+    cJSON_AddItemToObject(doc, "escalations", cJSON_Parse(PQgetvalue(r, 0, 0)));
+    PQclear(r);
+    return console_json(resp, 200, doc);
 }

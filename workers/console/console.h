@@ -6,12 +6,15 @@
 #ifndef CONSOLE_H
 #define CONSOLE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
 
 #include "pool.h"
+#include "sb_kafka.h"
+#include "sb_producer.h"
 #include "sb_http.h"
 #include "sb_metrics.h"
 
@@ -51,7 +54,12 @@ typedef struct {
     const console_settings_t *set;
     console_pool_t *pool;
     sb_metrics_t *metrics;
-    const char *worker; /* "sb-console" */
+    sb_producer_t *producer; /* its send and flush under produce_mu: a flush
+                              * reports on everything since the last one */
+    pthread_mutex_t produce_mu;
+    char topic_resolutions[SB_TOPIC_MAX]; /* <prefix>resolutions */
+    char topic_alerts[SB_TOPIC_MAX];      /* <prefix>alerts */
+    const char *worker;                   /* "sb-console" */
     char trusted[CONSOLE_TRUSTED_MAX][48];
     size_t ntrusted;
 } console_t;

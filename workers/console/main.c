@@ -54,6 +54,14 @@ static int start(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
     m->console.set = &m->set;
     m->console.metrics = w->metrics;
     m->console.worker = w->name;
+    m->console.producer = w->producer;
+    pthread_mutex_init(&m->console.produce_mu, NULL);
+    if (sb_kafka_topic(m->console.topic_resolutions, SB_TOPIC_MAX, w->prefix,
+                       SB_TOPIC_RESOLUTIONS) != 0 ||
+        sb_kafka_topic(m->console.topic_alerts, SB_TOPIC_MAX, w->prefix, SB_TOPIC_ALERTS) != 0) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_TOPIC_PREFIX is too long");
+        return -1;
+    }
     m->console.pool = console_pool_new(m->w.common.database_url, w->name,
                                        (size_t)m->set.db_connections, errstr, errstr_size);
     return m->console.pool ? 0 : -1;
@@ -88,8 +96,10 @@ int main(int argc, char **argv) {
         SB_CFG_DURATION("SECURITYBOT_CONSOLE_SESSION_MAX", &m.set.session_max_ms, "12h", "a session expires this long after login, used or not"),
         SB_CFG_INT("SECURITYBOT_CONSOLE_DB_CONNECTIONS", &m.set.db_connections, "4", 1, 64, "PostgreSQL connections the request threads share"),
     };
+    static const char *const produces[] = {SB_TOPIC_RESOLUTIONS, SB_TOPIC_ALERTS, NULL};
     const sb_worker_spec_t spec = {
         .name = "sb-console", .summary = summary, SB_WORKER_TABLE(table), .settings = &m.w,
+        .produces = produces,
         .configure = configure, .start = start, .run = run, .stop = stop, .ctx = &m,
     };
     /* clang-format on */

@@ -59,12 +59,24 @@ login() {
 	echo "$code"
 }
 
-# alert_with_escalation ID: an alert row and its open escalation, written
-# with SQL (the chat loop is not what these tests look at).
+# alert_row ID RULE SEVERITY STATUS OUTCOME USER AGE TITLE: an alert row
+# received AGE ago (a PostgreSQL interval), written with SQL (the chat loop
+# is not what these tests look at). TITLE is passed as a psql variable, so
+# any text goes in as it is.
+alert_row() {
+	psql -X -q -v ON_ERROR_STOP=1 -v title="$8" "$SECURITYBOT_DATABASE_URL" >/dev/null <<-SQL
+		INSERT INTO alerts (id, source, rule, title, username, severity, occurred_at, raw, status,
+		  outcome, employee_id, src_topic, src_partition, src_offset, received_at, prompted_at,
+		  answered_at, description)
+		VALUES ('$1', 'test', '$2', :'title', '$6', '$3', now() - interval '$7', '{"title": "raw"}',
+		  '$4', NULLIF('$5', ''), (SELECT employee_id FROM employee_identities WHERE identity = '$6'),
+		  'alerts', 0, 0, now() - interval '$7', now() - interval '$7',
+		  now() - interval '$7' + interval '40 seconds', :'title');
+	SQL
+}
+
+# alert_with_escalation ID: an alert row and its open escalation.
 alert_with_escalation() {
-	sql "INSERT INTO alerts (id, source, rule, title, username, severity, occurred_at, raw, status,
-	       src_topic, src_partition, src_offset)
-	     VALUES ('$1', 'test', 'ssh-login', 'SSH from a new country', 'alice', 'high', now(), '{}',
-	       'escalated', 'alerts', 0, 0);
-	     INSERT INTO escalations (alert_id, reason) VALUES ('$1', 'denied');"
+	alert_row "$1" ssh-login high escalated denied alice '1 minute' 'SSH from a new country'
+	sql "INSERT INTO escalations (alert_id, reason) VALUES ('$1', 'denied')"
 }

@@ -45,7 +45,7 @@ function fail(e) {
 const views = {};
 
 async function route() {
-  const hash = window.location.hash || '#/alerts';
+  const hash = (window.location.hash || '#/alerts').split('?')[0];
   const [, name, arg] = hash.split('/');
   for (const a of document.querySelectorAll('#nav a')) {
     a.classList.toggle('active', a.dataset.view === name);

@@ -79,7 +79,7 @@ static void test_roles_and_proxies(void) {
              CONSOLE_ROLE_RESPONDER > CONSOLE_ROLE_VIEWER);
     SB_CHECK_STR(console_role_name(CONSOLE_ROLE_RESPONDER), "responder");
     SB_CHECK(console_trusted_parse(&c, "127.0.0.1, ::1,10.0.0.2", err, sizeof(err)) == 0);
-    SB_CHECK(c.ntrusted == 3);
+    SB_CHECK_MSG(c.ntrusted == 3, "%zu %s", c.ntrusted, err);
     SB_CHECK(console_trusted_peer(&c, "::1"));
     SB_CHECK(console_trusted_peer(&c, "10.0.0.2"));
     SB_CHECK(!console_trusted_peer(&c, "10.0.0.20"));

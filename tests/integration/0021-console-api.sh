@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# sb-console's API on the real stack: the alerts list with every filter,
+# newest first, cursor paging without gaps or repeats, hostile query
+# values; an alert with its audit timeline; the escalations queue (open
+# first, by severity, then age); resolve with a verdict: one resolution.v1
+# message on securitybot.resolutions keyed by the alert id, a second
+# resolve 409 and no second message, bad verdicts 422; the rules
+# statistics.
+. "$(dirname "$0")/lib/common.sh"
+. "$SB_SOURCE_DIR/tests/integration/lib/console.sh"
+
+setup_env 1
+import_people alice:U001 bob:U002
+start_console "$T_DIR/console.log"
+A=$CONSOLE_URL
+TOK=$(console_token ci responder)
+VTOK=$(console_token view viewer)
+get() { req GET "$A$1" -H "Authorization: Bearer $TOK"; }
+post() { req POST "$A$1" -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' --data-binary "$2"; }
+hex() { printf "$1%.0s" {1..64}; }
+
+# ---- 30 alerts: 3 rules, 2 users, ages 1..30 minutes ----
+for i in $(seq 1 30); do
+	id=$(printf '%064x' "$i")
+	case $((i % 3)) in 0) rule=ssh-login ;; 1) rule=big-download ;; *) rule=vpn ;; esac
+	user=alice
+	((i % 2)) || user=bob
+	sev=low
+	((i % 5)) || sev=critical
+	outcome=confirmed
+	((i % 4)) || outcome=denied
+	alert_row "$id" "$rule" "$sev" decided "$outcome" "$user" "$i minutes" "Alert number $i"
+done
+check "$(get /api/v1/alerts)" 200 "the list"
+check "$(body_json 'len(d["alerts"])'):$(body_json 'd["alerts"][0]["title"]'):$(body_json 'd["next_cursor"]')" \
+	"30:Alert number 1:None" "all of them, newest first, one page"
+check "$(body_json 'sorted(d["alerts"][0].keys())')" \
+	"['detector_id', 'employee', 'id', 'occurred_at', 'outcome', 'received_at', 'rule', 'severity', 'source', 'status', 'title']" "a row's fields"
+check "$(get '/api/v1/alerts?rule=vpn')$(body_json 'len(d["alerts"])')" 20010 "by rule"
+check "$(get '/api/v1/alerts?employee=BOB')$(body_json 'len(d["alerts"])')" 20015 "by employee (any case)"
+check "$(get '/api/v1/alerts?severity=critical&employee=alice')$(body_json 'len(d["alerts"])')" 2003 "by severity and employee"
+check "$(get '/api/v1/alerts?outcome=denied')$(body_json 'len(d["alerts"])')" 2007 "by outcome"
+check "$(get '/api/v1/alerts?status=decided&source=test')$(body_json 'len(d["alerts"])')" 20030 "by status and source"
+check "$(get '/api/v1/alerts?q=NUMBER%202')$(body_json 'sorted(a["title"] for a in d["alerts"])')" \
+	"200['Alert number 2', 'Alert number 20', 'Alert number 21', 'Alert number 22', 'Alert number 23', 'Alert number 24', 'Alert number 25', 'Alert number 26', 'Alert number 27', 'Alert number 28', 'Alert number 29']" "by text in the title"
+since=$(date -u -d '-10 minutes -30 seconds' +%Y-%m-%dT%H:%M:%SZ)
+until=$(date -u -d '-5 minutes -30 seconds' +%Y-%m-%dT%H:%M:%SZ)
+check "$(get "/api/v1/alerts?since=$since&until=$until")$(body_json '[a["title"] for a in d["alerts"]]')" \
+	"200['Alert number 6', 'Alert number 7', 'Alert number 8', 'Alert number 9', 'Alert number 10']" "by time range"
+# paging: 7 at a time, 5 pages, every alert once
+seen=""
+cursor=""
+pages=0
+while :; do
+	code=$(get "/api/v1/alerts?limit=7${cursor:+&cursor=$cursor}")
+	[[ $code == 200 ]] || break
+	pages=$((pages + 1))
+	seen+="$(body_json '" ".join(a["title"].split()[-1] for a in d["alerts"])') "
+	cursor=$(body_json 'd["next_cursor"] or ""')
+	[[ -n $cursor && $pages -lt 10 ]] || break
+done
+check "$pages:$(echo "$seen" | wc -w):$(tr ' ' '\n' <<<"$seen" | sort -un | grep -c .)" "5:30:30" "cursor paging: 5 pages, 30 alerts, none twice"
+for q in "limit=0" "limit=501" "limit=99999999999999999999" "limit=-1" "limit=abc" "severity=urgent" \
+	"since=yesterday" "until=2026-13-01T00:00:00Z" "cursor=abc" "cursor=1.$(hex G)" "rule=a&rule=b" \
+	"bogus=1" "q=" "rule=$(printf 'r%.0s' {1..201})"; do
+	check "$(get "/api/v1/alerts?$q")" 400 "refused: $q"
+	check "$(body_json 'd["error"]')" bad_request "as JSON: $q"
+done
+for q in "rule=x'%20OR%201=1--" "q=%25" "q=_" "employee=alice'--" "q=%5C"; do
+	check "$(get "/api/v1/alerts?$q")$(body_json 'len(d["alerts"])')" 2000 "SQL text is only text: $q"
+done
+
+# ---- one alert and its timeline ----
+id1=$(printf '%064x' 1)
+sql "INSERT INTO audit_log (actor, action, alert_id, detail) VALUES
+     ('sb-prompt', 'prompted', '$id1', '{\"channel\": \"D1\"}'), ('sb-response', 'answered', '$id1', NULL)"
+check "$(get "/api/v1/alerts/$id1")" 200 "an alert"
+check "$(body_json '[t["action"] for t in d["timeline"]]')" "['prompted', 'answered']" "its timeline, in order"
+check "$(body_json 'd["alert"]["raw"]["title"] + "/" + d["alert"]["employee"]')" "raw/alice" "as received, and the employee"
+check "$(get "/api/v1/alerts/$(hex a)")" 404 "an unknown alert"
+check "$(get "/api/v1/alerts/..%2f..%2fetc")" 404 "not an alert id"
+
+# ---- escalations: the queue, acknowledge, resolve ----
+e_low=$(hex 1)
+e_crit_new=$(hex 2)
+e_crit_old=$(hex 3)
+alert_row "$e_low" vpn low escalated denied bob '1 minute' 'Low one'
+alert_row "$e_crit_new" vpn critical escalated denied bob '2 minutes' 'Critical new'
+alert_row "$e_crit_old" ssh-login critical escalated denied alice '3 minutes' 'Critical old'
+sql "INSERT INTO escalations (alert_id, reason, raised_at) VALUES ('$e_low', 'denied', now() - interval '1 minute'),
+     ('$e_crit_new', 'denied', now() - interval '2 minutes'), ('$e_crit_old', 'no_response', now() - interval '3 minutes')"
+check "$(get /api/v1/escalations)$(body_json '[e["title"] for e in d["escalations"]]')" \
+	"200['Critical old', 'Critical new', 'Low one']" "the queue: most severe, then oldest"
+check "$(post "/api/v1/escalations/$e_crit_old/acknowledge" '')" 200 "acknowledged"
+check "$(post "/api/v1/escalations/$e_crit_old/resolve" '{"verdict":"maybe"}')" 422 "an unknown verdict"
+check "$(post "/api/v1/escalations/$e_crit_old/resolve" '{"note":"x"}')" 400 "no verdict"
+check "$(post "/api/v1/escalations/$e_crit_old/resolve" 'verdict=benign')" 400 "not JSON"
+check "$(req POST "$A/api/v1/escalations/$e_crit_old/resolve" -H "Authorization: Bearer $VTOK" \
+	-H 'Content-Type: application/json' --data-binary '{"verdict":"benign"}')" 403 "a viewer may not resolve"
+check "$(post "/api/v1/escalations/$e_crit_old/resolve" '{"verdict":"true_positive","note":"creds rotated <b>now</b>"}')" 200 "resolved"
+check "$(body_json 'd["schema"] + "/" + d["verdict"] + "/" + d["resolved_by"] + "/" + d["acknowledged_by"]')" \
+	"resolution.v1/true_positive/console-token:ci/console-token:ci" "the resolution"
+check "$(post "/api/v1/escalations/$e_crit_old/resolve" '{"verdict":"benign"}')" 409 "resolving twice: a conflict"
+check "$(post "/api/v1/escalations/$e_crit_old/acknowledge" '')" 409 "acknowledging a resolved one: a conflict"
+check "$(post "/api/v1/escalations/$(hex c)/resolve" '{"verdict":"benign"}')" 404 "no such escalation"
+check "$(post "/api/v1/escalations/$e_low/resolve" '{"verdict":"benign","note":null}')" 200 "resolved without a note or acknowledgement"
+topic_dump resolutions >"$T_DIR/resolutions"
+check "$(wc -l <"$T_DIR/resolutions")" 2 "two resolutions on the topic, one each"
+check "$(cut -f1 "$T_DIR/resolutions" | sort | tr '\n' ' ')" "$e_low $e_crit_old " "keyed by alert id"
+cut -f4 "$T_DIR/resolutions" | head -n 1 >"$T_DIR/body"
+check "$(body_json 'd["alert_id"] + "/" + d["note"] + "/" + d["rule"] + "/" + d["severity"]')" \
+	"$e_crit_old/creds rotated <b>now</b>/ssh-login/critical" "the message"
+while IFS=$'\t' read -r _ _ _ value; do
+	printf '%s' "$value" >"$T_DIR/msg.json"
+	check "$(python3 - "$T_DIR/msg.json" <<-'PY'
+		import json, sys
+		m = json.load(open(sys.argv[1]))
+		need = ["schema", "message_id", "alert_id", "verdict", "note", "resolved_by", "resolved_at", "acknowledged_by", "rule", "severity"]
+		print("ok" if all(k in m for k in need) and len(m["message_id"]) == 64 else "bad")
+	PY
+	)" ok "a resolution.v1 message"
+done <"$T_DIR/resolutions"
+check "$(sql "SELECT verdict || '/' || resolved_by FROM escalations WHERE alert_id = '$e_crit_old'")" \
+	"true_positive/console-token:ci" "recorded"
+check "$(sql "SELECT count(*) FROM audit_log WHERE action = 'escalation_resolved' AND actor = 'console-token:ci'")" 2 "audited"
+check "$(get '/api/v1/escalations?state=open')$(body_json '[e["title"] for e in d["escalations"]]')" \
+	"200['Critical new']" "open ones"
+check "$(get '/api/v1/escalations?state=nope')" 400 "a bad state"
+
+# ---- rules ----
+check "$(get /api/v1/rules)" 200 "rules"
+check "$(body_json '[(r["rule"], r["alerts"]) for r in d["rules"]]')" \
+	"[('vpn', 12), ('ssh-login', 11), ('big-download', 10)]" "alerts per rule, most first"
+check "$(body_json '[r for r in d["rules"] if r["rule"] == "ssh-login"][0]["verdicts"]')" \
+	"{'true_positive': 1}" "a rule's verdicts"
+check "$(body_json '[r for r in d["rules"] if r["rule"] == "big-download"][0]["median_answer_s"]')" 40 "median time to answer"
+check "$(body_json 'sum(x["alerts"] for x in [r for r in d["rules"] if r["rule"] == "vpn"][0]["days"])')" 12 "the daily series"
+check "$(get '/api/v1/rules?since=2026-01-01T00:00:00Z&until=2025-01-01T00:00:00Z')" 400 "since after until"
+check "$(get '/api/v1/rules?since=2020-01-01T00:00:00Z')" 400 "over a year"
+check "$(grep -c '"level":"error"' "$T_DIR/console.log")" 0 "no error logged"
+finish
