@@ -140,6 +140,15 @@ async function main() {
     check(drawn.painted > 1000 && drawn.bars > 0, 'the rule chart drawn', drawn);
     await shot(page, '06-rules');
 
+    // ---- the other views draw ----
+    for (const [view, sel] of [['employees', '.employee-row'], ['ignore', '#ignore-form'],
+      ['dead-letters', 'h2'], ['create', '#create-form']]) {
+      await page.goto(`${url}/#/${view}`);
+      await page.waitForSelector(sel);
+      await shot(page, `07-${view}`);
+    }
+    check(await page.$$eval('#create-form input', (e) => e.length) === 5, 'the other views');
+
     check(dialogs.length === 0, 'no dialog ever opened', dialogs);
     check(cspViolations.length === 0, 'no CSP violation', cspViolations);
     const foreign = requested.filter((u) => !u.startsWith(url));

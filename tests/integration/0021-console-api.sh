@@ -43,8 +43,10 @@ check "$(get '/api/v1/alerts?outcome=denied')$(body_json 'len(d["alerts"])')" 20
 check "$(get '/api/v1/alerts?status=decided&source=test')$(body_json 'len(d["alerts"])')" 20030 "by status and source"
 check "$(get '/api/v1/alerts?q=NUMBER%202')$(body_json 'sorted(a["title"] for a in d["alerts"])')" \
 	"200['Alert number 2', 'Alert number 20', 'Alert number 21', 'Alert number 22', 'Alert number 23', 'Alert number 24', 'Alert number 25', 'Alert number 26', 'Alert number 27', 'Alert number 28', 'Alert number 29']" "by text in the title"
-since=$(date -u -d '-10 minutes -30 seconds' +%Y-%m-%dT%H:%M:%SZ)
-until=$(date -u -d '-5 minutes -30 seconds' +%Y-%m-%dT%H:%M:%SZ)
+# [received_at of alert 10, received_at of alert 5): 10 to 6, whatever the clock did since
+ts_of() { sql "SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM alerts WHERE title = 'Alert number $1'"; }
+since=$(ts_of 10)
+until=$(ts_of 5)
 check "$(get "/api/v1/alerts?since=$since&until=$until")$(body_json '[a["title"] for a in d["alerts"]]')" \
 	"200['Alert number 6', 'Alert number 7', 'Alert number 8', 'Alert number 9', 'Alert number 10']" "by time range"
 # paging: 7 at a time, 5 pages, every alert once
@@ -137,5 +139,61 @@ check "$(body_json '[r for r in d["rules"] if r["rule"] == "big-download"][0]["m
 check "$(body_json 'sum(x["alerts"] for x in [r for r in d["rules"] if r["rule"] == "vpn"][0]["days"])')" 12 "the daily series"
 check "$(get '/api/v1/rules?since=2026-01-01T00:00:00Z&until=2025-01-01T00:00:00Z')" 400 "since after until"
 check "$(get '/api/v1/rules?since=2020-01-01T00:00:00Z')" 400 "over a year"
+# ---- employees ----
+ATOK=$(console_token adm admin)
+aget() { req GET "$A$1" -H "Authorization: Bearer $ATOK"; }
+apost() { req POST "$A$1" -H "Authorization: Bearer $ATOK"; }
+sql "UPDATE employees SET totp_secret_enc = '\\x00112233', totp_last_step = 1 WHERE username = 'alice'"
+check "$(get /api/v1/employees)" 200 "the directory"
+check "$(body_json '[(e["username"], e["second_factor_enrolled"], e["opted_out"]) for e in d["employees"]]')" \
+	"[('alice', True, False), ('bob', False, False)]" "second factor status and opt-out"
+check "$(grep -c 'totp\|00112233' "$T_DIR/body")" 0 "never the secret"
+check "$(post /api/v1/employees/bob/optout '')" 403 "a responder may not opt an employee out"
+check "$(apost /api/v1/employees/BOB/optout)$(body_json 'd["changed"]')" 200True "an admin opts bob out"
+check "$(apost /api/v1/employees/bob/optout)$(body_json 'd["changed"]')" 200False "twice: no change"
+check "$(sql "SELECT opted_out FROM employees WHERE username = 'bob'")" t "recorded"
+check "$(apost /api/v1/employees/bob/optin)$(body_json 'd["changed"]')" 200True "and back in"
+check "$(apost /api/v1/employees/alice/reset-second-factor)" 200 "second factor reset"
+check "$(sql "SELECT totp_secret_enc IS NULL AND totp_last_step IS NULL FROM employees WHERE username = 'alice'")" t "she must enrol again"
+check "$(apost /api/v1/employees/nobody/optout)" 404 "an unknown employee"
+check "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE actor = 'console-token:adm'")" \
+	"employee_opted_out,employee_opted_in,second_factor_reset" "audited"
+
+# ---- ignore rules ----
+check "$(post /api/v1/ignore-rules '{"employee":"alice","rule":"vpn","for":"2h","reason":"travel"}')" 201 "an ignore rule added"
+rid=$(body_json 'd["id"]')
+check "$(get /api/v1/ignore-rules)$(body_json '[(r["employee"], r["rule"], r["created_by"]) for r in d["ignore_rules"]]')" \
+	"200[('alice', 'vpn', 'console-token:ci')]" "listed"
+check "$(post /api/v1/ignore-rules '{"employee":"ghost","rule":"vpn","for":"2h"}')" 422 "an unknown employee"
+check "$(post /api/v1/ignore-rules '{"employee":"alice","rule":"vpn","for":"31d"}')" 422 "too long"
+check "$(post /api/v1/ignore-rules '{"employee":"alice"}')" 400 "malformed"
+check "$(req POST "$A/api/v1/ignore-rules" -H "Authorization: Bearer $VTOK" -H 'Content-Type: application/json' \
+	--data-binary '{"employee":"alice","rule":"vpn","for":"2h"}')" 403 "a viewer may not add one"
+check "$(req DELETE "$A/api/v1/ignore-rules?id=$rid" -H "Authorization: Bearer $TOK")" 200 "removed"
+check "$(req DELETE "$A/api/v1/ignore-rules?id=$rid" -H "Authorization: Bearer $TOK")" 404 "removed already"
+check "$(req DELETE "$A/api/v1/ignore-rules" -H "Authorization: Bearer $TOK")" 400 "which one?"
+check "$(sql "SELECT count(*) FROM audit_log WHERE actor = 'console-token:ci' AND action LIKE 'ignore_rule_%'")" 2 "audited"
+
+# ---- dead letters ----
+sql "INSERT INTO dead_letters (src_topic, src_partition, src_offset, reason, detail, original, msg_key, rejected_by)
+     VALUES ('${SECURITYBOT_TOPIC_PREFIX}alerts', 0, 7, 'invalid_json', 'not JSON', 'not {json', 'k-dlq', 'sb-ingest')"
+check "$(get /api/v1/dead-letters)$(body_json '[(x["id"], x["original"]) for x in d["dead_letters"]]')" \
+	"200[('${SECURITYBOT_TOPIC_PREFIX}alerts:0:7', 'not {json')]" "listed with the original"
+check "$(post "/api/v1/dead-letters/${SECURITYBOT_TOPIC_PREFIX}alerts:0:7/replay" '')" 200 "replayed"
+check "$(post "/api/v1/dead-letters/${SECURITYBOT_TOPIC_PREFIX}alerts:0:7/replay" '')" 409 "not twice"
+check "$(post "/api/v1/dead-letters/nope/replay" '')" 404 "not a dead letter id"
+check "$(topic_dump alerts | awk -F'\t' '$1 == "k-dlq" {print $4}')" "not {json" "the original bytes, with their key, on alerts"
+
+# ---- an alert by hand ----
+check "$(post /api/v1/alerts '{"rule":"manual","title":"Made by hand <b>","user":"alice","severity":"high"}')" 202 "an alert made by hand"
+hid=$(body_json 'd["id"]')
+check "${#hid}" 64 "its id"
+check "$(topic_dump alerts | awk -F'\t' -v k="$hid" '$1 == k {print $4}' >"$T_DIR/body"; body_json 'd["source"] + "/" + d["details"]["created_by"] + "/" + d["title"]')" \
+	"console/console-token:ci/Made by hand <b>" "published to alerts as source console, with who made it"
+check "$(post /api/v1/alerts '{"rule":"manual","user":"alice"}')" 422 "no title"
+check "$(post /api/v1/alerts '[1]')" 400 "not an object"
+check "$(req POST "$A/api/v1/alerts" -H "Authorization: Bearer $VTOK" -H 'Content-Type: application/json' \
+	--data-binary '{"rule":"m","title":"t","user":"alice"}')" 403 "a viewer may not"
+check "$(sql "SELECT count(*) FROM audit_log WHERE action = 'alert_created' AND alert_id = '$hid'")" 1 "audited"
 check "$(grep -c '"level":"error"' "$T_DIR/console.log")" 0 "no error logged"
 finish

@@ -46,8 +46,9 @@ NODE_PATH=$npm_dir/node_modules node "$SB_SOURCE_DIR/tests/browser/console.js" "
 sed 's/^/  browser: /' "$T_DIR/browser.out" >&2
 check "$rc" 0 "every check in the browser"
 check "$(grep -c '^FAIL' "$T_DIR/browser.out")" 0 "no browser check failed"
-check "$(grep -c "^ok:" "$T_DIR/browser.out")" 19 "every browser check ran"
-for s in 01-login 02-alerts-filtered 03-alert 04-hostile-alert 05-escalations 06-rules; do
+check "$(grep -c "^ok:" "$T_DIR/browser.out")" 20 "every browser check ran"
+for s in 01-login 02-alerts-filtered 03-alert 04-hostile-alert 05-escalations 06-rules 07-employees \
+	07-ignore 07-dead-letters 07-create; do
 	check "$([[ -s $T_DIR/screenshots/$s.png ]] && echo saved)" saved "screenshot $s"
 done
 check "$(sql "SELECT acknowledged_by || '/' || resolved_by || '/' || verdict || '/' || resolution_note

@@ -34,7 +34,18 @@ static const api_route_t routes[] = {
     {"GET", "/api/v1/escalations", CONSOLE_ROLE_VIEWER, api_escalations_list},
     {"POST", "/api/v1/escalations/{}/acknowledge", CONSOLE_ROLE_RESPONDER, api_escalation_ack},
     {"POST", "/api/v1/escalations/{}/resolve", CONSOLE_ROLE_RESPONDER, api_escalation_resolve},
+    {"POST", "/api/v1/alerts", CONSOLE_ROLE_RESPONDER, api_alert_create},
     {"GET", "/api/v1/rules", CONSOLE_ROLE_VIEWER, api_rules},
+    {"GET", "/api/v1/employees", CONSOLE_ROLE_VIEWER, api_employees_list},
+    {"POST", "/api/v1/employees/{}/optout", CONSOLE_ROLE_ADMIN, api_employee_optout},
+    {"POST", "/api/v1/employees/{}/optin", CONSOLE_ROLE_ADMIN, api_employee_optin},
+    {"POST", "/api/v1/employees/{}/reset-second-factor", CONSOLE_ROLE_ADMIN,
+     api_employee_reset_2fa},
+    {"GET", "/api/v1/ignore-rules", CONSOLE_ROLE_VIEWER, api_ignore_list},
+    {"POST", "/api/v1/ignore-rules", CONSOLE_ROLE_RESPONDER, api_ignore_add},
+    {"DELETE", "/api/v1/ignore-rules", CONSOLE_ROLE_RESPONDER, api_ignore_remove},
+    {"GET", "/api/v1/dead-letters", CONSOLE_ROLE_VIEWER, api_dlq_list},
+    {"POST", "/api/v1/dead-letters/{}/replay", CONSOLE_ROLE_RESPONDER, api_dlq_replay},
     {"GET", "/api/v1/users", CONSOLE_ROLE_ADMIN, api_users_list},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

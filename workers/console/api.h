@@ -29,6 +29,16 @@ int api_escalation_ack(console_t *c, api_call_t *call, sb_http_response_t *resp)
 int api_escalations_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
 int api_escalation_resolve(console_t *c, api_call_t *call, sb_http_response_t *resp);
 int api_rules(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_alert_create(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_ignore_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_ignore_add(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_ignore_remove(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_employees_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_employee_optout(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_employee_optin(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_employee_reset_2fa(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_dlq_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_dlq_replay(console_t *c, api_call_t *call, sb_http_response_t *resp);
 int api_users_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
 
 #endif
