@@ -5,9 +5,28 @@
 # first, by severity, then age); resolve with a verdict: one resolution.v1
 # message on securitybot.resolutions keyed by the alert id, a second
 # resolve 409 and no second message, bad verdicts 422; the rules
-# statistics.
+# statistics; employees, ignore rules, dead letters, an alert by hand;
+# docs/console-openapi.json valid by a real OpenAPI validator and naming
+# exactly the routes the code serves.
 . "$(dirname "$0")/lib/common.sh"
 . "$SB_SOURCE_DIR/tests/integration/lib/console.sh"
+
+# ---- the OpenAPI description ----
+modules=$(console_npm)
+spec=$SB_SOURCE_DIR/docs/console-openapi.json
+rc=0
+NODE_PATH=$modules node "$SB_SOURCE_DIR/tests/browser/openapi-check.js" "$spec" >"$T_DIR/ops" 2>"$T_DIR/ops.err" || rc=$?
+check "$rc" 0 "docs/console-openapi.json is valid OpenAPI 3.1"
+sed 's/{[a-z_]*}/{}/g' "$T_DIR/ops" | sort >"$T_DIR/ops.doc"
+grep -o '{"\(GET\|POST\|DELETE\)", "/api/v1/[^"]*"' "$SB_SOURCE_DIR/workers/console/api.c" |
+	sed 's/{"\([A-Z]*\)", "\([^"]*\)"/\1 \2/' | sort >"$T_DIR/ops.code"
+check "$(wc -l <"$T_DIR/ops.code")" 20 "the routes in the code"
+check "$(diff "$T_DIR/ops.doc" "$T_DIR/ops.code" && echo same)" same "the description names exactly the routes served"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["paths"]["/api/v1/rules"]["get"]["responses"]; d["info"].pop("title"); json.dump(d, open(sys.argv[2], "w"))' \
+	"$spec" "$T_DIR/broken.json"
+rc=0
+NODE_PATH=$modules node "$SB_SOURCE_DIR/tests/browser/openapi-check.js" "$T_DIR/broken.json" >/dev/null 2>&1 || rc=$?
+check "$rc" 1 "the validator refuses a broken description"
 
 setup_env 1
 import_people alice:U001 bob:U002

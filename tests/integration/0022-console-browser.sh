@@ -12,13 +12,7 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$SB_SOURCE_DIR/tests/integration/lib/console.sh"
 
-npm_dir="$SB_SOURCE_DIR/var/npm-browser"
-if [[ ! -d $npm_dir/node_modules/puppeteer-core ]] ||
-	! cmp -s "$SB_SOURCE_DIR/tests/browser/package-lock.json" "$npm_dir/package-lock.json"; then
-	mkdir -p "$npm_dir"
-	cp "$SB_SOURCE_DIR/tests/browser/package.json" "$SB_SOURCE_DIR/tests/browser/package-lock.json" "$npm_dir/"
-	npm ci --prefix "$npm_dir" --no-audit --no-fund --loglevel=error >&2
-fi
+modules=$(console_npm)
 command -v chromium >/dev/null || sb_fail "chromium is missing (deploy/local/install-deps installs it)"
 
 setup_env 1
@@ -41,7 +35,7 @@ start_console "$T_DIR/console.log"
 
 mkdir -p "$T_DIR/screenshots"
 rc=0
-NODE_PATH=$npm_dir/node_modules node "$SB_SOURCE_DIR/tests/browser/console.js" "$CONSOLE_URL" resp1 \
+NODE_PATH=$modules node "$SB_SOURCE_DIR/tests/browser/console.js" "$CONSOLE_URL" resp1 \
 	responder-password-1 "$T_DIR/screenshots" "$xss" "$esc" >"$T_DIR/browser.out" 2>&1 || rc=$?
 sed 's/^/  browser: /' "$T_DIR/browser.out" >&2
 check "$rc" 0 "every check in the browser"

@@ -80,3 +80,17 @@ alert_with_escalation() {
 	alert_row "$1" ssh-login high escalated denied alice '1 minute' 'SSH from a new country'
 	sql "INSERT INTO escalations (alert_id, reason) VALUES ('$1', 'denied')"
 }
+
+# console_npm: the console tests' pinned node packages (tests/browser's
+# lock file) in var/npm-browser, installed on first use; prints the
+# node_modules path.
+console_npm() {
+	local npm_dir="$SB_SOURCE_DIR/var/npm-browser"
+	if [[ ! -d $npm_dir/node_modules/puppeteer-core ]] ||
+		! cmp -s "$SB_SOURCE_DIR/tests/browser/package-lock.json" "$npm_dir/package-lock.json"; then
+		mkdir -p "$npm_dir"
+		cp "$SB_SOURCE_DIR/tests/browser/package.json" "$SB_SOURCE_DIR/tests/browser/package-lock.json" "$npm_dir/"
+		npm ci --prefix "$npm_dir" --no-audit --no-fund --loglevel=error >&2
+	fi
+	echo "$npm_dir/node_modules"
+}
