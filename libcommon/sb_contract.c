@@ -50,6 +50,9 @@ static const char *const c_response[] = {"response.v1", NULL};
 static const char *const c_esc_req[] = {"escalation-request.v1", NULL};
 static const char *const c_esc[] = {"escalation.v1", NULL};
 static const char *const c_outcome[] = {"outcome.v1", NULL};
+static const char *const c_resolution[] = {"resolution.v1", NULL};
+static const char *const e_verdict[] = {"benign", "true_positive", "false_positive", "duplicate",
+                                        NULL};
 
 static const sb_field_t alert_fields[SB_A_COUNT] = {
     [SB_A_SOURCE] = STR("source", SB_F_REQ, 1, 128),
@@ -146,6 +149,20 @@ static const sb_field_t outcome_fields[] = {
     FMT("answered_at", 0, SB_FMT_RFC3339),
 };
 
+/* The security team's verdict on an escalation (sb-console). */
+static const sb_field_t resolution_fields[] = {
+    ENUM("schema", SB_F_REQ, c_resolution),
+    FMT("message_id", SB_F_REQ, SB_FMT_HEX64),
+    FMT("alert_id", SB_F_REQ, SB_FMT_HEX64),
+    ENUM("verdict", SB_F_REQ, e_verdict),
+    STR("note", SB_F_REQ | SB_F_NUL, 0, 4000),
+    STR("resolved_by", SB_F_REQ, 1, 128),
+    FMT("resolved_at", SB_F_REQ, SB_FMT_RFC3339),
+    STR("acknowledged_by", SB_F_REQ | SB_F_NUL, 1, 128),
+    STR("rule", SB_F_REQ, 1, 256),
+    ENUM("severity", SB_F_REQ, sb_severity_names),
+};
+
 /* A dead letter carries the rejected input (up to 64 KiB, base64 when it
  * was not UTF-8) plus the envelope, so it may exceed the 64 KiB limit. */
 static const sb_contract_t schemas[] = {
@@ -156,6 +173,7 @@ static const sb_contract_t schemas[] = {
     {"escalation-request", esc_req_fields, COUNT(esc_req_fields), SB_ALERT_MAX_BYTES},
     {"escalation", esc_fields, COUNT(esc_fields), 2 * SB_ALERT_MAX_BYTES},
     {"outcome", outcome_fields, COUNT(outcome_fields), SB_ALERT_MAX_BYTES},
+    {"resolution", resolution_fields, COUNT(resolution_fields), SB_ALERT_MAX_BYTES},
 };
 
 const sb_contract_t *sb_contract_find(const char *name) {

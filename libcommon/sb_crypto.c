@@ -172,3 +172,31 @@ void sb_crypto_wipe(void *p, size_t n) {
     if (p && n)
         OPENSSL_cleanse(p, n);
 }
+
+/* Base64url without padding: 43 characters for 32 bytes. */
+static void base64url(const unsigned char *in, size_t n, char *out) {
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        out[o++] = abc[v >> 18 & 63];
+        out[o++] = abc[v >> 12 & 63];
+        if (i + 1 < n)
+            out[o++] = abc[v >> 6 & 63];
+        if (i + 2 < n)
+            out[o++] = abc[v & 63];
+    }
+    out[o] = '\0';
+}
+
+int sb_random_token(const char *prefix, char out[SB_TOKEN_MAX]) {
+    unsigned char raw[SB_TOKEN_BYTES];
+    size_t n = strlen(prefix);
+    if (n > 7 || sb_random_bytes(raw, sizeof(raw)) != 0)
+        return -1;
+    memcpy(out, prefix, n);
+    base64url(raw, sizeof(raw), out + n);
+    sb_crypto_wipe(raw, sizeof(raw));
+    return 0;
+}

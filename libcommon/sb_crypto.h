@@ -44,4 +44,14 @@ void sb_crypto_wipe(void *p, size_t n);
 /* Fills buf with cryptographically random bytes; 0 or -1. */
 int sb_random_bytes(void *buf, size_t len);
 
+/* Bytes of randomness in a token: 256 bits, beyond guessing. */
+#define SB_TOKEN_BYTES 32
+/* Room for a token: a prefix of up to 7 bytes, 43 base64url characters, NUL. */
+#define SB_TOKEN_MAX 52
+
+/* A new bearer token into out (SB_TOKEN_MAX bytes): prefix ("sbi_"; a
+ * leaked token is recognisable to secret scanners) then SB_TOKEN_BYTES
+ * random bytes in base64url without padding (RFC 4648 section 5). 0 or -1. */
+int sb_random_token(const char *prefix, char out[SB_TOKEN_MAX]);
+
 #endif

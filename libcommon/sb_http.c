@@ -34,6 +34,7 @@ struct sb_http_server_s {
     sb_http_route_t *routes; /* owned copy */
     size_t nroutes;
     void *ctx;
+    const char *const *headers; /* added to every answer; borrowed */
     int port;
     atomic_int inflight;          /* requests past the header checks, not yet completed */
     sb_http_deadline_t *deadline; /* NULL: no request timeout */
@@ -58,14 +59,21 @@ static void log_refusal(sb_log_level_t level, const char *method, const char *pa
 /* Queues a short text/plain answer, with one more header when hname is
  * set (Allow for a 405; Connection: close where the request's end is
  * unknown). */
-static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char *text,
-                             const char *hname, const char *hvalue) {
+/* The server's own headers (sb_http_start_with_headers) on r. */
+static void add_server_headers(const sb_http_server_t *srv, struct MHD_Response *r) {
+    for (const char *const *h = srv->headers; h && h[0] && h[1]; h += 2)
+        MHD_add_response_header(r, h[0], h[1]);
+}
+
+static enum MHD_Result reply(const sb_http_server_t *srv, struct MHD_Connection *conn, int status,
+                             const char *text, const char *hname, const char *hvalue) {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
     enum MHD_Result ret;
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    add_server_headers(srv, r);
     if (hname)
         MHD_add_response_header(r, hname, hvalue);
     ret = MHD_queue_response(conn, (unsigned int)status, r);
@@ -73,11 +81,11 @@ static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char
     return ret;
 }
 
-static enum MHD_Result refuse(struct MHD_Connection *conn, const char *method, const char *path,
-                              int status, const char *reason, const char *text, const char *hname,
-                              const char *hvalue) {
+static enum MHD_Result refuse(const sb_http_server_t *srv, struct MHD_Connection *conn,
+                              const char *method, const char *path, int status, const char *reason,
+                              const char *text, const char *hname, const char *hvalue) {
     log_refusal(SB_LOG_INFO, method, path, status, reason);
-    return reply(conn, status, text, hname, hvalue);
+    return reply(srv, conn, status, text, hname, hvalue);
 }
 
 /* Parses a Content-Length; -1 when absent or not a plain decimal number. */
@@ -114,6 +122,14 @@ static int host_bad(struct MHD_Connection *conn, const char *version) {
     return n > 1 || (n == 0 && version && strcmp(version, MHD_HTTP_VERSION_1_0) != 0);
 }
 
+/* A route's path against a request's: exact, or a prefix before a final '*'. */
+static int path_matches(const char *route, const char *path) {
+    size_t n = strlen(route);
+    if (n > 0 && route[n - 1] == '*')
+        return strncmp(route, path, n - 1) == 0;
+    return strcmp(route, path) == 0;
+}
+
 /* First call for a request: route lookup and the checks that need only the
  * headers. Returns the route, or NULL after queueing a refusal in *ret. */
 static const sb_http_route_t *check_headers(sb_http_server_t *srv, struct MHD_Connection *conn,
@@ -125,20 +141,20 @@ static const sb_http_route_t *check_headers(sb_http_server_t *srv, struct MHD_Co
     uint64_t clen;
 
     if (host_bad(conn, version)) {
-        *ret = refuse(conn, method, path, 400, "bad_host", "one Host header is required\n", NULL,
-                      NULL);
+        *ret = refuse(srv, conn, method, path, 400, "bad_host", "one Host header is required\n",
+                      NULL, NULL);
         return NULL;
     }
     if (framing_ambiguous(conn)) {
         /* where this request's body ends is unknown: the connection closes */
-        *ret = refuse(conn, method, path, 400, "ambiguous_framing",
+        *ret = refuse(srv, conn, method, path, 400, "ambiguous_framing",
                       "conflicting Content-Length or Transfer-Encoding\n",
                       MHD_HTTP_HEADER_CONNECTION, "close");
         return NULL;
     }
     for (size_t i = 0; i < srv->nroutes; i++) {
         const sb_http_route_t *r = &srv->routes[i];
-        if (strcmp(r->path, path) != 0)
+        if (!path_matches(r->path, path))
             continue;
         path_known = 1;
         if (strcmp(r->method, method) == 0) {
@@ -152,19 +168,19 @@ static const sb_http_route_t *check_headers(sb_http_server_t *srv, struct MHD_Co
         }
     }
     if (!route && !path_known)
-        *ret = refuse(conn, method, path, 404, "not_found", "not found\n", NULL, NULL);
+        *ret = refuse(srv, conn, method, path, 404, "not_found", "not found\n", NULL, NULL);
     else if (!route)
-        *ret = refuse(conn, method, path, 405, "method_not_allowed", "method not allowed\n",
+        *ret = refuse(srv, conn, method, path, 405, "method_not_allowed", "method not allowed\n",
                       MHD_HTTP_HEADER_ALLOW, allow);
     else if (route->content_type &&
              !sb_http_media_type_is(
                  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
                  route->content_type))
-        *ret = refuse(conn, method, path, 415, "unsupported_media_type", "unsupported media type\n",
-                      NULL, NULL);
+        *ret = refuse(srv, conn, method, path, 415, "unsupported_media_type",
+                      "unsupported media type\n", NULL, NULL);
     else if (content_length(conn, &clen) == 0 && clen > route->max_body)
-        *ret = refuse(conn, method, path, 413, "body_too_large", "request body too large\n", NULL,
-                      NULL);
+        *ret = refuse(srv, conn, method, path, 413, "body_too_large", "request body too large\n",
+                      NULL, NULL);
     else
         return route;
     return NULL;
@@ -196,8 +212,9 @@ static void response_free(sb_http_response_t *resp) {
 
 /* Queues what a handler or a precheck answered (rc: its return value,
  * 0 for an answer); a failure or an impossible status answers 500. */
-static enum MHD_Result queue_answer(struct MHD_Connection *conn, sb_http_response_t *resp, int rc,
-                                    const char *path, const char *method) {
+static enum MHD_Result queue_answer(const sb_http_server_t *srv, struct MHD_Connection *conn,
+                                    sb_http_response_t *resp, int rc, const char *path,
+                                    const char *method) {
     struct MHD_Response *r;
     enum MHD_Result ret;
 
@@ -205,7 +222,7 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, sb_http_respons
         log_refusal(SB_LOG_ERROR, method, path, 500,
                     rc != 0 ? "handler_failed" : "handler_bad_status");
         response_free(resp);
-        return reply(conn, 500, "internal error\n", NULL, NULL);
+        return reply(srv, conn, 500, "internal error\n", NULL, NULL);
     }
     /* the body now belongs to the response, which frees it */
     r = MHD_create_response_from_buffer(resp->body_len, resp->body ? resp->body : (void *)"",
@@ -218,6 +235,7 @@ static enum MHD_Result queue_answer(struct MHD_Connection *conn, sb_http_respons
     resp->body = NULL;
     if (resp->content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    add_server_headers(srv, r);
     for (size_t i = 0; i < resp->nheaders; i++)
         MHD_add_response_header(r, resp->headers[i][0], resp->headers[i][1]);
     response_free(resp);
@@ -244,7 +262,7 @@ static enum MHD_Result run_handler(sb_http_server_t *srv, struct MHD_Connection 
     sb_http_deadline_busy(srv->deadline, c, 1);
     rc = st->route->handler(srv->ctx, &req, &resp);
     sb_http_deadline_busy(srv->deadline, c, 0);
-    return queue_answer(conn, &resp, rc, path, method);
+    return queue_answer(srv, conn, &resp, rc, path, method);
 }
 
 /* The route's precheck, on the headers alone: 1 to read the body, 0 after
@@ -259,7 +277,7 @@ static int precheck(sb_http_server_t *srv, struct MHD_Connection *conn,
         response_free(&resp);
         return 1;
     }
-    *ret = queue_answer(conn, &resp, rc == 0 ? 0 : -1, path, method);
+    *ret = queue_answer(srv, conn, &resp, rc == 0 ? 0 : -1, path, method);
     return 0;
 }
 
@@ -291,8 +309,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (st->too_large)
-        return refuse(conn, method, url, 413, "body_too_large", "request body too large\n", NULL,
-                      NULL);
+        return refuse(srv, conn, method, url, 413, "body_too_large", "request body too large\n",
+                      NULL, NULL);
     return run_handler(srv, conn, st, url, method);
 }
 
@@ -395,14 +413,11 @@ fail:
     return -1;
 }
 
-sb_http_server_t *sb_http_start(const char *listen, const sb_http_route_t *routes, size_t n,
-                                void *ctx, char *errstr, size_t errstr_size) {
-    return sb_http_start_limits(listen, routes, n, ctx, NULL, errstr, errstr_size);
-}
-
-sb_http_server_t *sb_http_start_limits(const char *listen, const sb_http_route_t *routes, size_t n,
-                                       void *ctx, const sb_http_limits_t *limits, char *errstr,
-                                       size_t errstr_size) {
+/* Every way to start a server: limits NULL for the defaults, headers NULL
+ * for none. */
+static sb_http_server_t *start(const char *listen, const sb_http_route_t *routes, size_t n,
+                               void *ctx, const sb_http_limits_t *limits,
+                               const char *const *headers, char *errstr, size_t errstr_size) {
     static const sb_http_limits_t defaults = SB_HTTP_LIMITS_DEFAULT;
     const sb_http_limits_t *l = limits ? limits : &defaults;
     struct sockaddr_storage ss;
@@ -429,6 +444,7 @@ sb_http_server_t *sb_http_start_limits(const char *listen, const sb_http_route_t
         memcpy(srv->routes, routes, n * sizeof(*routes));
     srv->nroutes = n;
     srv->ctx = ctx;
+    srv->headers = headers;
     atomic_init(&srv->inflight, 0);
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -463,6 +479,23 @@ fail:
     }
     free(srv);
     return NULL;
+}
+
+sb_http_server_t *sb_http_start(const char *listen, const sb_http_route_t *routes, size_t n,
+                                void *ctx, char *errstr, size_t errstr_size) {
+    return start(listen, routes, n, ctx, NULL, NULL, errstr, errstr_size);
+}
+
+sb_http_server_t *sb_http_start_limits(const char *listen, const sb_http_route_t *routes, size_t n,
+                                       void *ctx, const sb_http_limits_t *limits, char *errstr,
+                                       size_t errstr_size) {
+    return start(listen, routes, n, ctx, limits, NULL, errstr, errstr_size);
+}
+
+sb_http_server_t *sb_http_start_with_headers(const char *listen, const sb_http_route_t *routes,
+                                             size_t n, void *ctx, const char *const *headers,
+                                             char *errstr, size_t errstr_size) {
+    return start(listen, routes, n, ctx, NULL, headers, errstr, errstr_size);
 }
 
 int sb_http_port(const sb_http_server_t *srv) {

@@ -50,7 +50,7 @@ typedef struct {
 } sb_http_request_t;
 
 /* Extra response headers a handler may add (sb_http_add_header). */
-#define SB_HTTP_MAX_EXTRA_HEADERS 4
+#define SB_HTTP_MAX_EXTRA_HEADERS 8
 
 /* What a handler answers; fill it with sb_http_respond (and
  * sb_http_add_header). Before the handler runs it is 200 with an empty body,
@@ -70,7 +70,9 @@ typedef struct {
  * blocks holds its thread, and the connections that thread serves wait. */
 typedef int (*sb_http_handler_t)(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp);
 
-/* One route. Requests are matched on the exact path, then the method.
+/* One route. Requests are matched on the exact path, then the method; a
+ * path ending in '*' matches every path that starts with what precedes it
+ * ("/assets/" then a star), and the first route that matches wins.
  * content_type is a media type compared case-insensitively without
  * parameters ("application/json" accepts "Application/JSON; charset=utf-8");
  * NULL accepts any. A body over max_body bytes answers 413 (0: no body). */
@@ -107,6 +109,14 @@ sb_http_server_t *sb_http_start_limits(const char *listen, const sb_http_route_t
                                        void *ctx, const sb_http_limits_t *limits, char *errstr,
                                        size_t errstr_size);
 
+/* sb_http_start with headers added to every answer, refusals included
+ * (security headers such as Content-Security-Policy): name, value pairs,
+ * NULL-terminated, that must outlive the server. NULL: none. The limits are
+ * SB_HTTP_LIMITS_DEFAULT. */
+sb_http_server_t *sb_http_start_with_headers(const char *listen, const sb_http_route_t *routes,
+                                             size_t n, void *ctx, const char *const *headers,
+                                             char *errstr, size_t errstr_size);
+
 /* The bound port (useful after port 0), or -1. */
 int sb_http_port(const sb_http_server_t *srv);
 
@@ -126,6 +136,17 @@ size_t sb_http_header_count(const sb_http_request_t *req, const char *name);
 
 /* How many arguments the request's query string holds ("?a=1&b" is 2). */
 size_t sb_http_query_count(const sb_http_request_t *req);
+
+/* The value of query argument name (case-sensitive, decoded), NULL when
+ * absent, "" when given without a value. */
+const char *sb_http_query(const sb_http_request_t *req, const char *name);
+
+/* How many times query argument name appears (a handler refuses a
+ * repeated filter rather than pick one). */
+size_t sb_http_query_arg_count(const sb_http_request_t *req, const char *name);
+
+/* The peer's address as text ("127.0.0.1", "::1") into buf; 0 or -1. */
+int sb_http_client_address(const sb_http_request_t *req, char *buf, size_t size);
 
 /* 1 when the media type of a Content-Type value (before any ';', without
  * surrounding blanks) equals want, ignoring case; 0 otherwise (NULL too). */

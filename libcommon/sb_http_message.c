@@ -1,7 +1,9 @@
 /* sb_http_message: what a handler reads of a request and writes of its answer. */
 #include "sb_http.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -59,6 +61,38 @@ size_t sb_http_header_count(const sb_http_request_t *req, const char *name) {
 
 size_t sb_http_query_count(const sb_http_request_t *req) {
     return count_values(req, MHD_GET_ARGUMENT_KIND, NULL);
+}
+
+const char *sb_http_query(const sb_http_request_t *req, const char *name) {
+    const char *v;
+    if (!req || !req->conn || !name ||
+        !MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v,
+                                       NULL))
+        return NULL;
+    return v ? v : "";
+}
+
+size_t sb_http_query_arg_count(const sb_http_request_t *req, const char *name) {
+    return name ? count_values(req, MHD_GET_ARGUMENT_KIND, name) : 0;
+}
+
+int sb_http_client_address(const sb_http_request_t *req, char *buf, size_t size) {
+    const union MHD_ConnectionInfo *ci;
+    const struct sockaddr *sa;
+    if (!req || !req->conn ||
+        !(ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) ||
+        !(sa = ci->client_addr))
+        return -1;
+    if (sa->sa_family == AF_INET)
+        return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size)
+                   ? 0
+                   : -1;
+    if (sa->sa_family == AF_INET6)
+        return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+                         (socklen_t)size)
+                   ? 0
+                   : -1;
+    return -1;
 }
 
 int sb_http_add_header(sb_http_response_t *resp, const char *name, const char *value) {

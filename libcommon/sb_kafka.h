@@ -20,6 +20,7 @@
 #define SB_TOPIC_ESCALATION_REQUESTS "escalation-requests"
 #define SB_TOPIC_ESCALATIONS         "escalations"
 #define SB_TOPIC_OUTCOMES            "outcomes"
+#define SB_TOPIC_RESOLUTIONS         "resolutions"
 
 /* NULL-terminated list of every suffix above, for `sbctl topics`. */
 extern const char *const sb_kafka_topic_suffixes[];

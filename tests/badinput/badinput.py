@@ -9,6 +9,7 @@ against the real workers and says, case by case, what happened.
     badinput.py conversation  play every conversation case through sb-gateway, check
     badinput.py intake        send every intake case to sb-gateway's POST /v1/alerts
                               or /v1/alerts/alertmanager, check
+    badinput.py console       send every console case to sb-console, check
     badinput.py accounting    every message on <prefix>alerts is a row, a dead
                               letter or a duplicate of a row
     badinput.py count         cases per layer
@@ -21,7 +22,8 @@ tests/integration/0014-badinput.sh runs it with the stack's environment
 (SECURITYBOT_*), T_DIR (scratch), SB_BIN_DIR, GW_PORT, GATEWAY_LOG,
 SLACK_SIGNING_SECRET, FAKE_URL, FAKE_CTL and FAKE_TOKEN, and for the intake
 INTAKE_TOKEN (a token of source `badinput`) and INTAKE_OTHER_TOKEN (one of
-source `other`). Standard library only.
+source `other`); for the console CONSOLE_PORT, CONSOLE_VIEWER_TOKEN and
+CONSOLE_RESPONDER_TOKEN. Standard library only.
 """
 import base64
 import concurrent.futures
@@ -85,7 +87,8 @@ def load_cases(layer=None):
             if cols[0] == "id":
                 continue
             c = Case(cols[0], cols[1], shlex.split(cols[2]), shlex.split(cols[3]), cols[4])
-            if c.id in seen or c.layer not in ("alert", "slack", "conversation", "intake"):
+            if c.id in seen or c.layer not in ("alert", "slack", "conversation", "intake",
+                                                  "console"):
                 sys.exit("cases.tsv:%d: duplicate id or unknown layer" % n)
             seen.add(c.id)
             if layer is None or c.layer == layer:
@@ -977,12 +980,12 @@ class IntakeRequest:
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def raw_http(head, body, chunked=False, method="POST", eof=False, timeout=30):
+def raw_http(head, body, chunked=False, method="POST", eof=False, timeout=30, port=None):
     """Sends a request byte for byte; (status, body) of the answer, status
     "000" when the connection closed without one. The body goes in 64 KiB
     pieces and stops as soon as an answer comes (a refusal on the headers);
     eof: then the client's end of stream (shutdown for writing)."""
-    s = socket.create_connection(("127.0.0.1", int(ENV["GW_PORT"])), timeout=timeout)
+    s = socket.create_connection(("127.0.0.1", int(port or ENV["GW_PORT"])), timeout=timeout)
     try:
         s.sendall(head)
         pieces = [body[i:i + 65536] for i in range(0, len(body), 65536)]
@@ -1099,6 +1102,64 @@ def cmd_intake():
         report(c, got)
 
 
+# ---- console requests ---------------------------------------------------------
+
+def console_request(case):
+    """(head, body) of a console case: words method:M path:P (raw, sent as
+    is), auth:viewer|responder|forged|none, cookie:VALUE, ct:TYPE|none,
+    body:TEXT, gen:big:N (a JSON string body of N bytes)."""
+    method, target, auth, ct, body, extra = "GET", "/", "none", None, b"", []
+    for w in case.input:
+        k, _, v = w.partition(":")
+        if k == "method":
+            method = v
+        elif k == "path":
+            target = v
+        elif k == "auth":
+            auth = v
+        elif k == "cookie":
+            extra.append("Cookie: " + v)
+        elif k == "ct":
+            ct = v
+        elif k == "body":
+            body = unescape(v.encode())
+        elif k == "gen" and v.startswith("big:"):
+            n = int(v[4:])
+            body = b'{"verdict":"' + b"x" * max(0, n - 14) + b'"}'
+    token = {"viewer": ENV.get("CONSOLE_VIEWER_TOKEN"), "responder": ENV.get("CONSOLE_RESPONDER_TOKEN"),
+             "forged": "sbc_" + "A" * 43}.get(auth)
+    lines = ["%s %s HTTP/1.1" % (method, target), "Host: 127.0.0.1", "Connection: close"]
+    if token:
+        lines.append("Authorization: Bearer " + token)
+    if ct and ct != "none":
+        lines.append("Content-Type: " + ct)
+    if body or method in ("POST", "DELETE"):
+        lines.append("Content-Length: %d" % len(body))
+    head = ("\r\n".join(lines + extra) + "\r\n\r\n").encode()
+    return head, body
+
+
+def cmd_console():
+    port = ENV["CONSOLE_PORT"]
+    for c in load_cases("console"):
+        head, body = console_request(c)
+        method = head.split(b" ", 1)[0].decode()
+        st, answer = raw_http(head, body, method=method, port=port)
+        got = []
+        for tok in c.expect:
+            name, _, arg = tok.partition(":")
+            if name == "http":
+                got.append("http:" + st)
+            elif name == "error":
+                got.append("error:%s" % answer_json(answer).get("error", "(none)"))
+            elif name == "leak":
+                # the answer must not hold this text (a file's content, SQL output)
+                got.append("leak:" + (arg if arg.encode() not in answer else "LEAKED"))
+            else:
+                got.append("unknown-token:" + tok)
+        report(c, got)
+
+
 # ---- nothing lost -------------------------------------------------------------
 
 def cmd_accounting():
@@ -1139,7 +1200,8 @@ def cmd_count():
 
 def main():
     cmds = {"setup": cmd_setup, "alerts": cmd_alerts, "slack": cmd_slack,
-            "conversation": cmd_conversation, "intake": cmd_intake, "accounting": cmd_accounting,
+            "conversation": cmd_conversation, "intake": cmd_intake, "console": cmd_console,
+            "accounting": cmd_accounting,
             "count": cmd_count}
     if len(sys.argv) != 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command runs to the end non-interactively and shows
-# what it promises: every worker started, a yes confirmed with a code, a no
+# what it promises: every worker started (the console with its URL and a
+# console user's password), a yes confirmed with a code, a no
 # and a silence escalated (report in the security channel, escalation on
 # the topic), one outcome per alert, the report, a dead letter, and every
 # worker stopped cleanly.
@@ -14,10 +15,12 @@ for want in "== 10. The report ==" '"schema": "escalation.v1"' '"reason": "denie
 	"Reminder: could you tell me whether" "missing_field" \
 	'confirmed        answer confirm second factor passed' \
 	'denied           answer deny    second factor not_attempted comment "I did not download anything"' \
-	'unknown_employee answer none'; do
+	'unknown_employee answer none' "The console: http://127.0.0.1:"; do
 	check "$(grep -cF -- "$want" "$T_DIR/demo.out" | awk '{print ($1 > 0)}')" 1 "demo shows: $want"
 done
-for w in sb-ingest sb-prompt sb-gateway sb-response sb-escalation; do
+password=$(grep -o 'user demo, password [A-Za-z0-9]*' "$T_DIR/demo.out" | head -n 1 | awk '{print $4}')
+check "${#password}" 20 "the console user's password printed"
+for w in sb-ingest sb-prompt sb-gateway sb-response sb-escalation sb-console; do
 	check "$(grep -cF "$w stopped (exit status 0)" "$T_DIR/demo.out")" 1 "$w stopped cleanly"
 done
 # the demo's workers are those whose environment has the demo's prefix

@@ -13,6 +13,7 @@
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/intake.sh"
+. "$(dirname "$0")/lib/console.sh"
 BADINPUT=$SB_SOURCE_DIR/tests/badinput
 # the driver signs with the secret's value; the gateway reads it from a file
 bi() { SLACK_SIGNING_SECRET=$SECRET python3 "$BADINPUT/badinput.py" "$@"; }
@@ -48,6 +49,12 @@ export INTAKE_TOKEN INTAKE_OTHER_TOKEN
 start_gateway "$T_DIR/sb-gateway.log" SECURITYBOT_INTAKE_TOKENS_FILE="$T_DIR/intake-tokens" \
 	SECURITYBOT_INTAKE_RATE=1000000
 export GW_PORT GATEWAY_LOG=$T_DIR/sb-gateway.log
+# the console: a viewer's and a responder's token
+CONSOLE_VIEWER_TOKEN=$(console_token bi-viewer viewer)
+CONSOLE_RESPONDER_TOKEN=$(console_token bi-responder responder)
+start_console "$T_DIR/sb-console.log"
+CONSOLE_PORT=${CONSOLE_URL##*:}
+export CONSOLE_PORT CONSOLE_VIEWER_TOKEN CONSOLE_RESPONDER_TOKEN
 
 # Every case: id, expected, got; the check passes when got equals expected.
 declare -A per_layer=()
@@ -68,9 +75,11 @@ log "--- conversation input"
 run_layer conversation
 log "--- intake requests"
 run_layer intake
+log "--- console requests"
+run_layer console
 [[ -s $T_DIR/badinput.err ]] && sed 's/^/[badinput] /' "$T_DIR/badinput.err" >&2
-log "cases run: alert ${per_layer[alerts]:-0}, slack ${per_layer[slack]:-0}, conversation ${per_layer[conversation]:-0}, intake ${per_layer[intake]:-0}; $T_FAILED failed"
-check "$((${per_layer[alerts]:-0} + ${per_layer[slack]:-0} + ${per_layer[conversation]:-0} + ${per_layer[intake]:-0}))" \
+log "cases run: alert ${per_layer[alerts]:-0}, slack ${per_layer[slack]:-0}, conversation ${per_layer[conversation]:-0}, intake ${per_layer[intake]:-0}, console ${per_layer[console]:-0}; $T_FAILED failed"
+check "$((${per_layer[alerts]:-0} + ${per_layer[slack]:-0} + ${per_layer[conversation]:-0} + ${per_layer[intake]:-0} + ${per_layer[console]:-0}))" \
 	"$(bi count | sed 's/.*total=//')" "every case of the manifest ran"
 
 # ---- nothing lost, nothing dropped ----
@@ -80,6 +89,7 @@ log "alerts topic: $accounting"
 check "$(grep -o 'lost=[0-9]*' <<<"$accounting")" "lost=0" "every alert message is a row, a dead letter or a duplicate"
 check "$(sql "SELECT count(*) FROM alerts WHERE src_topic = '${SECURITYBOT_TOPIC_PREFIX}alerts'")" \
 	"$(grep -o ' rows=[0-9]*' <<<"$accounting" | tr -dc 0-9)" "alert rows counted against the topic"
+check "$(sql "SELECT to_regclass('console_users') IS NOT NULL")" t "console_users still exists"
 check "$(sql "SELECT to_regclass('alerts') IS NOT NULL AND to_regclass('dead_letters') IS NOT NULL
               AND to_regclass('employees') IS NOT NULL AND to_regclass('ignore_rules') IS NOT NULL")" t \
 	"alerts, dead_letters, employees and ignore_rules still exist"
@@ -89,16 +99,17 @@ check "$(topic_dump responses | cut -f4 | grep -o '"event_id":"[^"]*"' | sort -u
 check "$(fake_q violations "d['count']")" 0 "requests the fake Slack refused"
 
 # ---- no worker crashed: all still running, then SIGTERM exits 0 ----
-for pid in "$INGEST_PID" "$PROMPT_PID" "$RESPONSE_PID" "$ESCALATION_PID" "$GW_PID"; do
+for pid in "$INGEST_PID" "$PROMPT_PID" "$RESPONSE_PID" "$ESCALATION_PID" "$GW_PID" "$CONSOLE_PID"; do
 	check "$(kill -0 "$pid" 2>/dev/null && echo running)" running "worker $pid still running"
 done
+stop_worker "$CONSOLE_PID"
 stop_worker "$GW_PID"
 stop_worker "$RESPONSE_PID"
 stop_worker "$PROMPT_PID"
 stop_worker "$ESCALATION_PID"
 stop_worker "$INGEST_PID"
 check "$(cat "$T_DIR"/*.log | grep -c -e "$SECRET" -e "$FAKE_TOKEN" -e "$(cat "$T_DIR/key")" \
-	-e "$INTAKE_TOKEN" -e "$INTAKE_OTHER_TOKEN" || true)" 0 \
+	-e "$INTAKE_TOKEN" -e "$INTAKE_OTHER_TOKEN" -e "$CONSOLE_VIEWER_TOKEN" -e "$CONSOLE_RESPONDER_TOKEN" || true)" 0 \
 	"no secret in any log"
 stop_fake_slack
 finish

@@ -117,11 +117,24 @@ static void test_random(void) {
     SB_CHECK(sb_random_bytes(a, 0) == 0);
 }
 
+/* Tokens: the prefix, then 43 characters of base64url, each one new. */
+static void test_token(void) {
+    char t1[SB_TOKEN_MAX], t2[SB_TOKEN_MAX];
+    SB_CHECK(sb_random_token("sbi_", t1) == 0 && sb_random_token("sbi_", t2) == 0);
+    SB_CHECK(strlen(t1) == 47 && strncmp(t1, "sbi_", 4) == 0);
+    SB_CHECK(strspn(t1 + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+             43);
+    SB_CHECK(strcmp(t1, t2) != 0);
+    SB_CHECK(sb_random_token("", t1) == 0 && strlen(t1) == 43);
+    SB_CHECK(sb_random_token("12345678", t1) == -1);
+}
+
 int main(void) {
     test_sha256();
     test_hmac();
     test_equal();
     test_base64();
     test_random();
+    test_token();
     return SB_TEST_DONE();
 }

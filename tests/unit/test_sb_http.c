@@ -115,7 +115,8 @@ typedef struct {
     char allow[128];
     char ctype[128];
     char retry_after[128];
-    size_t chunked_left; /* bytes the read callback still sends */
+    char server_hdr[128]; /* X-SB-Server: the server-wide header */
+    size_t chunked_left;  /* bytes the read callback still sends */
 } result_t;
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
@@ -133,6 +134,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
     char *dst = len > 6 && strncasecmp(p, "allow:", 6) == 0            ? r->allow
                 : len > 13 && strncasecmp(p, "content-type:", 13) == 0 ? r->ctype
                 : len > 12 && strncasecmp(p, "retry-after:", 12) == 0  ? r->retry_after
+                : len > 12 && strncasecmp(p, "x-sb-server:", 12) == 0  ? r->server_hdr
                                                                        : NULL;
     if (dst) {
         const char *v = strchr(p, ':') + 1;
@@ -490,6 +492,47 @@ static void test_ipv6(void) {
     sb_http_stop(s);
 }
 
+/* A prefix route: the path, a query argument, its count, the peer. */
+static int files(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    char out[512], peer[64] = "?";
+    const char *q = sb_http_query(req, "q");
+    int n;
+    sb_http_client_address(req, peer, sizeof(peer));
+    n = snprintf(out, sizeof(out), "%s q=%s n=%zu peer=%s", req->path, q ? q : "(none)",
+                 sb_http_query_arg_count(req, "q"), peer);
+    return sb_http_respond(resp, 200, "text/plain", out, (size_t)n);
+}
+
+/* Server-wide headers reach every answer (refusals too); a route ending in
+ * '*' matches by prefix; query arguments are read decoded. */
+static void test_prefix_and_headers(void) {
+    static const sb_http_route_t r2[] = {{"GET", "/files/*", NULL, 0, files, NULL}};
+    static const char *const hdrs[] = {"X-SB-Server", "on", NULL};
+    char err[256];
+    int saved = port;
+    result_t r;
+    sb_http_server_t *s =
+        sb_http_start_with_headers("127.0.0.1:0", r2, 1, NULL, hdrs, err, sizeof(err));
+    SB_CHECK_MSG(s != NULL, "%s", err);
+    if (!s)
+        return;
+    port = sb_http_port(s);
+    request("GET", "/files/a/b.txt?q=x%20y", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.status == 200);
+    SB_CHECK_STR(r.body, "/files/a/b.txt q=x y n=1 peer=127.0.0.1");
+    SB_CHECK_STR(r.server_hdr, "on");
+    request("GET", "/files/?q=1&q=2", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK_STR(r.body, "/files/ q=1 n=2 peer=127.0.0.1");
+    request("GET", "/file", NULL, NULL, NULL, 0, 0, &r);
+    SB_CHECK(r.status == 404);
+    SB_CHECK_STR(r.server_hdr, "on");
+    request("POST", "/files/x", NULL, NULL, "", 0, 0, &r);
+    SB_CHECK(r.status == 405);
+    SB_CHECK_STR(r.server_hdr, "on");
+    sb_http_stop(s);
+    port = saved;
+}
+
 int main(void) {
     char err[256];
     atomic_int health_calls = 0;
@@ -512,6 +555,7 @@ int main(void) {
     test_body_caps();
     test_handler_failures();
     test_concurrent();
+    test_prefix_and_headers();
     SB_CHECK(health_calls == 2);
     test_stop(srv);
     test_listen_strings();

@@ -92,7 +92,7 @@ static void check_examples(void) {
     } schemas[] = {
         {"alert", 6, 15},   {"alert-dlq", 3, 5},          {"prompt", 3, 5},
         {"response", 3, 5}, {"escalation-request", 3, 5}, {"escalation", 3, 5},
-        {"outcome", 3, 5},
+        {"outcome", 3, 5},  {"resolution", 3, 5},
     };
     char dir[1024];
     const char *src = getenv("SB_SOURCE_DIR");

@@ -14,28 +14,9 @@ static const char USAGE[] =
     "line to add to SECURITYBOT_INTAKE_TOKENS_FILE (SOURCE and the token's\n"
     "SHA-256); send sb-gateway SIGHUP to load it. Needs no database or Kafka.\n";
 
-/* 32 random bytes: 256 bits, beyond guessing and brute force. */
-#define TOKEN_BYTES 32
 /* "sbi_": a token that leaked into a log or a repository is recognisable
  * (secret scanners match the prefix). */
 #define TOKEN_PREFIX "sbi_"
-
-/* Base64url without padding (RFC 4648 section 5): 43 characters for 32 bytes. */
-static void base64url(const unsigned char *in, size_t n, char *out) {
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
-                     (i + 2 < n ? in[i + 2] : 0);
-        out[o++] = abc[v >> 18 & 63];
-        out[o++] = abc[v >> 12 & 63];
-        if (i + 1 < n)
-            out[o++] = abc[v >> 6 & 63];
-        if (i + 2 < n)
-            out[o++] = abc[v & 63];
-    }
-    out[o] = '\0';
-}
 
 /* The tokens file's rule for a source (workers/gateway/tokens.c): 1-128
  * bytes of UTF-8, no blank, no control character. */
@@ -50,8 +31,7 @@ static int source_ok(const char *s) {
 }
 
 int sbctl_cmd_intake_token(sbctl_t *ctl, int argc, char **argv) {
-    unsigned char raw[TOKEN_BYTES];
-    char token[sizeof(TOKEN_PREFIX) + 44], hash[SB_SHA256_HEX_LEN + 1];
+    char token[SB_TOKEN_MAX], hash[SB_SHA256_HEX_LEN + 1];
     int rc = SBCTL_FAIL;
     (void)ctl;
 
@@ -66,12 +46,10 @@ int sbctl_cmd_intake_token(sbctl_t *ctl, int argc, char **argv) {
                         "blanks or control characters\n");
         return SBCTL_USAGE;
     }
-    if (sb_random_bytes(raw, sizeof(raw)) != 0) {
+    if (sb_random_token(TOKEN_PREFIX, token) != 0) {
         fprintf(stderr, "sbctl intake-token create: no random bytes from libcrypto\n");
         goto out;
     }
-    memcpy(token, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1);
-    base64url(raw, sizeof(raw), token + sizeof(TOKEN_PREFIX) - 1);
     if (sb_sha256_hex(token, strlen(token), hash) != 0) {
         fprintf(stderr, "sbctl intake-token create: SHA-256 failed\n");
         goto out;
@@ -85,7 +63,6 @@ int sbctl_cmd_intake_token(sbctl_t *ctl, int argc, char **argv) {
     printf("%s %s\n", argv[2], hash);
     rc = fflush(stdout) == 0 ? SBCTL_OK : SBCTL_FAIL;
 out:
-    sb_crypto_wipe(raw, sizeof(raw));
     sb_crypto_wipe(token, sizeof(token));
     return rc;
 }

@@ -26,6 +26,8 @@ static const sbctl_command_t commands[] = {
     {"report", sbctl_cmd_report, "alerts of a window by rule and outcome, and those to look at"},
     {"dlq", sbctl_cmd_dlq, "list dead letters, or replay them after a fix"},
     {"intake-token", sbctl_cmd_intake_token, "make a bearer token for sb-gateway's alert intake"},
+    {"users", sbctl_cmd_users, "add, list, disable, enable or reset sb-console's users"},
+    {"tokens", sbctl_cmd_tokens, "create, list or revoke bearer tokens for sb-console's API"},
     {NULL, NULL, NULL},
 };
 

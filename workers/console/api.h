@@ -1,0 +1,44 @@
+/* api: sb-console's JSON API under /api/v1/: routing, authentication, roles, CSRF. */
+#ifndef API_H
+#define API_H
+
+#include "auth.h"
+
+/* One API request as a handler sees it. */
+typedef struct {
+    const sb_http_request_t *req;
+    auth_t *auth;       /* who sent it (empty for a public route) */
+    sb_db_t *db;        /* a pooled connection for this request alone */
+    char params[2][80]; /* the path's {} segments, in order */
+} api_call_t;
+
+typedef int (*api_handler_t)(console_t *c, api_call_t *call, sb_http_response_t *resp);
+
+/* Every /api/v1/ request, whatever its method (the sb_http handler). */
+int api_dispatch(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp);
+
+/* 1 when pattern ("/api/v1/escalations/{}/resolve") matches path, each {}
+ * one non-empty segment of at most 79 bytes copied into params (two at
+ * most); 0 otherwise. */
+int api_path_match(const char *pattern, const char *path, char params[2][80]);
+
+/* The handlers, one module each. */
+int api_alerts_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_alert_show(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_escalation_ack(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_escalations_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_escalation_resolve(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_rules(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_alert_create(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_ignore_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_ignore_add(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_ignore_remove(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_employees_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_employee_optout(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_employee_optin(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_employee_reset_2fa(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_dlq_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_dlq_replay(console_t *c, api_call_t *call, sb_http_response_t *resp);
+int api_users_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
+
+#endif

@@ -1,0 +1,195 @@
+/* api_alerts: GET /api/v1/alerts (filters, newest first, cursor paging) and GET
+ * /api/v1/alerts/{id}. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "sb_log.h"
+#include "sb_time.h"
+
+#define LIMIT_DEFAULT 50
+#define LIMIT_MAX     500
+#define FILTER_MAX    200
+#define TS(col)       "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* The query parameters, in the statement's parameter order. */
+static const char *const filters[] = {"employee", "rule",  "source", "severity", "status",
+                                      "outcome",  "since", "until",  "q"};
+#define NFILTERS 9
+
+static const char list_sql[] =
+    "SELECT a.id, a.detector_id, a.title, coalesce(e.username, a.username), a.source, a.rule, "
+    "a.severity, a.status, a.outcome, " TS("a.received_at") ", " TS(
+        "a.occurred_at") ", "
+                         "(extract(epoch FROM a.received_at) * 1000000)::bigint "
+                         "FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id "
+                         "WHERE ($1::text IS NULL OR lower(coalesce(e.username, a.username)) = "
+                         "lower($1)) "
+                         "AND ($2::text IS NULL OR a.rule = $2) AND ($3::text IS NULL OR a.source "
+                         "= $3) "
+                         "AND ($4::text IS NULL OR a.severity = $4) AND ($5::text IS NULL OR "
+                         "a.status = $5) "
+                         "AND ($6::text IS NULL OR a.outcome = $6) "
+                         "AND ($7::timestamptz IS NULL OR a.received_at >= $7) "
+                         "AND ($8::timestamptz IS NULL OR a.received_at < $8) "
+                         "AND ($9::text IS NULL OR strpos(lower(a.title), lower($9)) > 0) "
+                         "AND ($10::bigint IS NULL OR (a.received_at, a.id) < "
+                         "(timestamptz 'epoch' + $10::bigint * interval '1 microsecond', "
+                         "$11::text)) "
+                         "ORDER BY a.received_at DESC, a.id DESC LIMIT $12";
+
+typedef struct {
+    const char *v[12];
+    char since[32], until[32], cur_us[24], cur_id[65], limit[8];
+} list_args_t;
+
+/* A time filter as RFC 3339, normalised for SQL; 0 or -1. */
+static int time_arg(const char *s, char out[32]) {
+    int64_t us;
+    if (sb_time_parse_rfc3339(s, &us) != 0)
+        return -1;
+    sb_time_format_us(us, out, 32);
+    return 0;
+}
+
+/* "<microseconds>.<alert id>", as the last page's next_cursor gave it. */
+static int cursor_arg(const char *s, list_args_t *a) {
+    const char *dot = strchr(s, '.');
+    size_t n = dot ? (size_t)(dot - s) : 0;
+    if (!dot || n == 0 || n > 19 || strlen(dot + 1) != 64 || strspn(s, "0123456789") != n ||
+        strspn(dot + 1, "0123456789abcdef") != 64)
+        return -1;
+    memcpy(a->cur_us, s, n);
+    a->cur_us[n] = '\0';
+    memcpy(a->cur_id, dot + 1, 65);
+    return 0;
+}
+
+/* Reads and checks the query; NULL, or the name of the offending parameter. */
+static const char *read_args(const sb_http_request_t *req, list_args_t *a) {
+    static const char *const severities[] = {"low", "medium", "high", "critical"};
+    const char *limit = sb_http_query(req, "limit"), *cursor = sb_http_query(req, "cursor");
+    size_t known = 0;
+    long n = LIMIT_DEFAULT;
+    char *end;
+    memset(a, 0, sizeof(*a));
+    for (int i = 0; i < NFILTERS; i++) {
+        a->v[i] = sb_http_query(req, filters[i]);
+        if (sb_http_query_arg_count(req, filters[i]) > 1 ||
+            (a->v[i] && (!*a->v[i] || strlen(a->v[i]) > FILTER_MAX)))
+            return filters[i];
+        known += a->v[i] != NULL;
+    }
+    if (a->v[3]) {
+        int ok = 0;
+        for (size_t i = 0; i < 4; i++)
+            ok |= strcmp(a->v[3], severities[i]) == 0;
+        if (!ok)
+            return "severity";
+    }
+    if (a->v[6] && time_arg(a->v[6], a->since) != 0)
+        return "since";
+    if (a->v[7] && time_arg(a->v[7], a->until) != 0)
+        return "until";
+    a->v[6] = a->v[6] ? a->since : NULL;
+    a->v[7] = a->v[7] ? a->until : NULL;
+    if (limit && (sb_http_query_arg_count(req, "limit") > 1 ||
+                  (n = strtol(limit, &end, 10), *end || end == limit || n < 1 || n > LIMIT_MAX)))
+        return "limit";
+    if (cursor && (sb_http_query_arg_count(req, "cursor") > 1 || cursor_arg(cursor, a) != 0))
+        return "cursor";
+    known += (limit != NULL) + (cursor != NULL);
+    if (sb_http_query_count(req) != known)
+        return "(unknown parameter)";
+    a->v[9] = cursor ? a->cur_us : NULL;
+    a->v[10] = cursor ? a->cur_id : NULL;
+    snprintf(a->limit, sizeof(a->limit), "%ld", n);
+    a->v[11] = a->limit;
+    return NULL;
+}
+
+static void add_str(cJSON *o, const char *key, const PGresult *r, int row, int col) {
+    if (PQgetisnull(r, row, col))
+        cJSON_AddNullToObject(o, key);
+    else
+        cJSON_AddStringToObject(o, key, PQgetvalue(r, row, col));
+}
+
+/* One row of the list as JSON. */
+static cJSON *row_json(const PGresult *r, int i) {
+    static const char *const keys[] = {"id",      "detector_id", "title",      "employee",
+                                       "source",  "rule",        "severity",   "status",
+                                       "outcome", "received_at", "occurred_at"};
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 0; o && k < 11; k++)
+        add_str(o, keys[k], r, i, k);
+    return o;
+}
+
+int api_alerts_list(console_t *c, api_call_t *call, sb_http_response_t *resp) {
+    list_args_t a;
+    char errstr[512], detail[96], cursor[96];
+    const char *bad = read_args(call->req, &a);
+    cJSON *doc, *rows;
+    PGresult *r;
+    int n;
+    (void)c;
+    if (bad) {
+        snprintf(detail, sizeof(detail), "bad query parameter: %s", bad);
+        return console_error(resp, 400, "bad_request", detail);
+    }
+    if (!(r = sb_db_query(call->db, list_sql, 12, a.v, errstr, sizeof(errstr)))) {
+        sb_log_error("alerts list: %s", errstr);
+        return -1;
+    }
+    doc = cJSON_CreateObject();
+    rows = cJSON_AddArrayToObject(doc, "alerts");
+    n = PQntuples(r);
+    for (int i = 0; rows && i < n; i++)
+        cJSON_AddItemToArray(rows, row_json(r, i));
+    if (n > 0 && n == atoi(a.limit)) {
+        snprintf(cursor, sizeof(cursor), "%s.%s", PQgetvalue(r, n - 1, 11),
+                 PQgetvalue(r, n - 1, 0));
+        cJSON_AddStringToObject(doc, "next_cursor", cursor);
+    } else {
+        cJSON_AddNullToObject(doc, "next_cursor");
+    }
+    PQclear(r);
+    return console_json(resp, 200, doc);
+}
+
+int api_alert_show(console_t *c, api_call_t *call, sb_http_response_t *resp) {
+    const char *id = call->params[0], *p[] = {id};
+    char errstr[512];
+    cJSON *doc;
+    PGresult *r;
+    (void)c;
+    if (strlen(id) != 64 || strspn(id, "0123456789abcdef") != 64)
+        return console_error(resp, 404, "not_found", "no such alert");
+    r = sb_db_query(call->db,
+                    "SELECT json_build_object('alert', (SELECT row_to_json(x) FROM "
+                    "(SELECT a.id, a.detector_id, a.source, a.rule, a.title, a.description, "
+                    "a.severity, a.url, a.details, a.username AS user, e.username AS employee, "
+                    "a.status, a.status_reason, a.outcome, a.answer, a.comment, a.second_factor, "
+                    "a.occurred_at, a.received_at, a.prompted_at, a.answered_at, a.decided_at, "
+                    "a.raw FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id "
+                    "WHERE a.id = $1) x), "
+                    "'timeline', (SELECT coalesce(json_agg(t ORDER BY t.at, t.id), '[]') FROM "
+                    "(SELECT id, at, actor, action, detail FROM audit_log WHERE alert_id = $1) t), "
+                    "'escalation', (SELECT row_to_json(s) FROM escalations s WHERE alert_id = $1))",
+                    1, p, errstr, sizeof(errstr));
+    if (!r) {
+        sb_log_error("alert show: %s", errstr);
+        return -1;
+    }
+    doc = cJSON_Parse(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (!doc)
+        return -1;
+    if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(doc, "alert"))) {
+        cJSON_Delete(doc);
+        return console_error(resp, 404, "not_found", "no such alert");
+    }
+    return console_json(resp, 200, doc);
+}

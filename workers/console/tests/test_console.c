@@ -1,0 +1,99 @@
+/* Unit tests for sb-console's pure parts: asset names, cookies, API paths, roles, trusted proxies.
+ */
+#include <string.h>
+
+#include "api.h"
+#include "assets.h"
+#include "auth.h"
+#include "console.h"
+#include "sb_test.h"
+
+static void test_asset_names(void) {
+    static const struct {
+        const char *name;
+        int ok;
+    } cases[] = {
+        {"app.js", 1}, {"img/logo.png", 1}, {"a-b_c.d.css", 1}, {"", 0},
+        {"..", 0},     {"../main.c", 0},    {"img/../../x", 0}, {".hidden", 0},
+        {"img/.x", 0}, {"/etc/passwd", 0},  {"a//b", 0},        {"a/", 0},
+        {"a\\b", 0},   {"a%2e", 0},         {"a b", 0},         {"\xc3\xa9.js", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        SB_CHECK_MSG(assets_name_ok(cases[i].name) == cases[i].ok, "%s", cases[i].name);
+    SB_CHECK_STR(assets_media_type("x.JS"), "text/javascript; charset=utf-8");
+    SB_CHECK(assets_media_type("main.c") == NULL);
+    SB_CHECK(assets_media_type("js") == NULL);
+}
+
+static void test_cookies(void) {
+    static const struct {
+        const char *header;
+        int rc;
+        const char *value;
+    } cases[] = {
+        {"sb_session=abc", 1, "abc"},
+        {"a=1; sb_session=abc; b=2", 1, "abc"},
+        {"xsb_session=abc", 0, NULL},
+        {"sb_sessionx=abc", 0, NULL},
+        {"", 0, NULL},
+        {NULL, 0, NULL},
+        {"sb_session=a; sb_session=b", -1, NULL},
+        {"sb_session=0123456789012345678901234567890123456789", -1, NULL}, /* too long */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[16] = "";
+        int rc = auth_cookie_value(cases[i].header, "sb_session", out, sizeof(out));
+        SB_CHECK_MSG(rc == cases[i].rc, "%s: %d", cases[i].header ? cases[i].header : "NULL", rc);
+        if (cases[i].value)
+            SB_CHECK_STR(out, cases[i].value);
+    }
+}
+
+static void test_paths(void) {
+    char p[2][80];
+    SB_CHECK(api_path_match("/api/v1/alerts", "/api/v1/alerts", p));
+    SB_CHECK(!api_path_match("/api/v1/alerts", "/api/v1/alerts/", p));
+    SB_CHECK(api_path_match("/api/v1/alerts/{}", "/api/v1/alerts/abc", p));
+    SB_CHECK_STR(p[0], "abc");
+    SB_CHECK(!api_path_match("/api/v1/alerts/{}", "/api/v1/alerts/", p));
+    SB_CHECK(!api_path_match("/api/v1/alerts/{}", "/api/v1/alerts/a/b", p));
+    SB_CHECK(api_path_match("/api/v1/escalations/{}/resolve", "/api/v1/escalations/x1/resolve", p));
+    SB_CHECK_STR(p[0], "x1");
+    SB_CHECK(!api_path_match("/api/v1/escalations/{}/resolve", "/api/v1/escalations/x1/ack", p));
+    char longseg[120];
+    memset(longseg, 'a', sizeof(longseg) - 1);
+    longseg[sizeof(longseg) - 1] = '\0';
+    char path[160] = "/api/v1/alerts/";
+    strcat(path, longseg);
+    SB_CHECK(!api_path_match("/api/v1/alerts/{}", path, p));
+}
+
+static void test_roles_and_proxies(void) {
+    console_t c = {0};
+    char err[256];
+    SB_CHECK(console_role_parse("viewer") == CONSOLE_ROLE_VIEWER);
+    SB_CHECK(console_role_parse("admin") == CONSOLE_ROLE_ADMIN);
+    SB_CHECK(console_role_parse("Admin") == CONSOLE_ROLE_NONE);
+    SB_CHECK(console_role_parse(NULL) == CONSOLE_ROLE_NONE);
+    SB_CHECK(CONSOLE_ROLE_ADMIN > CONSOLE_ROLE_RESPONDER &&
+             CONSOLE_ROLE_RESPONDER > CONSOLE_ROLE_VIEWER);
+    SB_CHECK_STR(console_role_name(CONSOLE_ROLE_RESPONDER), "responder");
+    SB_CHECK(console_trusted_parse(&c, "127.0.0.1, ::1,10.0.0.2", err, sizeof(err)) == 0);
+    SB_CHECK_MSG(c.ntrusted == 3, "%zu %s", c.ntrusted, err);
+    SB_CHECK(console_trusted_peer(&c, "::1"));
+    SB_CHECK(console_trusted_peer(&c, "10.0.0.2"));
+    SB_CHECK(!console_trusted_peer(&c, "10.0.0.20"));
+    SB_CHECK(!console_trusted_peer(&c, NULL));
+    SB_CHECK(console_trusted_parse(&c, NULL, err, sizeof(err)) == 0 && c.ntrusted == 0);
+    SB_CHECK(console_trusted_parse(&c, "proxy.example.com", err, sizeof(err)) == -1);
+    SB_CHECK(console_trusted_parse(&c, "10.0.0.1,,10.0.0.2", err, sizeof(err)) == -1);
+    SB_CHECK(console_trusted_parse(&c, "10.0.0.0/8", err, sizeof(err)) == -1);
+}
+
+int main(void) {
+    test_asset_names();
+    test_cookies();
+    test_paths();
+    test_roles_and_proxies();
+    return SB_TEST_DONE();
+}
