@@ -1,5 +1,5 @@
 // console.js: drives Debian's headless chromium through sb-console's pages
-// (tests/integration/0022-console-browser.sh): log in, filter alerts, open
+// (tests/integration/0025-console-browser.sh): log in, filter alerts, open
 // an alert and its timeline, a hostile title shown as text and running
 // nothing, acknowledge and resolve an escalation, the rule chart drawn.
 // Prints "ok: ..." or "FAIL: ..." per check; exits 1 when any failed.

@@ -1,4 +1,4 @@
--- 0006_console: who may use sb-console (the security team, not employees):
+-- 0008_console: who may use sb-console (the security team, not employees):
 -- users with an Argon2id password hash, their sessions and failed logins,
 -- and API tokens. No secret is stored: a session or token is kept only as
 -- the SHA-256 of its value, a password only as its Argon2id hash.
