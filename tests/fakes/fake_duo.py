@@ -25,7 +25,7 @@ Control API (no auth, JSON):
                                    "capabilities": ["auto", "push", ...]}}   (merged)
     POST /_fake/fail    {"count": n, "status": 429|500|503}  the next n Duo calls fail
     POST /_fake/fail    {"seconds": s, "status": 429|500}     every call for s seconds
-    GET  /_fake/calls   {"calls": [{"time", "method", "path", "params", "status",
+    GET  /_fake/calls   {"calls": [{"time", "ended", "method", "path", "params", "status",
                                     "stat", "injected", "violation", "hmac"}]}
     GET  /_fake/violations  {"count": n, "violations": [...]}  (every 4xx but injected)
     POST /_fake/reset   forgets calls, violations, failures and transactions
@@ -257,6 +257,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send(*self.control(url.path, raw))
             return
         status, payload, call = self.duo(method, url, raw)
+        call["ended"] = time.time()
         with st.lock:
             st.calls.append(call)
             if call["violation"]:

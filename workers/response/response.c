@@ -28,7 +28,8 @@ static const char *const RECORD_SQL =
 
 /* $1 chat user id. Two rows (the same id on two platforms) is refused. */
 static const char *const SENDER_SQL =
-    "SELECT id, username, totp_secret_enc IS NOT NULL FROM employees WHERE chat_user_id = $1"
+    "SELECT id, username, second_factor, coalesce(duo_username, '') FROM employees"
+    " WHERE chat_user_id = $1"
     " LIMIT 2";
 
 /* $1 employee: their next alert, for the wake-up (as sb-ingest's prompt request). */
@@ -110,7 +111,11 @@ static int find_sender(sb_turn_t *t, const char *platform, const char *alert_id,
     } else {
         snprintf(t->employee, sizeof(t->employee), "%s", PQgetvalue(res, 0, 0));
         snprintf(t->username, sizeof(t->username), "%s", PQgetvalue(res, 0, 1));
-        t->enrolled = !strcmp(PQgetvalue(res, 0, 2), "t");
+        t->enrolled = strcmp(PQgetvalue(res, 0, 2), "none") != 0;
+        t->duo = !strcmp(PQgetvalue(res, 0, 2), "duo");
+        if (t->duo && !t->r->duo_enabled) /* as without a factor: never confirmed unchecked */
+            t->duo = t->enrolled = 0;
+        snprintf(t->duo_username, sizeof(t->duo_username), "%s", PQgetvalue(res, 0, 3));
         rc = 1;
     }
     PQclear(res);
@@ -214,6 +219,16 @@ out:
     PQclear(res);
 }
 
+void sb_turn_after_commit(sb_turn_t *t) {
+    char why[512];
+    /* the outcome, from the committed row; a failure is the sweep's to retry */
+    if (t->outcome_due && sb_response_sweep(t->r, why, sizeof(why)) == -1)
+        sb_log_warn("outcome not published yet: %s (the sweep retries)", why);
+    speak(t);
+    if (t->wake)
+        wake(t);
+}
+
 int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t errstr_size) {
     const char *event_id = str(ev, "event_id"), *platform = str(ev, "platform"),
                *kind = str(ev, "kind"), *text = str(ev, "text"), *alert_id = str(ev, "alert_id");
@@ -249,17 +264,8 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
         (found == 1 && dispatch(&t, kind, alert_id, text, &cmd, errstr, errstr_size) == -1))
         goto out;
     /* what this answer published is in Kafka before its record commits */
-    if ((rc = sb_publish_commit(r->producer, t.produced, r->db, errstr, errstr_size)) == 0) {
-        char why[512];
-        /* the outcome, from the committed row; a failure is the sweep's to retry */
-        if (t.outcome_due && sb_response_sweep(r, why, sizeof(why)) == -1) {
-            sb_log_kv_t kv[] = {{"alert_id", alert_id}};
-            sb_log_kv(SB_LOG_WARN, kv, 1, "outcome not published yet: %s (the sweep retries)", why);
-        }
-        speak(&t);
-        if (t.wake)
-            wake(&t);
-    }
+    if ((rc = sb_publish_commit(r->producer, t.produced, r->db, errstr, errstr_size)) == 0)
+        sb_turn_after_commit(&t);
 out:
     if (rc == -1)
         sb_db_rollback(r->db);
