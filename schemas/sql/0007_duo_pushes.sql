@@ -9,9 +9,14 @@ CREATE TABLE duo_pushes (
     employee_id       bigint NOT NULL,
     duo_username      text NOT NULL,
     -- preauth: ask Duo about the user; push: send one; status: poll txid;
-    -- waiting: a push timed out, the employee may reply "push"
-    stage             text NOT NULL CHECK (stage IN ('preauth', 'push', 'status', 'waiting')),
+    -- waiting: a push timed out, the employee may reply "push" or a
+    -- passcode; passcode: one to check with Duo
+    stage             text NOT NULL
+        CHECK (stage IN ('preauth', 'push', 'status', 'waiting', 'passcode')),
     txid              text,
+    -- the passcode to check, sealed with SECURITYBOT_SECRET_KEY_FILE's key
+    -- (bound to the employee id); cleared once Duo has answered
+    passcode_enc      bytea,
     pushes            integer NOT NULL DEFAULT 0,
     -- Duo unavailable: consecutive failures (for the backoff), since when
     failures          integer NOT NULL DEFAULT 0,

@@ -6,7 +6,9 @@
 # auth_status; allow confirms (second factor passed, duo_push), deny and
 # fraud escalate (fraud as critical), a timeout lets the employee reply
 # `push` for another, preauth enroll is as no second factor, Duo down for
-# a while is retried with backoff and nothing is lost, Duo down for good
+# a while is retried with backoff and nothing is lost, a passcode after a
+# timeout (a wrong one counts), a recent pass reused within the window but
+# never for a critical alert, Duo down for good
 # escalates second_factor_unavailable (never confirmed), a push survives
 # a crash of sb-response (another replica takes it over when its lease
 # runs out), and two replicas never poll one txid at the same time. The
@@ -18,8 +20,11 @@ LIB=$SB_SOURCE_DIR/tests/integration/lib
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
-import_people bob:U002 carol:U003 dave:U004 erin:U005 frank:U006 grace:U007 heidi:U008 ivan:U010 judy:U011 kim:U012 alice:U001
-for u in bob carol dave erin frank grace heidi ivan judy kim; do ctl enroll "$u" --duo >/dev/null; done
+import_people bob:U002 carol:U003 dave:U004 erin:U005 frank:U006 grace:U007 heidi:U008 ivan:U010 judy:U011 kim:U012 leo:U013 alice:U001
+for u in bob carol dave erin frank grace heidi ivan judy kim leo; do ctl enroll "$u" --duo >/dev/null; done
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key" # seals passcodes in flight
+chmod 600 "$T_DIR/key"
+export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
 
 SECRET="e2e-signing-secret-0123456789abcdef"
 printf '%s\n' "$SECRET" >"$T_DIR/signing-secret"
@@ -28,7 +33,8 @@ start_fake_slack
 fake_post config '{"users": {"alice@example.com": "U001", "bob@example.com": "U002",
   "carol@example.com": "U003", "dave@example.com": "U004", "erin@example.com": "U005",
   "frank@example.com": "U006", "grace@example.com": "U007", "heidi@example.com": "U008",
-  "ivan@example.com": "U010", "judy@example.com": "U011", "kim@example.com": "U012"}}'
+  "ivan@example.com": "U010", "judy@example.com": "U011", "kim@example.com": "U012",
+  "leo@example.com": "U013"}}'
 export SLACK_API_URL=$FAKE_URL SLACK_BOT_TOKEN=$FAKE_TOKEN
 
 # the fake Duo: its host is the one signed, its URL where requests go
@@ -40,7 +46,7 @@ DUO_CTL="http://127.0.0.1:$SB_FAKE_PORT/_fake"
 printf '%s\n' "$DUO_SKEY" >"$T_DIR/duo-skey"
 export SECURITYBOT_DUO_API_HOST=$DUO_HOST SECURITYBOT_DUO_IKEY=DI0020TESTTESTTEST01 \
 	SECURITYBOT_DUO_SKEY_FILE=$T_DIR/duo-skey SECURITYBOT_DUO_URL="http://127.0.0.1:$SB_FAKE_PORT" \
-	SECURITYBOT_DUO_TIMEOUT=5s SECURITYBOT_DUO_UNAVAILABLE_AFTER=8s
+	SECURITYBOT_DUO_TIMEOUT=5s SECURITYBOT_DUO_UNAVAILABLE_AFTER=8s SECURITYBOT_2FA_REUSE_WINDOW=1h
 duo_post() { curl -fsS -X POST -H 'Content-Type: application/json' -d "$2" "$DUO_CTL/$1" >/dev/null; }
 duo_q() {
 	curl -fsS "$DUO_CTL/$1" | python3 -c 'import json, sys
@@ -49,7 +55,8 @@ r = eval(sys.argv[1])
 print(r if not isinstance(r, (list, dict)) else json.dumps(r))' "$2"
 }
 duo_post users '{"carol": {"push": "deny"}, "dave": {"push": "fraud"}, "erin": {"push": "timeout"},
-  "frank": {"preauth": "enroll"}, "ivan": {"wait": 12}, "judy": {"wait": 3}, "kim": {"wait": 3}}'
+  "frank": {"preauth": "enroll"}, "ivan": {"wait": 12}, "judy": {"wait": 3}, "kim": {"wait": 3},
+  "leo": {"push": "timeout", "passcode": "123456"}}'
 
 start_worker() { # start_worker NAME [ENV=VALUE...]: sets WORKER_PID
 	local name=$1 n=${#T_PIDS[@]}
@@ -86,6 +93,7 @@ print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
 texts_to() {
 	fake_q messages "'\n'.join(m['text'] for m in d['messages'] if m['channel'] == '$(sql "SELECT chat_channel FROM alerts a JOIN employees e ON e.id = a.employee_id WHERE e.chat_user_id = '$1' AND a.chat_channel IS NOT NULL LIMIT 1")' and 'blocks' not in m)"
 }
+wait_topic() { local i; for ((i = 0; i < 100; i++)); do [[ $(on_topic "$1" "$2" | grep -c .) -ge 1 ]] && return 0; sleep 0.1; done; return 1; }
 wait_status() { wait_for "SELECT status FROM alerts WHERE id = '$1'" "$2" "${3:-30}"; }
 duo_calls() { duo_q calls "sum(1 for c in d['calls'] if c['path'] == '/auth/v2/$1' and c['params'].get('username', '') == '$2')"; }
 
@@ -102,11 +110,35 @@ check "$(duo_q calls "[(c['params']['factor'], c['params']['device'], c['params'
 	"('push', 'auto', '1', 'securitybot', 'sha512')" "an async push, signed with HMAC-SHA512"
 check "$(duo_q calls "sorted(__import__('urllib.parse').parse.parse_qs([c for c in d['calls'] if c['path'] == '/auth/v2/auth'][0]['params']['pushinfo']))")" \
 	'["rule", "source", "title"]' "pushinfo names the alert"
-wait_topic() { local i; for ((i = 0; i < 100; i++)); do [[ $(on_topic "$1" "$2" | grep -c .) -ge 1 ]] && return 0; sleep 0.1; done; return 1; }
 wait_topic outcomes "$b1"
 check "$(on_topic outcomes "$b1" | field '(m["outcome"], m["second_factor"], m["second_factor_method"])')" \
 	"('confirmed', 'passed', 'duo_push')" "bob's outcome"
 check "$(texts_to U002 | grep -c 'Duo push')" 2 "bob told a push is coming, and that it was sent"
+
+# ---- (1b) the reuse window (1 h, up to medium): bob passed a push a moment ago ----
+b2=$(alert bob ssh-login "Another SSH login" low)
+prompted "$b2"
+check "$(click U002 confirm "$b2")" 200 "bob says yes again"
+wait_status "$b2" confirmed
+check "$(sql "SELECT second_factor || ' ' || second_factor_method FROM alerts WHERE id = '$b2'")" \
+	"reused reused" "bob's recent pass reused"
+check "$(sql "SELECT detail->>'reused_from' FROM audit_log WHERE alert_id = '$b2' AND action = 'second_factor_reused'")" \
+	"$b1" "the audit names the pass reused"
+wait_topic outcomes "$b2"
+check "$(on_topic outcomes "$b2" | field '(m["second_factor"], m["second_factor_method"])')" \
+	"('reused', 'reused')" "the outcome says reused"
+b3=$(alert bob ssh-login "A critical SSH login" critical)
+prompted "$b3"
+check "$(click U002 confirm "$b3")" 200 "bob says yes to a critical alert"
+wait_status "$b3" confirmed
+check "$(sql "SELECT second_factor_method FROM alerts WHERE id = '$b3'")" duo_push "a critical alert always asks"
+sql "UPDATE alerts SET decided_at = decided_at - interval '2 hours' WHERE employee_id = (SELECT id FROM employees WHERE username = 'bob')"
+b4=$(alert bob ssh-login "A later SSH login" low)
+prompted "$b4"
+check "$(click U002 confirm "$b4")" 200 "bob says yes 2 hours later"
+wait_status "$b4" confirmed
+check "$(sql "SELECT second_factor_method FROM alerts WHERE id = '$b4'")" duo_push "outside the window: asked again"
+check "$(duo_calls auth bob)" 3 "three pushes for bob's four yeses"
 
 # ---- (2) denied, (3) fraud: escalated ----
 c1=$(alert carol vpn-login "VPN login" medium)
@@ -137,6 +169,21 @@ duo_post users '{"erin": {"push": "allow"}}'
 check "$(dm U005 push)" 200 "erin asks for another push"
 wait_status "$e1" confirmed
 check "$(duo_calls auth erin)" 2 "two pushes sent to erin"
+
+# ---- (4b) a Duo passcode after a timeout: a wrong one counts, the right one confirms ----
+l1=$(alert leo ssh-login "SSH login" low)
+prompted "$l1"
+check "$(click U013 confirm "$l1")" 200 "leo says yes"
+wait_for "SELECT stage FROM duo_pushes WHERE alert_id = '$l1'" waiting 30
+check "$(dm U013 '654 321')" 200 "leo types a wrong passcode"
+wait_for "SELECT stage || ' ' || code_failures FROM duo_pushes JOIN alerts a ON a.id = alert_id WHERE alert_id = '$l1'" "waiting 2" 30
+check "$(dm U013 123456)" 200 "leo types the right passcode"
+wait_status "$l1" confirmed
+check "$(sql "SELECT second_factor || ' ' || second_factor_method FROM alerts WHERE id = '$l1'")" \
+	"passed duo_passcode" "leo's second factor"
+check "$(duo_q calls "[c['params'].get('passcode') for c in d['calls'] if c['params'].get('factor') == 'passcode']")" \
+	'["<passcode>", "<passcode>"]' "two passcodes checked by Duo"
+check "$(sql "SELECT count(*) FROM responses WHERE text LIKE '%123456%' OR text LIKE '%654%'")" 0 "passcodes never stored"
 
 # ---- (5) preauth enroll: as no second factor (escalated, low) ----
 f1=$(alert frank ssh-login "SSH login" high)
@@ -202,6 +249,7 @@ check "$(duo_q calls "[t for t in set(c['params'].get('txid') for c in d['calls'
 check "$(duo_q violations "d['count']")" 0 "no request the real Duo would refuse"
 check "$(fake_q violations "d['count']")" 0 "no Slack call Slack would refuse"
 check "$(cat "$T_DIR"/*.log | grep -c "$DUO_SKEY" || true)" 0 "the Duo secret key is in no log"
+check "$(cat "$T_DIR"/*.log | grep -c -e 123456 -e '654 321' || true)" 0 "no passcode in any log"
 stop_worker "$RESPONSE_PID"
 stop_worker "$SECOND_PID"
 finish

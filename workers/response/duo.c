@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "sb_aead.h"
 #include "sb_crypto.h"
 #include "sb_log.h"
 #include "sb_publish.h"
@@ -28,7 +29,7 @@ static const char *const CLAIM_SQL =
     " RETURNING d.alert_id, d.employee_id, d.duo_username, d.stage, coalesce(d.txid, ''),"
     "   d.failures, coalesce((extract(epoch FROM now() - d.unavailable_since) * 1000)::bigint, 0),"
     "   a.status, a.title, a.rule, a.source, coalesce(a.chat_channel, ''),"
-    "   coalesce(e.chat_user_id, '')";
+    "   coalesce(e.chat_user_id, ''), coalesce(encode(d.passcode_enc, 'hex'), '')";
 enum {
     J_ALERT,
     J_EMPLOYEE,
@@ -42,7 +43,8 @@ enum {
     J_RULE,
     J_SOURCE,
     J_CHANNEL,
-    J_CHAT_USER
+    J_CHAT_USER,
+    J_PASSCODE
 };
 
 /* $1 alert, $2 owner, $3 next stage, $4 txid (NULL: keep), $5 pushes added. */
@@ -62,7 +64,7 @@ static const char *const MINE_SQL =
     "SELECT 1 FROM duo_pushes WHERE alert_id = $1 AND lease_owner = $2 FOR UPDATE";
 static const char *const DONE_SQL = "DELETE FROM duo_pushes WHERE alert_id = $1";
 static const char *const WAIT_SQL =
-    "UPDATE duo_pushes SET stage = 'waiting', txid = NULL, failures = 0,"
+    "UPDATE duo_pushes SET stage = 'waiting', txid = NULL, failures = 0, passcode_enc = NULL,"
     "   unavailable_since = NULL, lease_owner = NULL, lease_until = NULL, updated_at = now()"
     " WHERE alert_id = $1";
 static const char *const REQUEST_SQL =
@@ -70,6 +72,11 @@ static const char *const REQUEST_SQL =
     " VALUES ($1, $2::bigint, $3, 'preauth')"
     " ON CONFLICT (alert_id) DO UPDATE SET stage = 'preauth', txid = NULL, failures = 0,"
     "   unavailable_since = NULL, next_at = now(), updated_at = now()";
+static const char *const PASSCODE_SQL =
+    "UPDATE duo_pushes d SET stage = 'passcode', passcode_enc = $2, next_at = now(),"
+    "   updated_at = now()"
+    "  FROM alerts a WHERE d.employee_id = $1::bigint AND d.stage = 'waiting'"
+    "   AND a.id = d.alert_id AND a.status = 'awaiting_code' RETURNING d.alert_id";
 static const char *const AGAIN_SQL =
     "UPDATE duo_pushes d SET stage = 'push', next_at = now(), updated_at = now()"
     "  FROM alerts a WHERE d.employee_id = $1::bigint AND d.stage = 'waiting'"
@@ -95,6 +102,29 @@ int sb_duo_push_request(sb_db_t *db, const char *alert_id, const char *employee_
                         const char *duo_username, char *errstr, size_t errstr_size) {
     const char *params[] = {alert_id, employee_id, duo_username};
     return sb_db_exec(db, REQUEST_SQL, 3, params, errstr, errstr_size);
+}
+
+int sb_duo_passcode_request(sb_db_t *db, const unsigned char *key, const char *employee_id,
+                            const char *passcode, char *errstr, size_t errstr_size) {
+    unsigned char box[SB_DUO_PASSCODE_MAX + SB_AEAD_OVERHEAD];
+    size_t boxlen = 0, len = strlen(passcode);
+    PGresult *res;
+    int n;
+
+    if (len > SB_DUO_PASSCODE_MAX ||
+        sb_aead_seal(key, passcode, len, employee_id, strlen(employee_id), box, &boxlen) == -1) {
+        snprintf(errstr, errstr_size, "cannot seal the passcode");
+        return -1;
+    }
+    const char *params[] = {employee_id, (const char *)box};
+    const int lengths[] = {0, (int)boxlen}, formats[] = {0, 1};
+    res = sb_db_query_prepared(db, "sb_duo_passcode", PASSCODE_SQL, 2, params, lengths, formats,
+                               errstr, errstr_size);
+    if (!res)
+        return -1;
+    n = PQntuples(res);
+    PQclear(res);
+    return n > 0;
 }
 
 int sb_duo_push_again(sb_db_t *db, const char *employee_id, char *errstr, size_t errstr_size) {
@@ -246,6 +276,54 @@ static int status(poller_t *t, PGresult *job, const cJSON *resp) {
     return apply(t, job, events[st], why);
 }
 
+/* The sealed passcode opened into out[SB_DUO_PASSCODE_MAX + 1]. 0 or -1. */
+static int open_passcode(poller_t *t, PGresult *job, char *out) {
+    const char *hex = col(job, J_PASSCODE);
+    unsigned char box[SB_DUO_PASSCODE_MAX + SB_AEAD_OVERHEAD];
+    size_t n = strlen(hex) / 2, len = 0;
+    int rc = -1;
+
+    if (!t->r.has_key || n < SB_AEAD_OVERHEAD || n > sizeof(box))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        box[i] = (unsigned char)(sb_hex_value(hex[2 * i]) << 4 | sb_hex_value(hex[2 * i + 1]));
+    if (sb_aead_open(t->r.key, box, n, col(job, J_EMPLOYEE), strlen(col(job, J_EMPLOYEE)),
+                     (unsigned char *)out, &len) == 0) {
+        out[len] = '\0';
+        rc = 0;
+    }
+    sb_crypto_wipe(box, sizeof(box));
+    return rc;
+}
+
+/* A passcode checked by Duo (a synchronous auth). */
+static int passcode(poller_t *t, PGresult *job) {
+    char code[SB_DUO_PASSCODE_MAX + 1], errstr[512], msg[SB_DUO_MSG_SIZE],
+        why[SB_DUO_MSG_SIZE + 32];
+    cJSON *resp = NULL;
+    sb_duo_status_t st = SB_DUO_DENY;
+    sb_duo_result_t res;
+    int rc;
+
+    if (open_passcode(t, job, code) == -1)
+        return unavailable(t, job, "the passcode does not open with the configured key");
+    const sb_duo_param_t p[] = {
+        {"username", col(job, J_DUO_USER)}, {"factor", "passcode"}, {"passcode", code}};
+    res = sb_duo_call(t->curl, &t->p->cfg.duo, "POST", "/auth/v2/auth", p, 3, time(NULL), &resp,
+                      errstr, sizeof(errstr));
+    sb_crypto_wipe(code, sizeof(code));
+    if (res != SB_DUO_ANSWERED || sb_duo_read_status(resp, &st, msg) == -1 ||
+        st == SB_DUO_WAITING) {
+        rc = unavailable(t, job, res != SB_DUO_ANSWERED ? errstr : "auth: not Duo's answer");
+    } else {
+        snprintf(why, sizeof(why), "passcode: %s", msg);
+        rc = apply(t, job, st == SB_DUO_ALLOW ? SB_CONV_PASSCODE_RIGHT : SB_CONV_PASSCODE_WRONG,
+                   why);
+    }
+    cJSON_Delete(resp);
+    return rc;
+}
+
 /* The Duo call the row's stage needs, and what its answer does. */
 static int step(poller_t *t, PGresult *job) {
     const char *stage = col(job, J_STAGE), *user = col(job, J_DUO_USER);
@@ -254,6 +332,8 @@ static int step(poller_t *t, PGresult *job) {
     sb_duo_result_t res;
     int rc;
 
+    if (!strcmp(stage, "passcode"))
+        return passcode(t, job);
     if (!strcmp(stage, "preauth")) {
         const sb_duo_param_t p[] = {{"username", user}};
         res = sb_duo_call(t->curl, &t->p->cfg.duo, "POST", "/auth/v2/preauth", p, 1, time(NULL),

@@ -21,6 +21,7 @@
 #include "sb_worker.h"
 
 #define SB_DUO_MAX_THREADS   16
+#define SB_DUO_PASSCODE_MAX  16 /* Duo passcodes: 6 to 8 digits (hardware tokens) */
 #define SB_DUO_LEASE_SLACK_S 15 /* a lease outlasts one call (duo.timeout_ms) by this much */
 
 typedef struct {
@@ -47,6 +48,12 @@ void sb_duo_poll_stop(sb_duo_poll_t *p);
  * employee said yes). 0 or -1. */
 int sb_duo_push_request(sb_db_t *db, const char *alert_id, const char *employee_id,
                         const char *duo_username, char *errstr, size_t errstr_size);
+
+/* Inside the caller's transaction: a Duo passcode the employee typed, for
+ * their push that is waiting (timed out, or no device takes pushes),
+ * sealed with key. 1 queued, 0 no push waits for one, -1 failure. */
+int sb_duo_passcode_request(sb_db_t *db, const unsigned char *key, const char *employee_id,
+                            const char *passcode, char *errstr, size_t errstr_size);
 
 /* Inside the caller's transaction: the employee asked for another push.
  * 1 when one was waiting to be resent, 0 when none was, -1 failure. */

@@ -6,6 +6,7 @@
 #include "duo.h"
 #include "response.h"
 #include "sb_crypto.h"
+#include "sb_severity.h"
 #include "sb_worker.h"
 
 #define SWEEP_LIMIT 100
@@ -28,7 +29,9 @@ typedef struct {
     char *duo_host, *duo_ikey, *duo_skey, *duo_url;
     int duo_threads;
     int64_t duo_give_up_ms, duo_timeout_ms;
+    int64_t reuse_window_ms;
     char duo_base[512];
+    char *reuse_max;
     sb_duo_poll_config_t duo;
     sb_duo_poll_t *poll;
 } response_main_t;
@@ -71,11 +74,17 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
                            .platform = m->w.chat.platform,
                            .require_2fa = m->require_2fa,
                            .comment_window_ms = m->comment_window_ms,
+                           .reuse_window_ms = m->reuse_window_ms,
                            .sweep_limit = SWEEP_LIMIT};
     if (sb_response_init(&m->r, w->prefix, errstr, errstr_size) == -1)
         return -1;
     if ((rc = configure_duo(m, errstr, errstr_size)) != 0)
         return rc;
+    if ((m->r.reuse_max_rank = sb_severity_rank(m->reuse_max)) < 0) {
+        snprintf(errstr, errstr_size,
+                 "SECURITYBOT_2FA_REUSE_MAX_SEVERITY: low, medium, high or critical");
+        return SB_WORKER_CONFIG_ERROR;
+    }
     if (!m->secret_key_file)
         return 0;
     if (sb_crypto_key_load(m->secret_key_file, m->r.key, why, sizeof(why)) == -1) {
@@ -127,6 +136,8 @@ int main(int argc, char **argv) {
         SB_CFG_BOOL("SECURITYBOT_REQUIRE_2FA", &m.require_2fa, "true", "a yes from an employee without a second factor is confirmed_unverified and escalated at low priority (false: simply confirmed)"),
         SB_CFG_DURATION("SECURITYBOT_COMMENT_WINDOW", &m.comment_window_ms, "2m", "after a bare no, how long the employee's next message counts as their explanation"),
         SB_CFG_STR("SECURITYBOT_SECRET_KEY_FILE", &m.secret_key_file, NULL, "32-byte key that opens the TOTP secrets (as for sbctl enroll); unset: codes cannot be checked"),
+        SB_CFG_DURATION_OR_OFF("SECURITYBOT_2FA_REUSE_WINDOW", &m.reuse_window_ms, "0", "a yes from an employee who passed a second factor within this long is confirmed without asking again (second factor reused); 0: never"),
+        SB_CFG_STR("SECURITYBOT_2FA_REUSE_MAX_SEVERITY", &m.reuse_max, "medium", "the reuse window never applies above this severity (low, medium, high, critical)"),
         SB_CFG_STR("SECURITYBOT_DUO_API_HOST", &m.duo_host, NULL, "Duo Auth API host (api-XXXXXXXX.duosecurity.com), always the one signed; unset: no Duo"),
         SB_CFG_STR("SECURITYBOT_DUO_IKEY", &m.duo_ikey, NULL, "Duo integration key (with SECURITYBOT_DUO_API_HOST)"),
         SB_CFG_SECRET("SECURITYBOT_DUO_SKEY", &m.duo_skey, "Duo secret key (with SECURITYBOT_DUO_API_HOST)"),

@@ -23,7 +23,12 @@ static void confirm(const sb_conv_state_t *s, sb_conv_result_t *r) {
         return;
     }
     r->answer = "confirm";
-    if (s->duo) {
+    if (s->enrolled && s->reusable) {
+        change(r, SB_CONV_REUSED, "confirmed");
+        r->second_factor = "reused";
+        r->second_factor_method = "reused";
+        r->outcome = "confirmed";
+    } else if (s->duo) {
         change(r, SB_CONV_ASK_PUSH, "awaiting_code");
     } else if (s->enrolled) {
         change(r, SB_CONV_ASK_CODE, "awaiting_code");
@@ -190,6 +195,7 @@ const char *sb_conv_action_name(sb_conv_action_t a) {
         "reported_fraud",
         "second_factor_bypassed",
         "second_factor_unavailable",
+        "second_factor_reused",
     };
     return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
 }

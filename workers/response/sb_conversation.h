@@ -8,6 +8,7 @@
  *   prompted --confirm--> awaiting_code --right code--> confirmed
  *                                       --3rd wrong--> second_factor_failed (escalate)
  *   prompted --confirm, not enrolled--> confirmed_unverified (escalate, low) | confirmed
+ *   prompted --confirm, a recent pass to reuse--> confirmed (second factor reused)
  *   prompted | awaiting_code --deny--> denied (escalate)
  * An employee on Duo (duo): "yes" asks for a push, still awaiting_code (the
  * push itself is sb-response's duo_pushes row); Duo's answers come back as
@@ -52,6 +53,7 @@ typedef struct {
     int require_2fa;    /* SECURITYBOT_REQUIRE_2FA */
     int code_failures;  /* alerts.code_failures */
     int duo;            /* the employee's factor is Duo (enrolled is then 1) */
+    int reusable;       /* a pass within SECURITYBOT_2FA_REUSE_WINDOW may stand for this one */
 } sb_conv_state_t;
 
 typedef enum {
@@ -71,6 +73,7 @@ typedef enum {
     SB_CONV_REPORTED_FRAUD,   /* -> escalation_requested, escalate reported_fraud */
     SB_CONV_BYPASSED,         /* -> confirmed, second factor bypassed */
     SB_CONV_UNAVAILABLE,      /* -> escalation_requested, escalate second_factor_unavailable */
+    SB_CONV_REUSED,           /* -> confirmed, a recent pass reused */
 } sb_conv_action_t;
 
 typedef struct {

@@ -23,9 +23,10 @@ typedef struct {
     int enrolled; /* the employee has a second factor (TOTP or Duo) */
     int duo;      /* ... and it is Duo */
     char duo_username[322];
-    int duo_retry;   /* a Duo try failed with tries left: the push waits for "push" */
-    int produced;    /* something was produced: flush before COMMIT */
-    int outcome_due; /* an outcome became due: publish it after COMMIT */
+    int duo_retry;        /* a Duo try failed with tries left: the push waits for "push" */
+    char reused_from[72]; /* the alert whose pass a "yes" reused, or "" */
+    int produced;         /* something was produced: flush before COMMIT */
+    int outcome_due;      /* an outcome became due: publish it after COMMIT */
     /* after COMMIT */
     char *reply;                              /* owned: text for the sender's DM */
     char reply_channel[SB_CHAT_CHANNEL_SIZE]; /* "" = open the sender's DM */

@@ -226,7 +226,7 @@ static void test_all(void) {
                 for (int enrolled = 0; enrolled <= 1; enrolled++)
                     for (int tfa = 0; tfa <= 1; tfa++)
                         for (int cf = 0; cf <= 2; cf++) {
-                            sb_conv_state_t s = {status, owner, enrolled, tfa, cf, 0};
+                            sb_conv_state_t s = {status, owner, enrolled, tfa, cf, 0, 0};
                             want_t w = expected(&s, events[e]);
                             check(&s, events[e], &w);
                             count++;
@@ -241,7 +241,7 @@ static void test_all(void) {
 static void test_not_owner(void) {
     for (size_t si = 0; si < N_STATUSES; si++)
         for (size_t e = 0; e < 4; e++) {
-            sb_conv_state_t s = {statuses[si], 0, 1, 1, 5, 0};
+            sb_conv_state_t s = {statuses[si], 0, 1, 1, 5, 0, 0};
             sb_conv_result_t r;
             sb_conv_decide(&s, events[e], &r);
             SB_CHECK(r.action == SB_CONV_REFUSE_NOT_OWNER && r.changes == 0 && !r.status &&
@@ -301,7 +301,7 @@ static void test_conversations(void) {
          "confirmed"},
     };
     for (size_t p = 0; p < sizeof(plays) / sizeof(plays[0]); p++) {
-        sb_conv_state_t s = {"prompted", 1, plays[p].enrolled, plays[p].require_2fa, 0, 0};
+        sb_conv_state_t s = {"prompted", 1, plays[p].enrolled, plays[p].require_2fa, 0, 0, 0};
         for (size_t i = 0; i < plays[p].n; i++) {
             sb_conv_result_t r;
             sb_conv_decide(&s, plays[p].events[i], &r);
@@ -331,9 +331,10 @@ static void test_names(void) {
         "reported_fraud",
         "second_factor_bypassed",
         "second_factor_unavailable",
+        "second_factor_reused",
     };
     const size_t n = sizeof(names) / sizeof(names[0]);
-    SB_CHECK(n == SB_CONV_UNAVAILABLE + 1);
+    SB_CHECK(n == SB_CONV_REUSED + 1);
     for (size_t i = 0; i < n; i++) {
         SB_CHECK_STR(sb_conv_action_name((sb_conv_action_t)i), names[i]);
         for (size_t j = 0; j < i; j++)
@@ -396,7 +397,7 @@ static void test_duo(void) {
     sb_conv_result_t r;
     for (size_t i = 0; i < sizeof(duo_rules) / sizeof(duo_rules[0]); i++) {
         sb_conv_state_t s = {
-            "awaiting_code", 1, 1, duo_rules[i].require_2fa, duo_rules[i].code_failures, 1};
+            "awaiting_code", 1, 1, duo_rules[i].require_2fa, duo_rules[i].code_failures, 1, 0};
         sb_conv_decide(&s, duo_rules[i].event, &r);
         SB_CHECK_MSG(r.action == duo_rules[i].action, "duo %zu: %s", i,
                      sb_conv_action_name(r.action));
@@ -414,7 +415,7 @@ static void test_duo(void) {
     }
     /* a yes asks for a push; Duo's answers anywhere else, or for a TOTP
      * employee, change nothing */
-    sb_conv_state_t s = {"prompted", 1, 1, 1, 0, 1};
+    sb_conv_state_t s = {"prompted", 1, 1, 1, 0, 1, 0};
     sb_conv_decide(&s, SB_CONV_CONFIRM, &r);
     SB_CHECK(r.action == SB_CONV_ASK_PUSH && str_eq(r.status, "awaiting_code") &&
              str_eq(r.answer, "confirm") && !r.second_factor);
@@ -422,24 +423,53 @@ static void test_duo(void) {
         const char *where[] = {"prompted", "confirmed", "queued", "escalation_requested"};
         SB_CHECK(sb_conv_duo_event((sb_conv_event_t)e));
         for (size_t w = 0; w < 4; w++) {
-            sb_conv_state_t o = {where[w], 1, 1, 1, 0, 1};
+            sb_conv_state_t o = {where[w], 1, 1, 1, 0, 1, 0};
             sb_conv_decide(&o, (sb_conv_event_t)e, &r);
             SB_CHECK_MSG(!r.changes, "%s: event %d changed it", where[w], e);
         }
-        sb_conv_state_t totp = {"awaiting_code", 1, 1, 1, 0, 0};
+        sb_conv_state_t totp = {"awaiting_code", 1, 1, 1, 0, 0, 0};
         sb_conv_decide(&totp, (sb_conv_event_t)e, &r);
         SB_CHECK(r.action == SB_CONV_NO_CODE_EXPECTED && !r.changes);
-        sb_conv_state_t other = {"awaiting_code", 0, 1, 1, 0, 1};
+        sb_conv_state_t other = {"awaiting_code", 0, 1, 1, 0, 1, 0};
         sb_conv_decide(&other, (sb_conv_event_t)e, &r);
         SB_CHECK(r.action == SB_CONV_REFUSE_NOT_OWNER);
     }
     SB_CHECK(!sb_conv_duo_event(SB_CONV_CODE_WRONG) && !sb_conv_duo_event(SB_CONV_CONFIRM));
 }
 
+/* A recent pass stands for a new one: only for an enrolled employee's yes. */
+static void test_reuse(void) {
+    static const struct {
+        const char *status;
+        sb_conv_event_t event;
+        int enrolled, duo;
+        sb_conv_action_t action;
+    } cases[] = {
+        {"prompted", SB_CONV_CONFIRM, 1, 0, SB_CONV_REUSED},
+        {"prompted", SB_CONV_CONFIRM, 1, 1, SB_CONV_REUSED},
+        {"prompted", SB_CONV_CONFIRM, 0, 0, SB_CONV_UNVERIFIED}, /* nothing to reuse */
+        {"awaiting_code", SB_CONV_CONFIRM, 1, 0, SB_CONV_CODE_STILL_DUE},
+        {"prompted", SB_CONV_DENY, 1, 0, SB_CONV_DENIED},
+        {"confirmed", SB_CONV_CONFIRM, 1, 0, SB_CONV_REFUSE_CLOSED},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sb_conv_state_t s = {cases[i].status, 1, cases[i].enrolled, 1, 0, cases[i].duo, 1};
+        sb_conv_result_t r;
+        sb_conv_decide(&s, cases[i].event, &r);
+        SB_CHECK_MSG(r.action == cases[i].action, "reuse %zu: %s", i,
+                     sb_conv_action_name(r.action));
+        if (r.action == SB_CONV_REUSED)
+            SB_CHECK(str_eq(r.status, "confirmed") && str_eq(r.second_factor, "reused") &&
+                     str_eq(r.second_factor_method, "reused") && str_eq(r.outcome, "confirmed") &&
+                     str_eq(r.answer, "confirm") && !r.escalate);
+    }
+}
+
 int main(void) {
     test_all();
     test_not_owner();
     test_duo();
+    test_reuse();
     test_conversations();
     test_names();
     test_open();
