@@ -8,7 +8,8 @@
 # `push` for another, preauth enroll is as no second factor, Duo down for
 # a while is retried with backoff and nothing is lost, a passcode after a
 # timeout (a wrong one counts), a recent pass reused within the window but
-# never for a critical alert, Duo down for good
+# never for a critical alert, digits withheld while a code is due, Duo
+# down for good
 # escalates second_factor_unavailable (never confirmed), a push survives
 # a crash of sb-response (another replica takes it over when its lease
 # runs out), and two replicas never poll one txid at the same time. The
@@ -165,6 +166,10 @@ check "$(click U005 confirm "$e1")" 200 "erin says yes"
 wait_for "SELECT stage || ' ' || code_failures FROM duo_pushes JOIN alerts a ON a.id = alert_id WHERE alert_id = '$e1'" "waiting 1" 30
 check "$(status_of "$e1")" awaiting_code "still awaiting after the timeout"
 check "$(texts_to U005 | grep -c 'timed out')" 1 "erin told the push timed out"
+# while a code is due, runs of 6 to 8 digits are never kept
+check "$(dm U005 'my badge number is 1234567, call me')" 200 "erin writes digits while a code is due"
+wait_for "SELECT count(*) FROM responses WHERE text = 'my badge number is *******, call me'" 1 30
+check "$(sql "SELECT count(*) FROM responses WHERE text LIKE '%1234567%'")" 0 "erin's digits withheld"
 duo_post users '{"erin": {"push": "allow"}}'
 check "$(dm U005 push)" 200 "erin asks for another push"
 wait_status "$e1" confirmed

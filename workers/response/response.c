@@ -32,6 +32,11 @@ static const char *const SENDER_SQL =
     " WHERE chat_user_id = $1"
     " LIMIT 2";
 
+/* $1 chat user: a code (or Duo passcode) request of theirs is open. */
+static const char *const CODE_OPEN_SQL =
+    "SELECT 1 FROM alerts a JOIN employees e ON e.id = a.employee_id"
+    " WHERE e.chat_user_id = $1 AND a.status = 'awaiting_code' LIMIT 1";
+
 /* $1 employee: their next alert, for the wake-up (as sb-ingest's prompt request). */
 static const char *const NEXT_SQL =
     "SELECT id, severity, rule, title,"
@@ -79,6 +84,25 @@ static int comment_is_code(const sb_command_t *cmd) {
 
 static const char *stored_text(const sb_command_t *cmd, const char *text) {
     return is_code(cmd) || comment_is_code(cmd) ? "[code withheld]" : text;
+}
+
+/* The text as it may be kept (*out, owned): while a code request of the
+ * sender's is open, every run of 6 to 8 digits withheld, whether or not it
+ * is checked as a code, so it reaches no table, comment, outcome or log. */
+static int withhold(sb_turn_t *t, const char *text, char **out, char *errstr, size_t errstr_size) {
+    const char *params[] = {t->chat_user};
+    PGresult *res = sb_db_query(t->r->db, CODE_OPEN_SQL, 1, params, errstr, errstr_size);
+    if (!res)
+        return -1;
+    t->withhold = PQntuples(res) > 0;
+    PQclear(res);
+    if (!(*out = strdup(text))) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    if (t->withhold)
+        sb_command_withhold_digits(*out, strlen(*out));
+    return 0;
 }
 
 /* An answer nobody may give: audited without an employee, no reply. */
@@ -139,6 +163,8 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
          * in outcomes and escalations); a yes then asks for it */
         int keep = cmd->comment_len && !comment_is_code(cmd);
         snprintf(comment, sizeof(comment), "%.*s", (int)cmd->comment_len, cmd->comment);
+        if (t->withhold)
+            sb_command_withhold_digits(comment, strlen(comment));
         return sb_answer_apply(t, NULL, cmd->kind == SB_CMD_YES ? SB_CONV_CONFIRM : SB_CONV_DENY,
                                keep ? comment : NULL, NULL, errstr, errstr_size);
     }
@@ -235,6 +261,7 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
     sb_turn_t t = {.r = r, .event_id = event_id, .chat_user = str(ev, "chat_user_id")};
     sb_command_t cmd = {0};
     PGresult *res = NULL;
+    char *kept = NULL; /* text, digits withheld while a code is due */
     int rc = -1, found;
 
     if (!strcmp(kind, "text"))
@@ -243,13 +270,15 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
     if (sb_db_ensure(r->db, errstr, errstr_size) == -1 ||
         sb_db_begin(r->db, errstr, errstr_size) == -1)
         return -1;
+    if (withhold(&t, text, &kept, errstr, errstr_size) == -1)
+        goto out;
     {
         const char *params[] = {event_id,
                                 platform,
                                 t.chat_user,
                                 alert_id,
                                 kind,
-                                stored_text(&cmd, text),
+                                stored_text(&cmd, kept),
                                 str(ev, "received_at")};
         if (!(res = sb_db_query(r->db, RECORD_SQL, 7, params, errstr, errstr_size)))
             goto out;
@@ -261,7 +290,7 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
         goto out;
     }
     if ((found = find_sender(&t, platform, alert_id, errstr, errstr_size)) == -1 ||
-        (found == 1 && dispatch(&t, kind, alert_id, text, &cmd, errstr, errstr_size) == -1))
+        (found == 1 && dispatch(&t, kind, alert_id, kept, &cmd, errstr, errstr_size) == -1))
         goto out;
     /* what this answer published is in Kafka before its record commits */
     if ((rc = sb_publish_commit(r->producer, t.produced, r->db, errstr, errstr_size)) == 0)
@@ -270,6 +299,7 @@ out:
     if (rc == -1)
         sb_db_rollback(r->db);
     PQclear(res);
+    free(kept);
     sb_turn_free(&t);
     return rc;
 }

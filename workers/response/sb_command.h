@@ -44,6 +44,11 @@ typedef struct {
  * own ("nothing" is OTHER). Always fills *out. */
 void sb_command_parse(const char *text, size_t len, sb_command_t *out);
 
+/* Replaces every digit of each run of 6 to 8 ASCII digits in s[0..len)
+ * with '*' (what may be a code is never kept while one is due). Returns
+ * the number of runs withheld. */
+size_t sb_command_withhold_digits(char *s, size_t len);
+
 /* A name for the kind ("code", "yes", ...), for logs and the audit. */
 const char *sb_command_name(sb_command_kind_t kind);
 

@@ -25,6 +25,7 @@ typedef struct {
     char duo_username[322];
     int duo_retry;        /* a Duo try failed with tries left: the push waits for "push" */
     char reused_from[72]; /* the alert whose pass a "yes" reused, or "" */
+    int withhold;         /* a code request is open: runs of 6 to 8 digits are withheld */
     int produced;         /* something was produced: flush before COMMIT */
     int outcome_due;      /* an outcome became due: publish it after COMMIT */
     /* after COMMIT */

@@ -335,7 +335,30 @@ static void test_names(void) {
     SB_CHECK_STR(sb_command_name((sb_command_kind_t)-1), "other");
 }
 
+/* Runs of 6 to 8 digits withheld; shorter and longer runs kept. */
+static void test_withhold(void) {
+    static const struct {
+        const char *in, *out;
+        size_t runs;
+    } withheld[] = {
+        {"my badge is 1234567, call me", "my badge is *******, call me", 1},
+        {"123456", "******", 1},
+        {"12345678x123456789", "********x123456789", 1},
+        {"12345 and 123", "12345 and 123", 0},
+        {"a123456b 654321", "a******b ******", 2},
+        {"123 456", "123 456", 0},
+        {"", "", 0},
+    };
+    for (size_t i = 0; i < sizeof(withheld) / sizeof(withheld[0]); i++) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%s", withheld[i].in);
+        SB_CHECK(sb_command_withhold_digits(buf, strlen(buf)) == withheld[i].runs);
+        SB_CHECK_STR(buf, withheld[i].out);
+    }
+}
+
 int main(void) {
+    test_withhold();
     test_table();
     test_lengths();
     test_long_texts();
