@@ -35,11 +35,17 @@ static const char *const e_esc_reason[] = {"denied",
                                            "no_response",
                                            "unknown_employee",
                                            "opted_out",
+                                           "reported_fraud",
+                                           "second_factor_unavailable",
+                                           "second_factor_locked",
                                            "manual",
                                            NULL};
 static const char *const e_priority[] = {"low", "normal", "high", NULL};
-static const char *const e_second_factor[] = {"passed", "failed", "not_enrolled", "not_attempted",
-                                              NULL};
+static const char *const e_second_factor[] = {"passed", "failed",   "not_enrolled", "not_attempted",
+                                              "reused", "bypassed", "locked",       NULL};
+/* Optional: messages written before it existed lack it (see schemas/README.md). */
+static const char *const e_sf_method[] = {"totp",   "duo_push", "duo_passcode",
+                                          "reused", "none",     NULL};
 static const char *const e_outcome[] = {
     "confirmed",  "confirmed_unverified", "denied",    "no_response", "second_factor_failed",
     "suppressed", "unknown_employee",     "opted_out", NULL};
@@ -127,6 +133,7 @@ static const sb_field_t esc_fields[] = {
     ENUM("reason", SB_F_REQ, e_esc_reason),
     STR("comment", SB_F_REQ | SB_F_NUL, 0, 4000),
     ENUM("second_factor", SB_F_REQ, e_second_factor),
+    ENUM("second_factor_method", 0, e_sf_method),
     ENUM("severity", SB_F_REQ, sb_severity_names),
     FMT("raised_at", SB_F_REQ, SB_FMT_RFC3339),
     FMT("prompted_at", SB_F_REQ | SB_F_NUL, SB_FMT_RFC3339),
@@ -142,6 +149,7 @@ static const sb_field_t outcome_fields[] = {
     ENUM("answer", SB_F_REQ, e_answer),
     STR("comment", SB_F_REQ | SB_F_NUL, 0, 4000),
     ENUM("second_factor", SB_F_REQ, e_second_factor),
+    ENUM("second_factor_method", 0, e_sf_method),
     STR("rule", SB_F_REQ, 1, 256),
     ENUM("severity", SB_F_REQ, sb_severity_names),
     FMT("decided_at", SB_F_REQ, SB_FMT_RFC3339),

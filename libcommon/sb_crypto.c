@@ -72,18 +72,22 @@ int sb_sha256_hex(const void *data, size_t len, char hex[SB_SHA256_HEX_LEN + 1])
     return hex[0] ? 0 : -1;
 }
 
-int sb_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len,
-                       char hex[SB_SHA256_HEX_LEN + 1]) {
+int sb_hmac_hex(const char *digest_name, const void *key, size_t keylen, const void *data,
+                size_t len, char *hex, size_t hex_size) {
     static const unsigned char empty[1] = {0};
     unsigned char mac[EVP_MAX_MD_SIZE];
     size_t maclen = 0;
-    char digest[] = "SHA256";
+    char digest[16];
     OSSL_PARAM params[2];
     EVP_MAC *alg = NULL;
     EVP_MAC_CTX *ctx = NULL;
     int rc = -1;
 
-    hex[0] = '\0';
+    if (hex_size)
+        hex[0] = '\0';
+    if (!digest_name || strlen(digest_name) >= sizeof(digest))
+        return -1;
+    strcpy(digest, digest_name);
     /* HMAC is defined for an empty key; libcrypto wants a non-NULL pointer. */
     if (!key || keylen == 0) {
         key = empty;
@@ -103,7 +107,7 @@ int sb_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t 
         if (EVP_MAC_update(ctx, (const unsigned char *)data + off, n) != 1)
             goto out;
     }
-    if (EVP_MAC_final(ctx, mac, &maclen, sizeof(mac)) != 1 || maclen != SB_SHA256_HEX_LEN / 2)
+    if (EVP_MAC_final(ctx, mac, &maclen, sizeof(mac)) != 1 || hex_size < 2 * maclen + 1)
         goto out;
     to_hex(mac, maclen, hex);
     rc = 0;
@@ -112,6 +116,11 @@ out:
     EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(alg);
     return rc;
+}
+
+int sb_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len,
+                       char hex[SB_SHA256_HEX_LEN + 1]) {
+    return sb_hmac_hex("SHA256", key, keylen, data, len, hex, SB_SHA256_HEX_LEN + 1);
 }
 
 /* A length mismatch returns 0 after the same amount of work as comparing

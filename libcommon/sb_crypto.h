@@ -26,6 +26,12 @@ int sb_sha256_hex(const void *data, size_t len, char hex[SB_SHA256_HEX_LEN + 1])
 int sb_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len,
                        char hex[SB_SHA256_HEX_LEN + 1]);
 
+/* HMAC of data under key with the named digest ("SHA1", "SHA256",
+ * "SHA512"), as lowercase hex into hex[hex_size] (at least twice the
+ * digest's size + 1). 0, or -1 (unknown digest, buffer too small). */
+int sb_hmac_hex(const char *digest_name, const void *key, size_t keylen, const void *data,
+                size_t len, char *hex, size_t hex_size);
+
 /* 1 when a and b are equal. Time depends only on the lengths, never on
  * where the first difference is. Use for signatures and codes. */
 int sb_crypto_equal(const void *a, size_t alen, const void *b, size_t blen);

@@ -237,6 +237,12 @@ static int setup(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf,
             curl_slist_free_all(h);
         h = tmp;
     }
+    for (const char *const *x = req->headers; h && x && *x; x++) {
+        tmp = curl_slist_append(h, *x);
+        if (!tmp)
+            curl_slist_free_all(h);
+        h = tmp;
+    }
     *headers = h;
     if (!h)
         return -1;

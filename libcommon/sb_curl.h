@@ -23,9 +23,11 @@ typedef struct {
     const char *content_type; /* POST only; NULL: none */
     const char *body;         /* POST only; NULL: empty */
     size_t body_len;
-    long timeout_ms;     /* each attempt, whole exchange; 0: SB_CURL_DEFAULT_TIMEOUT_MS */
-    int max_attempts;    /* including the first; < 1 means 1 */
-    long max_backoff_ms; /* cap on one wait between attempts; 0: default */
+    long timeout_ms;            /* each attempt, whole exchange; 0: SB_CURL_DEFAULT_TIMEOUT_MS */
+    int max_attempts;           /* including the first; < 1 means 1 */
+    long max_backoff_ms;        /* cap on one wait between attempts; 0: default */
+    const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL; they may
+                                 * carry credentials: never logged nor in errstr */
 } sb_curl_req_t;
 
 typedef struct {

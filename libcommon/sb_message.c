@@ -60,6 +60,14 @@ char *sb_message_escalation_request(const char *alert_id, const char *employee_i
     return out;
 }
 
+const char *sb_message_factor_method(const char *second_factor, const char *method) {
+    if (method && *method)
+        return method;
+    if (second_factor && (!strcmp(second_factor, "passed") || !strcmp(second_factor, "failed")))
+        return "totp";
+    return "none";
+}
+
 char *sb_message_outcome(const sb_message_outcome_t *m) {
     cJSON *o = cJSON_CreateObject();
     char *out = NULL;
@@ -70,6 +78,9 @@ char *sb_message_outcome(const sb_message_outcome_t *m) {
         add_nullable(o, "comment", m->comment);
         cJSON_AddStringToObject(o, "second_factor",
                                 m->second_factor ? m->second_factor : "not_attempted");
+        cJSON_AddStringToObject(
+            o, "second_factor_method",
+            sb_message_factor_method(m->second_factor, m->second_factor_method));
         cJSON_AddStringToObject(o, "rule", m->rule);
         cJSON_AddStringToObject(o, "severity", m->severity);
         cJSON_AddStringToObject(o, "decided_at", m->decided_at);

@@ -39,7 +39,13 @@ typedef struct {
     const char *decided_at;
     const char *prompted_at;
     const char *answered_at;
+    const char *second_factor_method; /* NULL: sb_message_factor_method's reading */
 } sb_message_outcome_t;
+
+/* The second_factor_method a message carries: method when set, else what
+ * an alert recorded before the column existed means (TOTP was the only
+ * factor): "totp" for a second factor passed or failed, "none" otherwise. */
+const char *sb_message_factor_method(const char *second_factor, const char *method);
 
 /* outcome.v1; message_id depends on the alert only (one outcome per
  * alert). Returns an owned string or NULL (out of memory). */

@@ -78,7 +78,8 @@ static void sb_fake_slack_post(sb_curl_t *c, const char *base, const char *what,
     char url[256], err[512];
     sb_curl_resp_t resp;
     snprintf(url, sizeof(url), "%s/_fake/%s", base, what);
-    sb_curl_req_t req = {"POST", url, NULL, "application/json", json, strlen(json), 3000, 1, 0};
+    sb_curl_req_t req = {"POST", url, NULL, "application/json", json, strlen(json), 3000,
+                         1,      0,   NULL};
     int rc = sb_curl_request(c, &req, &resp, err, sizeof(err));
     SB_CHECK_MSG(rc == 0 && resp.status == 200, "control %s: %s", what, err);
     sb_curl_resp_clear(&resp);
@@ -90,7 +91,7 @@ static cJSON *sb_fake_slack_get(sb_curl_t *c, const char *base, const char *what
     char url[256], err[512];
     sb_curl_resp_t resp;
     snprintf(url, sizeof(url), "%s/_fake/%s", base, what);
-    sb_curl_req_t req = {"GET", url, NULL, NULL, NULL, 0, 3000, 1, 0};
+    sb_curl_req_t req = {"GET", url, NULL, NULL, NULL, 0, 3000, 1, 0, NULL};
     cJSON *j = NULL;
     if (sb_curl_request(c, &req, &resp, err, sizeof(err)) == 0)
         j = cJSON_Parse(resp.body);

@@ -121,7 +121,7 @@ static void test_outcome_fields(void) {
     if (!j)
         return;
     sb_id_message("outcome", ALERT, NULL, mid);
-    SB_CHECK(cJSON_GetArraySize(j) == 13);
+    SB_CHECK(cJSON_GetArraySize(j) == 14);
     SB_CHECK_STR(str(j, "schema"), "outcome.v1");
     SB_CHECK_STR(str(j, "message_id"), mid);
     SB_CHECK_STR(str(j, "alert_id"), ALERT);
@@ -130,6 +130,7 @@ static void test_outcome_fields(void) {
     SB_CHECK_STR(str(j, "answer"), "deny");
     SB_CHECK_STR(str(j, "comment"), "not me \"at all\"\n\xc3\xa9");
     SB_CHECK_STR(str(j, "second_factor"), "not_attempted");
+    SB_CHECK_STR(str(j, "second_factor_method"), "none");
     SB_CHECK_STR(str(j, "rule"), "ssh-login-new-country");
     SB_CHECK_STR(str(j, "severity"), "high");
     SB_CHECK_STR(str(j, "decided_at"), "2026-11-29T12:05:00.000000Z");
@@ -149,7 +150,7 @@ static void test_outcome_optional(void) {
     };
     cJSON *j = outcome(&m);
     if (j) {
-        SB_CHECK(cJSON_GetArraySize(j) == 11);
+        SB_CHECK(cJSON_GetArraySize(j) == 12);
         SB_CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "employee_id")));
         SB_CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "comment")));
         SB_CHECK_STR(str(j, "answer"), "none");
@@ -165,7 +166,7 @@ static void test_outcome_optional(void) {
     m.prompted_at = "2026-11-29T11:00:00Z";
     j = outcome(&m);
     if (j) {
-        SB_CHECK(cJSON_GetArraySize(j) == 12);
+        SB_CHECK(cJSON_GetArraySize(j) == 13);
         SB_CHECK_STR(str(j, "employee_id"), "12");
         SB_CHECK_STR(str(j, "prompted_at"), "2026-11-29T11:00:00Z");
         SB_CHECK(cJSON_GetObjectItemCaseSensitive(j, "answered_at") == NULL);
@@ -190,7 +191,7 @@ static void test_outcome_message_id(void) {
     char mid[SB_SHA256_HEX_LEN + 1], other[SB_SHA256_HEX_LEN + 1];
     sb_message_outcome_t a = {
         ALERT, "confirmed", "7", "confirm", NULL, "passed", "r", "high", "2026-11-29T12:00:00Z",
-        NULL,  NULL};
+        NULL,  NULL,        NULL};
     sb_message_outcome_t b = {ALERT,
                               "second_factor_failed",
                               "8",
@@ -201,7 +202,8 @@ static void test_outcome_message_id(void) {
                               "low",
                               "2026-11-30T12:00:00Z",
                               "2026-11-29T12:00:00Z",
-                              "2026-11-29T12:00:01Z"};
+                              "2026-11-29T12:00:01Z",
+                              "totp"};
     sb_message_outcome_t c = a;
     c.alert_id = OTHER_ALERT;
     cJSON *ja = outcome(&a), *ja2 = outcome(&a), *jb = outcome(&b), *jc = outcome(&c);
@@ -223,27 +225,35 @@ static void test_outcome_message_id(void) {
 
 /* Every outcome the conversation can reach builds a valid message. */
 static void test_outcome_kinds(void) {
-    static const char *const rows[][3] = {
-        {"confirmed", "confirm", "passed"},
-        {"confirmed", "confirm", "not_enrolled"},
-        {"confirmed_unverified", "confirm", "not_enrolled"},
-        {"denied", "deny", "not_attempted"},
-        {"second_factor_failed", "confirm", "failed"},
-        {"no_response", "none", "not_attempted"},
-        {"suppressed", "none", "not_attempted"},
-        {"unknown_employee", "none", "not_attempted"},
-        {"opted_out", "none", "not_attempted"},
+    /* outcome, answer, second factor, method recorded (NULL: an alert
+     * answered before the column existed), method sent */
+    static const char *const rows[][5] = {
+        {"confirmed", "confirm", "passed", NULL, "totp"},
+        {"confirmed", "confirm", "passed", "duo_push", "duo_push"},
+        {"confirmed", "confirm", "passed", "duo_passcode", "duo_passcode"},
+        {"confirmed", "confirm", "reused", "reused", "reused"},
+        {"confirmed", "confirm", "bypassed", "none", "none"},
+        {"confirmed", "confirm", "not_enrolled", NULL, "none"},
+        {"confirmed_unverified", "confirm", "not_enrolled", "none", "none"},
+        {"denied", "deny", "not_attempted", NULL, "none"},
+        {"second_factor_failed", "confirm", "failed", NULL, "totp"},
+        {"second_factor_failed", "confirm", "locked", "totp", "totp"},
+        {"no_response", "none", "not_attempted", NULL, "none"},
+        {"suppressed", "none", "not_attempted", NULL, "none"},
+        {"unknown_employee", "none", "not_attempted", NULL, "none"},
+        {"opted_out", "none", "not_attempted", NULL, "none"},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         sb_message_outcome_t m = {ALERT,      rows[i][0], "7",
                                   rows[i][1], NULL,       rows[i][2],
                                   "rule",     "medium",   "2026-11-29T12:00:00Z",
-                                  NULL,       NULL};
+                                  NULL,       NULL,       rows[i][3]};
         cJSON *j = outcome(&m);
         if (j) {
             SB_CHECK_STR(str(j, "outcome"), rows[i][0]);
             SB_CHECK_STR(str(j, "answer"), rows[i][1]);
             SB_CHECK_STR(str(j, "second_factor"), rows[i][2]);
+            SB_CHECK_STR(str(j, "second_factor_method"), rows[i][4]);
         }
         cJSON_Delete(j);
     }

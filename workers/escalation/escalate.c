@@ -18,7 +18,7 @@ static const char *const ALERT_SQL =
     "SELECT a.raw::text, a.employee_id, e.username, e.email, a.status, a.severity, a.rule,"
     "  a.comment, a.second_factor, a.outcome, " TS("a.prompted_at") ", " TS(
         "a.answered_at") ","
-                         "  a.answer, a.status_reason"
+                         "  a.answer, a.status_reason, a.second_factor_method"
                          " FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id WHERE a.id "
                          "= $1"
                          " FOR UPDATE OF a";
@@ -36,7 +36,8 @@ enum {
     A_PROMPTED,
     A_ANSWERED,
     A_ANSWER,
-    A_STATUS_REASON
+    A_STATUS_REASON,
+    A_SF_METHOD
 };
 
 /* $1 alert, $2 reason, $3 priority, $4 comment, $5 employee, $6 severity.
@@ -84,6 +85,12 @@ static const char *value(PGresult *res, int col) {
     return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
 }
 
+/* The escalation's severity: the alert's, but a Duo push reported as
+ * fraud is someone holding the employee's credentials: critical. */
+static const char *severity_of(PGresult *row, const char *reason) {
+    return !strcmp(reason, "reported_fraud") ? "critical" : PQgetvalue(row, 0, A_SEVERITY);
+}
+
 /* escalation.v1 for the locked row. Owned string or NULL. */
 static char *escalation_json(const char *alert_id, PGresult *row, const char *reason,
                              const char *comment, const char *raised_at) {
@@ -112,7 +119,10 @@ static char *escalation_json(const char *alert_id, PGresult *row, const char *re
     cJSON_AddStringToObject(o, "second_factor",
                             value(row, A_SECOND_FACTOR) ? value(row, A_SECOND_FACTOR)
                                                         : "not_attempted");
-    cJSON_AddStringToObject(o, "severity", PQgetvalue(row, 0, A_SEVERITY));
+    cJSON_AddStringToObject(
+        o, "second_factor_method",
+        sb_message_factor_method(value(row, A_SECOND_FACTOR), value(row, A_SF_METHOD)));
+    cJSON_AddStringToObject(o, "severity", severity_of(row, reason));
     cJSON_AddStringToObject(o, "raised_at", raised_at);
     const char *times[][2] = {{"prompted_at", value(row, A_PROMPTED)},
                               {"answered_at", value(row, A_ANSWERED)}};
@@ -166,6 +176,7 @@ static int publish(sb_esc_t *e, const char *alert_id, PGresult *row, const char 
             .answer = value(row, A_ANSWER),
             .comment = comment,
             .second_factor = value(row, A_SECOND_FACTOR),
+            .second_factor_method = value(row, A_SF_METHOD),
             .rule = PQgetvalue(row, 0, A_RULE),
             .severity = PQgetvalue(row, 0, A_SEVERITY),
             .decided_at = PQntuples(upd) ? PQgetvalue(upd, 0, 0) : raised_at,
@@ -240,7 +251,7 @@ int sb_esc_handle(sb_esc_t *e, const cJSON *req, char *errstr, size_t errstr_siz
                            str(req, "priority"),
                            comment,
                            value(row, A_EMPLOYEE),
-                           PQgetvalue(row, 0, A_SEVERITY)};
+                           severity_of(row, reason)};
         if (!(rec = sb_db_query(e->db, RECORD_SQL, 6, p, errstr, errstr_size)))
             goto out;
     }

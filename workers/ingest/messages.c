@@ -58,6 +58,7 @@ char *sb_ingest_downstream_json(PGresult *res, int row, const char *now, sb_inge
         cJSON_AddStringToObject(o, "answer", "none");
         cJSON_AddNullToObject(o, "comment");
         cJSON_AddStringToObject(o, "second_factor", "not_attempted");
+        cJSON_AddStringToObject(o, "second_factor_method", "none");
         cJSON_AddStringToObject(o, "rule", PQgetvalue(res, row, 5));
         cJSON_AddStringToObject(o, "severity", severity);
         cJSON_AddStringToObject(o, "decided_at", now);

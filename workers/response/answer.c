@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "answer.h"
+#include "duo.h"
 #include "sb_log.h"
 #include "sb_message.h"
+#include "sb_severity.h"
 #include "sb_time.h"
 #include "sb_totp.h"
 
@@ -42,13 +44,14 @@ enum {
 
 /* $1 id, $2 version read, $3 status, $4 reason, $5 answer, $6 comment,
  * $7 second factor, $8 code failures, $9 outcome, $10 ms until the
- * outcome is due. */
+ * outcome is due, $11 second factor method. */
 static const char *const TRANSITION_SQL =
     "UPDATE alerts SET status = $3, status_reason = coalesce($4, status_reason),"
     "  answer = coalesce($5, answer),"
     "  answered_at = CASE WHEN $5::text IS NULL THEN answered_at"
     "                ELSE coalesce(answered_at, now()) END,"
     "  comment = coalesce($6, comment), second_factor = coalesce($7, second_factor),"
+    "  second_factor_method = coalesce($11, second_factor_method),"
     "  code_failures = $8::int, outcome = coalesce($9, outcome),"
     "  decided_at = CASE WHEN $9::text IS NULL THEN decided_at ELSE now() END,"
     "  outcome_due_at = CASE WHEN $9::text IS NULL THEN outcome_due_at"
@@ -65,17 +68,33 @@ static const char *const STEP_SQL =
     "UPDATE employees SET totp_last_step = $2::bigint, updated_at = now() WHERE id = $1::bigint"
     " AND coalesce(totp_last_step, -1) < $2::bigint";
 
+/* $1 employee, $2 window in ms: their latest second factor passed within
+ * the window (a real pass: a reuse is never reused). */
+static const char *const REUSE_SQL =
+    "SELECT id FROM alerts WHERE employee_id = $1::bigint AND second_factor = 'passed'"
+    "   AND decided_at > now() - $2::bigint * interval '1 millisecond'"
+    " ORDER BY decided_at DESC LIMIT 1";
+
 /* $1 alert id: an outcome that is due, with what it carries. */
 static const char *const OUTCOME_SQL =
     "SELECT a.outcome, a.employee_id, a.answer, a.comment, a.second_factor, a.rule, a.severity,"
     "  to_char(a.decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     "  to_char(a.prompted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    "  to_char(a.answered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    "  to_char(a.answered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    "  a.second_factor_method"
     " FROM alerts a WHERE a.id = $1 AND a.outcome_due_at IS NOT NULL";
 static const char *const OUTCOME_DONE_SQL = "UPDATE alerts SET outcome_due_at = NULL WHERE id = $1";
 
 static const char *value(PGresult *res, int col) {
     return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
+}
+
+int sb_answer_duo_note(sb_turn_t *t, const char *alert_id, const char *why, char *errstr,
+                       size_t errstr_size) {
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "event_id", t->event_id);
+    cJSON_AddStringToObject(d, "duo", why);
+    return sb_turn_audit(t, "duo_answer", alert_id, d, errstr, errstr_size);
 }
 
 int sb_answer_publish_outcome(sb_response_t *r, const char *alert_id, char *errstr,
@@ -102,6 +121,7 @@ int sb_answer_publish_outcome(sb_response_t *r, const char *alert_id, char *errs
         .decided_at = value(res, 7),
         .prompted_at = value(res, 8),
         .answered_at = value(res, 9),
+        .second_factor_method = value(res, 10),
     };
     if (!(msg = sb_message_outcome(&o))) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -178,6 +198,13 @@ static void say(sb_turn_t *t, const sb_conv_result_t *res, int has_comment) {
         [SB_CONV_DENIED] = "You answered: *no, this wasn't me*. The security team has been told.",
         [SB_CONV_CODE_FAILED] = "The code did not match three times: the security team will "
                                 "follow up.",
+        [SB_CONV_ASK_PUSH] = "You answered: *yes, this was me*. Waiting for your Duo push…",
+        [SB_CONV_REPORTED_FRAUD] = "The Duo push was reported as fraud: the security team is on "
+                                   "it.",
+        [SB_CONV_BYPASSED] = "You confirmed this was you. Thank you!",
+        [SB_CONV_REUSED] = "You confirmed this was you. Thank you!",
+        [SB_CONV_UNAVAILABLE] = "You confirmed this was you; Duo could not be reached, so the "
+                                "security team will double-check.",
     };
     switch (res->action) {
     case SB_CONV_REFUSE_NOT_OWNER:
@@ -215,8 +242,31 @@ static void say(sb_turn_t *t, const sb_conv_result_t *res, int has_comment) {
                       SB_CONV_MAX_CODE_FAILURES - res->code_failures == 1 ? "try" : "tries");
         break;
     case SB_CONV_CODE_FAILED:
-        sb_turn_reply(t, "That code didn't work either. I've asked the security team to follow "
-                         "up with you.");
+        sb_turn_reply(t, res->second_factor_method && !strcmp(res->second_factor_method, "duo_push")
+                             ? "The Duo push was not approved. I've asked the security team to "
+                               "follow up with you."
+                             : "That code didn't work either. I've asked the security team to "
+                               "follow up with you.");
+        break;
+    case SB_CONV_ASK_PUSH:
+        sb_turn_reply(t, "Thanks! To make sure it's really you, I'm sending a Duo push to your "
+                         "phone: please approve it.");
+        break;
+    case SB_CONV_PUSH_RETRY:
+        sb_turn_reply(t,
+                      "The Duo push timed out. Reply *push* for another one, or with a Duo "
+                      "passcode (%d %s left).",
+                      SB_CONV_MAX_CODE_FAILURES - res->code_failures,
+                      SB_CONV_MAX_CODE_FAILURES - res->code_failures == 1 ? "try" : "tries");
+        break;
+    case SB_CONV_REPORTED_FRAUD:
+        sb_turn_reply(t, "You reported the Duo push as fraud. The security team is on it now.");
+        break;
+    case SB_CONV_BYPASSED:
+    case SB_CONV_REUSED: sb_turn_reply(t, "Thank you, that's all I needed."); break;
+    case SB_CONV_UNAVAILABLE:
+        sb_turn_reply(t, "I couldn't reach Duo to check it's you, so the security team will "
+                         "double-check this one.");
         break;
     }
     if ((size_t)res->action < sizeof(updates) / sizeof(updates[0]) && updates[res->action] &&
@@ -242,8 +292,9 @@ static int transition(sb_turn_t *t, PGresult *row, const sb_conv_result_t *res, 
                             res->second_factor,
                             failures,
                             res->outcome,
-                            due};
-    PGresult *upd = sb_db_query(t->r->db, TRANSITION_SQL, 10, params, errstr, errstr_size);
+                            due,
+                            res->second_factor_method};
+    PGresult *upd = sb_db_query(t->r->db, TRANSITION_SQL, 11, params, errstr, errstr_size);
     int rc = -1;
     if (!upd)
         return -1;
@@ -261,6 +312,8 @@ static int transition(sb_turn_t *t, PGresult *row, const sb_conv_result_t *res, 
         cJSON_AddNumberToObject(d, "code_failures", res->code_failures);
     if (res->escalate)
         cJSON_AddStringToObject(d, "escalation_reason", res->escalate);
+    if (res->action == SB_CONV_REUSED)
+        cJSON_AddStringToObject(d, "reused_from", t->reused_from);
     rc = sb_turn_audit(t, sb_conv_action_name(res->action), params[0], d, errstr, errstr_size);
 out:
     PQclear(upd);
@@ -273,8 +326,11 @@ static int escalate(sb_turn_t *t, PGresult *row, const char *reason, const char 
     const char *alert_id = PQgetvalue(row, 0, A_ID);
     char now[40];
     sb_time_format_us(sb_time_now_us(), now, sizeof(now));
-    char *msg = sb_message_escalation_request(
-        alert_id, t->employee, reason, PQgetvalue(row, 0, A_SEVERITY), comment, t->r->worker, now);
+    /* a push reported as fraud is someone else holding the credentials */
+    const char *severity =
+        !strcmp(reason, "reported_fraud") ? "critical" : PQgetvalue(row, 0, A_SEVERITY);
+    char *msg = sb_message_escalation_request(alert_id, t->employee, reason, severity, comment,
+                                              t->r->worker, now);
     int rc;
     if (!msg) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -382,9 +438,55 @@ static void transitioned(sb_turn_t *t, PGresult **row, const char *status,
     }
 }
 
+/* 1 when a recent pass of the employee may stand for this "yes" (its id in
+ * t->reused_from), 0 when not, -1 on a failure. Never above the maximum
+ * severity: a critical alert always asks. */
+static int reusable(sb_turn_t *t, PGresult *row, char *errstr, size_t errstr_size) {
+    char window[32];
+    const char *params[] = {t->employee, window};
+    PGresult *res;
+    int found;
+    if (t->r->reuse_window_ms <= 0 || !t->enrolled ||
+        sb_severity_rank(PQgetvalue(row, 0, A_SEVERITY)) > t->r->reuse_max_rank)
+        return 0;
+    snprintf(window, sizeof(window), "%lld", (long long)t->r->reuse_window_ms);
+    if (!(res = sb_db_query(t->r->db, REUSE_SQL, 2, params, errstr, errstr_size)))
+        return -1;
+    if ((found = PQntuples(res) == 1))
+        snprintf(t->reused_from, sizeof(t->reused_from), "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return found;
+}
+
+/* A code from an employee on Duo is a Duo passcode, checked by Duo in the
+ * Duo threads (never here: Duo may take its time) for a push that waits. */
+static int duo_passcode(sb_turn_t *t, const char *code, char *errstr, size_t errstr_size) {
+    int rc;
+    cJSON *d;
+    if (!t->r->has_key) {
+        sb_log_error("SECURITYBOT_SECRET_KEY_FILE is not set: Duo passcodes cannot be kept");
+        sb_turn_reply(t, "I can't check Duo passcodes right now. Please approve the Duo push.");
+        return 0;
+    }
+    if ((rc = sb_duo_passcode_request(t->r->db, t->r->key, t->employee, code, errstr,
+                                      errstr_size)) == -1)
+        return -1;
+    if (rc == 0) {
+        sb_turn_reply(t, "Please approve the Duo push on your phone. If it times out, you can "
+                         "reply with a Duo passcode.");
+        return 0;
+    }
+    sb_turn_reply(t, "Checking your passcode with Duo…");
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "event_id", t->event_id);
+    return sb_turn_audit(t, "passcode_submitted", NULL, d, errstr, errstr_size);
+}
+
 int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, const char *comment,
                     const char *code, char *errstr, size_t errstr_size) {
     sb_response_t *r = t->r;
+    if (code && t->duo)
+        return duo_passcode(t, code, errstr, errstr_size);
     const char *params[] = {alert_id ? alert_id : t->employee};
     PGresult *row = sb_db_query(r->db, alert_id ? ALERT_BY_ID_SQL : ALERT_OPEN_SQL, 1, params,
                                 errstr, errstr_size);
@@ -405,13 +507,21 @@ int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, c
         .enrolled = t->enrolled,
         .require_2fa = r->require_2fa,
         .code_failures = atoi(PQgetvalue(row, 0, A_FAILURES)),
+        .duo = t->duo,
     };
     if (code && (rc = code_event(t, &st, id, code, &event, errstr, errstr_size)) != 0) {
         rc = rc == 1 ? 0 : -1;
         goto out;
     }
     rc = -1;
+    if (event == SB_CONV_CONFIRM && !strcmp(status, "prompted") &&
+        (st.reusable = reusable(t, row, errstr, errstr_size)) == -1)
+        goto out;
     sb_conv_decide(&st, event, &res);
+    if (!res.changes && sb_conv_duo_event(event)) { /* the employee moved on: nothing to say */
+        rc = refuse(t, id, &res, status, errstr, errstr_size);
+        goto out;
+    }
     if (!res.changes) {
         rc = refuse(t, id, &res, status, errstr, errstr_size);
         say(t, &res, 0);
@@ -421,8 +531,11 @@ int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, c
         goto out;
     }
     if (transition(t, row, &res, comment, errstr, errstr_size) == -1 ||
-        (res.escalate && escalate(t, row, res.escalate, comment, errstr, errstr_size) == -1))
+        (res.escalate && escalate(t, row, res.escalate, comment, errstr, errstr_size) == -1) ||
+        (res.action == SB_CONV_ASK_PUSH &&
+         sb_duo_push_request(r->db, id, t->employee, t->duo_username, errstr, errstr_size) == -1))
         goto out;
+    t->duo_retry = res.action == SB_CONV_PUSH_RETRY || (t->duo && res.action == SB_CONV_CODE_RETRY);
     transitioned(t, &row, status, &res, comment);
     rc = 0;
 out:

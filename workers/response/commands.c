@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "duo.h"
 #include "sb_buf.h"
 #include "sb_log.h"
 #include "sb_time.h"
@@ -52,7 +53,8 @@ static const char *const HELP_TEXT =
     "• After a yes, send the 6-digit code from your authenticator app.\n"
     "• *status*: your open questions.\n"
     "• *ignore 2h*: don't ask me about this kind of alert for a while (at most 4 hours).\n"
-    "• *test*: send yourself a test alert.";
+    "• *test*: send yourself a test alert.\n"
+    "• *push*: another Duo push, when the last one timed out.";
 
 static int status(sb_turn_t *t, char *errstr, size_t errstr_size) {
     const char *params[] = {t->employee};
@@ -193,12 +195,23 @@ out:
     return rc;
 }
 
+/* Another Duo push for the employee's alert whose push timed out. */
+static int push_again(sb_turn_t *t, char *errstr, size_t errstr_size) {
+    int rc = t->duo ? sb_duo_push_again(t->r->db, t->employee, errstr, errstr_size) : 0;
+    if (rc == 1)
+        sb_turn_reply(t, "Sending you another Duo push.");
+    else if (rc == 0)
+        sb_turn_reply(t, "There is no Duo push to send again right now.");
+    return rc == -1 ? -1 : 0;
+}
+
 int sb_commands_run(sb_turn_t *t, const sb_command_t *cmd, const char *text, char *errstr,
                     size_t errstr_size) {
     switch (cmd->kind) {
     case SB_CMD_HELP: sb_turn_reply(t, "%s", HELP_TEXT); return 0;
     case SB_CMD_STATUS: return status(t, errstr, errstr_size);
     case SB_CMD_TEST: return test_alert(t, errstr, errstr_size);
+    case SB_CMD_PUSH: return push_again(t, errstr, errstr_size);
     case SB_CMD_IGNORE: return ignore(t, cmd, text, errstr, errstr_size);
     case SB_CMD_IGNORE_BAD: sb_turn_reply(t, "%s", cmd->error); return 0;
     case SB_CMD_BAD_CODE: sb_turn_reply(t, "%s", CODE_HINT); return 0;

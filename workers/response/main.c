@@ -3,8 +3,10 @@
 /* The decisions live in response.c, answer.c, commands.c and turn.c. */
 #include <stdio.h>
 
+#include "duo.h"
 #include "response.h"
 #include "sb_crypto.h"
+#include "sb_severity.h"
 #include "sb_worker.h"
 
 #define SWEEP_LIMIT 100
@@ -23,20 +25,66 @@ typedef struct {
     int require_2fa;
     int64_t comment_window_ms;
     sb_response_t r;
+    /* Duo (unset host: no Duo; employees on Duo are then as without a factor) */
+    char *duo_host, *duo_ikey, *duo_skey, *duo_url;
+    int duo_threads;
+    int64_t duo_give_up_ms, duo_timeout_ms;
+    int64_t reuse_window_ms;
+    char duo_base[512];
+    char *reuse_max;
+    sb_duo_poll_config_t duo;
+    sb_duo_poll_t *poll;
 } response_main_t;
+
+/* The Duo settings hang together: a host needs both keys. */
+static int configure_duo(response_main_t *m, char *errstr, size_t errstr_size) {
+    if (!m->duo_host || !*m->duo_host)
+        return 0;
+    if (!m->duo_ikey || !*m->duo_ikey || !m->duo_skey || !*m->duo_skey) {
+        snprintf(errstr, errstr_size,
+                 "SECURITYBOT_DUO_API_HOST needs SECURITYBOT_DUO_IKEY and "
+                 "SECURITYBOT_DUO_SKEY");
+        return SB_WORKER_CONFIG_ERROR;
+    }
+    snprintf(m->duo_base, sizeof(m->duo_base), "%s%s", m->duo_url && *m->duo_url ? "" : "https://",
+             m->duo_url && *m->duo_url ? m->duo_url : m->duo_host);
+    m->duo = (sb_duo_poll_config_t){
+        .duo = {.api_host = m->duo_host,
+                .base_url = m->duo_base,
+                .ikey = m->duo_ikey,
+                .skey = m->duo_skey,
+                .timeout_ms = (long)m->duo_timeout_ms},
+        .database_url = m->w.common.database_url,
+        .chat = &m->w.chat,
+        .base = &m->r,
+        .threads = m->duo_threads,
+        .give_up_ms = m->duo_give_up_ms,
+    };
+    m->r.duo_enabled = 1;
+    return 0;
+}
 
 /* The at-rest key, when configured. Without it nobody's code can be
  * checked: said once at startup, and to each employee who sends one. */
 static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
     response_main_t *m = ctx;
     char why[256];
+    int rc;
     m->r = (sb_response_t){.worker = w->name,
                            .platform = m->w.chat.platform,
                            .require_2fa = m->require_2fa,
                            .comment_window_ms = m->comment_window_ms,
+                           .reuse_window_ms = m->reuse_window_ms,
                            .sweep_limit = SWEEP_LIMIT};
     if (sb_response_init(&m->r, w->prefix, errstr, errstr_size) == -1)
         return -1;
+    if ((rc = configure_duo(m, errstr, errstr_size)) != 0)
+        return rc;
+    if ((m->r.reuse_max_rank = sb_severity_rank(m->reuse_max)) < 0) {
+        snprintf(errstr, errstr_size,
+                 "SECURITYBOT_2FA_REUSE_MAX_SEVERITY: low, medium, high or critical");
+        return SB_WORKER_CONFIG_ERROR;
+    }
     if (!m->secret_key_file)
         return 0;
     if (sb_crypto_key_load(m->secret_key_file, m->r.key, why, sizeof(why)) == -1) {
@@ -48,17 +96,26 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
 }
 
 static int start(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
-    sb_response_t *r = &((response_main_t *)ctx)->r;
+    response_main_t *m = ctx;
+    sb_response_t *r = &m->r;
     r->db = w->db, r->producer = w->producer, r->metrics = w->metrics, r->chat = w->chat;
     if (!r->has_key)
         sb_log_warn("SECURITYBOT_SECRET_KEY_FILE is not set: enrolled employees' codes cannot be "
                     "checked");
-    return 0;
+    if (!r->duo_enabled) {
+        sb_log_info("SECURITYBOT_DUO_API_HOST is not set: employees on Duo are treated as "
+                    "having no second factor");
+        return 0;
+    }
+    /* the Duo threads copy r: every client it borrows exists by now */
+    return (m->poll = sb_duo_poll_start(&m->duo, errstr, errstr_size)) ? 0 : -1;
 }
 
 static void stop(void *ctx) {
-    sb_response_t *r = &((response_main_t *)ctx)->r;
-    sb_crypto_wipe(r->key, sizeof(r->key));
+    response_main_t *m = ctx;
+    sb_duo_poll_stop(m->poll);
+    m->poll = NULL;
+    sb_crypto_wipe(m->r.key, sizeof(m->r.key));
 }
 
 static int handle(void *ctx, const cJSON *ev, char *errstr, size_t errstr_size) {
@@ -79,6 +136,15 @@ int main(int argc, char **argv) {
         SB_CFG_BOOL("SECURITYBOT_REQUIRE_2FA", &m.require_2fa, "true", "a yes from an employee without a second factor is confirmed_unverified and escalated at low priority (false: simply confirmed)"),
         SB_CFG_DURATION("SECURITYBOT_COMMENT_WINDOW", &m.comment_window_ms, "2m", "after a bare no, how long the employee's next message counts as their explanation"),
         SB_CFG_STR("SECURITYBOT_SECRET_KEY_FILE", &m.secret_key_file, NULL, "32-byte key that opens the TOTP secrets (as for sbctl enroll); unset: codes cannot be checked"),
+        SB_CFG_DURATION_OR_OFF("SECURITYBOT_2FA_REUSE_WINDOW", &m.reuse_window_ms, "0", "a yes from an employee who passed a second factor within this long is confirmed without asking again (second factor reused); 0: never"),
+        SB_CFG_STR("SECURITYBOT_2FA_REUSE_MAX_SEVERITY", &m.reuse_max, "medium", "the reuse window never applies above this severity (low, medium, high, critical)"),
+        SB_CFG_STR("SECURITYBOT_DUO_API_HOST", &m.duo_host, NULL, "Duo Auth API host (api-XXXXXXXX.duosecurity.com), always the one signed; unset: no Duo"),
+        SB_CFG_STR("SECURITYBOT_DUO_IKEY", &m.duo_ikey, NULL, "Duo integration key (with SECURITYBOT_DUO_API_HOST)"),
+        SB_CFG_SECRET("SECURITYBOT_DUO_SKEY", &m.duo_skey, "Duo secret key (with SECURITYBOT_DUO_API_HOST)"),
+        SB_CFG_STR("SECURITYBOT_DUO_URL", &m.duo_url, NULL, "base URL of the Duo API (unset: https:// + SECURITYBOT_DUO_API_HOST; tests point it at the fake)"),
+        SB_CFG_INT("SECURITYBOT_DUO_THREADS", &m.duo_threads, "4", 1, SB_DUO_MAX_THREADS, "Duo pushes in flight handled at once by this replica (one thread each)"),
+        SB_CFG_DURATION("SECURITYBOT_DUO_TIMEOUT", &m.duo_timeout_ms, "75s", "one call to Duo, whole exchange (auth_status long-polls up to about a minute); a crashed replica's pushes are taken over this + 15 s later"),
+        SB_CFG_DURATION("SECURITYBOT_DUO_UNAVAILABLE_AFTER", &m.duo_give_up_ms, "5m", "Duo silent (errors, 5xx, 429) this long: the employee is told and the alert escalated second_factor_unavailable"),
         SB_CHAT_CONFIG_ENTRIES(&m.w.chat, "replies"),
     };
     static const char *const produces[] = {SB_TOPIC_ESCALATION_REQUESTS, SB_TOPIC_OUTCOMES,

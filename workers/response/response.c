@@ -28,8 +28,14 @@ static const char *const RECORD_SQL =
 
 /* $1 chat user id. Two rows (the same id on two platforms) is refused. */
 static const char *const SENDER_SQL =
-    "SELECT id, username, totp_secret_enc IS NOT NULL FROM employees WHERE chat_user_id = $1"
+    "SELECT id, username, second_factor, coalesce(duo_username, '') FROM employees"
+    " WHERE chat_user_id = $1"
     " LIMIT 2";
+
+/* $1 chat user: a code (or Duo passcode) request of theirs is open. */
+static const char *const CODE_OPEN_SQL =
+    "SELECT 1 FROM alerts a JOIN employees e ON e.id = a.employee_id"
+    " WHERE e.chat_user_id = $1 AND a.status = 'awaiting_code' LIMIT 1";
 
 /* $1 employee: their next alert, for the wake-up (as sb-ingest's prompt request). */
 static const char *const NEXT_SQL =
@@ -80,6 +86,25 @@ static const char *stored_text(const sb_command_t *cmd, const char *text) {
     return is_code(cmd) || comment_is_code(cmd) ? "[code withheld]" : text;
 }
 
+/* The text as it may be kept (*out, owned): while a code request of the
+ * sender's is open, every run of 6 to 8 digits withheld, whether or not it
+ * is checked as a code, so it reaches no table, comment, outcome or log. */
+static int withhold(sb_turn_t *t, const char *text, char **out, char *errstr, size_t errstr_size) {
+    const char *params[] = {t->chat_user};
+    PGresult *res = sb_db_query(t->r->db, CODE_OPEN_SQL, 1, params, errstr, errstr_size);
+    if (!res)
+        return -1;
+    t->withhold = PQntuples(res) > 0;
+    PQclear(res);
+    if (!(*out = strdup(text))) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    if (t->withhold)
+        sb_command_withhold_digits(*out, strlen(*out));
+    return 0;
+}
+
 /* An answer nobody may give: audited without an employee, no reply. */
 static int refuse_sender(sb_turn_t *t, const char *reason, const char *alert_id, char *errstr,
                          size_t errstr_size) {
@@ -110,7 +135,11 @@ static int find_sender(sb_turn_t *t, const char *platform, const char *alert_id,
     } else {
         snprintf(t->employee, sizeof(t->employee), "%s", PQgetvalue(res, 0, 0));
         snprintf(t->username, sizeof(t->username), "%s", PQgetvalue(res, 0, 1));
-        t->enrolled = !strcmp(PQgetvalue(res, 0, 2), "t");
+        t->enrolled = strcmp(PQgetvalue(res, 0, 2), "none") != 0;
+        t->duo = !strcmp(PQgetvalue(res, 0, 2), "duo");
+        if (t->duo && !t->r->duo_enabled) /* as without a factor: never confirmed unchecked */
+            t->duo = t->enrolled = 0;
+        snprintf(t->duo_username, sizeof(t->duo_username), "%s", PQgetvalue(res, 0, 3));
         rc = 1;
     }
     PQclear(res);
@@ -134,6 +163,8 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
          * in outcomes and escalations); a yes then asks for it */
         int keep = cmd->comment_len && !comment_is_code(cmd);
         snprintf(comment, sizeof(comment), "%.*s", (int)cmd->comment_len, cmd->comment);
+        if (t->withhold)
+            sb_command_withhold_digits(comment, strlen(comment));
         return sb_answer_apply(t, NULL, cmd->kind == SB_CMD_YES ? SB_CONV_CONFIRM : SB_CONV_DENY,
                                keep ? comment : NULL, NULL, errstr, errstr_size);
     }
@@ -214,12 +245,23 @@ out:
     PQclear(res);
 }
 
+void sb_turn_after_commit(sb_turn_t *t) {
+    char why[512];
+    /* the outcome, from the committed row; a failure is the sweep's to retry */
+    if (t->outcome_due && sb_response_sweep(t->r, why, sizeof(why)) == -1)
+        sb_log_warn("outcome not published yet: %s (the sweep retries)", why);
+    speak(t);
+    if (t->wake)
+        wake(t);
+}
+
 int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t errstr_size) {
     const char *event_id = str(ev, "event_id"), *platform = str(ev, "platform"),
                *kind = str(ev, "kind"), *text = str(ev, "text"), *alert_id = str(ev, "alert_id");
     sb_turn_t t = {.r = r, .event_id = event_id, .chat_user = str(ev, "chat_user_id")};
     sb_command_t cmd = {0};
     PGresult *res = NULL;
+    char *kept = NULL; /* text, digits withheld while a code is due */
     int rc = -1, found;
 
     if (!strcmp(kind, "text"))
@@ -228,13 +270,15 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
     if (sb_db_ensure(r->db, errstr, errstr_size) == -1 ||
         sb_db_begin(r->db, errstr, errstr_size) == -1)
         return -1;
+    if (withhold(&t, text, &kept, errstr, errstr_size) == -1)
+        goto out;
     {
         const char *params[] = {event_id,
                                 platform,
                                 t.chat_user,
                                 alert_id,
                                 kind,
-                                stored_text(&cmd, text),
+                                stored_text(&cmd, kept),
                                 str(ev, "received_at")};
         if (!(res = sb_db_query(r->db, RECORD_SQL, 7, params, errstr, errstr_size)))
             goto out;
@@ -246,24 +290,16 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
         goto out;
     }
     if ((found = find_sender(&t, platform, alert_id, errstr, errstr_size)) == -1 ||
-        (found == 1 && dispatch(&t, kind, alert_id, text, &cmd, errstr, errstr_size) == -1))
+        (found == 1 && dispatch(&t, kind, alert_id, kept, &cmd, errstr, errstr_size) == -1))
         goto out;
     /* what this answer published is in Kafka before its record commits */
-    if ((rc = sb_publish_commit(r->producer, t.produced, r->db, errstr, errstr_size)) == 0) {
-        char why[512];
-        /* the outcome, from the committed row; a failure is the sweep's to retry */
-        if (t.outcome_due && sb_response_sweep(r, why, sizeof(why)) == -1) {
-            sb_log_kv_t kv[] = {{"alert_id", alert_id}};
-            sb_log_kv(SB_LOG_WARN, kv, 1, "outcome not published yet: %s (the sweep retries)", why);
-        }
-        speak(&t);
-        if (t.wake)
-            wake(&t);
-    }
+    if ((rc = sb_publish_commit(r->producer, t.produced, r->db, errstr, errstr_size)) == 0)
+        sb_turn_after_commit(&t);
 out:
     if (rc == -1)
         sb_db_rollback(r->db);
     PQclear(res);
+    free(kept);
     sb_turn_free(&t);
     return rc;
 }

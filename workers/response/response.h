@@ -30,6 +30,9 @@ typedef struct {
     const char *worker;      /* requested_by, and the actor of the sweep's audit lines */
     const char *platform;    /* the deployment's chat platform; others are refused */
     int require_2fa;         /* SECURITYBOT_REQUIRE_2FA */
+    int duo_enabled;         /* Duo is configured (SECURITYBOT_DUO_API_HOST) */
+    int64_t reuse_window_ms; /* SECURITYBOT_2FA_REUSE_WINDOW; 0: off */
+    int reuse_max_rank;      /* SECURITYBOT_2FA_REUSE_MAX_SEVERITY's rank */
     int64_t comment_window_ms;
     int has_key; /* key holds SECURITYBOT_SECRET_KEY_FILE's key */
     unsigned char key[SB_AEAD_KEY_LEN];

@@ -163,6 +163,8 @@ void sb_command_parse(const char *text, size_t len, sb_command_t *out) {
             out->kind = SB_CMD_STATUS;
         else if (w == n && word_is(s, w, "test"))
             out->kind = SB_CMD_TEST;
+        else if (w == n && word_is(s, w, "push"))
+            out->kind = SB_CMD_PUSH;
         else if (word_is(s, w, "ignore") && (w == n || is_space(s[w]))) {
             /* only spaces before the duration: "ignore -5h" is not 5 hours */
             for (rest = w; rest < n && is_space(s[rest]); rest++)
@@ -176,8 +178,22 @@ void sb_command_parse(const char *text, size_t len, sb_command_t *out) {
         out->code_like = code_like(s, n);
 }
 
+size_t sb_command_withhold_digits(char *s, size_t len) {
+    size_t runs = 0, i = 0, j;
+    while (i < len) {
+        for (j = i; j < len && is_digit(s[j]); j++)
+            ;
+        if (j - i >= 6 && j - i <= 8) {
+            memset(s + i, '*', j - i);
+            runs++;
+        }
+        i = j > i ? j : i + 1;
+    }
+    return runs;
+}
+
 const char *sb_command_name(sb_command_kind_t kind) {
-    static const char *const names[] = {"empty",  "code", "bad_code", "yes",    "no",   "help",
-                                        "status", "test", "ignore",   "ignore", "other"};
+    static const char *const names[] = {"empty",  "code", "bad_code", "yes",    "no",    "help",
+                                        "status", "test", "ignore",   "ignore", "other", "push"};
     return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "other";
 }

@@ -2,7 +2,7 @@
 
 /* Reads what an employee typed in the direct conversation:
  * a one-time code, "yes"/"no" with an optional comment, or a command
- * (help, status, ignore <duration>, test). Pure: no I/O, no allocation. */
+ * (help, status, ignore <duration>, test, push). Pure: no I/O, no allocation. */
 #ifndef SB_COMMAND_H
 #define SB_COMMAND_H
 
@@ -25,6 +25,7 @@ typedef enum {
     SB_CMD_IGNORE,     /* "ignore <n><unit>": ignore_ms */
     SB_CMD_IGNORE_BAD, /* "ignore ..." that is not a duration in range: error */
     SB_CMD_OTHER,      /* anything else (free text, e.g. a comment after a "no") */
+    SB_CMD_PUSH,       /* "push": another Duo push after one timed out */
 } sb_command_kind_t;
 
 typedef struct {
@@ -42,6 +43,11 @@ typedef struct {
  * at). Words are matched case-insensitively; "no" must be a word of its
  * own ("nothing" is OTHER). Always fills *out. */
 void sb_command_parse(const char *text, size_t len, sb_command_t *out);
+
+/* Replaces every digit of each run of 6 to 8 ASCII digits in s[0..len)
+ * with '*' (what may be a code is never kept while one is due). Returns
+ * the number of runs withheld. */
+size_t sb_command_withhold_digits(char *s, size_t len);
 
 /* A name for the kind ("code", "yes", ...), for logs and the audit. */
 const char *sb_command_name(sb_command_kind_t kind);

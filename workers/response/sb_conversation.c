@@ -23,16 +23,25 @@ static void confirm(const sb_conv_state_t *s, sb_conv_result_t *r) {
         return;
     }
     r->answer = "confirm";
-    if (s->enrolled) {
+    if (s->enrolled && s->reusable) {
+        change(r, SB_CONV_REUSED, "confirmed");
+        r->second_factor = "reused";
+        r->second_factor_method = "reused";
+        r->outcome = "confirmed";
+    } else if (s->duo) {
+        change(r, SB_CONV_ASK_PUSH, "awaiting_code");
+    } else if (s->enrolled) {
         change(r, SB_CONV_ASK_CODE, "awaiting_code");
     } else if (s->require_2fa) {
         change(r, SB_CONV_UNVERIFIED, "confirmed_unverified");
         r->second_factor = "not_enrolled";
+        r->second_factor_method = "none";
         r->outcome = "confirmed_unverified";
         r->escalate = "unverified_confirmation";
     } else {
         change(r, SB_CONV_CONFIRMED, "confirmed");
         r->second_factor = "not_enrolled";
+        r->second_factor_method = "none";
         r->outcome = "confirmed";
     }
 }
@@ -43,18 +52,21 @@ static void deny(const sb_conv_state_t *s, sb_conv_result_t *r) {
     /* also after a "yes" whose code has not come: they changed their mind */
     (void)s;
     r->second_factor = "not_attempted";
+    r->second_factor_method = "none";
     r->outcome = "denied";
     r->escalate = "denied";
 }
 
 static void code(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_result_t *r) {
-    if (strcmp(s->status, "awaiting_code") != 0) {
+    /* an employee on Duo types Duo passcodes, checked by Duo (PASSCODE_*) */
+    if (strcmp(s->status, "awaiting_code") != 0 || s->duo) {
         refuse(r, SB_CONV_NO_CODE_EXPECTED);
         return;
     }
     if (event == SB_CONV_CODE_RIGHT) {
         change(r, SB_CONV_CONFIRMED, "confirmed");
         r->second_factor = "passed";
+        r->second_factor_method = "totp";
         r->outcome = "confirmed";
         return;
     }
@@ -66,8 +78,76 @@ static void code(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_result
     change(r, SB_CONV_CODE_FAILED, "escalation_requested");
     r->status_reason = "second_factor_failed";
     r->second_factor = "failed";
+    r->second_factor_method = "totp";
     r->outcome = "second_factor_failed";
     r->escalate = "second_factor_failed";
+}
+
+int sb_conv_duo_event(sb_conv_event_t event) {
+    return event >= SB_CONV_PUSH_ALLOWED && event <= SB_CONV_DUO_UNAVAILABLE;
+}
+
+/* The second factor failed (a deny, fraud, the third try): escalate. */
+static void failed(sb_conv_result_t *r, sb_conv_action_t a, const char *reason,
+                   const char *method) {
+    change(r, a, "escalation_requested");
+    r->status_reason = reason;
+    r->second_factor = "failed";
+    r->second_factor_method = method;
+    r->outcome = "second_factor_failed";
+    r->escalate = reason;
+}
+
+/* A try that did not pass (push timed out, wrong passcode). */
+static void try_failed(const sb_conv_state_t *s, sb_conv_result_t *r, sb_conv_action_t retry,
+                       const char *method) {
+    r->code_failures = s->code_failures + 1;
+    if (r->code_failures < SB_CONV_MAX_CODE_FAILURES)
+        change(r, retry, "awaiting_code");
+    else
+        failed(r, SB_CONV_CODE_FAILED, "second_factor_failed", method);
+}
+
+static void passed(sb_conv_result_t *r, const char *second_factor, const char *method) {
+    change(r, second_factor[0] == 'b' ? SB_CONV_BYPASSED : SB_CONV_CONFIRMED, "confirmed");
+    r->second_factor = second_factor;
+    r->second_factor_method = method;
+    r->outcome = "confirmed";
+}
+
+/* Duo's answer for an alert awaiting its second factor. */
+static void duo(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_result_t *r) {
+    if (strcmp(s->status, "awaiting_code") != 0 || !s->duo) {
+        refuse(r, SB_CONV_NO_CODE_EXPECTED);
+        return;
+    }
+    switch (event) {
+    case SB_CONV_PUSH_ALLOWED: passed(r, "passed", "duo_push"); break;
+    case SB_CONV_PASSCODE_RIGHT: passed(r, "passed", "duo_passcode"); break;
+    case SB_CONV_DUO_BYPASS: passed(r, "bypassed", "none"); break;
+    case SB_CONV_PUSH_DENIED:
+        failed(r, SB_CONV_CODE_FAILED, "second_factor_failed", "duo_push");
+        break;
+    case SB_CONV_PUSH_FRAUD: failed(r, SB_CONV_REPORTED_FRAUD, "reported_fraud", "duo_push"); break;
+    case SB_CONV_PUSH_TIMEOUT: try_failed(s, r, SB_CONV_PUSH_RETRY, "duo_push"); break;
+    case SB_CONV_PASSCODE_WRONG: try_failed(s, r, SB_CONV_CODE_RETRY, "duo_passcode"); break;
+    case SB_CONV_DUO_NO_FACTOR: {
+        sb_conv_state_t none = *s;
+        none.status = "prompted";
+        none.duo = none.enrolled = 0;
+        confirm(&none, r);
+        r->answer = NULL; /* given already */
+        break;
+    }
+    default: /* SB_CONV_DUO_UNAVAILABLE: no fail-open, the team checks */
+        change(r, SB_CONV_UNAVAILABLE, "escalation_requested");
+        r->status_reason = "second_factor_unavailable";
+        r->second_factor = "not_attempted";
+        r->second_factor_method = "duo_push";
+        r->outcome = "confirmed_unverified";
+        r->escalate = "second_factor_unavailable";
+        break;
+    }
 }
 
 void sb_conv_decide(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_result_t *r) {
@@ -82,7 +162,8 @@ void sb_conv_decide(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_res
         return;
     }
     if (!sb_conv_open(s->status)) {
-        refuse(r, (event == SB_CONV_CODE_RIGHT || event == SB_CONV_CODE_WRONG)
+        refuse(r, (event == SB_CONV_CODE_RIGHT || event == SB_CONV_CODE_WRONG ||
+                   sb_conv_duo_event(event))
                       ? SB_CONV_NO_CODE_EXPECTED
                       : SB_CONV_REFUSE_CLOSED);
         return;
@@ -90,7 +171,9 @@ void sb_conv_decide(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_res
     switch (event) {
     case SB_CONV_CONFIRM: confirm(s, r); break;
     case SB_CONV_DENY: deny(s, r); break;
-    default: code(s, event, r); break;
+    case SB_CONV_CODE_RIGHT:
+    case SB_CONV_CODE_WRONG: code(s, event, r); break;
+    default: duo(s, event, r); break;
     }
 }
 
@@ -107,6 +190,12 @@ const char *sb_conv_action_name(sb_conv_action_t a) {
         "denied",
         "code_wrong",
         "second_factor_failed",
+        "push_requested",
+        "push_timed_out",
+        "reported_fraud",
+        "second_factor_bypassed",
+        "second_factor_unavailable",
+        "second_factor_reused",
     };
     return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
 }

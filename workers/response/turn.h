@@ -20,9 +20,14 @@ typedef struct {
     char actor[96];    /* "chat:<user id>" for audit_log */
     char employee[24]; /* employees.id */
     char username[322];
-    int enrolled;
-    int produced;    /* something was produced: flush before COMMIT */
-    int outcome_due; /* an outcome became due: publish it after COMMIT */
+    int enrolled; /* the employee has a second factor (TOTP or Duo) */
+    int duo;      /* ... and it is Duo */
+    char duo_username[322];
+    int duo_retry;        /* a Duo try failed with tries left: the push waits for "push" */
+    char reused_from[72]; /* the alert whose pass a "yes" reused, or "" */
+    int withhold;         /* a code request is open: runs of 6 to 8 digits are withheld */
+    int produced;         /* something was produced: flush before COMMIT */
+    int outcome_due;      /* an outcome became due: publish it after COMMIT */
     /* after COMMIT */
     char *reply;                              /* owned: text for the sender's DM */
     char reply_channel[SB_CHAT_CHANNEL_SIZE]; /* "" = open the sender's DM */
@@ -37,6 +42,10 @@ void sb_turn_reply(sb_turn_t *t, const char *fmt, ...) __attribute__((format(pri
 /* Appends an audit_log line; detail is consumed. 0 or -1. */
 int sb_turn_audit(sb_turn_t *t, const char *action, const char *alert_id, cJSON *detail,
                   char *errstr, size_t errstr_size);
+
+/* After the turn's transaction committed: its outcome published, the
+ * prompt updated, the reply sent, sb-prompt woken (response.c). */
+void sb_turn_after_commit(sb_turn_t *t);
 
 /* Frees what the turn owns (reply, update row and text). */
 void sb_turn_free(sb_turn_t *t);

@@ -147,7 +147,8 @@ static int cmd_list(sbctl_t *ctl, int json) {
         return SBCTL_UNAVAILABLE;
     res = sb_db_query(db,
                       "SELECT id, username, coalesce(email, ''), coalesce(chat_user_id, ''),"
-                      " array_to_string(aliases, ';'), opted_out FROM employees ORDER BY id",
+                      " array_to_string(aliases, ';'), opted_out, second_factor,"
+                      " coalesce(duo_username, '') FROM employees ORDER BY id",
                       0, NULL, errstr, sizeof(errstr));
     if (!res) {
         fprintf(stderr, "sbctl employees list: %s\n", errstr);
@@ -164,6 +165,9 @@ static int cmd_list(sbctl_t *ctl, int json) {
             cJSON_AddStringToObject(o, "chat_user_id", PQgetvalue(res, r, 3));
             cJSON_AddStringToObject(o, "aliases", PQgetvalue(res, r, 4));
             cJSON_AddBoolToObject(o, "opted_out", PQgetvalue(res, r, 5)[0] == 't');
+            cJSON_AddStringToObject(o, "second_factor", PQgetvalue(res, r, 6));
+            if (*PQgetvalue(res, r, 7))
+                cJSON_AddStringToObject(o, "duo_username", PQgetvalue(res, r, 7));
             cJSON_AddItemToArray(arr, o);
         }
         out = cJSON_Print(arr);
@@ -171,10 +175,12 @@ static int cmd_list(sbctl_t *ctl, int json) {
         free(out);
         cJSON_Delete(arr);
     } else {
-        printf("%-6s %-24s %-32s %-12s %s\n", "ID", "USERNAME", "EMAIL", "CHAT", "ALIASES");
+        printf("%-6s %-24s %-32s %-12s %-6s %s\n", "ID", "USERNAME", "EMAIL", "CHAT", "FACTOR",
+               "ALIASES");
         for (int r = 0; r < PQntuples(res); r++)
-            printf("%-6s %-24s %-32s %-12s %s%s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-                   PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
+            printf("%-6s %-24s %-32s %-12s %-6s %s%s\n", PQgetvalue(res, r, 0),
+                   PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
+                   PQgetvalue(res, r, 6), PQgetvalue(res, r, 4),
                    PQgetvalue(res, r, 5)[0] == 't' ? " (opted out)" : "");
     }
     PQclear(res);

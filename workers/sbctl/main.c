@@ -18,7 +18,7 @@ static const sbctl_command_t commands[] = {
     {"migrate", sbctl_cmd_migrate, "apply the SQL migrations (idempotent)"},
     {"topics", sbctl_cmd_topics, "create every securitybot topic (idempotent)"},
     {"employees", sbctl_cmd_employees, "import, list, opt out or opt in employees"},
-    {"enroll", sbctl_cmd_enroll, "give an employee a new second-factor (TOTP) secret"},
+    {"enroll", sbctl_cmd_enroll, "give an employee a new TOTP secret, or switch them to Duo push"},
     {"alert", sbctl_cmd_alert, "publish a test alert"},
     {"alerts", sbctl_cmd_alerts, "list alerts, or show one with its conversation and audit trail"},
     {"ignore", sbctl_cmd_ignore, "list, add or remove ignore rules"},

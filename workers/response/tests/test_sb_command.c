@@ -108,6 +108,9 @@ static const case_t cases[] = {
     {"status please", SB_CMD_OTHER, NULL, 0},
     {"statuses", SB_CMD_OTHER, NULL, 0},
     {"test", SB_CMD_TEST, NULL, 0},
+    {"push", SB_CMD_PUSH, NULL, 0},
+    {" Push \n", SB_CMD_PUSH, NULL, 0},
+    {"push it", SB_CMD_OTHER, NULL, 0},
     {"TEST", SB_CMD_TEST, NULL, 0},
     {"testing", SB_CMD_OTHER, NULL, 0},
     {"test 1", SB_CMD_OTHER, NULL, 0},
@@ -324,15 +327,38 @@ static void test_names(void) {
         {SB_CMD_EMPTY, "empty"},       {SB_CMD_CODE, "code"},   {SB_CMD_BAD_CODE, "bad_code"},
         {SB_CMD_YES, "yes"},           {SB_CMD_NO, "no"},       {SB_CMD_HELP, "help"},
         {SB_CMD_STATUS, "status"},     {SB_CMD_TEST, "test"},   {SB_CMD_IGNORE, "ignore"},
-        {SB_CMD_IGNORE_BAD, "ignore"}, {SB_CMD_OTHER, "other"},
+        {SB_CMD_IGNORE_BAD, "ignore"}, {SB_CMD_OTHER, "other"}, {SB_CMD_PUSH, "push"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         SB_CHECK_STR(sb_command_name(names[i].kind), names[i].name);
-    SB_CHECK_STR(sb_command_name((sb_command_kind_t)(SB_CMD_OTHER + 1)), "other");
+    SB_CHECK_STR(sb_command_name((sb_command_kind_t)(SB_CMD_PUSH + 1)), "other");
     SB_CHECK_STR(sb_command_name((sb_command_kind_t)-1), "other");
 }
 
+/* Runs of 6 to 8 digits withheld; shorter and longer runs kept. */
+static void test_withhold(void) {
+    static const struct {
+        const char *in, *out;
+        size_t runs;
+    } withheld[] = {
+        {"my badge is 1234567, call me", "my badge is *******, call me", 1},
+        {"123456", "******", 1},
+        {"12345678x123456789", "********x123456789", 1},
+        {"12345 and 123", "12345 and 123", 0},
+        {"a123456b 654321", "a******b ******", 2},
+        {"123 456", "123 456", 0},
+        {"", "", 0},
+    };
+    for (size_t i = 0; i < sizeof(withheld) / sizeof(withheld[0]); i++) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%s", withheld[i].in);
+        SB_CHECK(sb_command_withhold_digits(buf, strlen(buf)) == withheld[i].runs);
+        SB_CHECK_STR(buf, withheld[i].out);
+    }
+}
+
 int main(void) {
+    test_withhold();
     test_table();
     test_lengths();
     test_long_texts();

@@ -179,7 +179,7 @@ static want_t expected(const sb_conv_state_t *s, sb_conv_event_t event) {
 }
 
 static void check(const sb_conv_state_t *s, sb_conv_event_t event, const want_t *w) {
-    sb_conv_result_t r = {(sb_conv_action_t)99, 7, "x", "x", "x", "x", "x", "x", -5};
+    sb_conv_result_t r = {(sb_conv_action_t)99, 7, "x", "x", "x", "x", "x", "x", -5, "x"};
     int failures = w->code_failures == ANY ? s->code_failures : w->code_failures;
     char what[160];
     snprintf(what, sizeof(what), "%s/%s owner %d enrolled %d 2fa %d failures %d",
@@ -200,6 +200,14 @@ static void check(const sb_conv_state_t *s, sb_conv_event_t event, const want_t 
     SB_CHECK_MSG(str_eq(r.escalate, w->escalate), "%s: escalate %s", what, r.escalate);
     SB_CHECK_MSG(r.code_failures == failures, "%s: code_failures %d, want %d", what,
                  r.code_failures, failures);
+    /* the method goes with the second factor: TOTP for a code checked */
+    SB_CHECK_MSG(!r.second_factor
+                     ? !r.second_factor_method
+                     : str_eq(r.second_factor_method, !strcmp(r.second_factor, "passed") ||
+                                                              !strcmp(r.second_factor, "failed")
+                                                          ? "totp"
+                                                          : "none"),
+                 "%s: second_factor_method %s", what, r.second_factor_method);
     /* whatever the case: a change has a status, a refusal has nothing */
     SB_CHECK_MSG(r.changes ? r.status != NULL
                            : !r.status && !r.answer && !r.outcome && !r.escalate &&
@@ -218,7 +226,7 @@ static void test_all(void) {
                 for (int enrolled = 0; enrolled <= 1; enrolled++)
                     for (int tfa = 0; tfa <= 1; tfa++)
                         for (int cf = 0; cf <= 2; cf++) {
-                            sb_conv_state_t s = {status, owner, enrolled, tfa, cf};
+                            sb_conv_state_t s = {status, owner, enrolled, tfa, cf, 0, 0};
                             want_t w = expected(&s, events[e]);
                             check(&s, events[e], &w);
                             count++;
@@ -233,7 +241,7 @@ static void test_all(void) {
 static void test_not_owner(void) {
     for (size_t si = 0; si < N_STATUSES; si++)
         for (size_t e = 0; e < 4; e++) {
-            sb_conv_state_t s = {statuses[si], 0, 1, 1, 5};
+            sb_conv_state_t s = {statuses[si], 0, 1, 1, 5, 0, 0};
             sb_conv_result_t r;
             sb_conv_decide(&s, events[e], &r);
             SB_CHECK(r.action == SB_CONV_REFUSE_NOT_OWNER && r.changes == 0 && !r.status &&
@@ -293,7 +301,7 @@ static void test_conversations(void) {
          "confirmed"},
     };
     for (size_t p = 0; p < sizeof(plays) / sizeof(plays[0]); p++) {
-        sb_conv_state_t s = {"prompted", 1, plays[p].enrolled, plays[p].require_2fa, 0};
+        sb_conv_state_t s = {"prompted", 1, plays[p].enrolled, plays[p].require_2fa, 0, 0, 0};
         for (size_t i = 0; i < plays[p].n; i++) {
             sb_conv_result_t r;
             sb_conv_decide(&s, plays[p].events[i], &r);
@@ -318,9 +326,15 @@ static void test_names(void) {
         "denied",
         "code_wrong",
         "second_factor_failed",
+        "push_requested",
+        "push_timed_out",
+        "reported_fraud",
+        "second_factor_bypassed",
+        "second_factor_unavailable",
+        "second_factor_reused",
     };
     const size_t n = sizeof(names) / sizeof(names[0]);
-    SB_CHECK(n == SB_CONV_CODE_FAILED + 1);
+    SB_CHECK(n == SB_CONV_REUSED + 1);
     for (size_t i = 0; i < n; i++) {
         SB_CHECK_STR(sb_conv_action_name((sb_conv_action_t)i), names[i]);
         for (size_t j = 0; j < i; j++)
@@ -343,9 +357,119 @@ static void test_open(void) {
     SB_CHECK(sb_conv_open("") == 0);
 }
 
+/* An employee on Duo: each of Duo's answers from awaiting_code. */
+static const struct {
+    sb_conv_event_t event;
+    int require_2fa, code_failures;
+    sb_conv_action_t action;
+    const char *status, *second_factor, *method, *outcome, *escalate;
+    int failures_after;
+} duo_rules[] = {
+    {SB_CONV_PUSH_ALLOWED, 1, 0, SB_CONV_CONFIRMED, "confirmed", "passed", "duo_push", "confirmed",
+     NULL, 0},
+    {SB_CONV_PASSCODE_RIGHT, 1, 2, SB_CONV_CONFIRMED, "confirmed", "passed", "duo_passcode",
+     "confirmed", NULL, 2},
+    {SB_CONV_DUO_BYPASS, 1, 0, SB_CONV_BYPASSED, "confirmed", "bypassed", "none", "confirmed", NULL,
+     0},
+    {SB_CONV_PUSH_DENIED, 1, 0, SB_CONV_CODE_FAILED, "escalation_requested", "failed", "duo_push",
+     "second_factor_failed", "second_factor_failed", 0},
+    {SB_CONV_PUSH_FRAUD, 1, 1, SB_CONV_REPORTED_FRAUD, "escalation_requested", "failed", "duo_push",
+     "second_factor_failed", "reported_fraud", 1},
+    {SB_CONV_PUSH_TIMEOUT, 1, 0, SB_CONV_PUSH_RETRY, "awaiting_code", NULL, NULL, NULL, NULL, 1},
+    {SB_CONV_PUSH_TIMEOUT, 1, 1, SB_CONV_PUSH_RETRY, "awaiting_code", NULL, NULL, NULL, NULL, 2},
+    {SB_CONV_PUSH_TIMEOUT, 1, 2, SB_CONV_CODE_FAILED, "escalation_requested", "failed", "duo_push",
+     "second_factor_failed", "second_factor_failed", 3},
+    {SB_CONV_PASSCODE_WRONG, 1, 0, SB_CONV_CODE_RETRY, "awaiting_code", NULL, NULL, NULL, NULL, 1},
+    {SB_CONV_PASSCODE_WRONG, 1, 2, SB_CONV_CODE_FAILED, "escalation_requested", "failed",
+     "duo_passcode", "second_factor_failed", "second_factor_failed", 3},
+    {SB_CONV_DUO_NO_FACTOR, 1, 0, SB_CONV_UNVERIFIED, "confirmed_unverified", "not_enrolled",
+     "none", "confirmed_unverified", "unverified_confirmation", 0},
+    {SB_CONV_DUO_NO_FACTOR, 0, 0, SB_CONV_CONFIRMED, "confirmed", "not_enrolled", "none",
+     "confirmed", NULL, 0},
+    {SB_CONV_DUO_UNAVAILABLE, 1, 1, SB_CONV_UNAVAILABLE, "escalation_requested", "not_attempted",
+     "duo_push", "confirmed_unverified", "second_factor_unavailable", 1},
+    /* a TOTP code from an employee on Duo is not checked as one */
+    {SB_CONV_CODE_RIGHT, 1, 0, SB_CONV_NO_CODE_EXPECTED, NULL, NULL, NULL, NULL, NULL, 0},
+    {SB_CONV_CODE_WRONG, 1, 0, SB_CONV_NO_CODE_EXPECTED, NULL, NULL, NULL, NULL, NULL, 0},
+};
+
+static void test_duo(void) {
+    sb_conv_result_t r;
+    for (size_t i = 0; i < sizeof(duo_rules) / sizeof(duo_rules[0]); i++) {
+        sb_conv_state_t s = {
+            "awaiting_code", 1, 1, duo_rules[i].require_2fa, duo_rules[i].code_failures, 1, 0};
+        sb_conv_decide(&s, duo_rules[i].event, &r);
+        SB_CHECK_MSG(r.action == duo_rules[i].action, "duo %zu: %s", i,
+                     sb_conv_action_name(r.action));
+        SB_CHECK_MSG(r.changes == (duo_rules[i].status != NULL), "duo %zu: changes", i);
+        SB_CHECK_MSG(str_eq(r.status, duo_rules[i].status), "duo %zu: status %s", i, r.status);
+        SB_CHECK_MSG(str_eq(r.second_factor, duo_rules[i].second_factor), "duo %zu: %s", i,
+                     r.second_factor);
+        SB_CHECK_MSG(str_eq(r.second_factor_method, duo_rules[i].method), "duo %zu: %s", i,
+                     r.second_factor_method);
+        SB_CHECK_MSG(str_eq(r.outcome, duo_rules[i].outcome), "duo %zu: %s", i, r.outcome);
+        SB_CHECK_MSG(str_eq(r.escalate, duo_rules[i].escalate), "duo %zu: %s", i, r.escalate);
+        SB_CHECK_MSG(r.code_failures == duo_rules[i].failures_after, "duo %zu: failures %d", i,
+                     r.code_failures);
+        SB_CHECK_MSG(r.answer == NULL, "duo %zu: the answer was given with the yes", i);
+    }
+    /* a yes asks for a push; Duo's answers anywhere else, or for a TOTP
+     * employee, change nothing */
+    sb_conv_state_t s = {"prompted", 1, 1, 1, 0, 1, 0};
+    sb_conv_decide(&s, SB_CONV_CONFIRM, &r);
+    SB_CHECK(r.action == SB_CONV_ASK_PUSH && str_eq(r.status, "awaiting_code") &&
+             str_eq(r.answer, "confirm") && !r.second_factor);
+    for (int e = SB_CONV_PUSH_ALLOWED; e <= SB_CONV_DUO_UNAVAILABLE; e++) {
+        const char *where[] = {"prompted", "confirmed", "queued", "escalation_requested"};
+        SB_CHECK(sb_conv_duo_event((sb_conv_event_t)e));
+        for (size_t w = 0; w < 4; w++) {
+            sb_conv_state_t o = {where[w], 1, 1, 1, 0, 1, 0};
+            sb_conv_decide(&o, (sb_conv_event_t)e, &r);
+            SB_CHECK_MSG(!r.changes, "%s: event %d changed it", where[w], e);
+        }
+        sb_conv_state_t totp = {"awaiting_code", 1, 1, 1, 0, 0, 0};
+        sb_conv_decide(&totp, (sb_conv_event_t)e, &r);
+        SB_CHECK(r.action == SB_CONV_NO_CODE_EXPECTED && !r.changes);
+        sb_conv_state_t other = {"awaiting_code", 0, 1, 1, 0, 1, 0};
+        sb_conv_decide(&other, (sb_conv_event_t)e, &r);
+        SB_CHECK(r.action == SB_CONV_REFUSE_NOT_OWNER);
+    }
+    SB_CHECK(!sb_conv_duo_event(SB_CONV_CODE_WRONG) && !sb_conv_duo_event(SB_CONV_CONFIRM));
+}
+
+/* A recent pass stands for a new one: only for an enrolled employee's yes. */
+static void test_reuse(void) {
+    static const struct {
+        const char *status;
+        sb_conv_event_t event;
+        int enrolled, duo;
+        sb_conv_action_t action;
+    } cases[] = {
+        {"prompted", SB_CONV_CONFIRM, 1, 0, SB_CONV_REUSED},
+        {"prompted", SB_CONV_CONFIRM, 1, 1, SB_CONV_REUSED},
+        {"prompted", SB_CONV_CONFIRM, 0, 0, SB_CONV_UNVERIFIED}, /* nothing to reuse */
+        {"awaiting_code", SB_CONV_CONFIRM, 1, 0, SB_CONV_CODE_STILL_DUE},
+        {"prompted", SB_CONV_DENY, 1, 0, SB_CONV_DENIED},
+        {"confirmed", SB_CONV_CONFIRM, 1, 0, SB_CONV_REFUSE_CLOSED},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sb_conv_state_t s = {cases[i].status, 1, cases[i].enrolled, 1, 0, cases[i].duo, 1};
+        sb_conv_result_t r;
+        sb_conv_decide(&s, cases[i].event, &r);
+        SB_CHECK_MSG(r.action == cases[i].action, "reuse %zu: %s", i,
+                     sb_conv_action_name(r.action));
+        if (r.action == SB_CONV_REUSED)
+            SB_CHECK(str_eq(r.status, "confirmed") && str_eq(r.second_factor, "reused") &&
+                     str_eq(r.second_factor_method, "reused") && str_eq(r.outcome, "confirmed") &&
+                     str_eq(r.answer, "confirm") && !r.escalate);
+    }
+}
+
 int main(void) {
     test_all();
     test_not_owner();
+    test_duo();
+    test_reuse();
     test_conversations();
     test_names();
     test_open();
