@@ -15,6 +15,7 @@
 #include "sb_slack_sig.h"
 #include "sb_time.h"
 #include "sb_worker.h"
+#include "socket_mode.h"
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 
@@ -37,12 +38,7 @@ static int authentic(const sb_gateway_t *gw, const sb_http_request_t *req) {
     return 0;
 }
 
-/* Validates p's event, produces it keyed by the chat user id and waits for
- * Kafka's acknowledgement. 200 once acknowledged, 503 otherwise (Slack
- * retries; a retry may publish the event again with the same event_id, and
- * sb-response deduplicates on it). -1 (500) when the event fails its own
- * schema: that is a bug, never the sender's fault. */
-static int publish(const sb_gateway_t *gw, const sb_payload_t *p, sb_http_response_t *resp) {
+int sb_gateway_publish(const sb_gateway_t *gw, const sb_payload_t *p, const char *via) {
     const cJSON *ev = p->event;
     const char *event_id = cJSON_GetObjectItemCaseSensitive(ev, "event_id")->valuestring;
     const char *kind = cJSON_GetObjectItemCaseSensitive(ev, "kind")->valuestring;
@@ -50,16 +46,17 @@ static int publish(const sb_gateway_t *gw, const sb_payload_t *p, sb_http_respon
     sb_log_kv_t kv[] = {{"event_id", event_id},
                         {"kind", kind},
                         {"chat_user_id", p->chat_user_id},
-                        {"alert_id", cJSON_IsString(alert) ? alert->valuestring : NULL}};
+                        {"alert_id", cJSON_IsString(alert) ? alert->valuestring : NULL},
+                        {"via", via}};
     char errstr[512], *json = NULL;
-    int rc = -1;
+    int rc = SB_GATEWAY_PUBLISH_BUG;
 
     if (sb_schema_validate("response", ev, errstr, sizeof(errstr)) != 0) {
-        sb_log_kv(SB_LOG_ERROR, kv, 4, "bug: the response event fails response.v1: %s", errstr);
+        sb_log_kv(SB_LOG_ERROR, kv, 5, "bug: the response event fails response.v1: %s", errstr);
         goto out;
     }
     if (!(json = cJSON_PrintUnformatted(ev))) {
-        sb_log_kv(SB_LOG_ERROR, kv, 4, "out of memory printing the response event");
+        sb_log_kv(SB_LOG_ERROR, kv, 5, "out of memory printing the response event");
         goto out;
     }
     /* Keyed by the chat user id: the gateway is stateless (no database, so
@@ -68,17 +65,28 @@ static int publish(const sb_gateway_t *gw, const sb_payload_t *p, sb_http_respon
     if (sb_publisher_send(gw->pub, gw->responses_topic, p->chat_user_id, strlen(p->chat_user_id),
                           json, strlen(json), SB_GATEWAY_ACK_TIMEOUT_MS, errstr,
                           sizeof(errstr)) != 0) {
-        sb_log_kv(SB_LOG_WARN, kv, 4, "response not published, answering 503 so Slack retries: %s",
-                  errstr);
-        rc = answer(resp, 503, "not published, retry later\n");
+        sb_log_kv(SB_LOG_WARN, kv, 5, "response not published, Slack will retry: %s", errstr);
+        rc = SB_GATEWAY_PUBLISH_RETRY;
         goto out;
     }
-    sb_log_kv(SB_LOG_INFO, kv, 4, "response published");
+    sb_log_kv(SB_LOG_INFO, kv, 5, "response published");
     sb_metrics_count(gw->metrics, SB_M_PRODUCED, "responses", 1);
-    rc = answer(resp, 200, "");
+    rc = SB_GATEWAY_PUBLISHED;
 out:
     free(json);
     return rc;
+}
+
+/* 200 once Kafka acknowledged the event, 503 otherwise (Slack retries; a
+ * retry may publish the event again with the same event_id, and sb-response
+ * deduplicates on it). -1 (500) when the event fails its own schema: that
+ * is a bug, never the sender's fault. */
+static int publish(const sb_gateway_t *gw, const sb_payload_t *p, sb_http_response_t *resp) {
+    switch (sb_gateway_publish(gw, p, "http")) {
+    case SB_GATEWAY_PUBLISHED: return answer(resp, 200, "");
+    case SB_GATEWAY_PUBLISH_RETRY: return answer(resp, 503, "not published, retry later\n");
+    default: return -1;
+    }
 }
 
 /* Answers what a read payload asks for. */
@@ -116,6 +124,10 @@ static int handle_slack(void *ctx, const sb_http_request_t *req, sb_http_respons
     int64_t t0 = sb_time_monotonic_us();
     char status[8];
 
+    if (!gw->signing_secret) { /* Socket Mode: Slack never calls us */
+        sb_metrics_count(gw->metrics, SB_M_HTTP, "404", 1);
+        return answer(resp, 404, "not found (SECURITYBOT_SLACK_MODE=socket)\n");
+    }
     if (!authentic(gw, req)) {
         sb_metrics_count(gw->metrics, SB_M_HTTP, "401", 1);
         return answer(resp, 401, "unauthorized\n");
@@ -191,12 +203,17 @@ static int on_healthz(void *ctx, const sb_http_request_t *req, sb_http_response_
     return answer(resp, 200, "ok\n");
 }
 
-/* GET /readyz: a broker answers and knows the responses topic. */
+/* GET /readyz: a broker answers and knows the responses topic; in Socket
+ * Mode, Slack also said hello on a connection. */
 static int on_readyz(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
     const sb_gateway_t *gw = ctx;
     char errstr[512];
     (void)req;
 
+    if (gw->socket && !sb_socket_ready(gw->socket)) {
+        sb_log_warn("not ready: no Socket Mode connection");
+        return answer(resp, 503, "not ready\n");
+    }
     if (sb_publisher_ready(gw->pub, gw->responses_topic, SB_GATEWAY_READY_TIMEOUT_MS, errstr,
                            sizeof(errstr)) == 0)
         return answer(resp, 200, "ready\n");
@@ -217,13 +234,22 @@ const sb_http_route_t sb_gateway_routes[] = {
 };
 const size_t sb_gateway_nroutes = sizeof(sb_gateway_routes) / sizeof(sb_gateway_routes[0]);
 
-int sb_gateway_serve(sb_gateway_t *gw, const char *listen, sb_intake_setup_t *intake, char *errstr,
-                     size_t errstr_size) {
+int sb_gateway_serve(sb_gateway_t *gw, const char *listen, sb_intake_setup_t *intake,
+                     const sb_gateway_socket_t *sock, char *errstr, size_t errstr_size) {
     char port[16];
-    sb_http_server_t *srv =
-        sb_http_start(listen, sb_gateway_routes, sb_gateway_nroutes, gw, errstr, errstr_size);
-    if (!srv) /* a malformed address is a configuration error, a busy port is not */
+    sb_http_server_t *srv;
+
+    /* before the server, whose threads read gw->socket */
+    if (sock->api_url &&
+        !(gw->socket = sb_socket_start(gw, sock->api_url, sock->app_token, errstr, errstr_size)))
+        return -1;
+    if (!(srv = sb_http_start(listen, sb_gateway_routes, sb_gateway_nroutes, gw, errstr,
+                              errstr_size))) {
+        sb_socket_stop(gw->socket);
+        gw->socket = NULL;
+        /* a malformed address is a configuration error, a busy port is not */
         return strncmp(errstr, "SECURITYBOT_HTTP_LISTEN:", 24) == 0 ? SB_WORKER_CONFIG_ERROR : -1;
+    }
     snprintf(port, sizeof(port), "%d", sb_http_port(srv));
     sb_log_kv_t kv[] = {{"listen", listen}, {"port", port}, {"topic", gw->responses_topic}};
     sb_log_kv(SB_LOG_INFO, kv, 3, "listening");
@@ -239,7 +265,10 @@ int sb_gateway_serve(sb_gateway_t *gw, const char *listen, sb_intake_setup_t *in
         }
         sb_time_sleep_ms(100);
     }
-    /* stop accepting and finish the requests in flight */
+    /* stop taking envelopes (acknowledging those published), then stop
+     * accepting and finish the requests in flight */
+    sb_socket_stop(gw->socket);
+    gw->socket = NULL;
     sb_http_stop(srv);
     if (!sb_publisher_fatal(gw->pub))
         return 0;
