@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Slack Socket Mode on the real stack (SECURITYBOT_SLACK_MODE=socket): the
 # gateway dials the fake's apps.connections.open and its WebSocket, and the
-# conversation runs over envelopes (confirm with a code, deny with words)
+# conversation runs over envelopes (confirm with a code, deny with words,
+# another employee's click refused, a command)
 # with the same event ids as the HTTP callbacks; every envelope is
 # acknowledged only after Kafka has its event, within Slack's 3 s; then the
 # faults: a `disconnect` during a burst of clicks (the new connection opens
@@ -94,6 +95,16 @@ wait_for "SELECT status FROM alerts WHERE id = '$b1'" denied 30
 dm U002 "I was on a plane"
 wait_for "SELECT coalesce(comment, '') FROM alerts WHERE id = '$b1'" "I was on a plane" 30
 check "$(on_topic outcomes "$b1" | python3 -c 'import json, sys; m = json.loads(sys.stdin.read()); print(m["outcome"], m["comment"])')" "denied I was on a plane" "bob's deny with his words"
+# another employee's click is refused (and audited); a command works
+a2=$(alert alice r2 "Alice's second alert")
+wait_for "$(sent_sql "$a2")" 1 30
+click U002 deny "$a2" >/dev/null
+wait_for "SELECT count(*) FROM audit_log WHERE alert_id = '$a2' AND action = 'answer_refused_not_owner'" 1 30
+check "$(status_of "$a2")" prompted "bob's click on alice's alert changed nothing"
+dm U002 help
+helped() { [[ $(fake_q messages "sum(1 for m in d['messages'] if m['text'].startswith(\"I'm securitybot: I ask you\"))") == 1 ]]; }
+sb_wait_until 30 "" helped || true
+check "$(helped && echo yes)" yes "the help command answered over Socket Mode"
 wait_acked 10
 check "$(state "sorted(set(len(v) for v in d['acked'].values()))")" "[1]" "every envelope acknowledged once"
 check "$(state "max(a['latency'] for v in d['acked'].values() for a in v) < 3")" True "each within 3 s"

@@ -24,9 +24,10 @@ typedef struct {
     const char *signing_secret;  /* NULL in Socket Mode: the Slack callbacks answer 404 */
     const char *responses_topic; /* <prefix>responses */
     sb_publisher_t *pub;
-    sb_intake_t *intake;        /* NULL: the intake is off (its paths answer 404) */
-    sb_metrics_t *metrics;      /* may be NULL; thread-safe */
-    struct sb_socket_s *socket; /* Socket Mode's client (socket_mode.h); NULL in events mode */
+    sb_intake_t *intake;           /* NULL: the intake is off (its paths answer 404) */
+    sb_metrics_t *metrics;         /* may be NULL; thread-safe */
+    struct sb_socket_s *socket;    /* Socket Mode's client (socket_mode.h); NULL in events mode */
+    const char *mm_actions_secret; /* MATTERMOST_ACTIONS_SECRET; NULL: /mattermost/ answers 404 */
 } sb_gateway_t;
 
 /* What sb_gateway_publish did. */
