@@ -27,7 +27,7 @@ const char *const sb_contract_reject_codes[] = {
     "invalid_json",  "not_object",    "missing_field", "invalid_type", "field_too_long",
     "invalid_value", "duplicate_key", "invalid_utf8",  "too_large",    NULL};
 static const char *const e_encoding[] = {"base64", NULL};
-static const char *const e_platform[] = {"slack", "console", NULL};
+static const char *const e_platform[] = {"slack", "console", "mattermost", NULL};
 static const char *const e_kind[] = {"confirm", "deny", "text", NULL};
 static const char *const e_esc_reason[] = {"denied",
                                            "second_factor_failed",

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 DEFAULT_TOKEN = "xoxb-fake-token"
+DEFAULT_APP_TOKEN = "xapp-fake-app-token"  # apps.connections.open (Socket Mode)
 TEAM_ID = "T0FAKE000"
 BOT_USER_ID = "U0FAKEBOT"
 BOT_ID = "B0FAKEBOT"
@@ -56,6 +57,8 @@ class State:
     def __init__(self, token):
         self.lock = threading.Lock()
         self.token = token
+        self.app_token = DEFAULT_APP_TOKEN
+        self.socket = None  # fake_slack_socket.SocketMode, started on first use
         self.users = {}  # email -> user id
         self.channels = set()  # public channel ids that exist
         self.reset()
@@ -257,7 +260,10 @@ class Handler(BaseHTTPRequestHandler):
             call["args"] = args
             if method not in HANDLERS:
                 raise Refusal("unknown_method", status=404)
-            self.check_token(token)
+            if method == "apps.connections.open":
+                self.check_app_token(token)
+            else:
+                self.check_token(token)
             with st.lock:  # injected failures hit well-formed calls only
                 failure = st.take_failure(method)
             if failure:
@@ -358,6 +364,18 @@ class Handler(BaseHTTPRequestHandler):
             token = m.group(1)
         return args, token
 
+    def check_app_token(self, token):
+        """apps.connections.open takes only the app-level token."""
+        st = self.server.state
+        if token is None or token == "":
+            raise Refusal("not_authed")
+        if not token.startswith("xapp-"):
+            raise Refusal("not_allowed_token_type", detail="a token that is not xapp-")
+        with st.lock:
+            good = st.app_token
+        if token != good:
+            raise Refusal("invalid_auth")
+
     def check_token(self, token):
         st = self.server.state
         if token is None or token == "":
@@ -377,10 +395,15 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.send(400, {"ok": False, "error": "invalid JSON"})
             return
+        if what.startswith("socket/"):
+            self.send(200, socket_control(st, verb, what[len("socket/"):], req))
+            return
         with st.lock:
             if verb == "POST" and what == "config":
                 if "token" in req:
                     st.token = req["token"]
+                if "app_token" in req:
+                    st.app_token = req["app_token"]
                 st.users.update(req.get("users", {}))
                 st.channels.update(req.get("channels", []))
                 out = {"ok": True}
@@ -545,7 +568,43 @@ def m_users_lookup_by_email(st, args):
                                  "profile": {"email": email}}}
 
 
+def socket_mode(st):
+    """The Socket Mode server (fake_slack_socket.py), started on first use
+    so that the fake needs python3-websockets only for Socket Mode tests."""
+    if st.socket is None:
+        import fake_slack_socket
+        st.socket = fake_slack_socket.SocketMode()
+    return st.socket
+
+
+def m_apps_connections_open(st, args):
+    return {"ok": True, "url": socket_mode(st).open_url()}
+
+
+def socket_control(st, verb, what, req):
+    """/_fake/socket/...: send, disconnect, drop, config, reset (POST), state (GET)."""
+    with st.lock:
+        sm = socket_mode(st)
+    if verb == "POST" and what == "send":
+        return {"ok": True, "envelope_id": sm.send(req["type"], req["payload"], req.get("conn"))}
+    if verb == "POST" and what == "disconnect":
+        return {"ok": True, "conns": sm.disconnect(req.get("reason", "refresh_requested"),
+                                                   req.get("conn"))}
+    if verb == "POST" and what == "drop":
+        return {"ok": True, "conns": sm.drop(req.get("conn"))}
+    if verb == "POST" and what == "config":
+        sm.config(req)
+        return {"ok": True}
+    if verb == "POST" and what == "reset":
+        sm.reset()
+        return {"ok": True}
+    if verb == "GET" and what == "state":
+        return sm.state()
+    return {"ok": False, "error": "unknown socket control " + what}
+
+
 HANDLERS = {
+    "apps.connections.open": m_apps_connections_open,
     "auth.test": m_auth_test,
     "conversations.open": m_conversations_open,
     "chat.postMessage": m_chat_post_message,

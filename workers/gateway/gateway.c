@@ -8,6 +8,7 @@
 
 #include "intake_alerts.h"
 #include "intake_alertmanager.h"
+#include "mattermost.h"
 #include "sb_payload.h"
 #include "sb_log.h"
 #include "sb_schema.h"
@@ -15,6 +16,7 @@
 #include "sb_slack_sig.h"
 #include "sb_time.h"
 #include "sb_worker.h"
+#include "socket_mode.h"
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 
@@ -46,12 +48,7 @@ static int authentic(const sb_gateway_t *gw, const sb_http_request_t *req) {
     return 0;
 }
 
-/* Validates p's event, produces it keyed by the chat user id and waits for
- * Kafka's acknowledgement. 200 once acknowledged, 503 otherwise (Slack
- * retries; a retry may publish the event again with the same event_id, and
- * sb-response deduplicates on it). -1 (500) when the event fails its own
- * schema: that is a bug, never the sender's fault. */
-static int publish(const sb_gateway_t *gw, const sb_payload_t *p, sb_http_response_t *resp) {
+int sb_gateway_publish(const sb_gateway_t *gw, const sb_payload_t *p, const char *via) {
     const cJSON *ev = p->event;
     const char *event_id = cJSON_GetObjectItemCaseSensitive(ev, "event_id")->valuestring;
     const char *kind = cJSON_GetObjectItemCaseSensitive(ev, "kind")->valuestring;
@@ -59,16 +56,17 @@ static int publish(const sb_gateway_t *gw, const sb_payload_t *p, sb_http_respon
     sb_log_kv_t kv[] = {{"event_id", event_id},
                         {"kind", kind},
                         {"chat_user_id", p->chat_user_id},
-                        {"alert_id", cJSON_IsString(alert) ? alert->valuestring : NULL}};
+                        {"alert_id", cJSON_IsString(alert) ? alert->valuestring : NULL},
+                        {"via", via}};
     char errstr[512], *json = NULL;
-    int rc = -1;
+    int rc = SB_GATEWAY_PUBLISH_BUG;
 
     if (sb_schema_validate("response", ev, errstr, sizeof(errstr)) != 0) {
-        sb_log_kv(SB_LOG_ERROR, kv, 4, "bug: the response event fails response.v1: %s", errstr);
+        sb_log_kv(SB_LOG_ERROR, kv, 5, "bug: the response event fails response.v1: %s", errstr);
         goto out;
     }
     if (!(json = cJSON_PrintUnformatted(ev))) {
-        sb_log_kv(SB_LOG_ERROR, kv, 4, "out of memory printing the response event");
+        sb_log_kv(SB_LOG_ERROR, kv, 5, "out of memory printing the response event");
         goto out;
     }
     /* Keyed by the chat user id: the gateway is stateless (no database, so
@@ -77,17 +75,28 @@ static int publish(const sb_gateway_t *gw, const sb_payload_t *p, sb_http_respon
     if (sb_publisher_send(gw->pub, gw->responses_topic, p->chat_user_id, strlen(p->chat_user_id),
                           json, strlen(json), SB_GATEWAY_ACK_TIMEOUT_MS, errstr,
                           sizeof(errstr)) != 0) {
-        sb_log_kv(SB_LOG_WARN, kv, 4, "response not published, answering 503 so Slack retries: %s",
-                  errstr);
-        rc = answer(resp, 503, "not published, retry later\n");
+        sb_log_kv(SB_LOG_WARN, kv, 5, "response not published, Slack will retry: %s", errstr);
+        rc = SB_GATEWAY_PUBLISH_RETRY;
         goto out;
     }
-    sb_log_kv(SB_LOG_INFO, kv, 4, "response published");
+    sb_log_kv(SB_LOG_INFO, kv, 5, "response published");
     sb_metrics_count(gw->metrics, SB_M_PRODUCED, "responses", 1);
-    rc = answer(resp, 200, "");
+    rc = SB_GATEWAY_PUBLISHED;
 out:
     free(json);
     return rc;
+}
+
+/* 200 once Kafka acknowledged the event, 503 otherwise (Slack retries; a
+ * retry may publish the event again with the same event_id, and sb-response
+ * deduplicates on it). -1 (500) when the event fails its own schema: that
+ * is a bug, never the sender's fault. */
+static int publish(const sb_gateway_t *gw, const sb_payload_t *p, sb_http_response_t *resp) {
+    switch (sb_gateway_publish(gw, p, "http")) {
+    case SB_GATEWAY_PUBLISHED: return answer(resp, 200, "");
+    case SB_GATEWAY_PUBLISH_RETRY: return answer(resp, 503, "not published, retry later\n");
+    default: return -1;
+    }
 }
 
 /* Answers what a read payload asks for. */
@@ -125,6 +134,10 @@ static int handle_slack(void *ctx, const sb_http_request_t *req, sb_http_respons
     int64_t t0 = sb_time_monotonic_us();
     char status[8];
 
+    if (!gw->signing_secret) { /* Socket Mode: Slack never calls us */
+        sb_metrics_count(gw->metrics, SB_M_HTTP, "404", 1);
+        return answer(resp, 404, "not found (SECURITYBOT_SLACK_MODE=socket)\n");
+    }
     if ((rc = authentic(gw, req)) != 1) {
         sb_metrics_count(gw->metrics, SB_M_HTTP, rc == 0 ? "401" : "400", 1);
         return rc == 0 ? answer(resp, 401, "unauthorized\n")
@@ -148,6 +161,53 @@ static int on_events(void *ctx, const sb_http_request_t *req, sb_http_response_t
 /* POST /slack/interactive: button clicks. */
 static int on_interactive(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
     return handle_slack(ctx, req, resp, sb_payload_read_interaction);
+}
+
+/* What a Mattermost click gets: 200 "{}" once published, 503 when Kafka
+ * did not take it in time, 403 for a context refused, 400 malformed. */
+static int conclude_mm(const sb_gateway_t *gw, const sb_http_request_t *req,
+                       const sb_mm_action_t *a, sb_http_response_t *resp) {
+    sb_log_kv_t kv[] = {{"path", req->path}, {"reason", a->p.reason}};
+
+    switch (a->p.verdict) {
+    case SB_PAYLOAD_PUBLISH:
+        switch (sb_gateway_publish(gw, &a->p, "mattermost")) {
+        case SB_GATEWAY_PUBLISHED: return sb_http_respond(resp, 200, "application/json", "{}", 2);
+        case SB_GATEWAY_PUBLISH_RETRY: return answer(resp, 503, "not published, retry later\n");
+        default: return -1;
+        }
+    case SB_PAYLOAD_IGNORE: /* a context refused: never published */
+        sb_log_kv(SB_LOG_WARN, kv, 2, "mattermost click refused (403): %s", a->p.detail);
+        return answer(resp, 403, "forbidden\n");
+    case SB_PAYLOAD_BAD:
+        sb_log_kv(SB_LOG_WARN, kv, 2, "mattermost request refused (400): %s", a->p.detail);
+        return answer(resp, 400, "bad request\n");
+    default:
+        sb_log_kv(SB_LOG_ERROR, kv, 2, "cannot handle a mattermost request: %s", a->p.detail);
+        return -1;
+    }
+}
+
+/* POST /mattermost/actions: a button click, proven by its context's MAC. */
+static int on_mm_actions(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+    const sb_gateway_t *gw = ctx;
+    int64_t t0 = sb_time_monotonic_us(), now_us = sb_time_now_us();
+    sb_mm_action_t a;
+    char now[40], status[8];
+    int rc;
+
+    if (!gw->mm_actions_secret) {
+        sb_metrics_count(gw->metrics, SB_M_HTTP, "404", 1);
+        return answer(resp, 404, "not found (MATTERMOST_ACTIONS_SECRET is not set)\n");
+    }
+    sb_time_format_us(now_us, now, sizeof(now));
+    sb_mm_read_action(req->body, req->body_len, gw->mm_actions_secret, now_us / 1000000, now, &a);
+    rc = conclude_mm(gw, req, &a, resp);
+    sb_payload_clear(&a.p);
+    snprintf(status, sizeof(status), "%d", rc == 0 ? resp->status : 500);
+    sb_metrics_count(gw->metrics, SB_M_HTTP, status, 1);
+    sb_metrics_observe(gw->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
+    return rc;
 }
 
 typedef int (*intake_handler_t)(sb_intake_t *in, const sb_http_request_t *req,
@@ -201,12 +261,17 @@ static int on_healthz(void *ctx, const sb_http_request_t *req, sb_http_response_
     return answer(resp, 200, "ok\n");
 }
 
-/* GET /readyz: a broker answers and knows the responses topic. */
+/* GET /readyz: a broker answers and knows the responses topic; in Socket
+ * Mode, Slack also said hello on a connection. */
 static int on_readyz(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
     const sb_gateway_t *gw = ctx;
     char errstr[512];
     (void)req;
 
+    if (gw->socket && !sb_socket_ready(gw->socket)) {
+        sb_log_warn("not ready: no Socket Mode connection");
+        return answer(resp, 503, "not ready\n");
+    }
     if (sb_publisher_ready(gw->pub, gw->responses_topic, SB_GATEWAY_READY_TIMEOUT_MS, errstr,
                            sizeof(errstr)) == 0)
         return answer(resp, 200, "ready\n");
@@ -222,18 +287,28 @@ const sb_http_route_t sb_gateway_routes[] = {
     {"POST", "/v1/alerts", NULL, SB_INTAKE_MAX_BODY, on_alerts, intake_precheck},
     {"POST", "/v1/alerts/alertmanager", NULL, SB_INTAKE_AM_MAX_BODY, on_alertmanager,
      intake_precheck},
+    {"POST", "/mattermost/actions", "application/json", SB_GATEWAY_MAX_BODY, on_mm_actions, NULL},
     {"GET", "/healthz", NULL, 0, on_healthz, NULL},
     {"GET", "/readyz", NULL, 0, on_readyz, NULL},
 };
 const size_t sb_gateway_nroutes = sizeof(sb_gateway_routes) / sizeof(sb_gateway_routes[0]);
 
-int sb_gateway_serve(sb_gateway_t *gw, const char *listen, sb_intake_setup_t *intake, char *errstr,
-                     size_t errstr_size) {
+int sb_gateway_serve(sb_gateway_t *gw, const char *listen, sb_intake_setup_t *intake,
+                     const sb_gateway_socket_t *sock, char *errstr, size_t errstr_size) {
     char port[16];
-    sb_http_server_t *srv = sb_http_start_limits(listen, sb_gateway_routes, sb_gateway_nroutes, gw,
-                                                 &gw->http, errstr, errstr_size);
-    if (!srv) /* a malformed address is a configuration error, a busy port is not */
+    sb_http_server_t *srv;
+
+    /* before the server, whose threads read gw->socket */
+    if (sock->api_url &&
+        !(gw->socket = sb_socket_start(gw, sock->api_url, sock->app_token, errstr, errstr_size)))
+        return -1;
+    if (!(srv = sb_http_start_limits(listen, sb_gateway_routes, sb_gateway_nroutes, gw, &gw->http,
+                                     errstr, errstr_size))) {
+        sb_socket_stop(gw->socket);
+        gw->socket = NULL;
+        /* a malformed address is a configuration error, a busy port is not */
         return strncmp(errstr, "SECURITYBOT_HTTP_LISTEN:", 24) == 0 ? SB_WORKER_CONFIG_ERROR : -1;
+    }
     snprintf(port, sizeof(port), "%d", sb_http_port(srv));
     sb_log_kv_t kv[] = {{"listen", listen}, {"port", port}, {"topic", gw->responses_topic}};
     sb_log_kv(SB_LOG_INFO, kv, 3, "listening");
@@ -249,7 +324,10 @@ int sb_gateway_serve(sb_gateway_t *gw, const char *listen, sb_intake_setup_t *in
         }
         sb_time_sleep_ms(100);
     }
-    /* stop accepting and finish the requests in flight */
+    /* stop taking envelopes (acknowledging those published), then stop
+     * accepting and finish the requests in flight */
+    sb_socket_stop(gw->socket);
+    gw->socket = NULL;
     sb_http_stop(srv);
     if (!sb_publisher_fatal(gw->pub))
         return 0;

@@ -5,10 +5,12 @@
  * it in), the producer in publisher.c. The only process reachable from
  * outside; it has no database and stays stateless. */
 #include <stdio.h>
+#include <string.h>
 
 #include "gateway.h"
 #include "intake_setup.h"
 #include "publisher.h"
+#include "sb_chat.h"
 #include "sb_signal.h"
 #include "sb_worker.h"
 
@@ -21,7 +23,9 @@
 static const char summary[] =
     "Serves Slack's Events API (POST /slack/events) and interactivity (POST "
     "/slack/interactive), verifies each request's signature, and publishes "
-    "employees' answers (direct messages, button clicks) to <prefix>responses. With "
+    "employees' answers (direct messages, button clicks) to <prefix>responses; or, with "
+    "SECURITYBOT_SLACK_MODE=socket, takes the same from Slack's Socket Mode over a WebSocket "
+    "it opens itself (no public endpoint). With "
     "SECURITYBOT_INTAKE_TOKENS_FILE, also takes detection systems' alerts (POST /v1/alerts, "
     "and Prometheus Alertmanager's webhook at POST /v1/alerts/alertmanager; bearer tokens; "
     "SIGHUP re-reads the file) and publishes them to <prefix>alerts. GET /healthz and /readyz "
@@ -30,14 +34,51 @@ static const char summary[] =
 typedef struct {
     sb_worker_config_t w;
     char *listen, *signing_secret;
+    char *slack_mode, *app_token, *api_url; /* Socket Mode */
+    char *mm_actions_secret;                /* Mattermost's buttons */
+    sb_gateway_socket_t sock;
     char topic[SB_TOPIC_MAX]; /* <prefix>responses */
     sb_intake_setup_t intake; /* intake_setup.c: its settings, topics, tokens and the intake */
     sb_http_limits_t http;
     sb_gateway_t gw;
 } gateway_main_t;
 
+/* events mode needs the signing secret, socket mode the app-level token
+ * (and no signing secret: Slack never calls a Socket Mode app). */
+static int configure_slack(gateway_main_t *m, char *errstr, size_t errstr_size) {
+    if (strcmp(m->slack_mode, "events") == 0) {
+        if (!m->signing_secret || !*m->signing_secret) {
+            snprintf(
+                errstr, errstr_size,
+                "SLACK_SIGNING_SECRET (or _FILE) is required with SECURITYBOT_SLACK_MODE=events");
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(m->slack_mode, "socket") != 0) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_SLACK_MODE must be events or socket");
+        return -1;
+    }
+    if (!m->app_token || strncmp(m->app_token, "xapp-", 5) != 0 ||
+        strcspn(m->app_token, " \t\r\n") != strlen(m->app_token)) {
+        snprintf(errstr, errstr_size,
+                 "SLACK_APP_TOKEN (or _FILE) must be an app-level token "
+                 "(xapp-...) with SECURITYBOT_SLACK_MODE=socket");
+        return -1;
+    }
+    if (strncmp(m->api_url, "https://", 8) != 0 && strncmp(m->api_url, "http://", 7) != 0) {
+        snprintf(errstr, errstr_size, "SLACK_API_URL must start with https:// or http://");
+        return -1;
+    }
+    m->signing_secret = NULL; /* the Slack callbacks answer 404 */
+    m->sock = (sb_gateway_socket_t){m->api_url, m->app_token};
+    return 0;
+}
+
 static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
     gateway_main_t *m = ctx;
+    if (configure_slack(m, errstr, errstr_size) != 0)
+        return -1; /* configuration errors exit 2 */
     if (sb_kafka_topic(m->topic, sizeof(m->topic), w->prefix, SB_TOPIC_RESPONSES) == -1) {
         snprintf(errstr, errstr_size, "SECURITYBOT_TOPIC_PREFIX is too long");
         return -1;
@@ -48,7 +89,10 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
 
 static int start(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
     gateway_main_t *m = ctx;
-    m->gw = (sb_gateway_t){m->signing_secret, m->topic, NULL, NULL, w->metrics, m->http};
+    m->gw =
+        (sb_gateway_t){m->signing_secret, m->topic, NULL, NULL, w->metrics, m->http, NULL, NULL};
+    m->gw.mm_actions_secret =
+        m->mm_actions_secret && *m->mm_actions_secret ? m->mm_actions_secret : NULL;
     if (!(m->gw.pub = sb_publisher_new(m->w.common.kafka_brokers, errstr, errstr_size)))
         return -1;
     sb_signal_install_reload();
@@ -62,7 +106,7 @@ static int start(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
 static int serve(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
     gateway_main_t *m = ctx;
     (void)w;
-    return sb_gateway_serve(&m->gw, m->listen, &m->intake, errstr, errstr_size);
+    return sb_gateway_serve(&m->gw, m->listen, &m->intake, &m->sock, errstr, errstr_size);
 }
 
 /* What was queued gets its bounded flush. */
@@ -81,7 +125,11 @@ int main(int argc, char **argv) {
         SB_METRICS_CONFIG_ENTRY(&m.w.metrics_listen),
         SB_CFG_STR("SECURITYBOT_HTTP_LISTEN", &m.listen, "127.0.0.1:8080", "ADDRESS:PORT to serve HTTP on (numeric IPv4, or [IPv6]; port 0 picks a free one)"),
         SB_HTTP_CONFIG_ENTRIES(&m.http),
-        SB_CFG_SECRET_REQUIRED("SLACK_SIGNING_SECRET", &m.signing_secret, "Slack app's signing secret (verifies every request)"),
+        SB_CFG_STR("SECURITYBOT_SLACK_MODE", &m.slack_mode, "events", "how Slack reaches us: events (HTTP callbacks to /slack/*) or socket (Socket Mode: the gateway dials out, /slack/* answer 404)"),
+        SB_CFG_SECRET("SLACK_SIGNING_SECRET", &m.signing_secret, "Slack app's signing secret (verifies every request), required with SECURITYBOT_SLACK_MODE=events"),
+        SB_CFG_SECRET("SLACK_APP_TOKEN", &m.app_token, "Slack app-level token (xapp-..., scope connections:write), required with SECURITYBOT_SLACK_MODE=socket"),
+        SB_CFG_STR("SLACK_API_URL", &m.api_url, SB_CHAT_DEFAULT_SLACK_API_URL, "Slack Web API base URL (socket mode: apps.connections.open; http:// allows a ws:// socket, for tests)"),
+        SB_CFG_SECRET("MATTERMOST_ACTIONS_SECRET", &m.mm_actions_secret, "the key of the MAC each Mattermost button carries in its context (POST /mattermost/actions); unset: that path answers 404"),
         SB_CFG_STR("SECURITYBOT_INTAKE_TOKENS_FILE", &m.intake.tokens_file, NULL, "file of \"SOURCE SHA256HEX\" lines (sbctl intake-token create), owner-only; re-read on SIGHUP; unset: POST /v1/alerts and /v1/alerts/alertmanager answer 404"),
         SB_CFG_INT("SECURITYBOT_INTAKE_RATE", &m.intake.rate, "1000", 1, 1000000, "alerts per second each intake token may send (burst the same); over it: 429 with Retry-After"),
         SB_CFG_STR("SECURITYBOT_ALERTMANAGER_USER_LABEL", &m.intake.user_label, "user", "the Alertmanager label that names the alert's user (POST /v1/alerts/alertmanager)"),

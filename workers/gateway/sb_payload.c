@@ -38,9 +38,7 @@ static int sized(const char *s, size_t max) {
     return s && *s && sb_utf8_length(s) <= max;
 }
 
-/* Parses body as one JSON object (UTF-8, no NUL, nothing after it), or
- * returns NULL with the verdict set. */
-static cJSON *parse_object(const char *body, size_t len, sb_payload_t *out) {
+cJSON *sb_payload_parse_object(const char *body, size_t len, sb_payload_t *out) {
     const char *end = NULL;
     cJSON *root;
 
@@ -75,14 +73,14 @@ static char *truncate_code_points(const char *s, size_t max) {
     return strndup(s, i);
 }
 
-/* Sets out->event to a response.v1 event (alert_id NULL: JSON null). */
-static void publish(sb_payload_t *out, const char *event_id, const char *user, const char *alert_id,
-                    const char *kind, const char *text, const char *received_at) {
+void sb_payload_publish(sb_payload_t *out, const char *platform, const char *event_id,
+                        const char *user, const char *alert_id, const char *kind, const char *text,
+                        const char *received_at) {
     char *cut = truncate_code_points(text, SB_PAYLOAD_TEXT_MAX);
     cJSON *ev = cJSON_CreateObject(), *uid = NULL;
     int ok = cut && ev && cJSON_AddStringToObject(ev, "schema", "response.v1") &&
              cJSON_AddStringToObject(ev, "event_id", event_id) &&
-             cJSON_AddStringToObject(ev, "platform", "slack") &&
+             cJSON_AddStringToObject(ev, "platform", platform) &&
              (uid = cJSON_AddStringToObject(ev, "chat_user_id", user)) &&
              (alert_id ? cJSON_AddStringToObject(ev, "alert_id", alert_id) != NULL
                        : cJSON_AddNullToObject(ev, "alert_id") != NULL) &&
@@ -129,18 +127,24 @@ static void read_callback(const cJSON *root, const char *received_at, sb_payload
     else if (!text)
         judge(out, SB_PAYLOAD_BAD, "missing_field", "event.text");
     else
-        publish(out, event_id, user, NULL, "text", text, received_at);
+        sb_payload_publish(out, "slack", event_id, user, NULL, "text", text, received_at);
 }
 
 void sb_payload_read_event(const char *body, size_t len, const char *received_at,
                            sb_payload_t *out) {
     cJSON *root;
-    const char *type, *challenge;
 
     memset(out, 0, sizeof(*out));
-    if (!(root = parse_object(body, len, out)))
+    if (!(root = sb_payload_parse_object(body, len, out)))
         return;
-    type = get_string(root, "type");
+    sb_payload_event_json(root, received_at, out);
+    cJSON_Delete(root);
+}
+
+void sb_payload_event_json(const cJSON *root, const char *received_at, sb_payload_t *out) {
+    const char *type = get_string(root, "type"), *challenge;
+
+    memset(out, 0, sizeof(*out));
     if (!type) {
         judge(out, SB_PAYLOAD_BAD, "missing_field", "type");
     } else if (strcmp(type, "url_verification") == 0) {
@@ -156,7 +160,6 @@ void sb_payload_read_event(const char *body, size_t len, const char *received_at
     } else {
         judge(out, SB_PAYLOAD_IGNORE, "other_type", "payload type %.64s", type);
     }
-    cJSON_Delete(root);
 }
 
 static int is_hex64(const char *s) {
@@ -220,14 +223,14 @@ static void read_actions(const cJSON *root, const char *received_at, sb_payload_
     else if (click_id(user, action_ts, action_id, id) != 0)
         judge(out, SB_PAYLOAD_ERROR, "internal_error", "hashing the event id");
     else
-        publish(out, id, user, value, button_kind(action_id), text ? text : "", received_at);
+        sb_payload_publish(out, "slack", id, user, value, button_kind(action_id), text ? text : "",
+                           received_at);
 }
 
 void sb_payload_read_interaction(const char *body, size_t len, const char *received_at,
                                  sb_payload_t *out) {
     char *json = NULL;
     cJSON *root = NULL;
-    const char *type;
     int found;
 
     memset(out, 0, sizeof(*out));
@@ -240,17 +243,23 @@ void sb_payload_read_interaction(const char *body, size_t len, const char *recei
         judge(out, SB_PAYLOAD_BAD, "missing_field", "payload");
         goto out;
     }
-    if (!(root = parse_object(json, strlen(json), out)))
-        goto out;
-    if (!(type = get_string(root, "type")))
+    if ((root = sb_payload_parse_object(json, strlen(json), out)))
+        sb_payload_interaction_json(root, received_at, out);
+out:
+    cJSON_Delete(root);
+    free(json);
+}
+
+void sb_payload_interaction_json(const cJSON *root, const char *received_at, sb_payload_t *out) {
+    const char *type = get_string(root, "type");
+
+    memset(out, 0, sizeof(*out));
+    if (!type)
         judge(out, SB_PAYLOAD_BAD, "missing_field", "payload.type");
     else if (strcmp(type, "block_actions") != 0)
         judge(out, SB_PAYLOAD_IGNORE, "other_type", "interaction type %.64s", type);
     else
         read_actions(root, received_at, out);
-out:
-    cJSON_Delete(root);
-    free(json);
 }
 
 void sb_payload_clear(sb_payload_t *out) {

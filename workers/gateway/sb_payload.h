@@ -46,6 +46,24 @@ void sb_payload_read_event(const char *body, size_t len, const char *received_at
 void sb_payload_read_interaction(const char *body, size_t len, const char *received_at,
                                  sb_payload_t *out);
 
+/* The same two readers on an already parsed payload: Socket Mode carries
+ * the callback's body as the envelope's `payload` object (socket_envelope.c),
+ * so both transports decide (and name events) with this one code. root is
+ * borrowed; out is overwritten. */
+void sb_payload_event_json(const cJSON *root, const char *received_at, sb_payload_t *out);
+void sb_payload_interaction_json(const cJSON *root, const char *received_at, sb_payload_t *out);
+
+/* Parses body as one JSON object (UTF-8, no NUL, nothing after it); the
+ * caller owns the result. NULL with out's verdict (BAD) set otherwise. */
+cJSON *sb_payload_parse_object(const char *body, size_t len, sb_payload_t *out);
+
+/* Sets out to PUBLISH a response.v1 event (alert_id NULL: JSON null; text
+ * cut to SB_PAYLOAD_TEXT_MAX code points), or to ERROR when out of memory.
+ * For every reader of a platform's payload (Slack here, mattermost.c). */
+void sb_payload_publish(sb_payload_t *out, const char *platform, const char *event_id,
+                        const char *user, const char *alert_id, const char *kind, const char *text,
+                        const char *received_at);
+
 /* Frees what a read left in out. */
 void sb_payload_clear(sb_payload_t *out);
 

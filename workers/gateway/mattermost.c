@@ -1,0 +1,82 @@
+/* mattermost: what a Mattermost button click means, once its context's MAC is checked. */
+#include "mattermost.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sb_crypto.h"
+#include "sb_utf8.h"
+
+#define ID_MAX 64
+
+static const char *get_string(const cJSON *o, const char *name) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int sized(const char *s) {
+    return s && *s && sb_utf8_length(s) <= ID_MAX && !strchr(s, '|');
+}
+
+static void verdict(sb_mm_action_t *out, sb_payload_verdict_t v, const char *reason,
+                    const char *detail) {
+    out->p.verdict = v;
+    out->p.reason = reason;
+    snprintf(out->p.detail, sizeof(out->p.detail), "%s", detail);
+}
+
+/* hex SHA-256 of "mm_action|user|post|action|trigger". */
+static int click_id(const char *user, const char *post, const char *action, const char *trigger,
+                    char out[SB_SHA256_HEX_LEN + 1]) {
+    const char *parts[] = {"mm_action", user, post, action, trigger};
+    sb_sha256_t h;
+    if (sb_sha256_init(&h) != 0)
+        return -1;
+    for (size_t i = 0; i < 5; i++) {
+        if (i)
+            sb_sha256_update(&h, "|", 1);
+        sb_sha256_update(&h, parts[i], strlen(parts[i]));
+    }
+    sb_sha256_final_hex(&h, out);
+    return 0;
+}
+
+/* A well-formed request: the context decides. */
+static void read_click(const cJSON *root, const char *secret, int64_t now_s,
+                       const char *received_at, sb_mm_action_t *out) {
+    const char *user = get_string(root, "user_id"), *post = get_string(root, "post_id");
+    const char *trigger = get_string(root, "trigger_id");
+    char id[SB_SHA256_HEX_LEN + 1];
+    sb_mmctx_t ctx;
+
+    if (!sized(user) || !sized(post))
+        return verdict(out, SB_PAYLOAD_BAD, "missing_field", "user_id or post_id (1-64 chars)");
+    out->refused = sb_mmctx_check(secret, cJSON_GetObjectItemCaseSensitive(root, "context"), user,
+                                  now_s, &ctx);
+    if (out->refused == SB_MMCTX_ERROR) {
+        out->refused = SB_MMCTX_OK;
+        return verdict(out, SB_PAYLOAD_ERROR, "internal_error", "checking the context's MAC");
+    }
+    if (out->refused != SB_MMCTX_OK)
+        return verdict(out, SB_PAYLOAD_IGNORE, sb_mmctx_reason(out->refused), "context refused");
+    if (strcmp(ctx.action, "confirm") != 0 && strcmp(ctx.action, "deny") != 0)
+        return verdict(out, SB_PAYLOAD_BAD, "unknown_action", "context.action");
+    if (strlen(ctx.alert_id) != SB_SHA256_HEX_LEN ||
+        strspn(ctx.alert_id, "0123456789abcdef") != SB_SHA256_HEX_LEN)
+        return verdict(out, SB_PAYLOAD_BAD, "invalid_value", "context.alert_id is not an alert id");
+    if (click_id(user, post, ctx.action, sized(trigger) ? trigger : "", id) != 0)
+        return verdict(out, SB_PAYLOAD_ERROR, "internal_error", "hashing the event id");
+    sb_payload_publish(&out->p, "mattermost", id, user, ctx.alert_id, ctx.action, ctx.action,
+                       received_at);
+}
+
+void sb_mm_read_action(const char *body, size_t len, const char *secret, int64_t now_s,
+                       const char *received_at, sb_mm_action_t *out) {
+    cJSON *root;
+
+    memset(out, 0, sizeof(*out));
+    if (!(root = sb_payload_parse_object(body, len, &out->p)))
+        return;
+    read_click(root, secret, now_s, received_at, out);
+    cJSON_Delete(root);
+}

@@ -1,0 +1,29 @@
+/* mattermost: a Mattermost button click (POST /mattermost/actions) read into a response event. */
+#ifndef SB_MATTERMOST_H
+#define SB_MATTERMOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mm_context.h"
+#include "sb_payload.h"
+
+/* What a click asks for: p.verdict PUBLISH (a confirm/deny event on the
+ * responses topic), BAD (400: not a click request), ERROR (500), or
+ * IGNORE with refused set: the context is not ours to honour (403: a MAC
+ * that does not match, an expired context, another user's click);
+ * reason is a stable code for the log line either way. */
+typedef struct {
+    sb_payload_t p;
+    sb_mmctx_verdict_t refused; /* SB_MMCTX_OK unless refused */
+} sb_mm_action_t;
+
+/* Reads Mattermost's integration request body (JSON: user_id, post_id,
+ * trigger_id, context) and checks its context with secret at now_s. The
+ * event's id is the hex SHA-256 of "mm_action|" user_id "|" post_id "|"
+ * action "|" trigger_id: a replayed request has the same one, and
+ * sb-response applies it once. Free with sb_payload_clear(&out->p). */
+void sb_mm_read_action(const char *body, size_t len, const char *secret, int64_t now_s,
+                       const char *received_at, sb_mm_action_t *out);
+
+#endif
