@@ -48,12 +48,12 @@ static void test_topic(void) {
 static void test_suffixes(void) {
     static const char *const want[] = {"alerts",    "alerts.dlq",          "prompts",
                                        "responses", "escalation-requests", "escalations",
-                                       "outcomes"};
+                                       "outcomes",  "resolutions"};
     size_t n = 0;
     while (sb_kafka_topic_suffixes[n] && n < 16)
         n++;
-    SB_CHECK_MSG(n == 7, "%zu suffixes", n);
-    for (size_t i = 0; i < 7 && i < n; i++)
+    SB_CHECK_MSG(n == 8, "%zu suffixes", n);
+    for (size_t i = 0; i < 8 && i < n; i++)
         SB_CHECK_STR(sb_kafka_topic_suffixes[i], want[i]);
 }
 
