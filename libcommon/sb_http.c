@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "sb_buf.h"
 #include "sb_http_deadline.h"
 #include "sb_http_listen.h"
