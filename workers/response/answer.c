@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "answer.h"
+#include "answer_factor.h"
 #include "duo.h"
 #include "sb_log.h"
 #include "sb_message.h"
-#include "sb_severity.h"
 #include "sb_time.h"
 #include "sb_totp.h"
 
@@ -68,13 +68,6 @@ static const char *const STEP_SQL =
     "UPDATE employees SET totp_last_step = $2::bigint, updated_at = now() WHERE id = $1::bigint"
     " AND coalesce(totp_last_step, -1) < $2::bigint";
 
-/* $1 employee, $2 window in ms: their latest second factor passed within
- * the window (a real pass: a reuse is never reused). */
-static const char *const REUSE_SQL =
-    "SELECT id FROM alerts WHERE employee_id = $1::bigint AND second_factor = 'passed'"
-    "   AND decided_at > now() - $2::bigint * interval '1 millisecond'"
-    " ORDER BY decided_at DESC LIMIT 1";
-
 /* $1 alert id: an outcome that is due, with what it carries. */
 static const char *const OUTCOME_SQL =
     "SELECT a.outcome, a.employee_id, a.answer, a.comment, a.second_factor, a.rule, a.severity,"
@@ -87,14 +80,6 @@ static const char *const OUTCOME_DONE_SQL = "UPDATE alerts SET outcome_due_at = 
 
 static const char *value(PGresult *res, int col) {
     return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
-}
-
-int sb_answer_duo_note(sb_turn_t *t, const char *alert_id, const char *why, char *errstr,
-                       size_t errstr_size) {
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "event_id", t->event_id);
-    cJSON_AddStringToObject(d, "duo", why);
-    return sb_turn_audit(t, "duo_answer", alert_id, d, errstr, errstr_size);
 }
 
 int sb_answer_publish_outcome(sb_response_t *r, const char *alert_id, char *errstr,
@@ -438,55 +423,11 @@ static void transitioned(sb_turn_t *t, PGresult **row, const char *status,
     }
 }
 
-/* 1 when a recent pass of the employee may stand for this "yes" (its id in
- * t->reused_from), 0 when not, -1 on a failure. Never above the maximum
- * severity: a critical alert always asks. */
-static int reusable(sb_turn_t *t, PGresult *row, char *errstr, size_t errstr_size) {
-    char window[32];
-    const char *params[] = {t->employee, window};
-    PGresult *res;
-    int found;
-    if (t->r->reuse_window_ms <= 0 || !t->enrolled ||
-        sb_severity_rank(PQgetvalue(row, 0, A_SEVERITY)) > t->r->reuse_max_rank)
-        return 0;
-    snprintf(window, sizeof(window), "%lld", (long long)t->r->reuse_window_ms);
-    if (!(res = sb_db_query(t->r->db, REUSE_SQL, 2, params, errstr, errstr_size)))
-        return -1;
-    if ((found = PQntuples(res) == 1))
-        snprintf(t->reused_from, sizeof(t->reused_from), "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return found;
-}
-
-/* A code from an employee on Duo is a Duo passcode, checked by Duo in the
- * Duo threads (never here: Duo may take its time) for a push that waits. */
-static int duo_passcode(sb_turn_t *t, const char *code, char *errstr, size_t errstr_size) {
-    int rc;
-    cJSON *d;
-    if (!t->r->has_key) {
-        sb_log_error("SECURITYBOT_SECRET_KEY_FILE is not set: Duo passcodes cannot be kept");
-        sb_turn_reply(t, "I can't check Duo passcodes right now. Please approve the Duo push.");
-        return 0;
-    }
-    if ((rc = sb_duo_passcode_request(t->r->db, t->r->key, t->employee, code, errstr,
-                                      errstr_size)) == -1)
-        return -1;
-    if (rc == 0) {
-        sb_turn_reply(t, "Please approve the Duo push on your phone. If it times out, you can "
-                         "reply with a Duo passcode.");
-        return 0;
-    }
-    sb_turn_reply(t, "Checking your passcode with Duo…");
-    d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "event_id", t->event_id);
-    return sb_turn_audit(t, "passcode_submitted", NULL, d, errstr, errstr_size);
-}
-
 int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, const char *comment,
                     const char *code, char *errstr, size_t errstr_size) {
     sb_response_t *r = t->r;
     if (code && t->duo)
-        return duo_passcode(t, code, errstr, errstr_size);
+        return sb_answer_duo_passcode(t, code, errstr, errstr_size);
     const char *params[] = {alert_id ? alert_id : t->employee};
     PGresult *row = sb_db_query(r->db, alert_id ? ALERT_BY_ID_SQL : ALERT_OPEN_SQL, 1, params,
                                 errstr, errstr_size);
@@ -515,7 +456,8 @@ int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, c
     }
     rc = -1;
     if (event == SB_CONV_CONFIRM && !strcmp(status, "prompted") &&
-        (st.reusable = reusable(t, row, errstr, errstr_size)) == -1)
+        (st.reusable =
+             sb_answer_reusable(t, PQgetvalue(row, 0, A_SEVERITY), errstr, errstr_size)) == -1)
         goto out;
     sb_conv_decide(&st, event, &res);
     if (!res.changes && sb_conv_duo_event(event)) { /* the employee moved on: nothing to say */
