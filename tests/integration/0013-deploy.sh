@@ -34,7 +34,7 @@
 . "$(dirname "$0")/lib/common.sh"
 
 DEPLOY=$SB_SOURCE_DIR/deploy
-BINARIES=(sb-ingest sb-prompt sb-gateway sb-response sb-escalation sbctl)
+BINARIES=(sb-ingest sb-prompt sb-gateway sb-response sb-escalation sb-console sbctl)
 
 # ---------------------------------------------------------------- tools
 # The pinned npm tools of tests/schemas (shared with 0001-schemas), in var/.
