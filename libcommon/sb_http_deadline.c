@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -29,7 +28,6 @@ struct sb_http_deadline_s {
     sb_http_conn_t *head;
     int stopping;
     pthread_t sweeper;
-    atomic_uint_fast64_t cut;
 };
 
 static int64_t now_ms(void) {
@@ -51,11 +49,9 @@ static void sweep(sb_http_deadline_t *d) {
         c->cut = 1;
         n++;
     }
-    if (n) {
-        atomic_fetch_add(&d->cut, n);
+    if (n)
         sb_log_info("http: closed %u connection(s) still sending a request after %lld ms", n,
                     (long long)d->timeout_ms);
-    }
 }
 
 static void *sweeper_main(void *arg) {
@@ -83,7 +79,6 @@ sb_http_deadline_t *sb_http_deadline_new(int64_t timeout_ms) {
     if (!d)
         return NULL;
     d->timeout_ms = timeout_ms;
-    atomic_init(&d->cut, 0);
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->wake, NULL);
     if ((rc = pthread_create(&d->sweeper, NULL, sweeper_main, d)) != 0) {
@@ -133,10 +128,6 @@ void sb_http_deadline_leave(sb_http_deadline_t *d, sb_http_conn_t *c) {
         c->next->prev = c->prev;
     pthread_mutex_unlock(&d->lock);
     free(c);
-}
-
-uint64_t sb_http_deadline_cut(const sb_http_deadline_t *d) {
-    return d ? atomic_load(&((sb_http_deadline_t *)d)->cut) : 0;
 }
 
 void sb_http_deadline_free(sb_http_deadline_t *d) {

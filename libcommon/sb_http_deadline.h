@@ -29,9 +29,6 @@ void sb_http_deadline_busy(sb_http_deadline_t *d, sb_http_conn_t *c, int busy);
 /* The connection is closing: removes and frees c (NULL: no-op). */
 void sb_http_deadline_leave(sb_http_deadline_t *d, sb_http_conn_t *c);
 
-/* How many connections were cut so far. */
-uint64_t sb_http_deadline_cut(const sb_http_deadline_t *d);
-
 /* Stops the sweeper and frees the registry (call after the server stopped,
  * when every connection has left). NULL is a no-op. */
 void sb_http_deadline_free(sb_http_deadline_t *d);
