@@ -247,7 +247,9 @@ static int slack_send_text(sb_chat_t *chat, const char *channel, const char *tex
 
 static int slack_post_channel(sb_chat_t *chat, const char *channel, const char *text,
                               sb_chat_error_t *err) {
-    return post((slack_t *)chat, "chat.postMessage", channel, NULL, text, 0, NULL, NULL, err);
+    /* mrkdwn already escaped where it was built (sb_chat.h): escaping it
+     * again here showed "&" as "&amp;amp;" and broke links */
+    return post((slack_t *)chat, "chat.postMessage", channel, NULL, text, 1, NULL, NULL, err);
 }
 
 /* The buttons go: blocks are the alert (when p) and a section of text. */

@@ -57,10 +57,11 @@ int sb_curl_check_secret_url(const char *what, const char *url, char *errstr, si
         return 0;
     if (url && strncasecmp(url, "http://", 7) == 0 && loopback_host(url + 7))
         return 0;
+    /* the URL itself is not echoed: it may hold credentials (user:pass@) */
     snprintf(errstr, errstr_size,
              "%s must be an https:// URL (http:// only to localhost, 127.0.0.0/8 or [::1]): "
-             "\"%.120s\" would carry a secret in clear",
-             what, url ? url : "");
+             "it carries a secret, which must not travel in clear",
+             what);
     return -1;
 }
 

@@ -1,4 +1,5 @@
-/* sb_utf8: strict UTF-8 validation (RFC 3629) and code point counting. */
+/* sb_utf8: strict UTF-8 validation (RFC 3629), code point counting and cuts on character
+ * boundaries. */
 #include "sb_utf8.h"
 
 #include <stdint.h>
@@ -66,4 +67,20 @@ size_t sb_utf8_length(const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         n += (*p & 0xC0) != 0x80;
     return n;
+}
+
+/* Back from the cut to the lead byte of the character it falls in; keep
+ * that character only if all of its bytes are inside the cut. */
+size_t sb_utf8_cut(const char *s, size_t max) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strnlen(s, max), lead = n, want;
+    if (n == 0)
+        return 0;
+    while (lead > 0 && n - lead < 4 && (p[lead - 1] & 0xC0) == 0x80)
+        lead--;
+    if (lead == 0 || (p[lead - 1] & 0xC0) != 0xC0)
+        return n; /* ends on ASCII, or not UTF-8 at all: the bytes as they are */
+    lead--;
+    want = p[lead] >= 0xF0 ? 4 : p[lead] >= 0xE0 ? 3 : 2;
+    return n - lead >= want ? n : lead;
 }

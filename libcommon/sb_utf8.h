@@ -1,4 +1,4 @@
-/* sb_utf8: strict UTF-8 validation and code point counting. */
+/* sb_utf8: strict UTF-8 validation, code point counting and cuts on character boundaries. */
 #ifndef SB_UTF8_H
 #define SB_UTF8_H
 
@@ -11,5 +11,14 @@ int sb_utf8_valid(const char *buf, size_t len);
 
 /* Number of code points in a valid UTF-8 NUL-terminated string. */
 size_t sb_utf8_length(const char *s);
+
+/* The length of the longest prefix of s, at most max bytes, that does not
+ * end inside a character: a byte cut ("%.200s") can split one, and the
+ * chat platform then refuses the whole message. */
+size_t sb_utf8_cut(const char *s, size_t max);
+
+/* "%.*s" arguments for s cut to at most max bytes on a character
+ * boundary: printf("\"%.*s\"", SB_UTF8_CUT(title, 200)). */
+#define SB_UTF8_CUT(s, max) (int)sb_utf8_cut((s), (max)), (s)
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check: the assertions of a chaos run, and its one-screen summary.
 
-    check.py --dir RUN_DIR --fake-ctl URL --pd-ctl URL [--max-dup 0.001] [--label L]
+    check.py --dir RUN_DIR --fake-ctl URL --pd-ctl URL [--max-dup 0.001] [--dup-per-kill] [--label L]
 
 Reads what the run left: the generator's expectations (RUN_DIR/gen), the
 simulator's decisions, the conductor's record of faults, PostgreSQL
@@ -20,7 +20,8 @@ received. Asserts:
     no_response while its prompt could not be sent (a chat outage);
     unreachable and unknown people are escalated as unknown_employee
   - duplicate prompts (posts for an alert beyond its first) below --max-dup
-    of the prompted alerts
+    of the prompted alerts (--dup-per-kill, the short run: or at most one
+    per SIGKILL of sb-prompt)
   - what the simulator did matches how each alert ended (or no_response)
   - no worker exited by itself, every one exited 0 on SIGTERM, nothing
     the fakes would refuse
@@ -278,8 +279,16 @@ class Checker:
         self.dups = sum(len(p) - 1 for p in self.prompts.values() if len(p) > 1)
         n = sum(1 for p in self.prompts.values() if p)
         self.dup_ratio = self.dups / n if n else 0.0
-        self.check(self.dup_ratio < self.a.max_dup, "duplicate prompts: %d of %d (%.3f%%, limit "
-                   "%.1f%%)" % (self.dups, n, 100 * self.dup_ratio, 100 * self.a.max_dup))
+        # A SIGKILL of sb-prompt between Slack's answer and its COMMIT sends
+        # that one prompt again (chat.postMessage has no idempotency key).
+        # In the short run a handful of kills over ~1,300 prompts is a
+        # ratio that says nothing: there, one duplicate per kill is the bound.
+        kills = sum(1 for k in self.cond["kills"] if k["slot"].rsplit("-", 1)[0] == "prompt")
+        per_kill = self.a.dup_per_kill and self.dups <= kills
+        self.check(self.dup_ratio < self.a.max_dup or per_kill,
+                   "duplicate prompts: %d of %d (%.3f%%, limit %.1f%%%s)"
+                   % (self.dups, n, 100 * self.dup_ratio, 100 * self.a.max_dup,
+                      ", or one per sb-prompt SIGKILL: %d" % kills if self.a.dup_per_kill else ""))
 
     def intents(self):
         bad = []
@@ -387,6 +396,8 @@ def main():
     ap.add_argument("--fake-ctl", required=True)
     ap.add_argument("--pd-ctl", required=True)
     ap.add_argument("--max-dup", type=float, default=0.001)
+    ap.add_argument("--dup-per-kill", action="store_true",
+                    help="also pass with at most one duplicate prompt per sb-prompt SIGKILL")
     ap.add_argument("--label", default="full")
     ap.add_argument("--escalate-after", type=float, default=10)
     a = ap.parse_args()

@@ -35,6 +35,14 @@ check "$rc:$(grep -c SLACK_BOT_TOKEN "$T_DIR/cfg.err")" "2:1" "Slack without a t
 rc=0; SLACK_API_URL=http://slack.example/api "$SB_BIN_DIR/sb-prompt" 2>"$T_DIR/cfg.err" || rc=$?
 check "$rc:$(grep -c 'SLACK_API_URL must be an https:// URL' "$T_DIR/cfg.err")" "2:1" "a bot token over plain http to a remote host refused"
 check "$(grep -c "$SLACK_BOT_TOKEN" "$T_DIR/cfg.err")" 0 "the refusal does not quote the token"
+rc=0; SECURITYBOT_SLACK_MODE=socket SLACK_APP_TOKEN=xapp-1-A0-1-secret SLACK_API_URL=http://slack.example/api \
+	"$SB_BIN_DIR/sb-gateway" 2>"$T_DIR/cfg.err" || rc=$?
+check "$rc:$(grep -c 'SLACK_API_URL must be an https:// URL' "$T_DIR/cfg.err")" "2:1" "sb-gateway: an app token over plain http refused"
+rc=0; SECURITYBOT_DUO_API_HOST=api-1.duosecurity.com SECURITYBOT_DUO_IKEY=DIXXXXXXXXXXXXXXXXXX \
+	SECURITYBOT_DUO_SKEY=duo-secret-key SECURITYBOT_DUO_URL=http://duo.example \
+	"$SB_BIN_DIR/sb-response" 2>"$T_DIR/cfg.err" || rc=$?
+check "$rc:$(grep -c 'SECURITYBOT_DUO_URL must be an https:// URL' "$T_DIR/cfg.err"):$(grep -c duo-secret-key "$T_DIR/cfg.err")" \
+	"2:1:0" "sb-response: Duo requests over plain http refused, the key not quoted"
 echo '{"intro": "Hi {nmae}"}' >"$T_DIR/bad-messages.json"
 rc=0; SECURITYBOT_MESSAGES_FILE=$T_DIR/bad-messages.json "$SB_BIN_DIR/sb-prompt" 2>"$T_DIR/cfg.err" || rc=$?
 check "$rc:$(grep -c 'unknown placeholder {nmae}' "$T_DIR/cfg.err")" "2:1" "template with an unknown placeholder"

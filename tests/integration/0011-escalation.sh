@@ -95,11 +95,13 @@ check "$(pd_q events "[e['body']['payload']['severity'] for e in d['events'] if 
 check "$(sql "SELECT status FROM alerts WHERE id = '$a1'")" escalated "alert escalated"
 
 # ---- (2) medium: reported, not paged ----
-b1=$(alert bob data-export "Large download" medium)
+b1=$(alert bob data-export "Large download & export <zip>" medium)
 wait_for "$(sent_sql "$b1")" 1 30
 click U002 deny "$b1" >/dev/null
 wait_for "SELECT count(*) FROM escalations WHERE alert_id = '$b1' AND delivered_at IS NOT NULL" 1 30
 check "$(reports_about "$b1"):$(pages_for "$b1")" "1:0" "medium: one report, no page"
+check "$(report_of "$b1" | grep -c -F 'Large download &amp; export &lt;zip&gt;')" 1 "the report escapes & < > once"
+check "$(report_of "$b1" | grep -c -F '&amp;amp;')" 0 "and not twice"
 
 # ---- (3) unknown employee (critical): escalation, outcome, page ----
 u1=$(alert nobody@example.com impossible-travel "Login from two countries" critical)
@@ -118,10 +120,14 @@ check "$(on_topic escalations "$a1" | grep -c .):$(reports_about "$a1"):$(pages_
 check "$(sql "SELECT count(*) FROM escalations")" 3 "three escalation rows"
 
 # ---- (5) silence: a reminder, then no_response ----
-c1=$(alert carol usb "USB drive mounted" low)
+# a title whose 200th byte falls inside a 2-byte character: the reminder cuts
+# it on a character boundary (a byte cut made the whole message invalid)
+long_title="USB drive mounted: $(printf 'é%.0s' {1..150})"
+c1=$(alert carol usb "$long_title" low)
 wait_for "$(sent_sql "$c1")" 1 30
 wait_for "SELECT count(*) FROM alerts WHERE id = '$c1' AND reminded_at IS NOT NULL" 1 30
-check "$(fake_q messages "sum(1 for m in d['messages'] if m['channel'] == '$(sql "SELECT chat_channel FROM alerts WHERE id = '$c1'")' and m['text'].startswith('Reminder:'))")" 1 "one reminder in carol's DM"
+check "$(fake_q messages "sum(1 for m in d['messages'] if m['channel'] == '$(sql "SELECT chat_channel FROM alerts WHERE id = '$c1'")' and m['text'].startswith('Reminder:') and 'mounted: ' + 'é' * 90 + '\"' in m['text'])")" 1 \
+	"one reminder in carol's DM, the multi-byte title cut on a character boundary"
 delivered "$c1"
 check "$(on_topic escalations "$c1" | field "m['reason'], m['answered_at']")" "('no_response', None)" "no_response escalation"
 wait_topic outcomes "$c1" 1 || true
@@ -208,6 +214,17 @@ d = [l for l in ls if l["op"] == "channel" and l["text"].startswith("*securitybo
 print(len(d) >= 1, len(d), len({l["text"].splitlines()[0] for l in d}))' "$T_DIR/console.log")" \
 	"True $(sql "SELECT count(*) FROM digests") $(sql "SELECT count(*) FROM digests")" "one digest per period across three replicas"
 check "$(for l in "${LOGS[@]}"; do grep -c '"msg":"escalated"' "$l"; done | awk '$1 > 0' | wc -l)" 3 "all three replicas escalated some"
+# the audit chain: the replicas sealed what every worker wrote, and each
+# digest carries the chain's head as it was when it was posted
+wait_for "SELECT count(*) FROM audit_pending" 0 30
+check "$("$SB_BIN_DIR/sbctl" audit verify | grep -c "verified: $(sql "SELECT count(*) FROM audit_log") rows")" 1 \
+	"sbctl audit verify: every audit row sealed by the three replicas, the chain intact"
+# shellcheck disable=SC2016 # the backquotes are Slack's, in a Python regex
+check "$(python3 -c 'import json, re, sys
+ls = [json.loads(l) for l in open(sys.argv[1])]
+d = [l["text"] for l in ls if l["op"] == "channel" and l["text"].startswith("*securitybot digest*")]
+print(all(re.search(r"`audit chain: [0-9]+ rows, latest hash [0-9a-f]{64}`$", t) for t in d))' "$T_DIR/console.log")" \
+	True "every digest ends with the audit chain's head"
 for p in "${PIDS[@]}" "$PROMPT_PID" "$RESPONSE_PID" "$INGEST_PID" "$GW_PID"; do stop_worker "$p"; done
 kill "$PD_PID" 2>/dev/null || true
 wait "$PD_PID" 2>/dev/null || true

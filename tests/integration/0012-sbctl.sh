@@ -22,7 +22,7 @@ py() {
 json_ok() { python3 -m json.tool "$OUT" >/dev/null 2>&1 && echo valid || echo invalid; }
 
 # ---- every command answers --help; usage errors exit 2 ----
-for cmd in migrate topics employees enroll alert alerts ignore respond report dlq; do
+for cmd in migrate topics employees enroll alert alerts ignore respond report dlq audit; do
 	rc=$(run "$cmd" --help)
 	check "$rc:$(grep -c '^Usage: sbctl' "$OUT")" "0:1" "sbctl $cmd --help"
 done

@@ -1,5 +1,7 @@
-/* test_sb_utf8: strict UTF-8 validation and code point counting. */
+/* test_sb_utf8: strict UTF-8 validation, code point counting and cuts on character boundaries. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sb_test.h"
 #include "sb_utf8.h"
@@ -51,7 +53,42 @@ static const struct {
     {"\xf0\x9f\x94\x92x", 2},
 };
 
+/* {string, max bytes, bytes kept} */
+static const struct {
+    const char *s;
+    size_t max, kept;
+} cuts[] = {
+    {"", 10, 0},
+    {"abc", 10, 3},
+    {"abc", 2, 2},
+    {"abc", 0, 0},
+    {"caf\xc3\xa9", 5, 5},   /* the last character whole */
+    {"caf\xc3\xa9", 4, 3},   /* inside the 2-byte e-acute */
+    {"\xe6\x97\xa5x", 1, 0}, /* inside a 3-byte character */
+    {"\xe6\x97\xa5x", 2, 0},
+    {"\xe6\x97\xa5x", 3, 3},
+    {"a\xf0\x9f\x94\x92", 4, 1}, /* inside a 4-byte character */
+    {"a\xf0\x9f\x94\x92", 5, 5},
+    {"ab\x80\x80\x80\x80\x80", 6, 6}, /* not UTF-8: bytes as they are */
+};
+
+/* Every cut of a run of 2-, 3- and 4-byte characters stays valid UTF-8. */
+static void test_cut_every_length(void) {
+    const char *s = "x\xc3\xa9\xe6\x97\xa5\xf0\x9f\x94\x92\xc3\xa9";
+    for (size_t max = 0; max <= strlen(s) + 1; max++) {
+        size_t n = sb_utf8_cut(s, max);
+        SB_CHECK_MSG(n <= max && max - n < 4 && sb_utf8_valid(s, n), "cut at %zu kept %zu", max, n);
+    }
+    char out[8];
+    snprintf(out, sizeof(out), "%.*s", SB_UTF8_CUT("caf\xc3\xa9!", 4));
+    SB_CHECK_STR(out, "caf");
+}
+
 int main(void) {
+    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+        SB_CHECK_MSG(sb_utf8_cut(cuts[i].s, cuts[i].max) == cuts[i].kept, "cut %zu of case %zu",
+                     cuts[i].max, i);
+    test_cut_every_length();
     for (size_t i = 0; i < sizeof(validity) / sizeof(validity[0]); i++) {
         size_t len = validity[i].len ? validity[i].len : strlen(validity[i].bytes);
         SB_CHECK_MSG(sb_utf8_valid(validity[i].bytes, len) == validity[i].valid, "%s",

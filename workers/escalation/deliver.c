@@ -11,6 +11,7 @@
 #include "escalation.h"
 #include "sb_buf.h"
 #include "sb_log.h"
+#include "sb_utf8.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -137,9 +138,11 @@ static int page(sb_esc_t *e, const char *alert_id, PGresult *r, char *why, size_
     char summary[1100], err[256];
     char *body = NULL;
     int rc = -1;
-    snprintf(summary, sizeof(summary), "securitybot: %s (%s): %.200s -- %.320s",
-             PQgetvalue(r, 0, O_REASON), PQgetvalue(r, 0, O_SEVERITY), PQgetvalue(r, 0, O_TITLE),
-             value(r, O_USERNAME) ? value(r, O_USERNAME) : PQgetvalue(r, 0, O_ALERT_USER));
+    snprintf(
+        summary, sizeof(summary), "securitybot: %s (%s): %.*s -- %.*s", PQgetvalue(r, 0, O_REASON),
+        PQgetvalue(r, 0, O_SEVERITY), SB_UTF8_CUT(PQgetvalue(r, 0, O_TITLE), 200),
+        SB_UTF8_CUT(value(r, O_USERNAME) ? value(r, O_USERNAME) : PQgetvalue(r, 0, O_ALERT_USER),
+                    320));
     cJSON_AddStringToObject(o, "routing_key", e->pagerduty_key);
     cJSON_AddStringToObject(o, "event_action", "trigger");
     cJSON_AddStringToObject(o, "dedup_key", alert_id);

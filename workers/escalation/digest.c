@@ -21,6 +21,11 @@ static const char *const RECORD_SQL =
     "INSERT INTO digests (period_start, period_end, posted_by)"
     " VALUES (to_timestamp($1::double precision), to_timestamp($2::double precision), $3)"
     " ON CONFLICT (period_start) DO NOTHING";
+/* The audit chain's end, posted with the digest: a copy outside the
+ * database that `sbctl audit verify` and an export can be held against. */
+static const char *const HEAD_SQL =
+    "SELECT 'audit chain: ' || seq || ' rows, latest hash ' || encode(hash, 'hex')"
+    " FROM audit_chain_head";
 
 static int one(sb_db_t *db, const char *sql, int n, const char *const *params, char *errstr,
                size_t errstr_size) {
@@ -34,8 +39,9 @@ static int one(sb_db_t *db, const char *sql, int n, const char *const *params, c
     return v;
 }
 
-/* The text for the channel: a title line and the report in a code block. */
-static char *digest_text(const char *report, int64_t from_us, int64_t to_us) {
+/* The text for the channel: a title line, the report in a code block and
+ * the audit chain's head (may be NULL). */
+static char *digest_text(const char *report, const char *head, int64_t from_us, int64_t to_us) {
     char from[40], to[40];
     sb_buf_t b = {0};
     sb_time_format_us(from_us, from, sizeof(from));
@@ -43,6 +49,8 @@ static char *digest_text(const char *report, int64_t from_us, int64_t to_us) {
     sb_buf_addf(&b, "*securitybot digest* %s to %s\n```\n", from, to);
     sb_buf_add_text(&b, report, SB_CHAT_TEXT_MAX - 200, SB_BUF_ENTITIES);
     sb_buf_add(&b, "\n```", 4);
+    if (head)
+        sb_buf_addf(&b, "\n`%s`", head);
     return sb_buf_take(&b); /* NULL when out of memory */
 }
 
@@ -51,6 +59,7 @@ int sb_esc_digest(sb_esc_t *e, char *errstr, size_t errstr_size) {
     char start[32], end[32];
     const char *params[] = {start, end, e->worker};
     char *report = NULL, *text = NULL;
+    PGresult *head = NULL;
     int rc = -1, got;
 
     if (!e->security_channel || e->digest_every_ms <= 0) /* off: no period to divide by */
@@ -77,7 +86,10 @@ int sb_esc_digest(sb_esc_t *e, char *errstr, size_t errstr_size) {
     }
     if (!(report = sb_report_build(e->db, start_us, end_us, SB_REPORT_TEXT, errstr, errstr_size)))
         goto out;
-    if (!(text = digest_text(report, start_us, end_us))) {
+    if (!(head = sb_db_query(e->db, HEAD_SQL, 0, NULL, errstr, errstr_size)))
+        goto out;
+    if (!(text = digest_text(report, PQntuples(head) ? PQgetvalue(head, 0, 0) : NULL, start_us,
+                             end_us))) {
         snprintf(errstr, errstr_size, "out of memory");
         goto out;
     }
@@ -96,6 +108,7 @@ int sb_esc_digest(sb_esc_t *e, char *errstr, size_t errstr_size) {
 out:
     if (rc == -1)
         sb_db_rollback(e->db);
+    PQclear(head);
     free(text);
     free(report);
     return rc;

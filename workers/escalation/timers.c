@@ -13,6 +13,7 @@
 #include "sb_publish.h"
 #include "sb_signal.h"
 #include "sb_time.h"
+#include "sb_utf8.h"
 
 #define BATCHES_A_TICK                                                                             \
     10 /* a backlog is worked off 1,000 rows a tick, the consumer not starved                      \
@@ -81,11 +82,11 @@ int sb_esc_remind(sb_esc_t *e, char *errstr, size_t errstr_size) {
         sb_chat_error_t err = {0};
         snprintf(text, sizeof(text),
                  code ? "Reminder: I'm still waiting for the 6-digit code from your "
-                        "authenticator app, to confirm \"%.200s\". If I don't hear from you, the "
+                        "authenticator app, to confirm \"%.*s\". If I don't hear from you, the "
                         "security team will follow up."
-                      : "Reminder: could you tell me whether \"%.200s\" (above) was you? If I "
+                      : "Reminder: could you tell me whether \"%.*s\" (above) was you? If I "
                         "don't hear from you, the security team will follow up.",
-                 title);
+                 SB_UTF8_CUT(title, 200));
         int sent = sb_chat_send_text(e->chat, PQgetvalue(res, i, 2), text, NULL, &err) == 0;
         sb_log_kv_t kv[] = {{"alert_id", id}, {"employee", PQgetvalue(res, i, 1)}};
         if (!sent)
@@ -164,6 +165,8 @@ int sb_esc_tick(sb_esc_t *e, char *errstr_out, size_t errstr_out_size) {
         sb_log_warn("no_response: %s (next tick retries)", errstr);
     if (sb_running && sb_esc_sweep(e, errstr, sizeof(errstr)) == -1)
         sb_log_warn("delivery sweep: %s (next tick retries)", errstr);
+    if (sb_running && sb_esc_seal(e, errstr, sizeof(errstr)) == -1)
+        sb_log_warn("audit chain: %s (next tick retries)", errstr);
     if (sb_running && sb_esc_digest(e, errstr, sizeof(errstr)) == -1)
         sb_log_warn("digest: %s (next tick retries)", errstr);
     return 0;

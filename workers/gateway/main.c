@@ -11,6 +11,7 @@
 #include "intake_setup.h"
 #include "publisher.h"
 #include "sb_chat.h"
+#include "sb_curl.h"
 #include "sb_signal.h"
 #include "sb_worker.h"
 
@@ -66,10 +67,9 @@ static int configure_slack(gateway_main_t *m, char *errstr, size_t errstr_size) 
                  "(xapp-...) with SECURITYBOT_SLACK_MODE=socket");
         return -1;
     }
-    if (strncmp(m->api_url, "https://", 8) != 0 && strncmp(m->api_url, "http://", 7) != 0) {
-        snprintf(errstr, errstr_size, "SLACK_API_URL must start with https:// or http://");
+    /* apps.connections.open carries the app token */
+    if (sb_curl_check_secret_url("SLACK_API_URL", m->api_url, errstr, errstr_size) == -1)
         return -1;
-    }
     m->signing_secret = NULL; /* the Slack callbacks answer 404 */
     m->sock = (sb_gateway_socket_t){m->api_url, m->app_token};
     return 0;

@@ -26,6 +26,8 @@ static void judge(sb_payload_t *out, sb_payload_verdict_t v, const char *reason,
     va_start(ap, fmt);
     vsnprintf(out->detail, sizeof(out->detail), fmt, ap);
     va_end(ap);
+    /* the "%.64s" of what a client sent must not split a character */
+    out->detail[sb_utf8_cut(out->detail, sizeof(out->detail) - 1)] = '\0';
 }
 
 static const char *get_string(const cJSON *obj, const char *name) {

@@ -1,5 +1,6 @@
 /* socket_open: ask Slack for a Socket Mode URL (apps.connections.open) and check it. */
 #include "socket_open.h"
+#include "sb_utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,8 +99,8 @@ static int read_answer(const sb_curl_resp_t *resp, int allow_plain, sb_socket_ur
         snprintf(errstr, errstr_size, "apps.connections.open: HTTP %ld, not a JSON object",
                  resp->status);
     else if (!cJSON_IsTrue(ok))
-        snprintf(errstr, errstr_size, "apps.connections.open: HTTP %ld, error %.64s", resp->status,
-                 cJSON_IsString(err) ? err->valuestring : "(none)");
+        snprintf(errstr, errstr_size, "apps.connections.open: HTTP %ld, error %.*s", resp->status,
+                 SB_UTF8_CUT(cJSON_IsString(err) ? err->valuestring : "(none)", 64));
     else if (!cJSON_IsString(url))
         snprintf(errstr, errstr_size, "apps.connections.open: ok without a url");
     else

@@ -251,7 +251,8 @@ int sb_ingest_record_one_by_one(sb_ingest_t *ing, sb_ingest_item_t *items, size_
         }
         sb_alert_clear(&items[i].alert);
         items[i].reject = SB_REJECT_INVALID_VALUE;
-        snprintf(items[i].detail, sizeof(items[i].detail), "refused by the database: %.200s", why);
+        snprintf(items[i].detail, sizeof(items[i].detail), "refused by the database: %.*s",
+                 SB_UTF8_CUT(why, 200));
         sanitize_detail(items[i].detail);
         sb_log_kv_t kv[] = {{"alert_id", items[i].id}};
         sb_log_kv(SB_LOG_WARN, kv, 1, "alert refused by the database, dead-lettering it");

@@ -11,6 +11,7 @@
 #include "sb_buf.h"
 #include "sb_log.h"
 #include "sb_time.h"
+#include "sb_utf8.h"
 
 #define STATUS_MAX 10 /* alerts listed by `status` */
 
@@ -104,7 +105,8 @@ static int ignore(sb_turn_t *t, const sb_command_t *cmd, const char *text, char 
         goto out;
     }
     snprintf(ms, sizeof(ms), "%lld", (long long)cmd->ignore_ms);
-    snprintf(reason, sizeof(reason), "snoozed by the employee in chat: \"%.60s\"", text);
+    snprintf(reason, sizeof(reason), "snoozed by the employee in chat: \"%.*s\"",
+             SB_UTF8_CUT(text, 60));
     params[1] = PQgetvalue(res, 0, 1);
     params[2] = ms;
     params[3] = reason;
@@ -119,11 +121,11 @@ static int ignore(sb_turn_t *t, const sb_command_t *cmd, const char *text, char 
         goto out;
     long long minutes = (long long)(cmd->ignore_ms / 60000);
     if (minutes % 60 == 0)
-        sb_turn_reply(t, "OK: I won't ask you about \"%.200s\" for %lld hour%s.", params[1],
-                      minutes / 60, minutes == 60 ? "" : "s");
+        sb_turn_reply(t, "OK: I won't ask you about \"%.*s\" for %lld hour%s.",
+                      SB_UTF8_CUT(params[1], 200), minutes / 60, minutes == 60 ? "" : "s");
     else
-        sb_turn_reply(t, "OK: I won't ask you about \"%.200s\" for %lld minutes.", params[1],
-                      minutes);
+        sb_turn_reply(t, "OK: I won't ask you about \"%.*s\" for %lld minutes.",
+                      SB_UTF8_CUT(params[1], 200), minutes);
     rc = 0;
 out:
     PQclear(res);

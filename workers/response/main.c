@@ -6,6 +6,7 @@
 #include "duo.h"
 #include "response.h"
 #include "sb_crypto.h"
+#include "sb_curl.h"
 #include "sb_severity.h"
 #include "sb_worker.h"
 
@@ -48,6 +49,9 @@ static int configure_duo(response_main_t *m, char *errstr, size_t errstr_size) {
     }
     snprintf(m->duo_base, sizeof(m->duo_base), "%s%s", m->duo_url && *m->duo_url ? "" : "https://",
              m->duo_url && *m->duo_url ? m->duo_url : m->duo_host);
+    /* every request carries the signature made with the secret key */
+    if (sb_curl_check_secret_url("SECURITYBOT_DUO_URL", m->duo_base, errstr, errstr_size) == -1)
+        return SB_WORKER_CONFIG_ERROR;
     m->duo = (sb_duo_poll_config_t){
         .duo = {.api_host = m->duo_host,
                 .base_url = m->duo_base,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sb_crypto.h"
+#include "sb_utf8.h"
 
 static const char *str(const cJSON *o, const char *name) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -33,9 +34,9 @@ sb_duo_result_t sb_duo_read(long status, const char *body, size_t len, cJSON **r
     } else if (stat && !strcmp(stat, "FAIL")) {
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "code");
         const char *m = str(root, "message"), *d = str(root, "message_detail");
-        snprintf(errstr, errstr_size, "Duo refused the request (HTTP %ld, code %d): %.120s%s%.60s",
-                 status, cJSON_IsNumber(code) ? code->valueint : 0, m ? m : "", d ? ": " : "",
-                 d ? d : "");
+        snprintf(errstr, errstr_size, "Duo refused the request (HTTP %ld, code %d): %.*s%s%.*s",
+                 status, cJSON_IsNumber(code) ? code->valueint : 0, SB_UTF8_CUT(m ? m : "", 120),
+                 d ? ": " : "", SB_UTF8_CUT(d ? d : "", 60));
         rc = status >= 400 && status < 500 ? SB_DUO_REFUSED : SB_DUO_UNAVAILABLE;
     } else {
         snprintf(errstr, errstr_size, "Duo's answer is not an envelope (HTTP %ld)", status);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_utf8.h"
+
 static const char *const AUDIT_SQL =
     "INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
     " VALUES ($1, $2, $3, $4::bigint, $5::jsonb)";
@@ -16,6 +18,7 @@ void sb_turn_reply(sb_turn_t *t, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
+    buf[sb_utf8_cut(buf, sizeof(buf) - 1)] = '\0'; /* a cut reply must stay UTF-8 */
     free(t->reply);
     t->reply = strdup(buf);
 }

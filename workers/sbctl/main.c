@@ -28,6 +28,7 @@ static const sbctl_command_t commands[] = {
     {"intake-token", sbctl_cmd_intake_token, "make a bearer token for sb-gateway's alert intake"},
     {"users", sbctl_cmd_users, "add, list, disable, enable or reset sb-console's users"},
     {"tokens", sbctl_cmd_tokens, "create, list or revoke bearer tokens for sb-console's API"},
+    {"audit", sbctl_cmd_audit, "verify the audit log's hash chain, or export it"},
     {NULL, NULL, NULL},
 };
 
