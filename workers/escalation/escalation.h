@@ -96,7 +96,7 @@ int sb_esc_expire(sb_esc_t *e, char *errstr, size_t errstr_size);
 int sb_esc_digest(sb_esc_t *e, char *errstr, size_t errstr_size);
 
 /* Seals the audit rows committed since the last seal into the audit log's
- * hash chain (schemas/sql/0009_audit_chain.sql): one replica at a time,
+ * hash chain (schemas/sql/0011_audit_chain.sql): one replica at a time,
  * the others skip. The rows sealed, or -1 (the next tick tries again). */
 long sb_esc_seal(sb_esc_t *e, char *errstr, size_t errstr_size);
 

@@ -3,7 +3,7 @@
 /* Every audit_log row has a row in audit_chain: seq (its place, in commit
  * order), content_hash (SHA-256 of its content) and chain_hash (SHA-256 of
  * the previous place's chain_hash followed by its content_hash); see
- * schemas/sql/0009_audit_chain.sql. verify recomputes both, row by row in
+ * schemas/sql/0011_audit_chain.sql. verify recomputes both, row by row in
  * chain order, and names the first row where the chain breaks. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
--- 0009_audit_chain: a tamper-evident audit log. Every audit_log row gets
+-- 0011_audit_chain: a tamper-evident audit log. Every audit_log row gets
 -- one row in audit_chain: its place in one hash chain (seq 1, 2, 3 ... in
 -- commit order, sealed within a tick of its commit by audit_seal()), the
 -- SHA-256 of its content (content_hash) and the SHA-256 of the previous
