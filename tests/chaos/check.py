@@ -360,6 +360,10 @@ class Checker:
                      infra.get("restart-kafka", {}).get("took", 0),
                      infra.get("restart-pg", {}).get("took", 0),
                      infra.get("slack-429-500", {}).get("took", 0), injected))
+        brokers = [x for x in c["infra"] if x["what"].split()[0].endswith("-broker")]
+        if brokers:
+            L.append("brokers   %s" % "; ".join("%s at %.0f s (%.0f s, status %d)" % (
+                x["what"], x["t"], x["took"], x["status"]) for x in brokers))
         L.append("answers   %s" % ", ".join("%s %d" % (k, st.get("intent_" + k, 0)) for k in (
             "right", "wrong", "deny", "silent", "confirm")) +
             " (right = yes + code, wrong = yes + 3 bad codes, confirm = yes, no 2FA)")

@@ -17,7 +17,9 @@ a random worker is killed with SIGKILL every A..B seconds (the kinds take
 turns, so each is hit once in every five kills) and restarted after a
 moment; once each, in this order and spread over that time, the
 Kafka broker and PostgreSQL are restarted (`STACK restart-kafka`,
-`restart-pg`) and the fake Slack answers 429 and 500 to every call for
+`restart-pg`; with --brokers 3 also `kill-broker` of the broker leading the
+most partitions, `start-broker` later, and a second broker restarted) and
+the fake Slack answers 429 and 500 to every call for
 SLACK_FAIL_S seconds. A worker that exits without being killed is an
 unexpected exit: recorded (status, last log lines) and restarted.
 
@@ -35,6 +37,7 @@ first message until quiet: the longest stall (a stage waiting for a dead
 replica's partitions shows here).
 """
 import argparse
+import collections
 import json
 import os
 import random
@@ -263,13 +266,14 @@ class Conductor:
 
     # ---- faults -----------------------------------------------------------------
 
-    def stack(self, what):
+    def stack(self, what, *args):
         t = self.rel()
+        what = " ".join((what,) + args)
         log("fault: %s" % what)
         # the stack script takes the workers' URLs (a database of its own) as
         # "external, not ours"; without them it acts on SB_STACK_VAR's stack
         env = dict(os.environ, SECURITYBOT_KAFKA_BROKERS="", SECURITYBOT_DATABASE_URL="")
-        p = subprocess.run([self.a.stack, what], stdout=subprocess.DEVNULL,
+        p = subprocess.run([self.a.stack] + what.split(), stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True, env=env)
         self.rec["infra"].append({"what": what, "t": t, "took": round(self.rel() - t, 1),
                                   "status": p.returncode})
@@ -288,10 +292,39 @@ class Conductor:
                                   "status": 0})
         time.sleep(self.a.slack_fail_s)
 
+    def busiest_broker(self):
+        """The broker leading the most partitions (kcat's metadata), or 1."""
+        p = subprocess.run(["kcat", "-L", "-J", "-b", os.environ["SECURITYBOT_KAFKA_BROKERS"]],
+                           capture_output=True, text=True, timeout=30)
+        try:
+            md = json.loads(p.stdout)
+            leaders = collections.Counter(part["leader"] for t in md["topics"]
+                                          for part in t.get("partitions", []))
+            return leaders.most_common(1)[0][0] if leaders else 1
+        except (ValueError, KeyError):
+            return 1
+
+    def broker_outage(self):
+        """SIGKILL of the busiest broker, started again 10 s later."""
+        self.killed_broker = self.busiest_broker()
+        self.stack("kill-broker", str(self.killed_broker))
+        time.sleep(10)
+        self.stack("start-broker", str(self.killed_broker))
+
+    def restart_another_broker(self):
+        other = 1 + self.killed_broker % self.a.brokers
+        self.stack("stop-broker", str(other))
+        self.stack("start-broker", str(other))
+
     def infra_faults(self, window):
-        """Kafka, PostgreSQL and Slack, once each, spread over the window."""
+        """Kafka, PostgreSQL and Slack, once each, spread over the window;
+        with three brokers also the one leading the most partitions
+        SIGKILLed (started again 10 s later) and then another one restarted."""
         plan = [(0.2, lambda: self.stack("restart-kafka")),
                 (0.45, lambda: self.stack("restart-pg")), (0.6, self.slack_window)]
+        if self.a.brokers >= 3:
+            plan += [(0.3, self.broker_outage), (0.75, self.restart_another_broker)]
+        plan.sort(key=lambda x: x[0])
         for frac, fn in plan:
             delay = self.t0 + frac * window - time.time()
             if delay > 0:
@@ -417,6 +450,7 @@ def main():
     ap.add_argument("--slack-fail-s", type=int, default=30)
     ap.add_argument("--tail-s", type=float, default=30)
     ap.add_argument("--drain-timeout", type=int, default=900)
+    ap.add_argument("--brokers", type=int, default=1)
     a = ap.parse_args()
     a.kill_every = tuple(float(x) for x in a.kill_every.split(","))
     c = Conductor(a)

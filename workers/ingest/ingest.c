@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "sb_log.h"
+#include "sb_signal.h"
 #include "sb_time.h"
 
 #define DLQ_KEY_MAX SB_ALERT_MAX_BYTES /* the most of an input's key a dead letter carries */
@@ -273,7 +274,10 @@ int sb_ingest_produce(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size
 }
 
 int sb_ingest_confirm(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size) {
-    if (sb_producer_flush(ing->producer, 30000, errstr, errstr_size) == -1)
+    /* shutting down, a broker that does not answer must not hold the exit
+     * past a supervisor's grace period (30 s): unconfirmed, the batch stays
+     * uncommitted and comes back to the next consumer */
+    if (sb_producer_flush(ing->producer, sb_running ? 30000 : 5000, errstr, errstr_size) == -1)
         return -1;
     /* If this fails the caller runs the batch again: the messages repeat
      * with the same ids, and the progress is accurate again. */

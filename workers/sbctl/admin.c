@@ -17,7 +17,9 @@ static const char MIGRATE_USAGE[] =
 static const char TOPICS_USAGE[] =
     "Usage: sbctl topics [--partitions N] [--replication R]\n\n"
     "Creates every securitybot topic under SECURITYBOT_TOPIC_PREFIX; topics that\n"
-    "exist are left as they are. Defaults: 6 partitions, replication 1.\n";
+    "exist are left as they are. Defaults: 6 partitions; replication 3 when the\n"
+    "cluster has three brokers or more (with min.insync.replicas=2), else one copy\n"
+    "per broker.\n";
 
 int sbctl_cmd_migrate(sbctl_t *ctl, int argc, char **argv) {
     char errstr[1024];
@@ -52,7 +54,7 @@ static int parse_count(const char *s, long min, long max, long *out) {
 int sbctl_cmd_topics(sbctl_t *ctl, int argc, char **argv) {
     const char *names[16];
     char bufs[16][SB_TOPIC_MAX], errstr[512];
-    long partitions = 6, replication = 1;
+    long partitions = 6, replication = 0; /* 0: from the cluster's size */
     size_t n = 0;
 
     if (sbctl_wants_help(argc, argv, TOPICS_USAGE))

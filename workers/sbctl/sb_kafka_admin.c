@@ -46,6 +46,15 @@ static rd_kafka_NewTopic_t **new_topics(const char *const *names, size_t n, int 
     }
     for (size_t i = 0; i < n; i++) {
         nt[i] = rd_kafka_NewTopic_new(names[i], partitions, replication, errstr, errstr_size);
+        /* with three copies, an acknowledged message (acks=all) is on two
+         * brokers at least: one broker lost loses nothing, and writes go on */
+        if (nt[i] && replication >= 3 &&
+            rd_kafka_NewTopic_set_config(nt[i], "min.insync.replicas", "2") !=
+                RD_KAFKA_RESP_ERR_NO_ERROR) {
+            snprintf(errstr, errstr_size, "kafka: cannot set min.insync.replicas");
+            rd_kafka_NewTopic_destroy(nt[i]);
+            nt[i] = NULL;
+        }
         if (!nt[i]) {
             new_topics_free(nt, n);
             return NULL;
@@ -78,6 +87,28 @@ static int check_result(rd_kafka_event_t *ev, const sb_kafka_broker_error_t *bro
     return 0;
 }
 
+/* The replication factor the cluster allows: 3 copies when it has three
+ * brokers or more, else one per broker. -1 with errstr when the metadata
+ * does not come. */
+static int cluster_replication(rd_kafka_t *rk, int timeout_ms,
+                               const sb_kafka_broker_error_t *broker_error, char *errstr,
+                               size_t errstr_size) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms);
+    char cause[sizeof(broker_error->text) + 32];
+    int brokers;
+    if (err) {
+        rd_kafka_poll(rk, 0); /* error_cb notes why the brokers are unreachable */
+        snprintf(errstr, errstr_size, "kafka: no metadata to count the brokers: %s%s",
+                 rd_kafka_err2str(err),
+                 sb_kafka_broker_error_suffix(broker_error, cause, sizeof(cause)));
+        return -1;
+    }
+    brokers = md->broker_cnt;
+    rd_kafka_metadata_destroy(md);
+    return brokers >= 3 ? 3 : brokers > 0 ? brokers : 1;
+}
+
 int sb_kafka_create_topics(const char *brokers, const char *const *names, size_t n, int partitions,
                            int replication, int timeout_ms, char *errstr, size_t errstr_size) {
     sb_kafka_broker_error_t broker_error = {{0}, 0};
@@ -91,6 +122,9 @@ int sb_kafka_create_topics(const char *brokers, const char *const *names, size_t
 
     if (!rk)
         return -1;
+    if (replication == 0 && (replication = cluster_replication(rk, timeout_ms, &broker_error,
+                                                               errstr, errstr_size)) == -1)
+        goto out;
     if (!(nt = new_topics(names, n, partitions, replication, errstr, errstr_size)))
         goto out;
     q = rd_kafka_queue_new(rk);
