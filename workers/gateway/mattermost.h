@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mm_context.h"
+#include "sb_mmctx.h"
 #include "sb_payload.h"
 
 /* What a click asks for: p.verdict PUBLISH (a confirm/deny event on the

@@ -6,7 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "mattermost.h"
-#include "mm_context.h"
+#include "sb_mmctx.h"
 #include "sb_crypto.h"
 #include "sb_schema.h"
 #include "sb_test.h"
