@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -66,6 +67,7 @@ class State:
         self.channels = {}  # id -> {"id", "type", "name", "members": set()}
         self.team_id = new_id()
         self.allowed_internal = set()  # AllowedUntrustedInternalConnections
+        self.commands = {}  # trigger word -> {"url", "token"}: custom slash commands
         self.reset()
 
     def reset(self):
@@ -73,6 +75,7 @@ class State:
         self.posts = {}  # id -> post
         self.order = []  # post ids in creation order
         self.clicks = []
+        self.commands_run = []
         self.failures = []  # [{path, count, status, retry_after}]
 
     def user_by_email(self, email):
@@ -342,6 +345,8 @@ class Handler(BaseHTTPRequestHandler):
         st = self.st
         if verb == "POST" and what == "click":
             return self.send(200, self.click(args))
+        if verb == "POST" and what == "command":
+            return self.send(200, self.run_command(args))
         with st.lock:
             if verb == "POST" and what == "config":
                 if "token" in args:
@@ -352,6 +357,8 @@ class Handler(BaseHTTPRequestHandler):
                 for cid in args.get("channels") or []:
                     st.channels[cid] = {"id": cid, "type": "O", "name": cid, "team_id": st.team_id,
                                         "members": {st.bot["id"]}}
+                for trigger, cmd in (args.get("commands") or {}).items():
+                    st.commands[trigger] = {"url": cmd["url"], "token": cmd.get("token") or new_id()}
                 if "allowed_untrusted_internal_connections" in args:
                     st.allowed_internal = set(args["allowed_untrusted_internal_connections"].split())
                 return self.send(200, {"ok": True, "bot_user_id": st.bot["id"]})
@@ -369,6 +376,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {"posts": [st.posts[i] for i in st.order]})
             if verb == "GET" and what == "clicks":
                 return self.send(200, {"clicks": st.clicks})
+            if verb == "GET" and what == "commands":
+                return self.send(200, {"commands": st.commands_run,
+                                       "tokens": {t: c["token"] for t, c in st.commands.items()}})
             if verb == "GET" and what == "dms":
                 return self.send(200, {"dms": {u: c["id"] for c in st.channels.values()
                                                if c["type"] == "D"
@@ -399,8 +409,7 @@ class Handler(BaseHTTPRequestHandler):
             if user["id"] not in ch["members"] and not args.get("force"):
                 return {"status": 403, "error": "api.context.permissions.app_error"}
             url = action["integration"]["url"]
-            host = urlsplit(url).hostname or ""
-            if host in ("127.0.0.1", "localhost", "::1") and host not in st.allowed_internal:
+            if not self.integration_url_ok(url):
                 return {"status": 400, "error": "api.post.do_action.action_integration.app_error",
                         "detail": "address forbidden (AllowedUntrustedInternalConnections)"}
             body = {"user_id": user["id"], "user_name": user["username"], "channel_id": ch["id"],
@@ -427,6 +436,52 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(upd, dict):
                 post.update({k: upd[k] for k in ("message", "props") if k in upd})
         return {"status": status, "answer": answer, "trigger_id": body["trigger_id"]}
+
+    def integration_url_ok(self, url):
+        host = urlsplit(url).hostname or ""
+        return host not in ("127.0.0.1", "localhost", "::1") or host in self.st.allowed_internal
+
+    def run_command(self, args):
+        """What the server does when args["user_id"] types args["text"]
+        ("/securitybot status") in channel args["channel_id"] (default: the
+        user's DM with the bot): POST the form, with the command's token,
+        to its URL; the answer's text is shown to the user only."""
+        st = self.st
+        with st.lock:
+            user = st.users.get(args.get("user_id", ""))
+            line = args.get("text", "")
+            trigger, _, text = line.lstrip("/").partition(" ")
+            cmd = st.commands.get(trigger)
+            if not user or not line.startswith("/") or not cmd:
+                return {"status": 404, "error": "api.command.execute_command.not_found.app_error"}
+            ch = st.channels.get(args.get("channel_id") or "")
+            if not ch:
+                ch = next((c for c in st.channels.values() if c["type"] == "D" and
+                           c["members"] == {user["id"], st.bot["id"]}), None)
+            if not self.integration_url_ok(cmd["url"]):
+                return {"status": 400, "error": "api.command.execute_command.failed.app_error"}
+            form = {"channel_id": ch["id"] if ch else "", "channel_name": ch["name"] if ch else "",
+                    "command": "/" + trigger, "response_url": "http://127.0.0.1/hooks/commands/x",
+                    "team_domain": "", "team_id": st.team_id, "text": text.strip(),
+                    "token": args.get("token") or cmd["token"],
+                    "trigger_id": args.get("trigger_id") or new_id(), "user_id": user["id"],
+                    "user_name": user["username"]}
+        data = urllib.parse.urlencode(form).encode()
+        req = urllib.request.Request(cmd["url"], data=data, method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Token " + form["token"], "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, answer = r.status, r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            status, answer = e.code, e.read().decode("utf-8", "replace")
+        except OSError as e:
+            status, answer = 0, str(e)
+        rec = {"time": time.time(), "request": dict(form, token="(hidden)"), "status": status,
+               "answer": answer}
+        with st.lock:
+            st.commands_run.append(rec)
+        return {"status": status, "answer": answer, "trigger_id": form["trigger_id"]}
 
 
 class Server(ThreadingHTTPServer):
