@@ -10,8 +10,10 @@
 # employee without a chat id is found by e-mail, an unknown one escalated;
 # another user's forged click, a tampered context and a replayed click
 # change nothing; alert texts cannot mention anyone; no token in any log.
-# Configuration: sb-prompt on Mattermost without SECURITYBOT_PUBLIC_URL,
-# or with a plain-http non-loopback MATTERMOST_URL, exits 2.
+# Configuration: sb-gateway serves Mattermost without a Slack signing
+# secret (its Slack callbacks answer 404); sb-prompt on Mattermost without
+# SECURITYBOT_PUBLIC_URL, or with a plain-http non-loopback MATTERMOST_URL,
+# exits 2.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/fake_mattermost.sh"
@@ -35,10 +37,13 @@ mm_post config "{\"users\": {\"alice@example.com\": \"$A\", \"bob@example.com\":
 MM_SECRET="mm-actions-secret-$$-0123456789abcdef"
 printf '%s\n' "$MM_SECRET" >"$T_DIR/mm-secret"
 printf '%s\n' "$MM_TOKEN" >"$T_DIR/mm-token"
-printf 'signing-secret-0123456789\n' >"$T_DIR/signing-secret"
-chmod 600 "$T_DIR/mm-secret" "$T_DIR/mm-token" "$T_DIR/signing-secret"
-export SLACK_SIGNING_SECRET_FILE=$T_DIR/signing-secret MATTERMOST_ACTIONS_SECRET_FILE=$T_DIR/mm-secret
+chmod 600 "$T_DIR/mm-secret" "$T_DIR/mm-token"
+# Mattermost only: no Slack signing secret, the Slack callbacks answer 404
+unset SLACK_SIGNING_SECRET SLACK_SIGNING_SECRET_FILE
+export MATTERMOST_ACTIONS_SECRET_FILE=$T_DIR/mm-secret
 start_gateway "$T_DIR/sb-gateway.log"
+check "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d 'payload=%7B%7D' "http://127.0.0.1:$GW_PORT/slack/interactive")" \
+	404 "a gateway for Mattermost only: /slack/interactive answers 404"
 export SECURITYBOT_CHAT=mattermost MATTERMOST_URL=$MM_URL MATTERMOST_BOT_TOKEN_FILE=$T_DIR/mm-token
 export SECURITYBOT_PUBLIC_URL=http://127.0.0.1:$GW_PORT SECURITYBOT_SECURITY_CHANNEL=$SEC
 export SECURITYBOT_COMMENT_WINDOW=2s SECURITYBOT_DIGEST_EVERY=0

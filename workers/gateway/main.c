@@ -44,17 +44,22 @@ typedef struct {
     sb_gateway_t gw;
 } gateway_main_t;
 
-/* events mode needs the signing secret, socket mode the app-level token
- * (and no signing secret: Slack never calls a Socket Mode app). */
+/* events mode needs the signing secret, unless the gateway serves
+ * Mattermost only (MATTERMOST_ACTIONS_SECRET without it: the Slack
+ * callbacks answer 404); socket mode the app-level token (and no signing
+ * secret: Slack never calls a Socket Mode app). */
 static int configure_slack(gateway_main_t *m, char *errstr, size_t errstr_size) {
     if (strcmp(m->slack_mode, "events") == 0) {
-        if (!m->signing_secret || !*m->signing_secret) {
-            snprintf(
-                errstr, errstr_size,
-                "SLACK_SIGNING_SECRET (or _FILE) is required with SECURITYBOT_SLACK_MODE=events");
-            return -1;
+        if (m->signing_secret && *m->signing_secret)
+            return 0;
+        if (m->mm_actions_secret && *m->mm_actions_secret) {
+            m->signing_secret = NULL;
+            return 0;
         }
-        return 0;
+        snprintf(errstr, errstr_size,
+                 "SLACK_SIGNING_SECRET (or _FILE) is required with SECURITYBOT_SLACK_MODE=events "
+                 "(unless the gateway serves Mattermost only: MATTERMOST_ACTIONS_SECRET)");
+        return -1;
     }
     if (strcmp(m->slack_mode, "socket") != 0) {
         snprintf(errstr, errstr_size, "SECURITYBOT_SLACK_MODE must be events or socket");
@@ -129,7 +134,7 @@ int main(int argc, char **argv) {
         SB_CFG_STR("SECURITYBOT_HTTP_LISTEN", &m.listen, "127.0.0.1:8080", "ADDRESS:PORT to serve HTTP on (numeric IPv4, or [IPv6]; port 0 picks a free one)"),
         SB_HTTP_CONFIG_ENTRIES(&m.http),
         SB_CFG_STR("SECURITYBOT_SLACK_MODE", &m.slack_mode, "events", "how Slack reaches us: events (HTTP callbacks to /slack/*) or socket (Socket Mode: the gateway dials out, /slack/* answer 404)"),
-        SB_CFG_SECRET("SLACK_SIGNING_SECRET", &m.signing_secret, "Slack app's signing secret (verifies every request), required with SECURITYBOT_SLACK_MODE=events"),
+        SB_CFG_SECRET("SLACK_SIGNING_SECRET", &m.signing_secret, "Slack app's signing secret (verifies every request), required with SECURITYBOT_SLACK_MODE=events unless only Mattermost is served (unset with MATTERMOST_ACTIONS_SECRET: /slack/* answer 404)"),
         SB_CFG_SECRET("SLACK_APP_TOKEN", &m.app_token, "Slack app-level token (xapp-..., scope connections:write), required with SECURITYBOT_SLACK_MODE=socket"),
         SB_CFG_STR("SLACK_API_URL", &m.api_url, SB_CHAT_DEFAULT_SLACK_API_URL, "Slack Web API base URL (socket mode: apps.connections.open; http:// allows a ws:// socket, for tests)"),
         SB_CFG_SECRET("MATTERMOST_ACTIONS_SECRET", &m.mm_actions_secret, "the key of the MAC each Mattermost button carries in its context (POST /mattermost/actions); unset: that path answers 404"),
