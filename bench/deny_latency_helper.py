@@ -8,7 +8,10 @@
         one signed "No" click per line (alert|chat user) of TARGETS, sent to
         sb-gateway's /slack/interactive on PORT at RATE per second; prints
         alert TAB send time (ms) for each
-    deny_latency_helper.py report CLICKS ESCALATIONS RAW N RATE
+    deny_latency_helper.py mmclicks PORT FAKE_CTL TARGETS RATE
+        the same as Mattermost's requests to /mattermost/actions: for each
+        alert, the context of its post's No button (from the fake's posts)
+    deny_latency_helper.py report CLICKS ESCALATIONS RAW N RATE [PLATFORM]
         the latency table: CLICKS from `clicks`, ESCALATIONS (key TAB Kafka
         timestamp ms) from the escalations topic, RAW the raw baseline
 """
@@ -19,6 +22,7 @@ import json
 import sys
 import time
 import urllib.parse
+import urllib.request
 
 
 def employees(n, tmp):
@@ -29,7 +33,7 @@ def employees(n, tmp):
             f.write("d%05d,d%05d@example.com,UD%05d,\n" % (i, i, i))
     with open(tmp + "/users.json", "w") as f:
         json.dump({"users": {"d%05d@example.com" % i: "UD%05d" % i for i in range(n)},
-                   "channels": ["CSEC"]}, f)
+                   "channels": ["CSEC"]}, f)  # the fake Slack and the fake Mattermost alike
 
 
 def clicks(port, secret_file, targets, rate):
@@ -61,7 +65,40 @@ def clicks(port, secret_file, targets, rate):
         print("%s\t%.3f" % (alert, t * 1000))
 
 
-def report(clicks_file, esc_file, raw_file, n, rate):
+def mmclicks(port, ctl, targets, rate):
+    port, rate = int(port), float(rate)
+    with urllib.request.urlopen(ctl + "/posts", timeout=30) as r:
+        posts = json.load(r)["posts"]
+    deny = {}  # alert id -> (post, the No button's context)
+    for p in posts:
+        for a in p["props"].get("attachments") or []:
+            for act in a.get("actions") or []:
+                ctx = act["integration"]["context"]
+                if ctx.get("action") == "deny":
+                    deny[ctx["alert_id"]] = (p, ctx)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    start = time.time()
+    for i, line in enumerate(open(targets)):
+        alert, user = line.strip().split("|")
+        post, ctx = deny[alert]
+        body = json.dumps({"user_id": user, "user_name": user, "channel_id": post["channel_id"],
+                           "channel_name": "", "team_id": "", "team_domain": "",
+                           "post_id": post["id"], "trigger_id": "bench%d" % i, "type": "button",
+                           "data_source": "", "context": ctx}).encode()
+        wait = start + i / rate - time.time()
+        if wait > 0:
+            time.sleep(wait)
+        t = time.time()
+        conn.request("POST", "/mattermost/actions", body=body,
+                     headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            sys.exit("click answered %d" % r.status)
+        print("%s\t%.3f" % (alert, t * 1000))
+
+
+def report(clicks_file, esc_file, raw_file, n, rate, platform="slack"):
     clicks = dict(l.strip().split("\t") for l in open(clicks_file) if l.strip())
     esc = {}
     for l in open(esc_file):
@@ -76,7 +113,7 @@ def report(clicks_file, esc_file, raw_file, n, rate):
         return lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))] if lat else float("nan")
     p50, p99 = pct(50), pct(99)
     rp50, rp99 = float(raw["raw_p50_ms"]), float(raw["raw_p99_ms"])
-    print("\ndeny latency: the No click -> the escalation on the escalations topic")
+    print("\ndeny latency (%s): the No click -> the escalation on the escalations topic" % platform)
     print("%-34s %9s %9s %9s" % ("", "p50 ms", "p99 ms", "max ms"))
     print("%-34s %9.1f %9.1f %9s   %s messages at %s/s" % ("raw Kafka produce -> consume", rp50, rp99,
                                                           raw["raw_max_ms"], raw["raw_n"], raw["raw_rate"]))
@@ -87,7 +124,7 @@ def report(clicks_file, esc_file, raw_file, n, rate):
 
 
 if __name__ == "__main__":
-    cmds = {"employees": employees, "clicks": clicks, "report": report}
+    cmds = {"employees": employees, "clicks": clicks, "mmclicks": mmclicks, "report": report}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])

@@ -1,4 +1,4 @@
-/* sb_chat: the platform interface: dispatch by name and the text helpers both platforms share. */
+/* sb_chat: the platform interface: dispatch by name and the text helpers every platform shares. */
 #include "sb_chat.h"
 
 #include <stdarg.h>
@@ -17,7 +17,9 @@ sb_chat_t *sb_chat_new(const char *platform, const sb_chat_config_t *cfg, char *
         return sb_chat_slack_new(cfg, errstr, errstr_size);
     if (platform && strcmp(platform, "console") == 0)
         return sb_chat_console_new(cfg, errstr, errstr_size);
-    snprintf(errstr, errstr_size, "unknown chat platform \"%.32s\" (slack or console)",
+    if (platform && strcmp(platform, "mattermost") == 0)
+        return sb_chat_mattermost_new(cfg, errstr, errstr_size);
+    snprintf(errstr, errstr_size, "unknown chat platform \"%.32s\" (slack, mattermost or console)",
              platform ? platform : "");
     return NULL;
 }

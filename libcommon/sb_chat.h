@@ -1,12 +1,14 @@
-/* sb_chat: the chat platform interface (Slack, console), chosen by name. */
+/* sb_chat: the chat platform interface (Slack, Mattermost, console), chosen by name. */
 #ifndef SB_CHAT_H
 #define SB_CHAT_H
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SB_CHAT_DEFAULT_SLACK_API_URL "https://slack.com/api"
 #define SB_CHAT_DEFAULT_CONSOLE_LOG   "var/console-chat.log"
+#define SB_CHAT_DEFAULT_MM_BUTTON_TTL (7 * 86400) /* seconds a Mattermost button stays valid */
 
 /* Button labels and action ids of a prompt; the gateway matches the ids. */
 #define SB_CHAT_CONFIRM_LABEL  "Yes, this was me"
@@ -36,6 +38,14 @@ typedef struct {
     int max_attempts;             /* per call, including the first; 0: 4 */
     long max_backoff_ms;          /* cap on one wait (and on Retry-After); 0: sb_curl's */
     const char *console_log_path; /* console; NULL: SB_CHAT_DEFAULT_CONSOLE_LOG (cwd) */
+    /* Mattermost */
+    const char *mattermost_url;       /* MATTERMOST_URL: the server, without /api/v4 */
+    const char *mattermost_bot_token; /* MATTERMOST_BOT_TOKEN; secret like slack_bot_token */
+    const char *public_url;           /* SECURITYBOT_PUBLIC_URL: sb-gateway as Mattermost reaches
+                                       * it; NULL: no buttons (a prompt fails) */
+    const char *mm_actions_secret;    /* MATTERMOST_ACTIONS_SECRET: the buttons' MAC key;
+                                       * NULL: no buttons (a prompt fails) */
+    int64_t mm_button_ttl_s;          /* how long a button is honoured; 0: the default */
 } sb_chat_config_t;
 
 /* Why a call failed. retryable: the platform may answer later (network,
@@ -53,7 +63,8 @@ typedef struct {
     char msg[SB_CHAT_ERRSTR_SIZE];
 } sb_chat_error_t;
 
-/* Where a message was posted: enough to update it later. */
+/* Where a message was posted: enough to update it later (Mattermost: the
+ * channel id and the post id in ts). */
 typedef struct {
     char channel[SB_CHAT_CHANNEL_SIZE];
     char ts[SB_CHAT_TS_SIZE];
@@ -62,18 +73,20 @@ typedef struct {
 /* A "did you do this?" prompt. Every text is shown literally (Slack's
  * control characters are escaped) and cut to the limits above. */
 typedef struct {
-    const char *channel;     /* from sb_chat_open_dm; required */
-    const char *alert_id;    /* the buttons' value; required */
-    const char *title;       /* required */
-    const char *description; /* may be NULL */
-    const cJSON *details;    /* object of name -> value, or NULL; not owned */
-    const char *occurred_at; /* RFC 3339, or NULL */
-    const char *intro;       /* the sentence before the alert, or NULL */
+    const char *channel;      /* from sb_chat_open_dm; required */
+    const char *alert_id;     /* the buttons' value; required */
+    const char *title;        /* required */
+    const char *description;  /* may be NULL */
+    const cJSON *details;     /* object of name -> value, or NULL; not owned */
+    const char *occurred_at;  /* RFC 3339, or NULL */
+    const char *intro;        /* the sentence before the alert, or NULL */
+    const char *chat_user_id; /* who the prompt is for; Mattermost: required (the buttons'
+                               * proof names them), others: ignored */
 } sb_chat_prompt_t;
 
 typedef struct sb_chat_s sb_chat_t;
 
-/* platform: "slack" or "console". Returns an owned client, or NULL with
+/* platform: "slack", "mattermost" or "console". Returns an owned client, or NULL with
  * errstr. A client is used by one thread at a time (Slack: one HTTP
  * connection); the console client may be shared. */
 sb_chat_t *sb_chat_new(const char *platform, const sb_chat_config_t *cfg, char *errstr,
@@ -85,12 +98,13 @@ const char *sb_chat_platform(const sb_chat_t *chat);
  * NULL). Texts are UTF-8; invalid UTF-8 is refused as invalid_arguments. */
 
 /* The direct conversation with a chat user (Slack: conversations.open;
- * console: "console:<user id>"). */
+ * Mattermost: POST /channels/direct; console: "console:<user id>"). */
 int sb_chat_open_dm(sb_chat_t *chat, const char *chat_user_id, char *channel_out,
                     size_t channel_size, sb_chat_error_t *err);
 
 /* The chat user id of an e-mail address: 0 found, 1 not found, -1 error
- * (Slack: users.lookupByEmail; console: the part before "@"). */
+ * (Slack: users.lookupByEmail; Mattermost: GET /users/email/{email};
+ * console: the part before "@"). */
 int sb_chat_lookup_email(sb_chat_t *chat, const char *email, char *user_id_out, size_t user_id_size,
                          sb_chat_error_t *err);
 
@@ -144,6 +158,7 @@ struct sb_chat_s {
 
 sb_chat_t *sb_chat_slack_new(const sb_chat_config_t *cfg, char *errstr, size_t errstr_size);
 sb_chat_t *sb_chat_console_new(const sb_chat_config_t *cfg, char *errstr, size_t errstr_size);
+sb_chat_t *sb_chat_mattermost_new(const sb_chat_config_t *cfg, char *errstr, size_t errstr_size);
 
 /* Fills *err (when not NULL); returns -1 for `return sb_chat_fail(...)`. */
 int sb_chat_fail(sb_chat_error_t *err, int retryable, const char *code, const char *fmt, ...)

@@ -201,7 +201,7 @@ static int setup(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf,
     long timeout = req->timeout_ms > 0 ? req->timeout_ms : SB_CURL_DEFAULT_TIMEOUT_MS;
     long connect =
         timeout < SB_CURL_MAX_CONNECT_TIMEOUT_MS ? timeout : SB_CURL_MAX_CONNECT_TIMEOUT_MS;
-    int post = strcmp(req->method, "POST") == 0;
+    int post = strcmp(req->method, "GET") != 0; /* POST or PUT: a body */
     struct curl_slist *h, *tmp;
     char ctype[256];
 
@@ -252,6 +252,8 @@ static int setup(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf,
         SETOPT(CURLOPT_POST, 1L);
         SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
         SETOPT(CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        if (strcmp(req->method, "PUT") == 0) /* the same body, another verb */
+            SETOPT(CURLOPT_CUSTOMREQUEST, "PUT");
     } else {
         SETOPT(CURLOPT_HTTPGET, 1L);
     }
@@ -317,8 +319,9 @@ int sb_curl_request(sb_curl_t *c, const sb_curl_req_t *req, sb_curl_resp_t *resp
 
     memset(resp, 0, sizeof(*resp));
     if (!c || !req || !req->url || !req->method ||
-        (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0)) {
-        snprintf(errstr, errstr_size, "curl: invalid request (needs a URL and GET or POST)");
+        (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0 &&
+         strcmp(req->method, "PUT") != 0)) {
+        snprintf(errstr, errstr_size, "curl: invalid request (needs a URL and GET, POST or PUT)");
         return -1;
     }
     url_host(req->url, host, sizeof(host));

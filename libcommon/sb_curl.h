@@ -17,11 +17,11 @@
 typedef struct sb_curl_s sb_curl_t;
 
 typedef struct {
-    const char *method;       /* "GET" or "POST" */
+    const char *method;       /* "GET", "POST" or "PUT" (with a body, like POST) */
     const char *url;          /* http:// or https:// only */
     const char *bearer_token; /* NULL: no Authorization; never logged nor in errstr */
-    const char *content_type; /* POST only; NULL: none */
-    const char *body;         /* POST only; NULL: empty */
+    const char *content_type; /* POST and PUT only; NULL: none */
+    const char *body;         /* POST and PUT only; NULL: empty */
     size_t body_len;
     long timeout_ms;            /* each attempt, whole exchange; 0: SB_CURL_DEFAULT_TIMEOUT_MS */
     int max_attempts;           /* including the first; < 1 means 1 */

@@ -30,18 +30,37 @@ typedef struct {
     char *slack_bot_token;
     char *slack_api_url;
     char *console_log;
+    char *mattermost_url;
+    char *mattermost_bot_token;
+    char *public_url;        /* SECURITYBOT_PUBLIC_URL */
+    char *mm_actions_secret; /* MATTERMOST_ACTIONS_SECRET */
+    int64_t mm_button_ttl_ms;
 } sb_chat_settings_t;
 
 /* Their configuration entries; console_what says what goes to the console
  * log ("prompts", "replies"...). */
 #define SB_CHAT_CONFIG_ENTRIES(s, console_what)                                                    \
-    SB_CFG_STR("SECURITYBOT_CHAT", &(s)->platform, "slack", "chat platform: slack or console"),    \
+    SB_CFG_STR("SECURITYBOT_CHAT", &(s)->platform, "slack",                                        \
+               "chat platform: slack, mattermost or console"),                                     \
         SB_CFG_SECRET("SLACK_BOT_TOKEN", &(s)->slack_bot_token,                                    \
                       "Slack bot token (xoxb-...), required with slack"),                          \
         SB_CFG_STR("SLACK_API_URL", &(s)->slack_api_url, SB_CHAT_DEFAULT_SLACK_API_URL,            \
                    "Slack Web API base URL"),                                                      \
         SB_CFG_STR("SECURITYBOT_CONSOLE_LOG", &(s)->console_log, SB_CHAT_DEFAULT_CONSOLE_LOG,      \
-                   "console platform: the log " console_what " go to")
+                   "console platform: the log " console_what " go to"),                            \
+        SB_CFG_STR("MATTERMOST_URL", &(s)->mattermost_url, NULL,                                   \
+                   "Mattermost server (https://, or http:// to loopback), required with "          \
+                   "mattermost"),                                                                  \
+        SB_CFG_SECRET("MATTERMOST_BOT_TOKEN", &(s)->mattermost_bot_token,                          \
+                      "Mattermost bot account's access token, required with mattermost"),          \
+        SB_CFG_STR("SECURITYBOT_PUBLIC_URL", &(s)->public_url, NULL,                               \
+                   "sb-gateway's base URL as Mattermost reaches it (buttons post to "              \
+                   "<it>/mattermost/actions); required by sb-prompt with mattermost"),             \
+        SB_CFG_SECRET("MATTERMOST_ACTIONS_SECRET", &(s)->mm_actions_secret,                        \
+                      "key of the MAC each Mattermost button carries (the gateway's); required "   \
+                      "by sb-prompt with mattermost"),                                             \
+        SB_CFG_DURATION("MATTERMOST_BUTTON_TTL", &(s)->mm_button_ttl_ms, "7d",                     \
+                        "how long a Mattermost button is honoured after it was sent")
 
 /* The settings the skeleton reads for a worker: the common ones, where its
  * metrics are served, the consumer group its replicas share, and its chat

@@ -99,15 +99,21 @@ sb_chat_t *sb_worker_chat_new(const sb_chat_settings_t *s, char *errstr, size_t 
         .slack_api_url = s->slack_api_url,
         .slack_bot_token = s->slack_bot_token,
         .console_log_path = s->console_log,
+        .mattermost_url = s->mattermost_url,
+        .mattermost_bot_token = s->mattermost_bot_token,
+        .public_url = s->public_url,
+        .mm_actions_secret = s->mm_actions_secret,
+        .mm_button_ttl_s = s->mm_button_ttl_ms / 1000,
     };
     const char *platform = s->platform;
     char why[400];
     sb_chat_t *chat;
-    if (!platform || (strcmp(platform, "slack") != 0 && strcmp(platform, "console") != 0)) {
-        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT must be slack or console");
+    if (!platform || (strcmp(platform, "slack") != 0 && strcmp(platform, "console") != 0 &&
+                      strcmp(platform, "mattermost") != 0)) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT must be slack, mattermost or console");
         return NULL;
     }
-    /* every call carries the bot token */
+    /* every call carries the bot token (Mattermost's client checks its own) */
     if (strcmp(platform, "slack") == 0 &&
         sb_curl_check_secret_url("SLACK_API_URL", s->slack_api_url, errstr, errstr_size) == -1)
         return NULL;

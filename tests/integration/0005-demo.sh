@@ -4,7 +4,7 @@
 # console user's password), a yes confirmed with a code, a no
 # and a silence escalated (report in the security channel, escalation on
 # the topic), one outcome per alert, the report, a dead letter, and every
-# worker stopped cleanly.
+# worker stopped cleanly; then the same tour with --chat mattermost.
 . "$(dirname "$0")/lib/common.sh"
 
 rc=0
@@ -23,6 +23,20 @@ check "${#password}" 20 "the console user's password printed"
 for w in sb-ingest sb-prompt sb-gateway sb-response sb-escalation sb-console; do
 	check "$(grep -cF "$w stopped (exit status 0)" "$T_DIR/demo.out")" 1 "$w stopped cleanly"
 done
+
+# the same tour on Mattermost (the fake): clicks and /securitybot
+rc=0
+"$SB_SOURCE_DIR/deploy/local/demo" --ci --chat mattermost >"$T_DIR/demo-mm.out" 2>&1 </dev/null || rc=$?
+check "$rc" 0 "demo --chat mattermost exit status"
+for want in "[Yes, this was me] [No, this wasn't me]" "(in Mattermost) alice types /securitybot" \
+	"post in the security channel" '"reason": "denied"' \
+	'confirmed        answer confirm second factor passed' \
+	'denied           answer deny    second factor not_attempted comment "I did not download anything"' \
+	"sb-console stopped (exit status 0)"; do
+	check "$(grep -cF -- "$want" "$T_DIR/demo-mm.out" | awk '{print ($1 > 0)}')" 1 "demo --chat mattermost shows: $want"
+done
+check "$(pgrep -f "fake_mattermost.py --port 0 --token $(cat "$SB_SOURCE_DIR/var/demo/mm-token")" | grep -c . || true)" 0 "the demo's fake Mattermost stopped"
+((T_FAILED == 0)) || tail -30 "$T_DIR/demo-mm.out" >&2
 # the demo's workers are those whose environment has the demo's prefix
 left=0
 for pid in $(pgrep -f "$SB_SOURCE_DIR/build/bin/sb-" || true); do

@@ -1,5 +1,5 @@
-/* sb_test_fake_slack: starts and stops tests/fakes/fake_slack.py for the
- * unit tests that talk to the fake Slack Web API over loopback. */
+/* sb_test_fake_slack: starts and stops tests/fakes/fake_slack.py (and the
+ * other fakes) for the unit tests that talk to them over loopback. */
 #ifndef SB_TEST_FAKE_SLACK_H
 #define SB_TEST_FAKE_SLACK_H
 
@@ -16,12 +16,13 @@
 #include "sb_curl.h"
 #include "sb_test.h"
 
-/* Starts the fake with `token` on an ephemeral port; writes
- * "http://127.0.0.1:<port>" into base. The script is found through
- * $SB_SOURCE_DIR (set by ctest), else next to caller_file (the test's
- * __FILE__). Returns the child's pid, or -1. */
-static pid_t sb_fake_slack_start(const char *token, const char *caller_file, char *base,
-                                 size_t base_size) {
+/* Starts tests/fakes/<script> (fake_slack.py, fake_mattermost.py) with
+ * `token` on an ephemeral port; writes "http://127.0.0.1:<port>" into
+ * base. The script is found through $SB_SOURCE_DIR (set by ctest), else
+ * next to caller_file (the test's __FILE__). Returns the child's pid, or
+ * -1. */
+static pid_t sb_fake_start(const char *script, const char *token, const char *caller_file,
+                           char *base, size_t base_size) {
     char path[1024], line[64];
     int pfd[2], port = 0;
     const char *src = getenv("SB_SOURCE_DIR");
@@ -29,12 +30,11 @@ static pid_t sb_fake_slack_start(const char *token, const char *caller_file, cha
     FILE *f;
 
     if (src && *src) {
-        snprintf(path, sizeof(path), "%s/tests/fakes/fake_slack.py", src);
+        snprintf(path, sizeof(path), "%s/tests/fakes/%s", src, script);
     } else { /* run by hand: tests/unit/<test> -> ../fakes/fake_slack.py */
         const char *slash = strrchr(caller_file, '/');
         int dirlen = slash ? (int)(slash - caller_file) : 1;
-        snprintf(path, sizeof(path), "%.*s/../fakes/fake_slack.py", dirlen,
-                 slash ? caller_file : ".");
+        snprintf(path, sizeof(path), "%.*s/../fakes/%s", dirlen, slash ? caller_file : ".", script);
     }
     if (pipe(pfd) == -1)
         return -1;
@@ -57,13 +57,18 @@ static pid_t sb_fake_slack_start(const char *token, const char *caller_file, cha
         close(pfd[0]);
     }
     if (port <= 0) {
-        fprintf(stderr, "fake_slack did not start (%s)\n", path);
+        fprintf(stderr, "%s did not start (%s)\n", script, path);
         kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);
         return -1;
     }
     snprintf(base, base_size, "http://127.0.0.1:%d", port);
     return pid;
+}
+
+__attribute__((unused)) static pid_t sb_fake_slack_start(const char *token, const char *caller_file,
+                                                         char *base, size_t base_size) {
+    return sb_fake_start("fake_slack.py", token, caller_file, base, base_size);
 }
 
 static void sb_fake_slack_stop(pid_t pid) {
@@ -101,7 +106,7 @@ static cJSON *sb_fake_slack_get(sb_curl_t *c, const char *base, const char *what
 }
 
 /* How many requests the fake refused as the real Slack would; -1 on error. */
-static int sb_fake_slack_violations(sb_curl_t *c, const char *base) {
+__attribute__((unused)) static int sb_fake_slack_violations(sb_curl_t *c, const char *base) {
     cJSON *j = sb_fake_slack_get(c, base, "violations");
     cJSON *n = j ? cJSON_GetObjectItem(j, "count") : NULL;
     int count = cJSON_IsNumber(n) ? n->valueint : -1;

@@ -149,7 +149,8 @@ static void test_prompt(void) {
                           desc,
                           details,
                           "2026-11-29T12:00:00Z",
-                          "Hi! Did you do this?"};
+                          "Hi! Did you do this?",
+                          NULL};
     SB_CHECK_MSG(sb_chat_send_prompt(chat, &p, &ref, &err) == 0, "%s", err.msg);
     SB_CHECK_STR(ref.channel, channel);
 
@@ -222,7 +223,7 @@ static void test_prompt(void) {
     for (int i = 0; i < 4000; i++)
         memcpy(wide + 2 * i, "\xc3\xa9", 2);
     wide[8000] = '\0';
-    sb_chat_prompt_t q = {channel, "a2", "\xf0\x9f\x98\x80 emoji", wide, NULL, NULL, NULL};
+    sb_chat_prompt_t q = {channel, "a2", "\xf0\x9f\x98\x80 emoji", wide, NULL, NULL, NULL, NULL};
     SB_CHECK_MSG(sb_chat_send_prompt(chat, &q, NULL, &err) == 0, "%s", err.msg);
     free(wide);
     cJSON_Delete(details);
@@ -255,10 +256,18 @@ static void test_text_and_channel(void) {
  * min ms, violations the fake records}. */
 static void test_errors(void) {
     char errstr[512], url[128];
-    sb_chat_config_t bad_cfg = {api, "xoxb-wrong-" TOKEN, 3000, 4, 300, NULL};
+    sb_chat_config_t bad_cfg = {.slack_api_url = api,
+                                .slack_bot_token = "xoxb-wrong-" TOKEN,
+                                .timeout_ms = 3000,
+                                .max_attempts = 4,
+                                .max_backoff_ms = 300};
     sb_chat_t *bad = sb_chat_new("slack", &bad_cfg, errstr, sizeof(errstr));
     snprintf(url, sizeof(url), "http://127.0.0.1:1/api"); /* nothing listens on port 1 */
-    sb_chat_config_t down_cfg = {url, TOKEN, 500, 2, 50, NULL};
+    sb_chat_config_t down_cfg = {.slack_api_url = url,
+                                 .slack_bot_token = TOKEN,
+                                 .timeout_ms = 500,
+                                 .max_attempts = 2,
+                                 .max_backoff_ms = 50};
     sb_chat_t *down = sb_chat_new("slack", &down_cfg, errstr, sizeof(errstr));
     SB_CHECK(bad && down);
     static const struct {
@@ -322,11 +331,11 @@ static void test_refusals(void) {
     sb_chat_error_t err;
     sb_chat_ref_t ref = {"", "1.2"};
     reset();
-    sb_chat_prompt_t no_title = {"D1", ALERT_ID, "", NULL, NULL, NULL, NULL};
+    sb_chat_prompt_t no_title = {"D1", ALERT_ID, "", NULL, NULL, NULL, NULL, NULL};
     SB_CHECK(sb_chat_send_prompt(chat, &no_title, NULL, &err) == -1);
     SB_CHECK_STR(err.code, "invalid_arguments");
     SB_CHECK(err.retryable == 0);
-    sb_chat_prompt_t bad_utf8 = {"D1", ALERT_ID, "t\xc3", NULL, NULL, NULL, NULL};
+    sb_chat_prompt_t bad_utf8 = {"D1", ALERT_ID, "t\xc3", NULL, NULL, NULL, NULL, NULL};
     SB_CHECK(sb_chat_send_prompt(chat, &bad_utf8, NULL, &err) == -1);
     SB_CHECK(sb_chat_update(chat, &ref, "x", &err) == -1);
     SB_CHECK(sb_chat_update(chat, NULL, "x", &err) == -1);
@@ -337,10 +346,10 @@ static void test_refusals(void) {
     cJSON_Delete(calls);
 
     static const sb_chat_config_t bad_cfgs[] = {
-        {NULL, NULL, 0, 0, 0, NULL},
-        {NULL, "", 0, 0, 0, NULL},
-        {NULL, "xoxb-with space", 0, 0, 0, NULL},
-        {"ftp://slack.com/api", TOKEN, 0, 0, 0, NULL},
+        {.slack_bot_token = NULL},
+        {.slack_bot_token = ""},
+        {.slack_bot_token = "xoxb-with space"},
+        {.slack_api_url = "ftp://slack.com/api", .slack_bot_token = TOKEN},
     };
     for (size_t i = 0; i < sizeof(bad_cfgs) / sizeof(bad_cfgs[0]); i++) {
         errstr[0] = '\0';
@@ -364,7 +373,12 @@ int main(void) {
         sb_curl_destroy(ctl);
         return SB_TEST_DONE();
     }
-    sb_chat_config_t cfg = {api, TOKEN, 3000, 4, 1500, NULL}; /* Retry-After: 1 is honoured */
+    /* Retry-After: 1 is honoured */
+    sb_chat_config_t cfg = {.slack_api_url = api,
+                            .slack_bot_token = TOKEN,
+                            .timeout_ms = 3000,
+                            .max_attempts = 4,
+                            .max_backoff_ms = 1500};
     chat = sb_chat_new("slack", &cfg, errstr, sizeof(errstr));
     SB_CHECK_MSG(chat != NULL, "%s", errstr);
     if (chat) {

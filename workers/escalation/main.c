@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
     /* clang-format off */
     const sb_cfg_entry_t table[] = {
         SB_WORKER_CONFIG_ENTRIES(&m.w, "SECURITYBOT_ESCALATION_GROUP", "securitybot-escalation"),
-        SB_CFG_STR("SECURITYBOT_SECURITY_CHANNEL", &m.security_channel, NULL, "the security team's channel for escalation reports (Slack channel id); unset: none"),
+        SB_CFG_STR("SECURITYBOT_SECURITY_CHANNEL", &m.security_channel, NULL, "the security team's channel for escalation reports (a Slack or Mattermost channel id); unset: none"),
         SB_CFG_SECRET("SECURITYBOT_PAGERDUTY_ROUTING_KEY", &m.pagerduty_key, "PagerDuty Events API v2 routing key; unset: no pages"),
         SB_CFG_STR("SECURITYBOT_PAGERDUTY_URL", &m.pagerduty_url, "https://events.pagerduty.com/v2/enqueue", "PagerDuty Events API v2 URL"),
         SB_CFG_STR("SECURITYBOT_PAGE_SEVERITY", &m.set.page_severity, "high", "page for alerts of this severity and above"),

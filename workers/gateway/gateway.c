@@ -163,20 +163,33 @@ static int on_interactive(void *ctx, const sb_http_request_t *req, sb_http_respo
     return handle_slack(ctx, req, resp, sb_payload_read_interaction);
 }
 
-/* What a Mattermost click gets: 200 "{}" once published, 503 when Kafka
- * did not take it in time, 403 for a context refused, 400 malformed. */
+/* A slash command's answer: ephemeral, seen by its author only. */
+static const char MM_COMMAND_ANSWER[] =
+    "{\"response_type\":\"ephemeral\",\"text\":\"Got it: I answer in our direct messages.\"}";
+
+/* What a Mattermost click or command gets: 200 once published ("{}", or
+ * the command's ephemeral answer), 503 when Kafka did not take it in time,
+ * 403 for a context refused (401 for a command token), 400 malformed. */
 static int conclude_mm(const sb_gateway_t *gw, const sb_http_request_t *req,
                        const sb_mm_action_t *a, sb_http_response_t *resp) {
     sb_log_kv_t kv[] = {{"path", req->path}, {"reason", a->p.reason}};
+    int command = strcmp(req->path, "/mattermost/commands") == 0;
 
     switch (a->p.verdict) {
     case SB_PAYLOAD_PUBLISH:
         switch (sb_gateway_publish(gw, &a->p, "mattermost")) {
-        case SB_GATEWAY_PUBLISHED: return sb_http_respond(resp, 200, "application/json", "{}", 2);
+        case SB_GATEWAY_PUBLISHED:
+            return command ? sb_http_respond(resp, 200, "application/json", MM_COMMAND_ANSWER,
+                                             strlen(MM_COMMAND_ANSWER))
+                           : sb_http_respond(resp, 200, "application/json", "{}", 2);
         case SB_GATEWAY_PUBLISH_RETRY: return answer(resp, 503, "not published, retry later\n");
         default: return -1;
         }
-    case SB_PAYLOAD_IGNORE: /* a context refused: never published */
+    case SB_PAYLOAD_IGNORE: /* a context or token refused: never published */
+        if (command) {
+            sb_log_kv(SB_LOG_WARN, kv, 2, "mattermost command refused (401): %s", a->p.detail);
+            return answer(resp, 401, "unauthorized\n");
+        }
         sb_log_kv(SB_LOG_WARN, kv, 2, "mattermost click refused (403): %s", a->p.detail);
         return answer(resp, 403, "forbidden\n");
     case SB_PAYLOAD_BAD:
@@ -188,20 +201,28 @@ static int conclude_mm(const sb_gateway_t *gw, const sb_http_request_t *req,
     }
 }
 
-/* POST /mattermost/actions: a button click, proven by its context's MAC. */
-static int on_mm_actions(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
+/* POST /mattermost/actions: a button click, proven by its context's MAC;
+ * POST /mattermost/commands: the slash command, by Mattermost's token. */
+static int on_mattermost(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
     const sb_gateway_t *gw = ctx;
     int64_t t0 = sb_time_monotonic_us(), now_us = sb_time_now_us();
+    int command = strcmp(req->path, "/mattermost/commands") == 0;
     sb_mm_action_t a;
     char now[40], status[8];
     int rc;
 
-    if (!gw->mm_actions_secret) {
+    if (!(command ? gw->mm_command_token : gw->mm_actions_secret)) {
         sb_metrics_count(gw->metrics, SB_M_HTTP, "404", 1);
-        return answer(resp, 404, "not found (MATTERMOST_ACTIONS_SECRET is not set)\n");
+        return answer(resp, 404,
+                      command ? "not found (MATTERMOST_COMMAND_TOKEN is not set)\n"
+                              : "not found (MATTERMOST_ACTIONS_SECRET is not set)\n");
     }
     sb_time_format_us(now_us, now, sizeof(now));
-    sb_mm_read_action(req->body, req->body_len, gw->mm_actions_secret, now_us / 1000000, now, &a);
+    if (command)
+        sb_mm_read_command(req->body, req->body_len, gw->mm_command_token, now, &a);
+    else
+        sb_mm_read_action(req->body, req->body_len, gw->mm_actions_secret, now_us / 1000000, now,
+                          &a);
     rc = conclude_mm(gw, req, &a, resp);
     sb_payload_clear(&a.p);
     snprintf(status, sizeof(status), "%d", rc == 0 ? resp->status : 500);
@@ -287,7 +308,9 @@ const sb_http_route_t sb_gateway_routes[] = {
     {"POST", "/v1/alerts", NULL, SB_INTAKE_MAX_BODY, on_alerts, intake_precheck},
     {"POST", "/v1/alerts/alertmanager", NULL, SB_INTAKE_AM_MAX_BODY, on_alertmanager,
      intake_precheck},
-    {"POST", "/mattermost/actions", "application/json", SB_GATEWAY_MAX_BODY, on_mm_actions, NULL},
+    {"POST", "/mattermost/actions", "application/json", SB_GATEWAY_MAX_BODY, on_mattermost, NULL},
+    {"POST", "/mattermost/commands", "application/x-www-form-urlencoded", SB_GATEWAY_MAX_BODY,
+     on_mattermost, NULL},
     {"GET", "/healthz", NULL, 0, on_healthz, NULL},
     {"GET", "/readyz", NULL, 0, on_readyz, NULL},
 };

@@ -28,7 +28,8 @@ typedef struct {
     sb_metrics_t *metrics;         /* may be NULL; thread-safe */
     sb_http_limits_t http;         /* threads, connection caps, request timeout */
     struct sb_socket_s *socket;    /* Socket Mode's client (socket_mode.h); NULL in events mode */
-    const char *mm_actions_secret; /* MATTERMOST_ACTIONS_SECRET; NULL: /mattermost/ answers 404 */
+    const char *mm_actions_secret; /* MATTERMOST_ACTIONS_SECRET; NULL: /mattermost/actions 404 */
+    const char *mm_command_token;  /* MATTERMOST_COMMAND_TOKEN; NULL: /mattermost/commands 404 */
 } sb_gateway_t;
 
 /* What sb_gateway_publish did. */

@@ -37,6 +37,7 @@ typedef struct {
     char *listen, *signing_secret;
     char *slack_mode, *app_token, *api_url; /* Socket Mode */
     char *mm_actions_secret;                /* Mattermost's buttons */
+    char *mm_command_token;                 /* Mattermost's slash command */
     sb_gateway_socket_t sock;
     char topic[SB_TOPIC_MAX]; /* <prefix>responses */
     sb_intake_setup_t intake; /* intake_setup.c: its settings, topics, tokens and the intake */
@@ -44,17 +45,22 @@ typedef struct {
     sb_gateway_t gw;
 } gateway_main_t;
 
-/* events mode needs the signing secret, socket mode the app-level token
- * (and no signing secret: Slack never calls a Socket Mode app). */
+/* events mode needs the signing secret, unless the gateway serves
+ * Mattermost only (MATTERMOST_ACTIONS_SECRET without it: the Slack
+ * callbacks answer 404); socket mode the app-level token (and no signing
+ * secret: Slack never calls a Socket Mode app). */
 static int configure_slack(gateway_main_t *m, char *errstr, size_t errstr_size) {
     if (strcmp(m->slack_mode, "events") == 0) {
-        if (!m->signing_secret || !*m->signing_secret) {
-            snprintf(
-                errstr, errstr_size,
-                "SLACK_SIGNING_SECRET (or _FILE) is required with SECURITYBOT_SLACK_MODE=events");
-            return -1;
+        if (m->signing_secret && *m->signing_secret)
+            return 0;
+        if (m->mm_actions_secret && *m->mm_actions_secret) {
+            m->signing_secret = NULL;
+            return 0;
         }
-        return 0;
+        snprintf(errstr, errstr_size,
+                 "SLACK_SIGNING_SECRET (or _FILE) is required with SECURITYBOT_SLACK_MODE=events "
+                 "(unless the gateway serves Mattermost only: MATTERMOST_ACTIONS_SECRET)");
+        return -1;
     }
     if (strcmp(m->slack_mode, "socket") != 0) {
         snprintf(errstr, errstr_size, "SECURITYBOT_SLACK_MODE must be events or socket");
@@ -89,10 +95,12 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
 
 static int start(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
     gateway_main_t *m = ctx;
-    m->gw =
-        (sb_gateway_t){m->signing_secret, m->topic, NULL, NULL, w->metrics, m->http, NULL, NULL};
+    m->gw = (sb_gateway_t){m->signing_secret, m->topic, NULL, NULL, w->metrics,
+                           m->http,           NULL,     NULL, NULL};
     m->gw.mm_actions_secret =
         m->mm_actions_secret && *m->mm_actions_secret ? m->mm_actions_secret : NULL;
+    m->gw.mm_command_token =
+        m->mm_command_token && *m->mm_command_token ? m->mm_command_token : NULL;
     if (!(m->gw.pub = sb_publisher_new(m->w.common.kafka_brokers, errstr, errstr_size)))
         return -1;
     sb_signal_install_reload();
@@ -126,10 +134,11 @@ int main(int argc, char **argv) {
         SB_CFG_STR("SECURITYBOT_HTTP_LISTEN", &m.listen, "127.0.0.1:8080", "ADDRESS:PORT to serve HTTP on (numeric IPv4, or [IPv6]; port 0 picks a free one)"),
         SB_HTTP_CONFIG_ENTRIES(&m.http),
         SB_CFG_STR("SECURITYBOT_SLACK_MODE", &m.slack_mode, "events", "how Slack reaches us: events (HTTP callbacks to /slack/*) or socket (Socket Mode: the gateway dials out, /slack/* answer 404)"),
-        SB_CFG_SECRET("SLACK_SIGNING_SECRET", &m.signing_secret, "Slack app's signing secret (verifies every request), required with SECURITYBOT_SLACK_MODE=events"),
+        SB_CFG_SECRET("SLACK_SIGNING_SECRET", &m.signing_secret, "Slack app's signing secret (verifies every request), required with SECURITYBOT_SLACK_MODE=events unless only Mattermost is served (unset with MATTERMOST_ACTIONS_SECRET: /slack/* answer 404)"),
         SB_CFG_SECRET("SLACK_APP_TOKEN", &m.app_token, "Slack app-level token (xapp-..., scope connections:write), required with SECURITYBOT_SLACK_MODE=socket"),
         SB_CFG_STR("SLACK_API_URL", &m.api_url, SB_CHAT_DEFAULT_SLACK_API_URL, "Slack Web API base URL (socket mode: apps.connections.open; http:// allows a ws:// socket, for tests)"),
         SB_CFG_SECRET("MATTERMOST_ACTIONS_SECRET", &m.mm_actions_secret, "the key of the MAC each Mattermost button carries in its context (POST /mattermost/actions); unset: that path answers 404"),
+        SB_CFG_SECRET("MATTERMOST_COMMAND_TOKEN", &m.mm_command_token, "the token Mattermost gives the /securitybot slash command (POST /mattermost/commands, compared in constant time); unset: that path answers 404"),
         SB_CFG_STR("SECURITYBOT_INTAKE_TOKENS_FILE", &m.intake.tokens_file, NULL, "file of \"SOURCE SHA256HEX\" lines (sbctl intake-token create), owner-only; re-read on SIGHUP; unset: POST /v1/alerts and /v1/alerts/alertmanager answer 404"),
         SB_CFG_INT("SECURITYBOT_INTAKE_RATE", &m.intake.rate, "1000", 1, 1000000, "alerts per second each intake token may send (burst the same); over it: 429 with Retry-After"),
         SB_CFG_STR("SECURITYBOT_ALERTMANAGER_USER_LABEL", &m.intake.user_label, "user", "the Alertmanager label that names the alert's user (POST /v1/alerts/alertmanager)"),

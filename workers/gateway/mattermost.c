@@ -2,9 +2,11 @@
 #include "mattermost.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sb_crypto.h"
+#include "sb_form.h"
 #include "sb_utf8.h"
 
 #define ID_MAX 64
@@ -25,20 +27,25 @@ static void verdict(sb_mm_action_t *out, sb_payload_verdict_t v, const char *rea
     snprintf(out->p.detail, sizeof(out->p.detail), "%s", detail);
 }
 
-/* hex SHA-256 of "mm_action|user|post|action|trigger". */
-static int click_id(const char *user, const char *post, const char *action, const char *trigger,
-                    char out[SB_SHA256_HEX_LEN + 1]) {
-    const char *parts[] = {"mm_action", user, post, action, trigger};
+/* hex SHA-256 of the n parts joined with '|'. */
+static int parts_id(const char *const *parts, size_t n, char out[SB_SHA256_HEX_LEN + 1]) {
     sb_sha256_t h;
     if (sb_sha256_init(&h) != 0)
         return -1;
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i)
             sb_sha256_update(&h, "|", 1);
         sb_sha256_update(&h, parts[i], strlen(parts[i]));
     }
     sb_sha256_final_hex(&h, out);
     return 0;
+}
+
+/* hex SHA-256 of "mm_action|user|post|action|trigger". */
+static int click_id(const char *user, const char *post, const char *action, const char *trigger,
+                    char out[SB_SHA256_HEX_LEN + 1]) {
+    const char *parts[] = {"mm_action", user, post, action, trigger};
+    return parts_id(parts, 5, out);
 }
 
 /* A well-formed request: the context decides. */
@@ -79,4 +86,43 @@ void sb_mm_read_action(const char *body, size_t len, const char *secret, int64_t
         return;
     read_click(root, secret, now_s, received_at, out);
     cJSON_Delete(root);
+}
+
+/* The form fields a command needs, malloc'd; -1 when malformed. */
+enum { F_TOKEN, F_USER, F_TRIGGER, F_TEXT, F_N };
+
+static int read_form(const char *body, size_t len, char *v[F_N]) {
+    static const char *const names[F_N] = {"token", "user_id", "trigger_id", "text"};
+    for (int i = 0; i < F_N; i++)
+        if (sb_form_get(body, len, names[i], &v[i]) == -1)
+            return -1;
+    return 0;
+}
+
+void sb_mm_read_command(const char *body, size_t len, const char *token, const char *received_at,
+                        sb_mm_action_t *out) {
+    char *v[F_N] = {0}, id[SB_SHA256_HEX_LEN + 1];
+
+    memset(out, 0, sizeof(*out));
+    if (read_form(body, len, v) != 0)
+        verdict(out, SB_PAYLOAD_BAD, "invalid_form", "not a form, or a field twice");
+    else if (!v[F_TOKEN] ||
+             !sb_crypto_equal(v[F_TOKEN], strlen(v[F_TOKEN]), token, strlen(token))) {
+        out->refused = SB_MMCTX_BAD_MAC;
+        verdict(out, SB_PAYLOAD_IGNORE, "bad_token", "the command token does not match");
+    } else if (!sized(v[F_USER]) || !sized(v[F_TRIGGER]))
+        verdict(out, SB_PAYLOAD_BAD, "missing_field", "user_id or trigger_id (1-64 chars)");
+    else if (v[F_TEXT] && !sb_utf8_valid(v[F_TEXT], strlen(v[F_TEXT])))
+        verdict(out, SB_PAYLOAD_BAD, "invalid_value", "text is not UTF-8");
+    else {
+        const char *parts[] = {"mm_command", v[F_USER], v[F_TRIGGER]};
+        const char *text = v[F_TEXT] && v[F_TEXT][strspn(v[F_TEXT], " \t")] ? v[F_TEXT] : "help";
+        if (parts_id(parts, 3, id) != 0)
+            verdict(out, SB_PAYLOAD_ERROR, "internal_error", "hashing the event id");
+        else
+            sb_payload_publish(&out->p, "mattermost", id, v[F_USER], NULL, "text", text,
+                               received_at);
+    }
+    for (int i = 0; i < F_N; i++)
+        free(v[i]);
 }

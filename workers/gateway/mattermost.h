@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mm_context.h"
+#include "sb_mmctx.h"
 #include "sb_payload.h"
 
 /* What a click asks for: p.verdict PUBLISH (a confirm/deny event on the
@@ -25,5 +25,16 @@ typedef struct {
  * sb-response applies it once. Free with sb_payload_clear(&out->p). */
 void sb_mm_read_action(const char *body, size_t len, const char *secret, int64_t now_s,
                        const char *received_at, sb_mm_action_t *out);
+
+/* Reads a slash command request (form: token, user_id, trigger_id, text,
+ * ...) checked against token (MATTERMOST_COMMAND_TOKEN, constant time).
+ * A matching one becomes a "text" event, exactly like a direct message on
+ * Slack: its text is a command ("help", "status", "ignore 2h", "stop",
+ * "start", "test"), a code, or the words after a "no"; an empty text is
+ * "help". Event id: hex SHA-256 of "mm_command|" user_id "|" trigger_id.
+ * A token that does not match: IGNORE with refused SB_MMCTX_BAD_MAC (401);
+ * malformed: BAD. Free with sb_payload_clear(&out->p). */
+void sb_mm_read_command(const char *body, size_t len, const char *token, const char *received_at,
+                        sb_mm_action_t *out);
 
 #endif

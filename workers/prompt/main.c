@@ -2,6 +2,7 @@
 
 /* The decisions live in prompt.c, the message texts in texts.c. */
 #include <stdio.h>
+#include <string.h>
 
 #include "prompt.h"
 #include "sb_worker.h"
@@ -27,6 +28,15 @@ typedef struct {
 
 static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
     prompt_main_t *m = ctx;
+    const sb_chat_settings_t *c = &m->w.chat;
+    /* Mattermost's buttons post to the gateway with a proof made here */
+    if (c->platform && !strcmp(c->platform, "mattermost") &&
+        (!c->public_url || !*c->public_url || !c->mm_actions_secret || !*c->mm_actions_secret)) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_CHAT=mattermost needs %s",
+                 !c->public_url || !*c->public_url ? "SECURITYBOT_PUBLIC_URL"
+                                                   : "MATTERMOST_ACTIONS_SECRET");
+        return SB_WORKER_CONFIG_ERROR;
+    }
     m->pr = (sb_prompt_t){.worker = w->name,
                           .texts = &m->texts,
                           .resend_after_ms = RESEND_AFTER_MS,

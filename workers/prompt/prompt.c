@@ -208,8 +208,11 @@ static int keep_claim(sb_prompt_t *p, const char *alert_id, const char *employee
     const char *params[] = {alert_id};
     char msg[SB_CHAT_ERRSTR_SIZE + 96];
     int auth = !strcmp(err->code, "invalid_auth") || !strcmp(err->code, "not_authed");
+    int mm = !strcmp(sb_chat_platform(p->chat), "mattermost");
     snprintf(msg, sizeof(msg), "%s%s; the sweep retries", err->msg,
-             auth ? ": check SLACK_BOT_TOKEN" : "");
+             !auth ? ""
+             : mm  ? ": check MATTERMOST_BOT_TOKEN"
+                   : ": check SLACK_BOT_TOKEN");
     log_alert(err->retryable ? SB_LOG_WARN : SB_LOG_ERROR, alert_id, employee, err->code, msg);
     if (sb_db_exec(p->db, BACKOFF_SQL, 1, params, errstr, errstr_size) == -1)
         return -1;
@@ -270,6 +273,7 @@ static int send_prompt(sb_prompt_t *p, const char *alert_id, PGresult *row, cons
         .details = cJSON_IsObject(details) ? details : NULL,
         .occurred_at = PQgetvalue(row, 0, L_OCCURRED),
         .intro = intro,
+        .chat_user_id = user,
     };
     rc = sb_chat_send_prompt(p->chat, &prompt, ref, err);
 out:

@@ -6,7 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "mattermost.h"
-#include "mm_context.h"
+#include "sb_mmctx.h"
 #include "sb_crypto.h"
 #include "sb_schema.h"
 #include "sb_test.h"
@@ -177,8 +177,47 @@ static void test_actions(void) {
     cJSON_Delete(ctx);
 }
 
+/* The slash command: a matching token makes a "text" event. */
+static void test_commands(void) {
+    static const struct {
+        const char *body;
+        sb_payload_verdict_t verdict;
+        const char *text; /* the event's, or NULL */
+    } cmds[] = {
+        {"token=cmdtok&user_id=u1&trigger_id=t1&text=ignore+2h&command=%2Fsecuritybot",
+         SB_PAYLOAD_PUBLISH, "ignore 2h"},
+        {"token=cmdtok&user_id=u1&trigger_id=t1&text=", SB_PAYLOAD_PUBLISH, "help"},
+        {"token=cmdtok&user_id=u1&trigger_id=t1", SB_PAYLOAD_PUBLISH, "help"},
+        {"token=cmdtoK&user_id=u1&trigger_id=t1&text=stop", SB_PAYLOAD_IGNORE, NULL},
+        {"token=cmdtok2&user_id=u1&trigger_id=t1&text=stop", SB_PAYLOAD_IGNORE, NULL},
+        {"user_id=u1&trigger_id=t1&text=stop", SB_PAYLOAD_IGNORE, NULL},
+        {"token=cmdtok&trigger_id=t1&text=stop", SB_PAYLOAD_BAD, NULL},
+        {"token=cmdtok&user_id=u1&text=stop", SB_PAYLOAD_BAD, NULL},
+        {"token=cmdtok&token=cmdtok&user_id=u1&trigger_id=t1", SB_PAYLOAD_BAD, NULL},
+        {"token=cmdtok&user_id=u1&trigger_id=t1&text=%FF", SB_PAYLOAD_BAD, NULL},
+    };
+    char want[SB_SHA256_HEX_LEN + 1], err[256];
+    sb_mm_action_t a;
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        sb_mm_read_command(cmds[i].body, strlen(cmds[i].body), "cmdtok", "2026-11-29T12:00:00Z",
+                           &a);
+        SB_CHECK_MSG(a.p.verdict == cmds[i].verdict, "case %zu: %s", i, a.p.reason);
+        SB_CHECK_MSG(!cmds[i].text == !a.p.event, "case %zu", i);
+        if (cmds[i].text && a.p.event) {
+            SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "text")->valuestring, cmds[i].text);
+            SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "kind")->valuestring, "text");
+            SB_CHECK(cJSON_IsNull(cJSON_GetObjectItem(a.p.event, "alert_id")));
+            SB_CHECK(sb_sha256_hex("mm_command|u1|t1", 16, want) == 0);
+            SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "event_id")->valuestring, want);
+            SB_CHECK(sb_schema_validate("response", a.p.event, err, sizeof(err)) == 0);
+        }
+        sb_payload_clear(&a.p);
+    }
+}
+
 int main(void) {
     test_actions();
+    test_commands();
     test_known_mac();
     test_round_trip();
     test_tampering();

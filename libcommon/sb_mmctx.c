@@ -1,5 +1,5 @@
-/* mm_context: make and check the MAC'd context of a Mattermost button. */
-#include "mm_context.h"
+/* sb_mmctx: make and check the MAC'd context of a Mattermost button. */
+#include "sb_mmctx.h"
 
 #include <inttypes.h>
 #include <stdio.h>

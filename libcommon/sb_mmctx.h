@@ -1,13 +1,13 @@
-/* mm_context: the proof a Mattermost button carries in its integration.context (HMAC-SHA256). */
+/* sb_mmctx: the proof a Mattermost button carries in its integration.context (HMAC-SHA256). */
 
 /* Mattermost does not sign the requests it sends to integrations, so each
  * button carries our own proof: the alert id, the action, the employee's
  * Mattermost user id and an expiry, with an HMAC-SHA256 of those under
  * MATTERMOST_ACTIONS_SECRET. Made by whichever worker builds the message,
- * checked by sb-gateway. Only the gateway uses it so far; it moves to
- * libcommon with the Mattermost chat platform (sb-prompt, sb-response). */
-#ifndef SB_MM_CONTEXT_H
-#define SB_MM_CONTEXT_H
+ * checked by sb-gateway: sb_chat_mattermost.c makes it, the gateway's
+ * mattermost.c checks it. */
+#ifndef SB_MMCTX_H
+#define SB_MMCTX_H
 
 #include <stddef.h>
 #include <stdint.h>
