@@ -128,10 +128,7 @@ out:
     return rc;
 }
 
-/* The employee's code checked against their sealed secret: 1 right (the
- * step stored), 0 wrong or replayed, -1 database failure, -2 cannot be
- * checked here (no key configured, or the secret does not open). */
-static int check_code(sb_turn_t *t, const char *code, char *errstr, size_t errstr_size) {
+int sb_answer_check_code(sb_turn_t *t, const char *code, char *errstr, size_t errstr_size) {
     sb_response_t *r = t->r;
     const char *params[] = {t->employee, NULL};
     unsigned char sealed[SB_TOTP_SEALED_LEN], secret[SB_TOTP_SECRET_LEN];
@@ -375,7 +372,7 @@ static int code_event(sb_turn_t *t, const sb_conv_state_t *st, const char *id, c
         *event = SB_CONV_CODE_WRONG;
         return 0;
     }
-    if ((ok = check_code(t, code, errstr, errstr_size)) == -1)
+    if ((ok = sb_answer_check_code(t, code, errstr, errstr_size)) == -1)
         return -1;
     if (ok == -2) {
         sb_log_kv_t kv[] = {{"alert_id", id}, {"employee", t->employee}};

@@ -5,6 +5,7 @@
 #include "response.h"
 
 #include "answer.h"
+#include "change.h"
 #include "commands.h"
 #include "turn.h"
 
@@ -28,14 +29,18 @@ static const char *const RECORD_SQL =
 
 /* $1 chat user id. Two rows (the same id on two platforms) is refused. */
 static const char *const SENDER_SQL =
-    "SELECT id, username, second_factor, coalesce(duo_username, '') FROM employees"
+    "SELECT id, username, second_factor, coalesce(duo_username, ''), opted_out FROM employees"
     " WHERE chat_user_id = $1"
     " LIMIT 2";
 
-/* $1 chat user: a code (or Duo passcode) request of theirs is open. */
+/* $1 chat user: a code (or Duo passcode) request of theirs is open, for
+ * an alert or for a guarded change. */
 static const char *const CODE_OPEN_SQL =
-    "SELECT 1 FROM alerts a JOIN employees e ON e.id = a.employee_id"
-    " WHERE e.chat_user_id = $1 AND a.status = 'awaiting_code' LIMIT 1";
+    "SELECT 1 FROM employees e WHERE e.chat_user_id = $1 AND ("
+    "  EXISTS (SELECT 1 FROM alerts a WHERE a.employee_id = e.id AND a.status = 'awaiting_code')"
+    "  OR EXISTS (SELECT 1 FROM guarded_changes g WHERE g.employee_id = e.id"
+    "             AND g.status = 'awaiting_factor' AND g.expires_at > now()))"
+    " LIMIT 1";
 
 /* $1 employee: their next alert, for the wake-up (as sb-ingest's prompt request). */
 static const char *const NEXT_SQL =
@@ -140,6 +145,7 @@ static int find_sender(sb_turn_t *t, const char *platform, const char *alert_id,
         if (t->duo && !t->r->duo_enabled) /* as without a factor: never confirmed unchecked */
             t->duo = t->enrolled = 0;
         snprintf(t->duo_username, sizeof(t->duo_username), "%s", PQgetvalue(res, 0, 3));
+        t->opted_out = PQgetvalue(res, 0, 4)[0] == 't';
         rc = 1;
     }
     PQclear(res);
@@ -155,8 +161,13 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
     if (!strcmp(kind, "deny"))
         return sb_answer_apply(t, alert_id, SB_CONV_DENY, NULL, NULL, errstr, errstr_size);
     switch (cmd->kind) {
-    case SB_CMD_CODE:
+    case SB_CMD_CODE: {
+        /* an alert waiting for its code comes first, then a guarded change */
+        int taken = t->duo ? 0 : sb_change_code(t, cmd->code, errstr, errstr_size);
+        if (taken != 0)
+            return taken == -1 ? -1 : 0;
         return sb_answer_apply(t, NULL, SB_CONV_CODE_WRONG, NULL, cmd->code, errstr, errstr_size);
+    }
     case SB_CMD_YES:
     case SB_CMD_NO: {
         /* "yes 123456": a code is never kept as a comment (it would travel
@@ -245,12 +256,31 @@ out:
     PQclear(res);
 }
 
+/* After COMMIT: a guarded change told to the security channel. Best
+ * effort, as the replies: the change itself is in the audit log. */
+static void tell_security(sb_turn_t *t) {
+    sb_chat_error_t err = {0};
+    if (!t->notice)
+        return;
+    sb_log_kv_t kv[] = {{"employee", t->employee}};
+    if (!t->r->security_channel) {
+        sb_log_kv(SB_LOG_INFO, kv, 1, "SECURITYBOT_SECURITY_CHANNEL unset: not posted: %s",
+                  t->notice);
+        return;
+    }
+    if (sb_chat_post_channel(t->r->chat, t->r->security_channel, t->notice, &err) == -1) {
+        sb_metrics_count(t->r->metrics, SB_M_CHAT_ERRORS, err.code, 1);
+        sb_log_kv(SB_LOG_WARN, kv, 1, "could not post to the security channel: %s", err.msg);
+    }
+}
+
 void sb_turn_after_commit(sb_turn_t *t) {
     char why[512];
     /* the outcome, from the committed row; a failure is the sweep's to retry */
     if (t->outcome_due && sb_response_sweep(t->r, why, sizeof(why)) == -1)
         sb_log_warn("outcome not published yet: %s (the sweep retries)", why);
     speak(t);
+    tell_security(t);
     if (t->wake)
         wake(t);
 }

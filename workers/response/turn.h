@@ -26,6 +26,8 @@ typedef struct {
     int duo_retry;        /* a Duo try failed with tries left: the push waits for "push" */
     char reused_from[72]; /* the alert whose pass a "yes" reused, or "" */
     int withhold;         /* a code request is open: runs of 6 to 8 digits are withheld */
+    int opted_out;        /* the employee opted out of being asked */
+    int locked;           /* too many failed second factors this hour: codes refused */
     int produced;         /* something was produced: flush before COMMIT */
     int outcome_due;      /* an outcome became due: publish it after COMMIT */
     /* after COMMIT */
@@ -34,6 +36,7 @@ typedef struct {
     PGresult *update_row; /* owned: the alert whose prompt to update (answer.c's columns) */
     char *update_text;    /* owned */
     int wake;             /* the conversation ended: wake sb-prompt for the next alert */
+    char *notice;         /* owned: text for the security channel */
 } sb_turn_t;
 
 /* Sets the reply (formatted). */
