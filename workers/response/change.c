@@ -269,6 +269,7 @@ int sb_change_begin(sb_turn_t *t, const sb_command_t *cmd, char *errstr, size_t 
                              .locked = t->locked};
     const char *params[] = {t->employee};
     PGresult *rule = NULL;
+    char what[256];
     int rc = -1, due;
 
     if (c.kind == SB_CHANGE_IGNORE) {
@@ -303,6 +304,8 @@ int sb_change_begin(sb_turn_t *t, const sb_command_t *cmd, char *errstr, size_t 
     case SB_CHANGE_REFUSE_LOCKED:
         sb_turn_reply(t, "Too many second factors failed in the past hour: I can't make this "
                          "change now. The security team has been told.");
+        describe(&c, what, sizeof(what));
+        notice(t, "%s's request to %s was refused: second_factor_locked", c.username, what);
         rc = refuse(t, &c, sb_change_decision_name(d), errstr, errstr_size);
         break;
     case SB_CHANGE_BUSY:
@@ -366,6 +369,11 @@ static int decide(sb_turn_t *t, PGresult *row, sb_conv_event_t event, char *errs
                                                               "approved in time"
                                                             : "Duo could not be reached",
                       what);
+    else if (!strcmp(res.reason, "second_factor_locked"))
+        sb_turn_reply(t,
+                      "Too many second factors failed for you in the past hour: I didn't check "
+                      "that code, and I didn't %s. The security team has been told.",
+                      what);
     else if (!strcmp(res.reason, "not_enrolled"))
         sb_turn_reply(t, "Duo says you have no second factor set up, so I didn't %s.", what);
     else
@@ -373,7 +381,7 @@ static int decide(sb_turn_t *t, PGresult *row, sb_conv_event_t event, char *errs
                       "The second factor failed, so I didn't %s. The security team has been "
                       "told.",
                       what);
-    if (res.failure)
+    if (res.failure || !strcmp(res.reason, "second_factor_locked"))
         notice(t, "%s's request to %s was refused: %s (%s)", c.username, what, res.reason,
                res.method);
     return refuse(t, &c, res.reason, errstr, errstr_size);
@@ -391,10 +399,8 @@ int sb_change_code(sb_turn_t *t, const char *code, char *errstr, size_t errstr_s
         rc = 0;
         goto out;
     }
-    if (t->locked) {
-        sb_turn_reply(t, "Too many second factors failed in the past hour: I can't check codes "
-                         "now. The security team has been told.");
-        rc = 1;
+    if (t->locked) { /* refused unchecked */
+        rc = decide(t, row, SB_CONV_LOCKED, errstr, errstr_size) == -1 ? -1 : 1;
         goto out;
     }
     if ((ok = sb_answer_check_code(t, code, errstr, errstr_size)) == -1)

@@ -23,6 +23,11 @@ static const char *const STATUS_SQL =
     " ORDER BY status = 'queued', CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1"
     "          WHEN 'medium' THEN 2 ELSE 3 END, occurred_at LIMIT 11";
 
+/* $1 employee: their test alerts of the past hour. */
+static const char *const TESTS_SQL =
+    "SELECT count(*) FROM audit_log WHERE employee_id = $1::bigint"
+    "  AND action = 'test_alert_requested' AND at > now() - interval '1 hour'";
+
 /* $1 employee, $2 the comment: a "no" in its comment window without words yet. */
 static const char *const COMMENT_SQL =
     "UPDATE alerts SET comment = $2, outcome_due_at = now(), version = version + 1,"
@@ -86,9 +91,26 @@ static int status(sb_turn_t *t, char *errstr, size_t errstr_size) {
  * like a detector's, with an id derived from the event (a redelivery is
  * the same alert). */
 static int test_alert(sb_turn_t *t, char *errstr, size_t errstr_size) {
-    cJSON *o = cJSON_CreateObject();
+    const char *params[] = {t->employee};
+    PGresult *res = sb_db_query(t->r->db, TESTS_SQL, 1, params, errstr, errstr_size);
+    cJSON *o = NULL;
     char now[40], id[320], *msg = NULL;
     int rc = -1;
+    if (!res)
+        return -1;
+    if (atoi(PQgetvalue(res, 0, 0)) >= t->r->test_per_hour) { /* SECURITYBOT_TEST_PER_HOUR */
+        PQclear(res);
+        sb_turn_reply(t,
+                      "You've had %d test alert%s in the past hour already: please try again "
+                      "later.",
+                      t->r->test_per_hour, t->r->test_per_hour == 1 ? "" : "s");
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "event_id", t->event_id);
+        cJSON_AddNumberToObject(d, "per_hour", t->r->test_per_hour);
+        return sb_turn_audit(t, "test_alert_refused", NULL, d, errstr, errstr_size);
+    }
+    PQclear(res);
+    o = cJSON_CreateObject();
     sb_time_format_us(sb_time_now_us(), now, sizeof(now));
     snprintf(id, sizeof(id), "test:%.256s", t->event_id);
     cJSON_AddStringToObject(o, "source", "securitybot");

@@ -27,10 +27,13 @@ static const char *const RECORD_SQL =
     " SELECT $1, $2, $3, (SELECT id FROM alerts WHERE id = $4), $5, $6, $7::timestamptz"
     " ON CONFLICT (event_id) DO NOTHING RETURNING 1";
 
-/* $1 chat user id. Two rows (the same id on two platforms) is refused. */
+/* $1 chat user id, $2 the hourly limit of failed second factors. Two
+ * rows (the same id on two platforms) is refused. */
 static const char *const SENDER_SQL =
-    "SELECT id, username, second_factor, coalesce(duo_username, ''), opted_out FROM employees"
-    " WHERE chat_user_id = $1"
+    "SELECT e.id, e.username, e.second_factor, coalesce(e.duo_username, ''), e.opted_out,"
+    "  (SELECT count(*) FROM second_factor_failures f WHERE f.employee_id = e.id"
+    "   AND f.failed_at > now() - interval '1 hour') >= $2::int"
+    " FROM employees e WHERE e.chat_user_id = $1"
     " LIMIT 2";
 
 /* $1 chat user: a code (or Duo passcode) request of theirs is open, for
@@ -125,12 +128,14 @@ static int refuse_sender(sb_turn_t *t, const char *reason, const char *alert_id,
 /* 1 sender found (t filled), 0 refused (audited), -1 failure. */
 static int find_sender(sb_turn_t *t, const char *platform, const char *alert_id, char *errstr,
                        size_t errstr_size) {
-    const char *params[] = {t->chat_user};
+    char max[16];
+    const char *params[] = {t->chat_user, max};
     PGresult *res;
     int rc;
+    snprintf(max, sizeof(max), "%d", t->r->max_failures);
     if (strcmp(platform, t->r->platform) != 0)
         return refuse_sender(t, "other_platform", alert_id, errstr, errstr_size) ? -1 : 0;
-    if (!(res = sb_db_query(t->r->db, SENDER_SQL, 1, params, errstr, errstr_size)))
+    if (!(res = sb_db_query(t->r->db, SENDER_SQL, 2, params, errstr, errstr_size)))
         return -1;
     if (PQntuples(res) != 1) {
         rc = refuse_sender(t, PQntuples(res) ? "ambiguous_chat_user" : "unknown_chat_user",
@@ -146,6 +151,7 @@ static int find_sender(sb_turn_t *t, const char *platform, const char *alert_id,
             t->duo = t->enrolled = 0;
         snprintf(t->duo_username, sizeof(t->duo_username), "%s", PQgetvalue(res, 0, 3));
         t->opted_out = PQgetvalue(res, 0, 4)[0] == 't';
+        t->locked = PQgetvalue(res, 0, 5)[0] == 't';
         rc = 1;
     }
     PQclear(res);

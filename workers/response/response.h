@@ -34,6 +34,8 @@ typedef struct {
     int duo_enabled;              /* Duo is configured (SECURITYBOT_DUO_API_HOST) */
     int64_t reuse_window_ms;      /* SECURITYBOT_2FA_REUSE_WINDOW; 0: off */
     int reuse_max_rank;           /* SECURITYBOT_2FA_REUSE_MAX_SEVERITY's rank */
+    int max_failures;             /* SECURITYBOT_2FA_MAX_FAILURES per employee per hour */
+    int test_per_hour;            /* SECURITYBOT_TEST_PER_HOUR per employee */
     int64_t comment_window_ms;
     int has_key; /* key holds SECURITYBOT_SECRET_KEY_FILE's key */
     unsigned char key[SB_AEAD_KEY_LEN];

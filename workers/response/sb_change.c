@@ -65,6 +65,9 @@ void sb_change_factor(sb_conv_event_t event, int code_failures, int require_2fa,
         else
             applied(r, "not_enrolled", "none");
         break;
+    case SB_CONV_LOCKED: /* past the hourly limit: the code is not checked */
+        refused(r, "second_factor_locked", "locked", "totp", 0);
+        break;
     case SB_CONV_DUO_UNAVAILABLE: /* no fail-open */
         refused(r, "second_factor_unavailable", "not_attempted", "duo_push", 0);
         break;

@@ -16,6 +16,7 @@
  *                 wrong code with tries left                    -> try again
  *                 third wrong code, push denied or reported as fraud,
  *                 push timed out, Duo unavailable               -> refused
+ *                 a code past the employee's hourly limit       -> refused unchecked
  *                 Duo says the user has no factor (preauth enroll/deny):
  *                 as without a factor */
 #ifndef SB_CHANGE_H
@@ -63,7 +64,8 @@ typedef struct {
     const char *second_factor; /* passed, bypassed, not_enrolled, failed, not_attempted */
     const char *method;        /* totp, duo_push, duo_passcode, none */
     const char *reason;        /* refused: code_failed, push_denied, reported_fraud,
-                                * push_timed_out, not_enrolled, second_factor_unavailable */
+                                * push_timed_out, not_enrolled, second_factor_unavailable,
+                                * second_factor_locked */
 } sb_change_result_t;
 
 /* What a second factor's answer (a code or Duo's) does to a change that

@@ -74,6 +74,7 @@ static void test_factor(void) {
         {SB_CONV_DUO_NO_FACTOR, 0, 1, SB_CHANGE_REFUSED, 0, 0, "not_enrolled", "none",
          "not_enrolled"},
         {SB_CONV_DUO_NO_FACTOR, 0, 0, SB_CHANGE_APPLIED, 0, 0, "not_enrolled", "none", NULL},
+        {SB_CONV_LOCKED, 1, 1, SB_CHANGE_REFUSED, 1, 0, "locked", "totp", "second_factor_locked"},
         {SB_CONV_CONFIRM, 0, 1, SB_CHANGE_REFUSED, 0, 0, "not_attempted", "none", "not_a_factor"},
         {SB_CONV_DENY, 0, 0, SB_CHANGE_REFUSED, 0, 0, "not_attempted", "none", "not_a_factor"},
     };
