@@ -27,13 +27,13 @@ typedef struct {
     sb_response_t r;
     /* Duo (unset host: no Duo; employees on Duo are then as without a factor) */
     char *duo_host, *duo_ikey, *duo_skey, *duo_url;
-    int duo_threads;
+    long duo_threads;
     int64_t duo_give_up_ms, duo_timeout_ms;
     int64_t reuse_window_ms;
     char duo_base[512];
     char *reuse_max;
     char *security_channel;
-    int max_failures, test_per_hour;
+    long max_failures, test_per_hour; /* SB_CFG_INT targets are long */
     sb_duo_poll_config_t duo;
     sb_duo_poll_t *poll;
 } response_main_t;
@@ -59,7 +59,7 @@ static int configure_duo(response_main_t *m, char *errstr, size_t errstr_size) {
         .database_url = m->w.common.database_url,
         .chat = &m->w.chat,
         .base = &m->r,
-        .threads = m->duo_threads,
+        .threads = (int)m->duo_threads,
         .give_up_ms = m->duo_give_up_ms,
     };
     m->r.duo_enabled = 1;
@@ -75,8 +75,8 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
     m->r = (sb_response_t){.worker = w->name,
                            .platform = m->w.chat.platform,
                            .security_channel = m->security_channel,
-                           .max_failures = m->max_failures,
-                           .test_per_hour = m->test_per_hour,
+                           .max_failures = (int)m->max_failures,
+                           .test_per_hour = (int)m->test_per_hour,
                            .require_2fa = m->require_2fa,
                            .comment_window_ms = m->comment_window_ms,
                            .reuse_window_ms = m->reuse_window_ms,
