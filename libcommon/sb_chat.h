@@ -14,6 +14,12 @@
 #define SB_CHAT_CONFIRM_ACTION "sb_confirm"
 #define SB_CHAT_DENY_ACTION    "sb_deny"
 
+/* The code modal (Slack): its callback id and its input's block and
+ * action ids; the gateway reads a submission by them. */
+#define SB_CHAT_CODE_CALLBACK "sb_code"
+#define SB_CHAT_CODE_BLOCK    "sb_code"
+#define SB_CHAT_CODE_INPUT    "sb_code_input"
+
 /* Slack's documented limits, in characters (Block Kit reference: section
  * block, button element; chat.postMessage). Texts are cut to fit, with an
  * ellipsis; a character outside the BMP counts as two. */
@@ -116,6 +122,13 @@ int sb_chat_update_prompt(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_ch
 int sb_chat_post_channel(sb_chat_t *chat, const char *channel, const char *text,
                          sb_chat_error_t *err);
 
+/* Opens a modal with one input for the one-time code of alert_id (its
+ * private_metadata), for the click whose trigger_id is given (Slack:
+ * views.open; the trigger lives 3 s: expired_trigger_id after). The
+ * console platform has no modals: not_supported. */
+int sb_chat_open_code_modal(sb_chat_t *chat, const char *trigger_id, const char *alert_id,
+                            sb_chat_error_t *err);
+
 /* ---- for the implementations (sb_chat_slack.c, sb_chat_console.c) ------- */
 
 /* The vtable; each implementation embeds struct sb_chat_s first. */
@@ -134,6 +147,9 @@ typedef struct {
                   const char *text, sb_chat_error_t *err);
     int (*post_channel)(sb_chat_t *chat, const char *channel, const char *text,
                         sb_chat_error_t *err);
+    /* NULL: the platform has no modals */
+    int (*open_code_modal)(sb_chat_t *chat, const char *trigger_id, const char *alert_id,
+                           sb_chat_error_t *err);
 } sb_chat_ops_t;
 
 struct sb_chat_s {

@@ -9,7 +9,9 @@
 # counted; `ignore` is refused outright for the rule of a critical alert
 # (frank); without a factor the change is refused (carol), unless
 # SECURITYBOT_REQUIRE_2FA=false. Every change is audited and posted to
-# the security channel.
+# the security channel. The code out of the chat history: a click with
+# Slack's trigger_id opens the code modal, whose submission confirms
+# (frank); with a trigger that expired, the DM asks for the code (erin).
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/gateway.sh"
@@ -184,6 +186,42 @@ said U003 stop
 check "$(sql "SELECT opted_out FROM employees WHERE username = 'carol'")" t "without SECURITYBOT_REQUIRE_2FA: applied at once"
 check "$(sql "SELECT detail->>'second_factor_method' FROM audit_log WHERE action = 'employee_opted_out' AND employee_id = $(emp carol)")" \
 	none "audited with no factor"
+
+# ---- (7) the code modal: opened for a click, its submission confirms ----
+click() { # click USER ALERT TRIGGER: a "yes" click carrying Slack's trigger_id
+	events=$((events + 1))
+	check "$(req --payload "$(printf '{"type":"block_actions","trigger_id":"%s","user":{"id":"%s"},"actions":[{"action_id":"sb_confirm","block_id":"b1","value":"%s","type":"button","action_ts":"1800000000.%06d"}]}' \
+		"$3" "$1" "$2" "$(next_n)")" | cut -f1)" 200 "$1 clicks yes"
+	wait_for "SELECT count(*) FROM responses" "$events" 30
+}
+view_of() { fake_q views "[v for v in d['views'] if v['trigger_id'] == '$1']"; }
+submit() { # submit USER VIEW_ID ALERT CODE: the modal's submission
+	events=$((events + 1))
+	check "$(req --payload "$(python3 -c 'import json, sys
+print(json.dumps({"type": "view_submission", "user": {"id": sys.argv[1]}, "view": {
+  "id": sys.argv[2], "hash": "1800000000.x", "callback_id": "sb_code", "private_metadata": sys.argv[3],
+  "state": {"values": {"sb_code": {"sb_code_input": {"type": "plain_text_input", "value": sys.argv[4]}}}}}}))' \
+		"$1" "$2" "$3" "$4")" | cut -f1)" 200 "$1 submits the modal"
+	wait_for "SELECT count(*) FROM responses" "$events" 30
+}
+click U006 "$f1" 13345224609.1.frank
+check "$(sql "SELECT status FROM alerts WHERE id = '$f1'")" awaiting_code "frank's yes waits for the code"
+check "$(view_of 13345224609.1.frank | python3 -c 'import json, sys; v = json.load(sys.stdin)[0]; print(v["callback_id"], v["private_metadata"] == sys.argv[1])' "$f1")" \
+	"sb_code True" "the code modal opened for frank's alert"
+fresh_step
+submit U006 "$(view_of 13345224609.1.frank | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')" "$f1" "$(code frank)"
+check "$(sql "SELECT status || ' ' || second_factor || ' ' || second_factor_method FROM alerts WHERE id = '$f1'")" \
+	"confirmed passed totp" "confirmed by the modal's code"
+check "$(sql "SELECT text FROM responses ORDER BY recorded_at DESC LIMIT 1")" "[code withheld]" "the modal's code not kept"
+fake_post config '{"expired_triggers": ["13345224609.2.erin"]}'
+e1=$(alert erin vpn-login "VPN login")
+prompted "$e1"
+click U005 "$e1" 13345224609.2.erin
+check "$(view_of 13345224609.2.erin)" "[]" "no modal with an expired trigger"
+check "$(told U005 '6-digit code')" 1 "the DM asks erin for the code instead"
+fresh_step
+said U005 "$(code erin)"
+check "$(sql "SELECT status FROM alerts WHERE id = '$e1'")" confirmed "erin's code in the DM confirms"
 
 check "$(duo_q violations "d['count']")" 0 "no request the real Duo would refuse"
 check "$(fake_q violations "d['count']")" 0 "no Slack call Slack would refuse"

@@ -249,6 +249,42 @@ static void test_text_and_channel(void) {
     SB_CHECK(violations() == 0);
 }
 
+/* The code modal: views.open with the trigger; an expired trigger, a
+ * trigger used twice, and the console platform (no modals) refused. */
+static void test_modal(void) {
+    static const char alert[] = "4b1e3c2a9d8f7e6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a";
+    sb_chat_error_t err;
+    reset();
+    control("config", "{\"expired_triggers\":[\"13345224609.expired\"]}");
+    SB_CHECK_MSG(sb_chat_open_code_modal(chat, "13345224609.738474920.8088930838", alert, &err) ==
+                     0,
+                 "%s", err.msg);
+    cJSON *views = control_get("views");
+    const cJSON *v = cJSON_GetArrayItem(at(views, "views"), 0);
+    SB_CHECK_STR(str(v, "callback_id"), SB_CHAT_CODE_CALLBACK);
+    SB_CHECK_STR(str(v, "private_metadata"), alert);
+    SB_CHECK_STR(str(v, "trigger_id"), "13345224609.738474920.8088930838");
+    const cJSON *input = cJSON_GetArrayItem(at(v, "blocks"), 0);
+    SB_CHECK_STR(str(input, "block_id"), SB_CHAT_CODE_BLOCK);
+    SB_CHECK_STR(str(at(input, "element"), "action_id"), SB_CHAT_CODE_INPUT);
+    cJSON_Delete(views);
+    SB_CHECK(sb_chat_open_code_modal(chat, "13345224609.738474920.8088930838", alert, &err) == -1);
+    SB_CHECK_STR(err.code, "exchanged_trigger_id");
+    SB_CHECK(sb_chat_open_code_modal(chat, "13345224609.expired", alert, &err) == -1);
+    SB_CHECK_STR(err.code, "expired_trigger_id");
+    SB_CHECK(!err.retryable);
+    SB_CHECK(sb_chat_open_code_modal(chat, "", alert, &err) == -1);
+    SB_CHECK_STR(err.code, "invalid_arguments");
+    char errstr[256];
+    sb_chat_config_t ccfg = {.console_log_path = "/dev/null"};
+    sb_chat_t *console = sb_chat_new("console", &ccfg, errstr, sizeof(errstr));
+    SB_CHECK(console && sb_chat_open_code_modal(console, "t1", alert, &err) == -1);
+    SB_CHECK_STR(err.code, "not_supported");
+    sb_chat_destroy(console);
+    /* exchanged_trigger_id is a client's mistake; the expired one is not */
+    SB_CHECK(violations() == 1);
+}
+
 /* Failures: {client, fail injected, op, rc, retryable, code, calls seen,
  * min ms, violations the fake records}. */
 static void test_errors(void) {
@@ -370,6 +406,7 @@ int main(void) {
         test_lookup_and_dm();
         test_prompt();
         test_text_and_channel();
+        test_modal();
         test_errors();
         test_refusals();
     }

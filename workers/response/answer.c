@@ -492,6 +492,10 @@ int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, c
              sb_answer_reusable(t, PQgetvalue(row, 0, A_SEVERITY), errstr, errstr_size)) == -1)
         goto out;
     sb_conv_decide(&st, event, &res);
+    /* a click asking for a TOTP code: the code modal, out of the chat history */
+    if (t->trigger_id && !t->duo &&
+        (res.action == SB_CONV_ASK_CODE || res.action == SB_CONV_CODE_STILL_DUE))
+        snprintf(t->modal_alert, sizeof(t->modal_alert), "%s", id);
     if (!res.changes && sb_conv_duo_event(event)) { /* the employee moved on: nothing to say */
         rc = refuse(t, id, &res, status, errstr, errstr_size);
         goto out;

@@ -169,10 +169,12 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
     switch (cmd->kind) {
     case SB_CMD_CODE: {
         /* an alert waiting for its code comes first, then a guarded change */
-        int taken = t->duo ? 0 : sb_change_code(t, cmd->code, errstr, errstr_size);
+        int taken = t->duo || alert_id ? 0 : sb_change_code(t, cmd->code, errstr, errstr_size);
         if (taken != 0)
             return taken == -1 ? -1 : 0;
-        return sb_answer_apply(t, NULL, SB_CONV_CODE_WRONG, NULL, cmd->code, errstr, errstr_size);
+        /* a code from the modal names its alert; one typed in the DM does not */
+        return sb_answer_apply(t, alert_id, SB_CONV_CODE_WRONG, NULL, cmd->code, errstr,
+                               errstr_size);
     }
     case SB_CMD_YES:
     case SB_CMD_NO: {
@@ -199,6 +201,13 @@ static void log_reply_failure(const sb_turn_t *t, const sb_chat_error_t *err) {
 static void speak(sb_turn_t *t) {
     sb_chat_error_t err = {0};
     char channel[SB_CHAT_CHANNEL_SIZE];
+    /* first: Slack's trigger lives 3 s. Failing, the DM asks for the code */
+    if (t->modal_alert[0] &&
+        sb_chat_open_code_modal(t->r->chat, t->trigger_id, t->modal_alert, &err) == -1) {
+        sb_metrics_count(t->r->metrics, SB_M_CHAT_ERRORS, err.code, 1);
+        sb_log_kv_t kv[] = {{"alert_id", t->modal_alert}, {"reason", err.code}};
+        sb_log_kv(SB_LOG_WARN, kv, 2, "code modal not opened (the DM asks instead): %s", err.msg);
+    }
     if (t->update_row && t->update_text) {
         PGresult *row = t->update_row;
         cJSON *details = PQgetisnull(row, 0, 9) ? NULL : cJSON_Parse(PQgetvalue(row, 0, 9));
@@ -294,7 +303,10 @@ void sb_turn_after_commit(sb_turn_t *t) {
 int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t errstr_size) {
     const char *event_id = str(ev, "event_id"), *platform = str(ev, "platform"),
                *kind = str(ev, "kind"), *text = str(ev, "text"), *alert_id = str(ev, "alert_id");
-    sb_turn_t t = {.r = r, .event_id = event_id, .chat_user = str(ev, "chat_user_id")};
+    sb_turn_t t = {.r = r,
+                   .event_id = event_id,
+                   .chat_user = str(ev, "chat_user_id"),
+                   .trigger_id = str(ev, "trigger_id")};
     sb_command_t cmd = {0};
     PGresult *res = NULL;
     char *kept = NULL; /* text, digits withheld while a code is due */

@@ -17,8 +17,9 @@ typedef struct {
     sb_response_t *r;
     const char *event_id;
     const char *chat_user;
-    char actor[96];    /* "chat:<user id>" for audit_log */
-    char employee[24]; /* employees.id */
+    const char *trigger_id; /* a Slack click's (response.v1), or NULL */
+    char actor[96];         /* "chat:<user id>" for audit_log */
+    char employee[24];      /* employees.id */
     char username[322];
     int enrolled; /* the employee has a second factor (TOTP or Duo) */
     int duo;      /* ... and it is Duo */
@@ -37,6 +38,7 @@ typedef struct {
     char *update_text;    /* owned */
     int wake;             /* the conversation ended: wake sb-prompt for the next alert */
     char *notice;         /* owned: text for the security channel */
+    char modal_alert[72]; /* open the code modal for this alert (with trigger_id), or "" */
 } sb_turn_t;
 
 /* Sets the reply (formatted). */
