@@ -19,6 +19,10 @@
 #define SB_CHAT_CODE_CALLBACK "sb_code"
 #define SB_CHAT_CODE_BLOCK    "sb_code"
 #define SB_CHAT_CODE_INPUT    "sb_code_input"
+/* After a wrong code (Slack): a button that opens the code modal again;
+ * the gateway reads its click as a "yes" with a trigger. */
+#define SB_CHAT_ENTER_CODE_LABEL  "Enter code"
+#define SB_CHAT_ENTER_CODE_ACTION "sb_enter_code"
 
 /* Slack's documented limits, in characters (Block Kit reference: section
  * block, button element; chat.postMessage). Texts are cut to fit, with an
@@ -75,6 +79,7 @@ typedef struct {
     const cJSON *details;    /* object of name -> value, or NULL; not owned */
     const char *occurred_at; /* RFC 3339, or NULL */
     const char *intro;       /* the sentence before the alert, or NULL */
+    int enter_code;          /* an update: an "Enter code" button under the text (Slack) */
 } sb_chat_prompt_t;
 
 typedef struct sb_chat_s sb_chat_t;

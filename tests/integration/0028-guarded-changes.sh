@@ -10,7 +10,8 @@
 # (frank); without a factor the change is refused (carol), unless
 # SECURITYBOT_REQUIRE_2FA=false. Every change is audited and posted to
 # the security channel. The code out of the chat history: a click with
-# Slack's trigger_id opens the code modal, whose submission confirms
+# Slack's trigger_id opens the code modal; a wrong code leaves an "Enter
+# code" button that opens it again, and the right code submitted confirms
 # (frank); with a trigger that expired, the DM asks for the code (erin).
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/fake_slack.sh"
@@ -188,13 +189,24 @@ check "$(sql "SELECT detail->>'second_factor_method' FROM audit_log WHERE action
 	none "audited with no factor"
 
 # ---- (7) the code modal: opened for a click, its submission confirms ----
-click() { # click USER ALERT TRIGGER: a "yes" click carrying Slack's trigger_id
+click() { # click USER ALERT TRIGGER [ACTION]: a click (sb_confirm) carrying Slack's trigger_id
 	events=$((events + 1))
-	check "$(req --payload "$(printf '{"type":"block_actions","trigger_id":"%s","user":{"id":"%s"},"actions":[{"action_id":"sb_confirm","block_id":"b1","value":"%s","type":"button","action_ts":"1800000000.%06d"}]}' \
-		"$3" "$1" "$2" "$(next_n)")" | cut -f1)" 200 "$1 clicks yes"
+	check "$(req --payload "$(printf '{"type":"block_actions","trigger_id":"%s","user":{"id":"%s"},"actions":[{"action_id":"%s","block_id":"b1","value":"%s","type":"button","action_ts":"1800000000.%06d"}]}' \
+		"$3" "$1" "${4:-sb_confirm}" "$2" "$(next_n)")" | cut -f1)" 200 "$1 clicks ${4:-sb_confirm}"
 	wait_for "SELECT count(*) FROM responses" "$events" 30
 }
 view_of() { fake_q views "[v for v in d['views'] if v['trigger_id'] == '$1']"; }
+view_id() { view_of "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])'; }
+buttons_of() { # buttons_of ALERT: the action ids on its message, once it has one of them (10 s)
+	local i q ts
+	ts=$(sql "SELECT chat_ts FROM alerts WHERE id = '$1'")
+	q="[e['action_id'] for m in d['messages'] if m['ts'] == '$ts' for b in m.get('blocks', []) if b['type'] == 'actions' for e in b['elements']]"
+	for ((i = 0; i < 100; i++)); do
+		[[ $(fake_q messages "$q") != "[]" ]] && break
+		sleep 0.1
+	done
+	fake_q messages "$q"
+}
 submit() { # submit USER VIEW_ID ALERT CODE: the modal's submission
 	events=$((events + 1))
 	check "$(req --payload "$(python3 -c 'import json, sys
@@ -208,8 +220,14 @@ click U006 "$f1" 13345224609.1.frank
 check "$(sql "SELECT status FROM alerts WHERE id = '$f1'")" awaiting_code "frank's yes waits for the code"
 check "$(view_of 13345224609.1.frank | python3 -c 'import json, sys; v = json.load(sys.stdin)[0]; print(v["callback_id"], v["private_metadata"] == sys.argv[1])' "$f1")" \
 	"sb_code True" "the code modal opened for frank's alert"
+submit U006 "$(view_id 13345224609.1.frank)" "$f1" 000000
+check "$(sql "SELECT status || ' ' || code_failures FROM alerts WHERE id = '$f1'")" "awaiting_code 1" "a wrong code from the modal counts"
+check "$(buttons_of "$f1")" '["sb_enter_code"]' "the message offers \"Enter code\""
+click U006 "$f1" 13345224609.3.frank sb_enter_code
+check "$(view_of 13345224609.3.frank | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["private_metadata"] == sys.argv[1])' "$f1")" \
+	True "\"Enter code\" opens the modal again"
 fresh_step
-submit U006 "$(view_of 13345224609.1.frank | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')" "$f1" "$(code frank)"
+submit U006 "$(view_id 13345224609.3.frank)" "$f1" "$(code frank)"
 check "$(sql "SELECT status || ' ' || second_factor || ' ' || second_factor_method FROM alerts WHERE id = '$f1'")" \
 	"confirmed passed totp" "confirmed by the modal's code"
 check "$(sql "SELECT text FROM responses ORDER BY recorded_at DESC LIMIT 1")" "[code withheld]" "the modal's code not kept"

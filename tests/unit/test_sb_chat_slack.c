@@ -149,7 +149,8 @@ static void test_prompt(void) {
                           desc,
                           details,
                           "2026-11-29T12:00:00Z",
-                          "Hi! Did you do this?"};
+                          "Hi! Did you do this?",
+                          0};
     SB_CHECK_MSG(sb_chat_send_prompt(chat, &p, &ref, &err) == 0, "%s", err.msg);
     SB_CHECK_STR(ref.channel, channel);
 
@@ -222,7 +223,7 @@ static void test_prompt(void) {
     for (int i = 0; i < 4000; i++)
         memcpy(wide + 2 * i, "\xc3\xa9", 2);
     wide[8000] = '\0';
-    sb_chat_prompt_t q = {channel, "a2", "\xf0\x9f\x98\x80 emoji", wide, NULL, NULL, NULL};
+    sb_chat_prompt_t q = {channel, "a2", "\xf0\x9f\x98\x80 emoji", wide, NULL, NULL, NULL, 0};
     SB_CHECK_MSG(sb_chat_send_prompt(chat, &q, NULL, &err) == 0, "%s", err.msg);
     free(wide);
     cJSON_Delete(details);
@@ -283,6 +284,24 @@ static void test_modal(void) {
     sb_chat_destroy(console);
     /* exchanged_trigger_id is a client's mistake; the expired one is not */
     SB_CHECK(violations() == 1);
+
+    /* after a wrong code, the prompt's update offers the modal again */
+    sb_chat_ref_t ref;
+    sb_chat_prompt_t p = {.channel = "U100", .alert_id = alert, .title = "SSH login"};
+    SB_CHECK(sb_chat_send_prompt(chat, &p, &ref, &err) == 0);
+    p.enter_code = 1;
+    SB_CHECK_MSG(sb_chat_update_prompt(chat, &ref, &p, "That code didn't work.", &err) == 0, "%s",
+                 err.msg);
+    const cJSON *call;
+    cJSON *calls = last_call(&call);
+    const cJSON *blocks = at(at(call, "args"), "blocks");
+    const cJSON *last = cJSON_GetArrayItem(blocks, cJSON_GetArraySize(blocks) - 1);
+    const cJSON *b = cJSON_GetArrayItem(at(last, "elements"), 0);
+    SB_CHECK_STR(str(last, "type"), "actions");
+    SB_CHECK_STR(str(b, "action_id"), SB_CHAT_ENTER_CODE_ACTION);
+    SB_CHECK_STR(str(b, "value"), alert);
+    SB_CHECK_STR(str(at(b, "text"), "text"), SB_CHAT_ENTER_CODE_LABEL);
+    cJSON_Delete(calls);
 }
 
 /* Failures: {client, fail injected, op, rc, retryable, code, calls seen,
@@ -356,11 +375,11 @@ static void test_refusals(void) {
     sb_chat_error_t err;
     sb_chat_ref_t ref = {"", "1.2"};
     reset();
-    sb_chat_prompt_t no_title = {"D1", ALERT_ID, "", NULL, NULL, NULL, NULL};
+    sb_chat_prompt_t no_title = {"D1", ALERT_ID, "", NULL, NULL, NULL, NULL, 0};
     SB_CHECK(sb_chat_send_prompt(chat, &no_title, NULL, &err) == -1);
     SB_CHECK_STR(err.code, "invalid_arguments");
     SB_CHECK(err.retryable == 0);
-    sb_chat_prompt_t bad_utf8 = {"D1", ALERT_ID, "t\xc3", NULL, NULL, NULL, NULL};
+    sb_chat_prompt_t bad_utf8 = {"D1", ALERT_ID, "t\xc3", NULL, NULL, NULL, NULL, 0};
     SB_CHECK(sb_chat_send_prompt(chat, &bad_utf8, NULL, &err) == -1);
     SB_CHECK(sb_chat_update(chat, &ref, "x", &err) == -1);
     SB_CHECK(sb_chat_update(chat, NULL, "x", &err) == -1);

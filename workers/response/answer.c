@@ -260,6 +260,11 @@ static void say(sb_turn_t *t, const sb_conv_result_t *res, int has_comment) {
     if ((size_t)res->action < sizeof(updates) / sizeof(updates[0]) && updates[res->action] &&
         !t->update_text)
         t->update_text = strdup(updates[res->action]);
+    /* a wrong TOTP code: the message offers the code modal again */
+    if (res->action == SB_CONV_CODE_RETRY && !t->duo && !t->update_text) {
+        t->update_text = strdup("That code didn't work. Please send the current one.");
+        t->update_enter_code = 1;
+    }
 }
 
 /* Writes the transition under the version read; 0, or -1 (a version that

@@ -221,6 +221,7 @@ static void speak(sb_turn_t *t) {
             .description = PQgetisnull(row, 0, 8) ? NULL : PQgetvalue(row, 0, 8),
             .details = cJSON_IsObject(details) ? details : NULL,
             .occurred_at = PQgetvalue(row, 0, 10),
+            .enter_code = t->update_enter_code,
         };
         if (sb_chat_update_prompt(t->r->chat, &ref, &p, t->update_text, &err) == -1) {
             sb_metrics_count(t->r->metrics, SB_M_CHAT_ERRORS, err.code, 1);

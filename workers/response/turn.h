@@ -34,11 +34,12 @@ typedef struct {
     /* after COMMIT */
     char *reply;                              /* owned: text for the sender's DM */
     char reply_channel[SB_CHAT_CHANNEL_SIZE]; /* "" = open the sender's DM */
-    PGresult *update_row; /* owned: the alert whose prompt to update (answer.c's columns) */
-    char *update_text;    /* owned */
-    int wake;             /* the conversation ended: wake sb-prompt for the next alert */
-    char *notice;         /* owned: text for the security channel */
-    char modal_alert[72]; /* open the code modal for this alert (with trigger_id), or "" */
+    PGresult *update_row;  /* owned: the alert whose prompt to update (answer.c's columns) */
+    char *update_text;     /* owned */
+    int update_enter_code; /* the update gets an "Enter code" button (a wrong TOTP code) */
+    int wake;              /* the conversation ended: wake sb-prompt for the next alert */
+    char *notice;          /* owned: text for the security channel */
+    char modal_alert[72];  /* open the code modal for this alert (with trigger_id), or "" */
 } sb_turn_t;
 
 /* Sets the reply (formatted). */

@@ -443,6 +443,12 @@ static void test_modal(void) {
     SB_CHECK(sb_schema_validate("response", p.event, hex, sizeof(hex)) == 0);
     sb_payload_clear(&p);
     free(body);
+    /* "Enter code" after a wrong code: a yes again, with its trigger */
+    body = click("U0123ABC", "sb_enter_code", ALERT, "1700000000.123456", "Enter code");
+    read_interaction(body, &p);
+    check_publish(&p, "enter code", NULL, "U0123ABC", ALERT, "confirm", "Enter code");
+    sb_payload_clear(&p);
+    free(body);
 
 #define SUBMISSION(callback, metadata, value)                                                      \
     snprintf(json, sizeof(json),                                                                   \
