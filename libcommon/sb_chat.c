@@ -145,6 +145,21 @@ int sb_chat_post_channel(sb_chat_t *chat, const char *channel, const char *text,
     return chat->ops->post_channel(chat, channel, text, err);
 }
 
+int sb_chat_open_code_modal(sb_chat_t *chat, const char *trigger_id, const char *alert_id,
+                            sb_chat_error_t *err) {
+    sb_chat_error_t scratch;
+    err = err ? err : &scratch;
+    if (need(chat, "the trigger id", trigger_id, err) == -1 ||
+        need(chat, "the alert id", alert_id, err) == -1)
+        return -1;
+    if (!chat->ops->open_code_modal)
+        return sb_chat_fail(err, 0, "not_supported", "%s: no modals", chat->ops->name);
+    if (!sb_chat_utf8_ok(trigger_id) || strlen(trigger_id) > 256 ||
+        strlen(alert_id) > SB_CHAT_VALUE_MAX)
+        return sb_chat_fail(err, 0, "invalid_arguments", "chat: invalid trigger or alert id");
+    return chat->ops->open_code_modal(chat, trigger_id, alert_id, err);
+}
+
 int sb_chat_prompt_check(const sb_chat_prompt_t *p, sb_chat_error_t *err) {
     if (!p)
         return sb_chat_fail(err, 0, "invalid_arguments", "chat: no prompt");

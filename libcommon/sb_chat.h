@@ -16,6 +16,16 @@
 #define SB_CHAT_CONFIRM_ACTION "sb_confirm"
 #define SB_CHAT_DENY_ACTION    "sb_deny"
 
+/* The code modal (Slack): its callback id and its input's block and
+ * action ids; the gateway reads a submission by them. */
+#define SB_CHAT_CODE_CALLBACK "sb_code"
+#define SB_CHAT_CODE_BLOCK    "sb_code"
+#define SB_CHAT_CODE_INPUT    "sb_code_input"
+/* After a wrong code (Slack): a button that opens the code modal again;
+ * the gateway reads its click as a "yes" with a trigger. */
+#define SB_CHAT_ENTER_CODE_LABEL  "Enter code"
+#define SB_CHAT_ENTER_CODE_ACTION "sb_enter_code"
+
 /* Slack's documented limits, in characters (Block Kit reference: section
  * block, button element; chat.postMessage). Texts are cut to fit, with an
  * ellipsis; a character outside the BMP counts as two. */
@@ -82,6 +92,7 @@ typedef struct {
     const char *intro;        /* the sentence before the alert, or NULL */
     const char *chat_user_id; /* who the prompt is for; Mattermost: required (the buttons'
                                * proof names them), others: ignored */
+    int enter_code;           /* an update: an "Enter code" button under the text (Slack) */
 } sb_chat_prompt_t;
 
 typedef struct sb_chat_s sb_chat_t;
@@ -132,6 +143,13 @@ int sb_chat_update_prompt(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_ch
 int sb_chat_post_channel(sb_chat_t *chat, const char *channel, const char *text,
                          sb_chat_error_t *err);
 
+/* Opens a modal with one input for the one-time code of alert_id (its
+ * private_metadata), for the click whose trigger_id is given (Slack:
+ * views.open; the trigger lives 3 s: expired_trigger_id after). The
+ * console platform has no modals: not_supported. */
+int sb_chat_open_code_modal(sb_chat_t *chat, const char *trigger_id, const char *alert_id,
+                            sb_chat_error_t *err);
+
 /* ---- for the implementations (sb_chat_slack.c, sb_chat_console.c) ------- */
 
 /* The vtable; each implementation embeds struct sb_chat_s first. */
@@ -150,6 +168,9 @@ typedef struct {
                   const char *text, sb_chat_error_t *err);
     int (*post_channel)(sb_chat_t *chat, const char *channel, const char *text,
                         sb_chat_error_t *err);
+    /* NULL: the platform has no modals */
+    int (*open_code_modal)(sb_chat_t *chat, const char *trigger_id, const char *alert_id,
+                           sb_chat_error_t *err);
 } sb_chat_ops_t;
 
 struct sb_chat_s {

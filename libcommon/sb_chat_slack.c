@@ -261,6 +261,44 @@ static int slack_update(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat
     return post((slack_t *)chat, "chat.update", ref->channel, ref->ts, text, 0, blocks, NULL, err);
 }
 
+static cJSON *plain(const char *text) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "plain_text");
+    cJSON_AddStringToObject(o, "text", text);
+    return o;
+}
+
+/* views.open: one input for the code; its submission (view_submission)
+ * names the alert in private_metadata. */
+static int slack_open_code_modal(sb_chat_t *chat, const char *trigger_id, const char *alert_id,
+                                 sb_chat_error_t *err) {
+    cJSON *args = cJSON_CreateObject(), *view = cJSON_CreateObject(), *blocks, *input, *el, *res;
+    cJSON_AddStringToObject(args, "trigger_id", trigger_id);
+    cJSON_AddStringToObject(view, "type", "modal");
+    cJSON_AddStringToObject(view, "callback_id", SB_CHAT_CODE_CALLBACK);
+    cJSON_AddStringToObject(view, "private_metadata", alert_id);
+    cJSON_AddItemToObject(view, "title", plain("securitybot"));
+    cJSON_AddItemToObject(view, "submit", plain("Confirm"));
+    cJSON_AddItemToObject(view, "close", plain("Cancel"));
+    blocks = cJSON_AddArrayToObject(view, "blocks");
+    input = cJSON_CreateObject();
+    cJSON_AddStringToObject(input, "type", "input");
+    cJSON_AddStringToObject(input, "block_id", SB_CHAT_CODE_BLOCK);
+    cJSON_AddItemToObject(input, "label", plain("The 6-digit code from your authenticator app"));
+    el = cJSON_CreateObject();
+    cJSON_AddStringToObject(el, "type", "plain_text_input");
+    cJSON_AddStringToObject(el, "action_id", SB_CHAT_CODE_INPUT);
+    cJSON_AddNumberToObject(el, "min_length", 6);
+    cJSON_AddNumberToObject(el, "max_length", 9); /* "123 456" */
+    cJSON_AddItemToObject(input, "element", el);
+    cJSON_AddItemToArray(blocks, input);
+    cJSON_AddItemToObject(args, "view", view);
+    if (call_json((slack_t *)chat, "views.open", args, &res, err) == -1)
+        return -1;
+    cJSON_Delete(res);
+    return 0;
+}
+
 static void slack_destroy(sb_chat_t *chat) {
     slack_t *s = (slack_t *)chat;
     sb_curl_destroy(s->curl);
@@ -280,6 +318,7 @@ static const sb_chat_ops_t slack_ops = {
     .send_text = slack_send_text,
     .update = slack_update,
     .post_channel = slack_post_channel,
+    .open_code_modal = slack_open_code_modal,
 };
 
 /* A token is one header word: printable ASCII, no spaces. */

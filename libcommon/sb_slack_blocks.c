@@ -142,6 +142,14 @@ cJSON *sb_slack_prompt_blocks(const sb_chat_prompt_t *p, const char *answer_text
         sb_buf_add_text(&b, answer_text, SB_CHAT_SECTION_MAX, SB_BUF_ENTITIES);
         cJSON_AddItemToArray(blocks, section(sb_buf_str(&b)));
         sb_buf_free(&b);
+        if (p->enter_code) {
+            actions = cJSON_CreateObject();
+            cJSON_AddStringToObject(actions, "type", "actions");
+            els = cJSON_AddArrayToObject(actions, "elements");
+            cJSON_AddItemToArray(els, button(SB_CHAT_ENTER_CODE_LABEL, SB_CHAT_ENTER_CODE_ACTION,
+                                             "primary", p->alert_id));
+            cJSON_AddItemToArray(blocks, actions);
+        }
         return blocks;
     }
     actions = cJSON_CreateObject();

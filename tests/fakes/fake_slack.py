@@ -29,7 +29,8 @@ MAX_SECTION_TEXT = 3000
 MAX_ACTION_ELEMENTS = 25
 MAX_BODY = 1 << 20
 # Refusals that are ordinary outcomes, not client mistakes.
-NOT_VIOLATIONS = {"users_not_found"}
+# (a trigger that expired is Slack's 3 s running out, not a malformed call)
+NOT_VIOLATIONS = {"users_not_found", "expired_trigger_id"}
 BLOCK_TYPES = {"section", "actions", "context", "divider", "header", "image",
                "input", "rich_text", "file", "video", "markdown"}
 ELEMENT_TYPES = {"button", "static_select", "overflow", "datepicker",
@@ -38,7 +39,7 @@ ELEMENT_TYPES = {"button", "static_select", "overflow", "datepicker",
                  "radio_buttons", "timepicker", "image", "plain_text_input"}
 # Methods that take a JSON body (write methods); the others take only
 # query-string or form arguments.
-JSON_METHODS = {"auth.test", "chat.postMessage", "chat.update", "conversations.open"}
+JSON_METHODS = {"auth.test", "chat.postMessage", "chat.update", "conversations.open", "views.open"}
 
 
 class Refusal(Exception):
@@ -61,6 +62,7 @@ class State:
         self.socket = None  # fake_slack_socket.SocketMode, started on first use
         self.users = {}  # email -> user id
         self.channels = set()  # public channel ids that exist
+        self.expired_triggers = set()  # views.open: trigger ids older than Slack's 3 s
         self.reset()
 
     def reset(self):
@@ -71,6 +73,8 @@ class State:
         self.dms = {}  # user id -> D channel id
         self.ts_counter = itertools.count(1)
         self.chan_counter = itertools.count(1)
+        self.views = []  # views.open: the modals opened
+        self.used_triggers = set()
 
     def next_ts(self):
         return "%d.%06d" % (int(time.time()), next(self.ts_counter) % 1000000)
@@ -406,6 +410,7 @@ class Handler(BaseHTTPRequestHandler):
                     st.app_token = req["app_token"]
                 st.users.update(req.get("users", {}))
                 st.channels.update(req.get("channels", []))
+                st.expired_triggers.update(req.get("expired_triggers", []))
                 out = {"ok": True}
             elif verb == "POST" and what == "fail":
                 f = {"method": req.get("method"), "count": int(req.get("count", 1)),
@@ -441,6 +446,8 @@ class Handler(BaseHTTPRequestHandler):
                 out = {"ok": True, "dms": st.dms}
             elif verb == "GET" and what == "violations":
                 out = {"ok": True, "count": len(st.violations), "violations": st.violations}
+            elif verb == "GET" and what == "views":
+                out = {"ok": True, "views": st.views}
             elif verb == "GET" and what == "messages":
                 out = {"ok": True, "messages": sorted(st.messages.values(),
                                                       key=lambda m: m["ts"])}
@@ -603,6 +610,55 @@ def socket_control(st, verb, what, req):
     return {"ok": False, "error": "unknown socket control " + what}
 
 
+def check_modal(view):
+    """Returns None or why Slack would answer invalid_arguments for views.open."""
+    if not isinstance(view, dict) or view.get("type") != "modal":
+        return "view.type must be modal"
+    title = view.get("title")
+    if not text_object_ok(title, 24) or title["type"] != "plain_text":
+        return "view.title must be plain_text up to 24 characters"
+    for k in ("submit", "close"):
+        if k in view and (not text_object_ok(view[k], 24) or view[k]["type"] != "plain_text"):
+            return "view.%s must be plain_text up to 24 characters" % k
+    blocks = view.get("blocks")
+    why = check_blocks(blocks)
+    if why:
+        return why
+    inputs = [b for b in blocks if b.get("type") == "input"]
+    for b in inputs:
+        e = b.get("element")
+        if not text_object_ok(b.get("label"), 2000) or not isinstance(e, dict) or \
+                e.get("type") not in ELEMENT_TYPES or not isinstance(e.get("action_id", ""), str):
+            return "an input block needs a label and an element"
+    if inputs and "submit" not in view:
+        return "a modal with inputs needs submit"
+    if len(view.get("private_metadata", "")) > 3000 or len(view.get("callback_id", "")) > 255:
+        return "private_metadata or callback_id too long"
+    return None
+
+
+def m_views_open(st, args):
+    trigger = require_str(args, "trigger_id", "invalid_arguments")
+    view = args.get("view")
+    if isinstance(view, str):
+        try:
+            view = json.loads(view)
+        except ValueError:
+            raise Refusal("invalid_arguments", detail="view is not JSON")
+    why = check_modal(view)
+    if why:
+        raise Refusal("invalid_arguments", detail=why)
+    if trigger in st.expired_triggers:
+        raise Refusal("expired_trigger_id")
+    if trigger in st.used_triggers:
+        raise Refusal("exchanged_trigger_id")
+    st.used_triggers.add(trigger)
+    vid = "V%08d" % next(st.chan_counter)
+    opened = dict(view, id=vid, hash="%d.fake" % len(st.views), trigger_id=trigger)
+    st.views.append(opened)
+    return {"ok": True, "view": opened}
+
+
 HANDLERS = {
     "apps.connections.open": m_apps_connections_open,
     "auth.test": m_auth_test,
@@ -610,6 +666,7 @@ HANDLERS = {
     "chat.postMessage": m_chat_post_message,
     "chat.update": m_chat_update,
     "users.lookupByEmail": m_users_lookup_by_email,
+    "views.open": m_views_open,
 }
 
 

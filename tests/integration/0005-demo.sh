@@ -3,8 +3,9 @@
 # what it promises: every worker started (the console with its URL and a
 # console user's password), a yes confirmed with a code, a no
 # and a silence escalated (report in the security channel, escalation on
-# the topic), one outcome per alert, the report, a dead letter, and every
-# worker stopped cleanly; then the same tour with --chat mattermost.
+# the topic), carol's yes confirmed by a Duo push (the fake Duo approving
+# it), one outcome per alert, the report, a dead letter, and every worker
+# (and the fake Duo) stopped cleanly; then the same tour with --chat mattermost.
 . "$(dirname "$0")/lib/common.sh"
 
 rc=0
@@ -15,7 +16,9 @@ for want in "== 10. The report ==" '"schema": "escalation.v1"' '"reason": "denie
 	"Reminder: could you tell me whether" "missing_field" \
 	'confirmed        answer confirm second factor passed' \
 	'denied           answer deny    second factor not_attempted comment "I did not download anything"' \
-	'unknown_employee answer none' "The console: http://127.0.0.1:"; do
+	'unknown_employee answer none' "The console: http://127.0.0.1:" \
+	"POST /auth/v2/preauth" "POST /auth/v2/auth" "GET  /auth/v2/auth_status" \
+	"| confirmed | passed        | duo_push" "demo: the fake Duo stopped."; do
 	check "$(grep -cF -- "$want" "$T_DIR/demo.out" | awk '{print ($1 > 0)}')" 1 "demo shows: $want"
 done
 password=$(grep -o 'user demo, password [A-Za-z0-9]*' "$T_DIR/demo.out" | head -n 1 | awk '{print $4}')

@@ -80,7 +80,8 @@ print(len(t), t[-2:] == "é😀")')" "4000 True" "text truncated to 4000 code po
 check "$(status --payload "$(click_json sb_confirm "$ALERT")")" 200 "sb_confirm click"
 check "$(status --payload "$(click_json sb_deny "$ALERT" U125)")" 200 "sb_deny click"
 check "$(status --payload "$(click_json sb_something_else "$ALERT")")" 200 "unknown action id"
-check "$(status --payload '{"type":"view_submission","user":{"id":"U123"}}')" 200 "other interaction type"
+check "$(status --payload '{"type":"view_closed","user":{"id":"U123"}}')" 200 "other interaction type"
+check "$(status --payload '{"type":"view_submission","user":{"id":"U123"}}')" 400 "a view_submission without its view"
 check "$(responses)" 5 "events after the clicks"
 check "$(topic_dump responses | grep -E '"kind":"(confirm|deny)"' | sort | python3 -c '
 import hashlib, json, sys

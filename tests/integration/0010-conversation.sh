@@ -8,7 +8,8 @@
 # code is refused; no second factor enrolled is confirmed_unverified
 # (escalated at low priority); forged and stale requests never reach
 # sb-response; another user's click is refused and audited; a redelivered
-# event changes nothing; commands (help, status, ignore, test); a 429
+# event changes nothing; commands (help, status, ignore refused without a
+# second factor, test); a 429
 # storm delays a reply but loses nothing; the console platform with
 # `sbctl respond`; no code or secret in any log.
 . "$(dirname "$0")/lib/common.sh"
@@ -257,9 +258,11 @@ dm U002 status >/dev/null; expect_events 1
 check "$(last_text U002)" "You have no open questions. Thank you!" "status"
 dm U002 "ignore 99999h" >/dev/null; expect_events 1
 check "$(last_text U002)" "I can snooze a rule for at most 4 hours." "absurd ignore refused"
+# bob has no second factor: a guarded change is refused (0028 covers the rest)
 dm U002 "ignore 2h" >/dev/null; expect_events 1
-check "$(sql "SELECT rule || ' ' || (until - created_at) || ' ' || created_by FROM ignore_rules")" "r2 02:00:00 chat:U002" "ignore 2h recorded for the last rule"
-check "$(last_text U002)" 'OK: I won'"'"'t ask you about "r2" for 2 hours.' "ignore confirmed"
+check "$(sql "SELECT count(*) FROM ignore_rules")" 0 "ignore without a second factor: no rule"
+check "$(last_text U002)" "You have no second factor enrolled, so I can't make this change: ask the security team." "ignore refused"
+check "$(sql "SELECT detail->>'reason' || ' ' || (detail->>'rule') FROM audit_log WHERE action = 'change_refused'")" "not_enrolled r2" "the refusal audited, for the last rule"
 dm U002 "test" >/dev/null; expect_events 1
 wait_for "SELECT count(*) FROM alerts WHERE rule = 'securitybot-test' AND chat_ts IS NOT NULL" 1 30
 check "$(sql "SELECT username || ' ' || severity FROM alerts WHERE rule = 'securitybot-test'")" "bob low" "test alert through the whole pipeline"

@@ -82,10 +82,15 @@ static void test_ops(void) {
     cJSON *details = cJSON_CreateObject();
     cJSON_AddStringToObject(details, "source_ip", "203.0.113.9");
     cJSON_AddNumberToObject(details, "files", 1240);
-    sb_chat_prompt_t p = {channel,         "alert-1",
-                          "SSH login <b>", "From Lisbon\nat night",
-                          details,         "2026-11-29T12:00:00Z",
-                          "Hi!",           NULL};
+    sb_chat_prompt_t p = {channel,
+                          "alert-1",
+                          "SSH login <b>",
+                          "From Lisbon\nat night",
+                          details,
+                          "2026-11-29T12:00:00Z",
+                          "Hi!",
+                          NULL,
+                          0};
     SB_CHECK_MSG(sb_chat_send_prompt(chat, &p, &ref, &err) == 0, "%s", err.msg);
     SB_CHECK_STR(ref.channel, channel);
     SB_CHECK_MSG(sb_chat_send_text(chat, channel, "line 1\nline 2\x01", &ref2, &err) == 0, "%s",
@@ -152,7 +157,7 @@ static void *worker(void *arg) {
     text[BIG] = '\0';
     snprintf(channel, sizeof(channel), "console:t%d", w->id);
     for (int i = 0; i < PER_THREAD; i++) {
-        sb_chat_prompt_t p = {channel, "alert-x", "title", text, NULL, NULL, NULL, NULL};
+        sb_chat_prompt_t p = {channel, "alert-x", "title", text, NULL, NULL, NULL, NULL, 0};
         int rc = i % 2 ? sb_chat_send_text(w->chat, channel, text, &ref, &err)
                        : sb_chat_send_prompt(w->chat, &p, &ref, &err);
         w->failures += rc != 0;

@@ -85,7 +85,8 @@ static void test_prompt_and_update(void) {
                           details,
                           "2026-12-06T06:00:00Z",
                           "Hi @jdoe, did you do this?",
-                          USER};
+                          USER,
+                          0};
     SB_CHECK_MSG(sb_chat_send_prompt(chat, &p, &ref, &err) == 0, "%s", err.msg);
     SB_CHECK_STR(ref.channel, channel);
     SB_CHECK(strlen(ref.ts) == 26);
@@ -184,7 +185,7 @@ static void test_errors(void) {
     SB_CHECK_STR(err.code, "invalid_auth");
     SB_CHECK(!strstr(err.msg, "s3cr3t"));
     /* no buttons without the public URL and the secret */
-    sb_chat_prompt_t p = {CHANNEL, ALERT_ID, "t", NULL, NULL, NULL, NULL, USER};
+    sb_chat_prompt_t p = {CHANNEL, ALERT_ID, "t", NULL, NULL, NULL, NULL, USER, 0};
     SB_CHECK(c && sb_chat_send_prompt(c, &p, NULL, &err) == -1);
     SB_CHECK_STR(err.code, "not_configured");
     sb_chat_destroy(c);

@@ -150,7 +150,8 @@ static void test_prompt(void) {
                           details,
                           "2026-11-29T12:00:00Z",
                           "Hi! Did you do this?",
-                          NULL};
+                          NULL,
+                          0};
     SB_CHECK_MSG(sb_chat_send_prompt(chat, &p, &ref, &err) == 0, "%s", err.msg);
     SB_CHECK_STR(ref.channel, channel);
 
@@ -223,7 +224,7 @@ static void test_prompt(void) {
     for (int i = 0; i < 4000; i++)
         memcpy(wide + 2 * i, "\xc3\xa9", 2);
     wide[8000] = '\0';
-    sb_chat_prompt_t q = {channel, "a2", "\xf0\x9f\x98\x80 emoji", wide, NULL, NULL, NULL, NULL};
+    sb_chat_prompt_t q = {channel, "a2", "\xf0\x9f\x98\x80 emoji", wide, NULL, NULL, NULL, NULL, 0};
     SB_CHECK_MSG(sb_chat_send_prompt(chat, &q, NULL, &err) == 0, "%s", err.msg);
     free(wide);
     cJSON_Delete(details);
@@ -250,6 +251,60 @@ static void test_text_and_channel(void) {
     SB_CHECK_STR(str(at(call, "args"), "text"), "Escalated: a &amp; b <https://x/?a=1&amp;b=2>");
     cJSON_Delete(calls);
     SB_CHECK(violations() == 0);
+}
+
+/* The code modal: views.open with the trigger; an expired trigger, a
+ * trigger used twice, and the console platform (no modals) refused. */
+static void test_modal(void) {
+    static const char alert[] = "4b1e3c2a9d8f7e6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a";
+    sb_chat_error_t err;
+    reset();
+    control("config", "{\"expired_triggers\":[\"13345224609.expired\"]}");
+    SB_CHECK_MSG(sb_chat_open_code_modal(chat, "13345224609.738474920.8088930838", alert, &err) ==
+                     0,
+                 "%s", err.msg);
+    cJSON *views = control_get("views");
+    const cJSON *v = cJSON_GetArrayItem(at(views, "views"), 0);
+    SB_CHECK_STR(str(v, "callback_id"), SB_CHAT_CODE_CALLBACK);
+    SB_CHECK_STR(str(v, "private_metadata"), alert);
+    SB_CHECK_STR(str(v, "trigger_id"), "13345224609.738474920.8088930838");
+    const cJSON *input = cJSON_GetArrayItem(at(v, "blocks"), 0);
+    SB_CHECK_STR(str(input, "block_id"), SB_CHAT_CODE_BLOCK);
+    SB_CHECK_STR(str(at(input, "element"), "action_id"), SB_CHAT_CODE_INPUT);
+    cJSON_Delete(views);
+    SB_CHECK(sb_chat_open_code_modal(chat, "13345224609.738474920.8088930838", alert, &err) == -1);
+    SB_CHECK_STR(err.code, "exchanged_trigger_id");
+    SB_CHECK(sb_chat_open_code_modal(chat, "13345224609.expired", alert, &err) == -1);
+    SB_CHECK_STR(err.code, "expired_trigger_id");
+    SB_CHECK(!err.retryable);
+    SB_CHECK(sb_chat_open_code_modal(chat, "", alert, &err) == -1);
+    SB_CHECK_STR(err.code, "invalid_arguments");
+    char errstr[256];
+    sb_chat_config_t ccfg = {.console_log_path = "/dev/null"};
+    sb_chat_t *console = sb_chat_new("console", &ccfg, errstr, sizeof(errstr));
+    SB_CHECK(console && sb_chat_open_code_modal(console, "t1", alert, &err) == -1);
+    SB_CHECK_STR(err.code, "not_supported");
+    sb_chat_destroy(console);
+    /* exchanged_trigger_id is a client's mistake; the expired one is not */
+    SB_CHECK(violations() == 1);
+
+    /* after a wrong code, the prompt's update offers the modal again */
+    sb_chat_ref_t ref;
+    sb_chat_prompt_t p = {.channel = "U100", .alert_id = alert, .title = "SSH login"};
+    SB_CHECK(sb_chat_send_prompt(chat, &p, &ref, &err) == 0);
+    p.enter_code = 1;
+    SB_CHECK_MSG(sb_chat_update_prompt(chat, &ref, &p, "That code didn't work.", &err) == 0, "%s",
+                 err.msg);
+    const cJSON *call;
+    cJSON *calls = last_call(&call);
+    const cJSON *blocks = at(at(call, "args"), "blocks");
+    const cJSON *last = cJSON_GetArrayItem(blocks, cJSON_GetArraySize(blocks) - 1);
+    const cJSON *b = cJSON_GetArrayItem(at(last, "elements"), 0);
+    SB_CHECK_STR(str(last, "type"), "actions");
+    SB_CHECK_STR(str(b, "action_id"), SB_CHAT_ENTER_CODE_ACTION);
+    SB_CHECK_STR(str(b, "value"), alert);
+    SB_CHECK_STR(str(at(b, "text"), "text"), SB_CHAT_ENTER_CODE_LABEL);
+    cJSON_Delete(calls);
 }
 
 /* Failures: {client, fail injected, op, rc, retryable, code, calls seen,
@@ -331,11 +386,11 @@ static void test_refusals(void) {
     sb_chat_error_t err;
     sb_chat_ref_t ref = {"", "1.2"};
     reset();
-    sb_chat_prompt_t no_title = {"D1", ALERT_ID, "", NULL, NULL, NULL, NULL, NULL};
+    sb_chat_prompt_t no_title = {"D1", ALERT_ID, "", NULL, NULL, NULL, NULL, NULL, 0};
     SB_CHECK(sb_chat_send_prompt(chat, &no_title, NULL, &err) == -1);
     SB_CHECK_STR(err.code, "invalid_arguments");
     SB_CHECK(err.retryable == 0);
-    sb_chat_prompt_t bad_utf8 = {"D1", ALERT_ID, "t\xc3", NULL, NULL, NULL, NULL, NULL};
+    sb_chat_prompt_t bad_utf8 = {"D1", ALERT_ID, "t\xc3", NULL, NULL, NULL, NULL, NULL, 0};
     SB_CHECK(sb_chat_send_prompt(chat, &bad_utf8, NULL, &err) == -1);
     SB_CHECK(sb_chat_update(chat, &ref, "x", &err) == -1);
     SB_CHECK(sb_chat_update(chat, NULL, "x", &err) == -1);
@@ -386,6 +441,7 @@ int main(void) {
         test_lookup_and_dm();
         test_prompt();
         test_text_and_channel();
+        test_modal();
         test_errors();
         test_refusals();
     }

@@ -174,12 +174,13 @@ static int is_hex64(const char *s) {
 /* Slack's block_actions payload carries no event id. This one is the same
  * for a retried delivery of the same click (same user, action_ts, action),
  * so downstream deduplication works as it does for Events API ids. */
-static int click_id(const char *user, const char *action_ts, const char *action_id,
-                    char out[SB_SHA256_HEX_LEN + 1]) {
+static int click_id(const char *type, const char *user, const char *action_ts,
+                    const char *action_id, char out[SB_SHA256_HEX_LEN + 1]) {
     sb_sha256_t h;
     if (sb_sha256_init(&h) != 0)
         return -1;
-    sb_sha256_update(&h, "block_actions|", strlen("block_actions|"));
+    sb_sha256_update(&h, type, strlen(type));
+    sb_sha256_update(&h, "|", 1);
     sb_sha256_update(&h, user, strlen(user));
     sb_sha256_update(&h, "|", 1);
     sb_sha256_update(&h, action_ts, strlen(action_ts));
@@ -196,7 +197,20 @@ static const char *button_kind(const char *action_id) {
         return "confirm";
     if (strcmp(action_id, SB_CHAT_DENY_ACTION) == 0)
         return "deny";
+    if (strcmp(action_id, SB_CHAT_ENTER_CODE_ACTION) == 0)
+        return "confirm"; /* a "yes" again: sb-response opens the code modal */
     return NULL;
+}
+
+/* The click's trigger_id (Slack: valid 3 s), for sb-response to open the
+ * code modal with; a missing or oversized one is left out. */
+static void add_trigger(const cJSON *root, sb_payload_t *out) {
+    const char *trigger = get_string(root, "trigger_id");
+    if (out->verdict == SB_PAYLOAD_PUBLISH && sized(trigger, SB_PAYLOAD_TRIGGER_MAX) &&
+        !cJSON_AddStringToObject(out->event, "trigger_id", trigger)) {
+        sb_payload_clear(out);
+        judge(out, SB_PAYLOAD_ERROR, "out_of_memory", "building the response event");
+    }
 }
 
 /* A block_actions payload: the first action decides (a button click sends one). */
@@ -222,11 +236,47 @@ static void read_actions(const cJSON *root, const char *received_at, sb_payload_
               "actions[0].value is not an alert id (64 lowercase hex digits)");
     else if (!action_ts || !*action_ts)
         judge(out, SB_PAYLOAD_BAD, "missing_field", "actions[0].action_ts");
-    else if (click_id(user, action_ts, action_id, id) != 0)
+    else if (click_id("block_actions", user, action_ts, action_id, id) != 0)
         judge(out, SB_PAYLOAD_ERROR, "internal_error", "hashing the event id");
-    else
+    else {
         sb_payload_publish(out, "slack", id, user, value, button_kind(action_id), text ? text : "",
                            received_at);
+        add_trigger(root, out);
+    }
+}
+
+/* A code modal's submission (view_submission, callback sb_code): a text
+ * event for the alert in private_metadata; its id is the same for a
+ * retried delivery (user, view id and hash). */
+static void read_submission(const cJSON *root, const char *received_at, sb_payload_t *out) {
+    const cJSON *view = cJSON_GetObjectItemCaseSensitive(root, "view");
+    const cJSON *values =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(view, "state"), "values");
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(values, SB_CHAT_CODE_BLOCK), SB_CHAT_CODE_INPUT);
+    const char *user = get_string(cJSON_GetObjectItemCaseSensitive(root, "user"), "id");
+    const char *callback = get_string(view, "callback_id"), *view_id = get_string(view, "id");
+    const char *alert = get_string(view, "private_metadata"), *code = get_string(input, "value");
+    const char *hash = get_string(view, "hash");
+    char id[SB_SHA256_HEX_LEN + 1];
+
+    if (!cJSON_IsObject(view))
+        judge(out, SB_PAYLOAD_BAD, "missing_field", "view");
+    else if (!callback || strcmp(callback, SB_CHAT_CODE_CALLBACK) != 0)
+        judge(out, SB_PAYLOAD_IGNORE, "unknown_view", "callback_id %.64s",
+              callback ? callback : "");
+    else if (!sized(user, CHAT_USER_ID_MAX))
+        judge(out, SB_PAYLOAD_BAD, "missing_field", "user.id (1-%d chars)", CHAT_USER_ID_MAX);
+    else if (!is_hex64(alert))
+        judge(out, SB_PAYLOAD_BAD, "invalid_value", "view.private_metadata is not an alert id");
+    else if (!view_id || !*view_id)
+        judge(out, SB_PAYLOAD_BAD, "missing_field", "view.id");
+    else if (!code)
+        judge(out, SB_PAYLOAD_BAD, "missing_field", "view.state.values (the code)");
+    else if (click_id("view_submission", user, view_id, hash ? hash : "", id) != 0)
+        judge(out, SB_PAYLOAD_ERROR, "internal_error", "hashing the event id");
+    else
+        sb_payload_publish(out, "slack", id, user, alert, "text", code, received_at);
 }
 
 void sb_payload_read_interaction(const char *body, size_t len, const char *received_at,
@@ -258,6 +308,8 @@ void sb_payload_interaction_json(const cJSON *root, const char *received_at, sb_
     memset(out, 0, sizeof(*out));
     if (!type)
         judge(out, SB_PAYLOAD_BAD, "missing_field", "payload.type");
+    else if (!strcmp(type, "view_submission"))
+        read_submission(root, received_at, out);
     else if (strcmp(type, "block_actions") != 0)
         judge(out, SB_PAYLOAD_IGNORE, "other_type", "interaction type %.64s", type);
     else

@@ -11,6 +11,8 @@
 
 /* The longest text a response event carries, in code points (response.v1). */
 #define SB_PAYLOAD_TEXT_MAX 4000
+/* The longest trigger_id forwarded (response.v1). */
+#define SB_PAYLOAD_TRIGGER_MAX 256
 
 typedef enum {
     SB_PAYLOAD_ERROR,     /* out of memory: answer 500 */
@@ -41,8 +43,11 @@ void sb_payload_read_event(const char *body, size_t len, const char *received_at
 
 /* Reads an interactivity body (form with a `payload` JSON): block_actions
  * whose first action is sb_confirm or sb_deny with a hex64 alert id as
- * value. The event id is hex SHA-256 of
- * "block_actions|" + user.id + "|" + action_ts + "|" + action_id. */
+ * value (the click's trigger_id goes along), or the view_submission of
+ * the code modal (callback sb_code: a text event with the code, for the
+ * alert in private_metadata). The event id is hex SHA-256 of
+ * "block_actions|" + user.id + "|" + action_ts + "|" + action_id, or
+ * "view_submission|" + user.id + "|" + view.id + "|" + view.hash. */
 void sb_payload_read_interaction(const char *body, size_t len, const char *received_at,
                                  sb_payload_t *out);
 

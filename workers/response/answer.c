@@ -128,10 +128,7 @@ out:
     return rc;
 }
 
-/* The employee's code checked against their sealed secret: 1 right (the
- * step stored), 0 wrong or replayed, -1 database failure, -2 cannot be
- * checked here (no key configured, or the secret does not open). */
-static int check_code(sb_turn_t *t, const char *code, char *errstr, size_t errstr_size) {
+int sb_answer_check_code(sb_turn_t *t, const char *code, char *errstr, size_t errstr_size) {
     sb_response_t *r = t->r;
     const char *params[] = {t->employee, NULL};
     unsigned char sealed[SB_TOTP_SEALED_LEN], secret[SB_TOTP_SECRET_LEN];
@@ -190,6 +187,8 @@ static void say(sb_turn_t *t, const sb_conv_result_t *res, int has_comment) {
         [SB_CONV_REUSED] = "You confirmed this was you. Thank you!",
         [SB_CONV_UNAVAILABLE] = "You confirmed this was you; Duo could not be reached, so the "
                                 "security team will double-check.",
+        [SB_CONV_LOCKED_OUT] = "Too many second factors failed in the past hour: the security "
+                               "team will follow up.",
     };
     switch (res->action) {
     case SB_CONV_REFUSE_NOT_OWNER:
@@ -253,10 +252,19 @@ static void say(sb_turn_t *t, const sb_conv_result_t *res, int has_comment) {
         sb_turn_reply(t, "I couldn't reach Duo to check it's you, so the security team will "
                          "double-check this one.");
         break;
+    case SB_CONV_LOCKED_OUT:
+        sb_turn_reply(t, "Too many second factors failed for you in the past hour, so I can't "
+                         "check this one. I've asked the security team to follow up with you.");
+        break;
     }
     if ((size_t)res->action < sizeof(updates) / sizeof(updates[0]) && updates[res->action] &&
         !t->update_text)
         t->update_text = strdup(updates[res->action]);
+    /* a wrong TOTP code: the message offers the code modal again */
+    if (res->action == SB_CONV_CODE_RETRY && !t->duo && !t->update_text) {
+        t->update_text = strdup("That code didn't work. Please send the current one.");
+        t->update_enter_code = 1;
+    }
 }
 
 /* Writes the transition under the version read; 0, or -1 (a version that
@@ -375,7 +383,7 @@ static int code_event(sb_turn_t *t, const sb_conv_state_t *st, const char *id, c
         *event = SB_CONV_CODE_WRONG;
         return 0;
     }
-    if ((ok = check_code(t, code, errstr, errstr_size)) == -1)
+    if ((ok = sb_answer_check_code(t, code, errstr, errstr_size)) == -1)
         return -1;
     if (ok == -2) {
         sb_log_kv_t kv[] = {{"alert_id", id}, {"employee", t->employee}};
@@ -386,6 +394,19 @@ static int code_event(sb_turn_t *t, const sb_conv_state_t *st, const char *id, c
     }
     *event = ok ? SB_CONV_CODE_RIGHT : SB_CONV_CODE_WRONG;
     return 0;
+}
+
+/* The method of a failed second factor, counted towards SECURITYBOT_2FA_MAX_FAILURES:
+ * a wrong code or passcode, a push denied or reported as fraud (a push
+ * that timed out is no guess); NULL for anything else. */
+static const char *failure_of(sb_conv_event_t event) {
+    switch (event) {
+    case SB_CONV_CODE_WRONG: return "totp";
+    case SB_CONV_PASSCODE_WRONG: return "duo_passcode";
+    case SB_CONV_PUSH_DENIED:
+    case SB_CONV_PUSH_FRAUD: return "duo_push";
+    default: return NULL;
+    }
 }
 
 /* The reply goes to the alert's DM (empty when it has none yet). */
@@ -415,6 +436,16 @@ static void transitioned(sb_turn_t *t, PGresult **row, const char *status,
     }
     say(t, res, comment != NULL);
     reply_in_alert_dm(t, *row);
+    if (res->action == SB_CONV_LOCKED_OUT) {
+        free(t->notice);
+        t->notice = NULL;
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "%s is locked out of second factors (at least %d failed in the past hour): "
+                 "alert %.64s escalated as second_factor_locked",
+                 t->username[0] ? t->username : t->employee, t->r->max_failures, id);
+        t->notice = strdup(text);
+    }
     if (res->outcome || res->action == SB_CONV_CODE_FAILED)
         t->wake = 1;
     if (t->update_text && !PQgetisnull(*row, 0, A_TS)) {
@@ -426,7 +457,7 @@ static void transitioned(sb_turn_t *t, PGresult **row, const char *status,
 int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, const char *comment,
                     const char *code, char *errstr, size_t errstr_size) {
     sb_response_t *r = t->r;
-    if (code && t->duo)
+    if (code && t->duo && !t->locked)
         return sb_answer_duo_passcode(t, code, errstr, errstr_size);
     const char *params[] = {alert_id ? alert_id : t->employee};
     PGresult *row = sb_db_query(r->db, alert_id ? ALERT_BY_ID_SQL : ALERT_OPEN_SQL, 1, params,
@@ -450,6 +481,12 @@ int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, c
         .code_failures = atoi(PQgetvalue(row, 0, A_FAILURES)),
         .duo = t->duo,
     };
+    /* past the hourly limit: neither a code checked nor a push sent */
+    if (t->locked && ((code && !strcmp(status, "awaiting_code")) ||
+                      (event == SB_CONV_CONFIRM && !strcmp(status, "prompted")))) {
+        event = SB_CONV_LOCKED;
+        code = NULL;
+    }
     if (code && (rc = code_event(t, &st, id, code, &event, errstr, errstr_size)) != 0) {
         rc = rc == 1 ? 0 : -1;
         goto out;
@@ -460,6 +497,10 @@ int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, c
              sb_answer_reusable(t, PQgetvalue(row, 0, A_SEVERITY), errstr, errstr_size)) == -1)
         goto out;
     sb_conv_decide(&st, event, &res);
+    /* a click asking for a TOTP code: the code modal, out of the chat history */
+    if (t->trigger_id && !t->duo &&
+        (res.action == SB_CONV_ASK_CODE || res.action == SB_CONV_CODE_STILL_DUE))
+        snprintf(t->modal_alert, sizeof(t->modal_alert), "%s", id);
     if (!res.changes && sb_conv_duo_event(event)) { /* the employee moved on: nothing to say */
         rc = refuse(t, id, &res, status, errstr, errstr_size);
         goto out;
@@ -473,6 +514,8 @@ int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, c
         goto out;
     }
     if (transition(t, row, &res, comment, errstr, errstr_size) == -1 ||
+        (failure_of(event) &&
+         sb_answer_count_failure(t, failure_of(event), id, NULL, errstr, errstr_size) == -1) ||
         (res.escalate && escalate(t, row, res.escalate, comment, errstr, errstr_size) == -1) ||
         (res.action == SB_CONV_ASK_PUSH &&
          sb_duo_push_request(r->db, id, t->employee, t->duo_username, errstr, errstr_size) == -1))

@@ -9,6 +9,17 @@
 int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, const char *comment,
                     const char *code, char *errstr, size_t errstr_size);
 
+/* The employee's TOTP code checked against their sealed secret: 1 right
+ * (the step stored), 0 wrong or replayed, -1 database failure, -2 cannot
+ * be checked here (no key configured, or the secret does not open). */
+int sb_answer_check_code(sb_turn_t *t, const char *code, char *errstr, size_t errstr_size);
+
+/* Records a failed second factor of the employee (what: totp, duo_push,
+ * duo_passcode) for an alert or a change (either may be NULL), towards
+ * SECURITYBOT_2FA_MAX_FAILURES per hour. 0 or -1. */
+int sb_answer_count_failure(sb_turn_t *t, const char *what, const char *alert_id,
+                            const char *change_id, char *errstr, size_t errstr_size);
+
 /* Audits what Duo said (why) about alert_id's second factor. 0 or -1. */
 int sb_answer_duo_note(sb_turn_t *t, const char *alert_id, const char *why, char *errstr,
                        size_t errstr_size);

@@ -67,3 +67,14 @@ int sb_answer_duo_note(sb_turn_t *t, const char *alert_id, const char *why, char
     cJSON_AddStringToObject(d, "duo", why);
     return sb_turn_audit(t, "duo_answer", alert_id, d, errstr, errstr_size);
 }
+
+/* $1 employee, $2 what, $3 alert, $4 change. */
+static const char *const FAILURE_SQL =
+    "INSERT INTO second_factor_failures (employee_id, what, alert_id, change_id)"
+    " VALUES ($1::bigint, $2, $3, $4::bigint)";
+
+int sb_answer_count_failure(sb_turn_t *t, const char *what, const char *alert_id,
+                            const char *change_id, char *errstr, size_t errstr_size) {
+    const char *params[] = {t->employee, what, alert_id, change_id};
+    return sb_db_exec(t->r->db, FAILURE_SQL, 4, params, errstr, errstr_size);
+}

@@ -1,11 +1,13 @@
 /* commands: what an employee can type besides an answer. */
 
-/* Help, status, ignore <duration>, test, and the few words that explain a
- * "no". Runs inside the caller's transaction. */
+/* Help, status, test, push, and the few words that explain a "no";
+ * ignore <duration>, stop and start go to change.c (they wait for a second
+ * factor). Runs inside the caller's transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "change.h"
 #include "commands.h"
 #include "duo.h"
 #include "sb_buf.h"
@@ -22,18 +24,10 @@ static const char *const STATUS_SQL =
     " ORDER BY status = 'queued', CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1"
     "          WHEN 'medium' THEN 2 ELSE 3 END, occurred_at LIMIT 11";
 
-/* $1 employee: the rule `ignore` means: the open conversation's, else the
- * last one answered in the past hour. */
-static const char *const RULE_SQL =
-    "SELECT id, rule FROM alerts WHERE employee_id = $1::bigint"
-    "  AND (status IN ('prompted', 'awaiting_code')"
-    "       OR answered_at > now() - interval '1 hour')"
-    " ORDER BY status IN ('prompted', 'awaiting_code') DESC, answered_at DESC NULLS LAST LIMIT 1";
-
-/* $1 employee, $2 rule, $3 ms, $4 reason, $5 created_by. */
-static const char *const IGNORE_SQL =
-    "INSERT INTO ignore_rules (employee_id, rule, until, reason, created_by)"
-    " VALUES ($1::bigint, $2, now() + $3::bigint * interval '1 millisecond', $4, $5)";
+/* $1 employee: their test alerts of the past hour. */
+static const char *const TESTS_SQL =
+    "SELECT count(*) FROM audit_log WHERE employee_id = $1::bigint"
+    "  AND action = 'test_alert_requested' AND at > now() - interval '1 hour'";
 
 /* $1 employee, $2 the comment: a "no" in its comment window without words yet. */
 static const char *const COMMENT_SQL =
@@ -53,7 +47,10 @@ static const char *const HELP_TEXT =
     "• Answer a question with its buttons, or write *yes* or *no* (you can add a few words).\n"
     "• After a yes, send the 6-digit code from your authenticator app.\n"
     "• *status*: your open questions.\n"
-    "• *ignore 2h*: don't ask me about this kind of alert for a while (at most 4 hours).\n"
+    "• *ignore 2h*: don't ask me about this kind of alert for a while (at most 4 hours; "
+    "after your second factor).\n"
+    "• *stop*: don't ask me anymore, my alerts go to the security team; *start*: ask me again "
+    "(after your second factor).\n"
     "• *test*: send yourself a test alert.\n"
     "• *push*: another Duo push, when the last one timed out.";
 
@@ -91,54 +88,30 @@ static int status(sb_turn_t *t, char *errstr, size_t errstr_size) {
     return 0;
 }
 
-static int ignore(sb_turn_t *t, const sb_command_t *cmd, const char *text, char *errstr,
-                  size_t errstr_size) {
-    const char *params[] = {t->employee, NULL, NULL, NULL, NULL};
-    PGresult *res = sb_db_query(t->r->db, RULE_SQL, 1, params, errstr, errstr_size);
-    char ms[32], reason[160];
-    int rc = -1;
-    if (!res)
-        return -1;
-    if (PQntuples(res) == 0) {
-        sb_turn_reply(t, "There is no alert I could snooze right now.");
-        rc = 0;
-        goto out;
-    }
-    snprintf(ms, sizeof(ms), "%lld", (long long)cmd->ignore_ms);
-    snprintf(reason, sizeof(reason), "snoozed by the employee in chat: \"%.*s\"",
-             SB_UTF8_CUT(text, 60));
-    params[1] = PQgetvalue(res, 0, 1);
-    params[2] = ms;
-    params[3] = reason;
-    params[4] = t->actor;
-    if (sb_db_exec(t->r->db, IGNORE_SQL, 5, params, errstr, errstr_size) == -1)
-        goto out;
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "event_id", t->event_id);
-    cJSON_AddStringToObject(d, "rule", params[1]);
-    cJSON_AddNumberToObject(d, "minutes", (double)(cmd->ignore_ms / 60000));
-    if (sb_turn_audit(t, "ignore_rule_added", PQgetvalue(res, 0, 0), d, errstr, errstr_size))
-        goto out;
-    long long minutes = (long long)(cmd->ignore_ms / 60000);
-    if (minutes % 60 == 0)
-        sb_turn_reply(t, "OK: I won't ask you about \"%.*s\" for %lld hour%s.",
-                      SB_UTF8_CUT(params[1], 200), minutes / 60, minutes == 60 ? "" : "s");
-    else
-        sb_turn_reply(t, "OK: I won't ask you about \"%.*s\" for %lld minutes.",
-                      SB_UTF8_CUT(params[1], 200), minutes);
-    rc = 0;
-out:
-    PQclear(res);
-    return rc;
-}
-
 /* A test alert through the whole pipeline: published to the alerts topic
  * like a detector's, with an id derived from the event (a redelivery is
  * the same alert). */
 static int test_alert(sb_turn_t *t, char *errstr, size_t errstr_size) {
-    cJSON *o = cJSON_CreateObject();
+    const char *params[] = {t->employee};
+    PGresult *res = sb_db_query(t->r->db, TESTS_SQL, 1, params, errstr, errstr_size);
+    cJSON *o = NULL;
     char now[40], id[320], *msg = NULL;
     int rc = -1;
+    if (!res)
+        return -1;
+    if (atoi(PQgetvalue(res, 0, 0)) >= t->r->test_per_hour) { /* SECURITYBOT_TEST_PER_HOUR */
+        PQclear(res);
+        sb_turn_reply(t,
+                      "You've had %d test alert%s in the past hour already: please try again "
+                      "later.",
+                      t->r->test_per_hour, t->r->test_per_hour == 1 ? "" : "s");
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "event_id", t->event_id);
+        cJSON_AddNumberToObject(d, "per_hour", t->r->test_per_hour);
+        return sb_turn_audit(t, "test_alert_refused", NULL, d, errstr, errstr_size);
+    }
+    PQclear(res);
+    o = cJSON_CreateObject();
     sb_time_format_us(sb_time_now_us(), now, sizeof(now));
     snprintf(id, sizeof(id), "test:%.256s", t->event_id);
     cJSON_AddStringToObject(o, "source", "securitybot");
@@ -214,7 +187,9 @@ int sb_commands_run(sb_turn_t *t, const sb_command_t *cmd, const char *text, cha
     case SB_CMD_STATUS: return status(t, errstr, errstr_size);
     case SB_CMD_TEST: return test_alert(t, errstr, errstr_size);
     case SB_CMD_PUSH: return push_again(t, errstr, errstr_size);
-    case SB_CMD_IGNORE: return ignore(t, cmd, text, errstr, errstr_size);
+    case SB_CMD_IGNORE:
+    case SB_CMD_STOP:
+    case SB_CMD_START: return sb_change_begin(t, cmd, errstr, errstr_size);
     case SB_CMD_IGNORE_BAD: sb_turn_reply(t, "%s", cmd->error); return 0;
     case SB_CMD_BAD_CODE: sb_turn_reply(t, "%s", CODE_HINT); return 0;
     case SB_CMD_EMPTY: sb_turn_reply(t, "Sorry, I didn't understand that. Try *help*."); return 0;

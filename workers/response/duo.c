@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "change.h"
 #include "sb_aead.h"
 #include "sb_crypto.h"
 #include "sb_log.h"
@@ -17,21 +18,32 @@
 #include "sb_signal.h"
 #include "turn.h"
 
-/* $1 owner, $2 lease seconds: the next due row no one holds, leased. */
+/* $1 owner, $2 lease seconds: the next due row no one holds, leased. A
+ * push is for an alert or for a guarded change (change.c): a change
+ * waiting reads as an alert awaiting its code. */
 static const char *const CLAIM_SQL =
-    "UPDATE duo_pushes d SET lease_owner = $1, lease_until = now() + $2::int * interval '1 s',"
-    "   updated_at = now()"
-    "  FROM alerts a, employees e"
-    " WHERE d.alert_id = (SELECT alert_id FROM duo_pushes WHERE stage <> 'waiting'"
+    "WITH c AS (UPDATE duo_pushes d SET lease_owner = $1,"
+    "   lease_until = now() + $2::int * interval '1 s', updated_at = now()"
+    " WHERE d.id = (SELECT id FROM duo_pushes WHERE stage <> 'waiting'"
     "    AND next_at <= now() AND (lease_until IS NULL OR lease_until < now())"
     "    ORDER BY next_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
-    "   AND a.id = d.alert_id AND e.id = d.employee_id"
-    " RETURNING d.alert_id, d.employee_id, d.duo_username, d.stage, coalesce(d.txid, ''),"
-    "   d.failures, coalesce((extract(epoch FROM now() - d.unavailable_since) * 1000)::bigint, 0),"
-    "   a.status, a.title, a.rule, a.source, coalesce(a.chat_channel, ''),"
-    "   coalesce(e.chat_user_id, ''), coalesce(encode(d.passcode_enc, 'hex'), '')";
+    " RETURNING d.*)"
+    " SELECT c.id, coalesce(c.alert_id, ''), coalesce(c.change_id::text, ''), c.employee_id,"
+    "   c.duo_username, c.stage, coalesce(c.txid, ''), c.failures,"
+    "   coalesce((extract(epoch FROM now() - c.unavailable_since) * 1000)::bigint, 0),"
+    "   coalesce(a.status, CASE g.status WHEN 'awaiting_factor' THEN 'awaiting_code'"
+    "                      ELSE g.status END, ''),"
+    "   coalesce(a.title, 'Confirm your securitybot change: ' || g.kind || coalesce(' ' || g.rule,"
+    "            '')),"
+    "   coalesce(a.rule, g.rule, 'securitybot'), coalesce(a.source, 'securitybot'),"
+    "   coalesce(a.chat_channel, ''), coalesce(e.chat_user_id, ''),"
+    "   coalesce(encode(c.passcode_enc, 'hex'), '')"
+    " FROM c JOIN employees e ON e.id = c.employee_id LEFT JOIN alerts a ON a.id = c.alert_id"
+    " LEFT JOIN guarded_changes g ON g.id = c.change_id";
 enum {
+    J_ID,
     J_ALERT,
+    J_CHANGE,
     J_EMPLOYEE,
     J_DUO_USER,
     J_STAGE,
@@ -47,26 +59,27 @@ enum {
     J_PASSCODE
 };
 
-/* $1 alert, $2 owner, $3 next stage, $4 txid (NULL: keep), $5 pushes added. */
+/* Rows by duo_pushes.id. $1 id, $2 owner, $3 next stage, $4 txid (NULL:
+ * keep), $5 pushes added. */
 static const char *const ADVANCE_SQL =
     "UPDATE duo_pushes SET stage = $3, txid = coalesce($4, txid), pushes = pushes + $5::int,"
     "   failures = 0, unavailable_since = NULL, next_at = now(), lease_owner = NULL,"
     "   lease_until = NULL, updated_at = now()"
-    " WHERE alert_id = $1 AND lease_owner = $2";
-/* $1 alert, $2 owner, $3 ms until the next try. */
+    " WHERE id = $1::bigint AND lease_owner = $2";
+/* $1 id, $2 owner, $3 ms until the next try. */
 static const char *const BACKOFF_SQL =
     "UPDATE duo_pushes SET failures = failures + 1,"
     "   unavailable_since = coalesce(unavailable_since, now()),"
     "   next_at = now() + $3::bigint * interval '1 millisecond', lease_owner = NULL,"
     "   lease_until = NULL, updated_at = now()"
-    " WHERE alert_id = $1 AND lease_owner = $2";
+    " WHERE id = $1::bigint AND lease_owner = $2";
 static const char *const MINE_SQL =
-    "SELECT 1 FROM duo_pushes WHERE alert_id = $1 AND lease_owner = $2 FOR UPDATE";
-static const char *const DONE_SQL = "DELETE FROM duo_pushes WHERE alert_id = $1";
+    "SELECT 1 FROM duo_pushes WHERE id = $1::bigint AND lease_owner = $2 FOR UPDATE";
+static const char *const DONE_SQL = "DELETE FROM duo_pushes WHERE id = $1::bigint";
 static const char *const WAIT_SQL =
     "UPDATE duo_pushes SET stage = 'waiting', txid = NULL, failures = 0, passcode_enc = NULL,"
     "   unavailable_since = NULL, lease_owner = NULL, lease_until = NULL, updated_at = now()"
-    " WHERE alert_id = $1";
+    " WHERE id = $1::bigint";
 static const char *const REQUEST_SQL =
     "INSERT INTO duo_pushes (alert_id, employee_id, duo_username, stage)"
     " VALUES ($1, $2::bigint, $3, 'preauth')"
@@ -155,10 +168,12 @@ static void tell(poller_t *t, PGresult *job, const char *text) {
     }
 }
 
-/* Duo's final answer applied as the employee's answer, in one transaction
- * that also ends (or parks) the push. 0 or -1. */
+/* Duo's final answer applied as the employee's answer (or to their
+ * guarded change), in one transaction that also ends (or parks) the push.
+ * 0 or -1. */
 static int apply(poller_t *t, PGresult *job, sb_conv_event_t event, const char *why) {
-    const char *alert = col(job, J_ALERT), *params[] = {alert, t->owner};
+    const char *alert = col(job, J_ALERT), *change = col(job, J_CHANGE),
+               *params[] = {col(job, J_ID), t->owner};
     char errstr[512], event_id[200];
     sb_turn_t turn = {.r = &t->r,
                       .event_id = event_id,
@@ -168,7 +183,8 @@ static int apply(poller_t *t, PGresult *job, sb_conv_event_t event, const char *
     PGresult *mine = NULL;
     int rc = -1;
 
-    snprintf(event_id, sizeof(event_id), "duo:%s:%s:%d", alert, col(job, J_TXID), (int)event);
+    snprintf(event_id, sizeof(event_id), "duo:%s:%s:%d", alert[0] ? alert : change,
+             col(job, J_TXID), (int)event);
     snprintf(turn.actor, sizeof(turn.actor), "duo:%s", col(job, J_DUO_USER));
     snprintf(turn.employee, sizeof(turn.employee), "%s", col(job, J_EMPLOYEE));
     if (sb_db_begin(t->r.db, errstr, sizeof(errstr)) == -1)
@@ -179,9 +195,14 @@ static int apply(poller_t *t, PGresult *job, sb_conv_event_t event, const char *
         snprintf(errstr, sizeof(errstr), "lease lost");
         goto out;
     }
-    if (sb_answer_apply(&turn, alert, event, NULL, NULL, errstr, sizeof(errstr)) == -1 ||
-        sb_answer_duo_note(&turn, alert, why, errstr, sizeof(errstr)) == -1 ||
-        sb_db_exec(t->r.db, turn.duo_retry ? WAIT_SQL : DONE_SQL, 1, params, errstr,
+    if (change[0]) {
+        if (sb_change_duo(&turn, change, event, why, errstr, sizeof(errstr)) == -1)
+            goto out;
+    } else if (sb_answer_apply(&turn, alert, event, NULL, NULL, errstr, sizeof(errstr)) == -1 ||
+               sb_answer_duo_note(&turn, alert, why, errstr, sizeof(errstr)) == -1) {
+        goto out;
+    }
+    if (sb_db_exec(t->r.db, turn.duo_retry ? WAIT_SQL : DONE_SQL, 1, params, errstr,
                    sizeof(errstr)) == -1 ||
         sb_publish_commit(t->r.producer, turn.produced, t->r.db, errstr, sizeof(errstr)) == -1)
         goto out;
@@ -189,7 +210,7 @@ static int apply(poller_t *t, PGresult *job, sb_conv_event_t event, const char *
     sb_turn_after_commit(&turn);
 out:
     if (rc == -1) {
-        sb_log_kv_t kv[] = {{"alert_id", alert}};
+        sb_log_kv_t kv[] = {{"alert_id", alert[0] ? alert : NULL}};
         sb_log_kv(SB_LOG_WARN, kv, 1, "Duo's answer not applied yet: %s", errstr);
         sb_db_rollback(t->r.db);
     }
@@ -205,8 +226,8 @@ static int unavailable(poller_t *t, PGresult *job, const char *why) {
     long long since = atoll(col(job, J_UNAVAILABLE_MS)), delay;
     unsigned char r[2] = {0};
     char errstr[256], ms[32];
-    const char *params[] = {col(job, J_ALERT), t->owner, ms};
-    sb_log_kv_t kv[] = {{"alert_id", col(job, J_ALERT)}};
+    const char *params[] = {col(job, J_ID), t->owner, ms};
+    sb_log_kv_t kv[] = {{"alert_id", col(job, J_ALERT)[0] ? col(job, J_ALERT) : NULL}};
 
     sb_log_kv(SB_LOG_WARN, kv, 1, "Duo unavailable (%d failures): %s", failures + 1, why);
     if (failures > 0 && since >= t->p->cfg.give_up_ms)
@@ -220,7 +241,7 @@ static int unavailable(poller_t *t, PGresult *job, const char *why) {
 /* Moves the row to its next stage and releases it. */
 static int advance(poller_t *t, PGresult *job, const char *stage, const char *txid, int pushed) {
     char errstr[256];
-    const char *params[] = {col(job, J_ALERT), t->owner, stage, txid, pushed ? "1" : "0"};
+    const char *params[] = {col(job, J_ID), t->owner, stage, txid, pushed ? "1" : "0"};
     int rc = sb_db_exec(t->r.db, ADVANCE_SQL, 5, params, errstr, sizeof(errstr));
     if (rc == -1)
         sb_log_warn("duo: %s", errstr);
@@ -241,6 +262,8 @@ static int preauth(poller_t *t, PGresult *job, const cJSON *resp) {
     switch (pre) {
     case SB_DUO_PREAUTH_PUSH: return advance(t, job, "push", NULL, 0);
     case SB_DUO_PREAUTH_NO_PUSH:
+        if (col(job, J_CHANGE)[0]) /* a change takes a push only: as one not approved */
+            return apply(t, job, SB_CONV_PUSH_TIMEOUT, why);
         if (advance(t, job, "waiting", NULL, 0) == 0)
             tell(t, job,
                  "Your Duo account has no device that takes pushes: reply with a Duo "
@@ -385,7 +408,7 @@ static int once(poller_t *t) {
         return 0;
     }
     if (strcmp(col(job, J_STATUS), "awaiting_code") != 0) { /* answered or moved on meanwhile */
-        const char *done[] = {col(job, J_ALERT)};
+        const char *done[] = {col(job, J_ID)};
         rc = sb_db_exec(t->r.db, DONE_SQL, 1, done, errstr, sizeof(errstr));
     } else {
         rc = step(t, job);

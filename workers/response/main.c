@@ -28,11 +28,13 @@ typedef struct {
     sb_response_t r;
     /* Duo (unset host: no Duo; employees on Duo are then as without a factor) */
     char *duo_host, *duo_ikey, *duo_skey, *duo_url;
-    int duo_threads;
+    long duo_threads;
     int64_t duo_give_up_ms, duo_timeout_ms;
     int64_t reuse_window_ms;
     char duo_base[512];
     char *reuse_max;
+    char *security_channel;
+    long max_failures, test_per_hour; /* SB_CFG_INT targets are long */
     sb_duo_poll_config_t duo;
     sb_duo_poll_t *poll;
 } response_main_t;
@@ -61,7 +63,7 @@ static int configure_duo(response_main_t *m, char *errstr, size_t errstr_size) {
         .database_url = m->w.common.database_url,
         .chat = &m->w.chat,
         .base = &m->r,
-        .threads = m->duo_threads,
+        .threads = (int)m->duo_threads,
         .give_up_ms = m->duo_give_up_ms,
     };
     m->r.duo_enabled = 1;
@@ -76,6 +78,9 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
     int rc;
     m->r = (sb_response_t){.worker = w->name,
                            .platform = m->w.chat.platform,
+                           .security_channel = m->security_channel,
+                           .max_failures = (int)m->max_failures,
+                           .test_per_hour = (int)m->test_per_hour,
                            .require_2fa = m->require_2fa,
                            .comment_window_ms = m->comment_window_ms,
                            .reuse_window_ms = m->reuse_window_ms,
@@ -142,6 +147,9 @@ int main(int argc, char **argv) {
         SB_CFG_STR("SECURITYBOT_SECRET_KEY_FILE", &m.secret_key_file, NULL, "32-byte key that opens the TOTP secrets (as for sbctl enroll); unset: codes cannot be checked"),
         SB_CFG_DURATION_OR_OFF("SECURITYBOT_2FA_REUSE_WINDOW", &m.reuse_window_ms, "0", "a yes from an employee who passed a second factor within this long is confirmed without asking again (second factor reused); 0: never"),
         SB_CFG_STR("SECURITYBOT_2FA_REUSE_MAX_SEVERITY", &m.reuse_max, "medium", "the reuse window never applies above this severity (low, medium, high, critical)"),
+        SB_CFG_INT("SECURITYBOT_2FA_MAX_FAILURES", &m.max_failures, "10", 1, 1000, "failed codes or denied pushes per employee per hour; beyond it codes are refused unchecked and the open alert is escalated second_factor_locked"),
+        SB_CFG_INT("SECURITYBOT_TEST_PER_HOUR", &m.test_per_hour, "3", 0, 1000, "test alerts an employee may ask for per hour"),
+        SB_CFG_STR("SECURITYBOT_SECURITY_CHANNEL", &m.security_channel, NULL, "the security team's channel (Slack channel id), told of each ignore, stop and start from chat; unset: logged only"),
         SB_CFG_STR("SECURITYBOT_DUO_API_HOST", &m.duo_host, NULL, "Duo Auth API host (api-XXXXXXXX.duosecurity.com), always the one signed; unset: no Duo"),
         SB_CFG_STR("SECURITYBOT_DUO_IKEY", &m.duo_ikey, NULL, "Duo integration key (with SECURITYBOT_DUO_API_HOST)"),
         SB_CFG_SECRET("SECURITYBOT_DUO_SKEY", &m.duo_skey, "Duo secret key (with SECURITYBOT_DUO_API_HOST)"),

@@ -5,6 +5,7 @@
 #include "response.h"
 
 #include "answer.h"
+#include "change.h"
 #include "commands.h"
 #include "turn.h"
 
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_buf.h"
 #include "sb_log.h"
 #include "sb_message.h"
 #include "sb_publish.h"
@@ -26,16 +28,23 @@ static const char *const RECORD_SQL =
     " SELECT $1, $2, $3, (SELECT id FROM alerts WHERE id = $4), $5, $6, $7::timestamptz"
     " ON CONFLICT (event_id) DO NOTHING RETURNING 1";
 
-/* $1 chat user id. Two rows (the same id on two platforms) is refused. */
+/* $1 chat user id, $2 the hourly limit of failed second factors. Two
+ * rows (the same id on two platforms) is refused. */
 static const char *const SENDER_SQL =
-    "SELECT id, username, second_factor, coalesce(duo_username, '') FROM employees"
-    " WHERE chat_user_id = $1"
+    "SELECT e.id, e.username, e.second_factor, coalesce(e.duo_username, ''), e.opted_out,"
+    "  (SELECT count(*) FROM second_factor_failures f WHERE f.employee_id = e.id"
+    "   AND f.failed_at > now() - interval '1 hour') >= $2::int"
+    " FROM employees e WHERE e.chat_user_id = $1"
     " LIMIT 2";
 
-/* $1 chat user: a code (or Duo passcode) request of theirs is open. */
+/* $1 chat user: a code (or Duo passcode) request of theirs is open, for
+ * an alert or for a guarded change. */
 static const char *const CODE_OPEN_SQL =
-    "SELECT 1 FROM alerts a JOIN employees e ON e.id = a.employee_id"
-    " WHERE e.chat_user_id = $1 AND a.status = 'awaiting_code' LIMIT 1";
+    "SELECT 1 FROM employees e WHERE e.chat_user_id = $1 AND ("
+    "  EXISTS (SELECT 1 FROM alerts a WHERE a.employee_id = e.id AND a.status = 'awaiting_code')"
+    "  OR EXISTS (SELECT 1 FROM guarded_changes g WHERE g.employee_id = e.id"
+    "             AND g.status = 'awaiting_factor' AND g.expires_at > now()))"
+    " LIMIT 1";
 
 /* $1 employee: their next alert, for the wake-up (as sb-ingest's prompt request). */
 static const char *const NEXT_SQL =
@@ -120,12 +129,14 @@ static int refuse_sender(sb_turn_t *t, const char *reason, const char *alert_id,
 /* 1 sender found (t filled), 0 refused (audited), -1 failure. */
 static int find_sender(sb_turn_t *t, const char *platform, const char *alert_id, char *errstr,
                        size_t errstr_size) {
-    const char *params[] = {t->chat_user};
+    char max[16];
+    const char *params[] = {t->chat_user, max};
     PGresult *res;
     int rc;
+    snprintf(max, sizeof(max), "%d", t->r->max_failures);
     if (strcmp(platform, t->r->platform) != 0)
         return refuse_sender(t, "other_platform", alert_id, errstr, errstr_size) ? -1 : 0;
-    if (!(res = sb_db_query(t->r->db, SENDER_SQL, 1, params, errstr, errstr_size)))
+    if (!(res = sb_db_query(t->r->db, SENDER_SQL, 2, params, errstr, errstr_size)))
         return -1;
     if (PQntuples(res) != 1) {
         rc = refuse_sender(t, PQntuples(res) ? "ambiguous_chat_user" : "unknown_chat_user",
@@ -140,6 +151,8 @@ static int find_sender(sb_turn_t *t, const char *platform, const char *alert_id,
         if (t->duo && !t->r->duo_enabled) /* as without a factor: never confirmed unchecked */
             t->duo = t->enrolled = 0;
         snprintf(t->duo_username, sizeof(t->duo_username), "%s", PQgetvalue(res, 0, 3));
+        t->opted_out = PQgetvalue(res, 0, 4)[0] == 't';
+        t->locked = PQgetvalue(res, 0, 5)[0] == 't';
         rc = 1;
     }
     PQclear(res);
@@ -155,8 +168,15 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
     if (!strcmp(kind, "deny"))
         return sb_answer_apply(t, alert_id, SB_CONV_DENY, NULL, NULL, errstr, errstr_size);
     switch (cmd->kind) {
-    case SB_CMD_CODE:
-        return sb_answer_apply(t, NULL, SB_CONV_CODE_WRONG, NULL, cmd->code, errstr, errstr_size);
+    case SB_CMD_CODE: {
+        /* an alert waiting for its code comes first, then a guarded change */
+        int taken = t->duo || alert_id ? 0 : sb_change_code(t, cmd->code, errstr, errstr_size);
+        if (taken != 0)
+            return taken == -1 ? -1 : 0;
+        /* a code from the modal names its alert; one typed in the DM does not */
+        return sb_answer_apply(t, alert_id, SB_CONV_CODE_WRONG, NULL, cmd->code, errstr,
+                               errstr_size);
+    }
     case SB_CMD_YES:
     case SB_CMD_NO: {
         /* "yes 123456": a code is never kept as a comment (it would travel
@@ -182,6 +202,13 @@ static void log_reply_failure(const sb_turn_t *t, const sb_chat_error_t *err) {
 static void speak(sb_turn_t *t) {
     sb_chat_error_t err = {0};
     char channel[SB_CHAT_CHANNEL_SIZE];
+    /* first: Slack's trigger lives 3 s. Failing, the DM asks for the code */
+    if (t->modal_alert[0] &&
+        sb_chat_open_code_modal(t->r->chat, t->trigger_id, t->modal_alert, &err) == -1) {
+        sb_metrics_count(t->r->metrics, SB_M_CHAT_ERRORS, err.code, 1);
+        sb_log_kv_t kv[] = {{"alert_id", t->modal_alert}, {"reason", err.code}};
+        sb_log_kv(SB_LOG_WARN, kv, 2, "code modal not opened (the DM asks instead): %s", err.msg);
+    }
     if (t->update_row && t->update_text) {
         PGresult *row = t->update_row;
         cJSON *details = PQgetisnull(row, 0, 9) ? NULL : cJSON_Parse(PQgetvalue(row, 0, 9));
@@ -195,6 +222,7 @@ static void speak(sb_turn_t *t) {
             .description = PQgetisnull(row, 0, 8) ? NULL : PQgetvalue(row, 0, 8),
             .details = cJSON_IsObject(details) ? details : NULL,
             .occurred_at = PQgetvalue(row, 0, 10),
+            .enter_code = t->update_enter_code,
         };
         if (sb_chat_update_prompt(t->r->chat, &ref, &p, t->update_text, &err) == -1) {
             sb_metrics_count(t->r->metrics, SB_M_CHAT_ERRORS, err.code, 1);
@@ -245,12 +273,39 @@ out:
     PQclear(res);
 }
 
+/* After COMMIT: a guarded change told to the security channel. Best
+ * effort, as the replies: the change itself is in the audit log. */
+static void tell_security(sb_turn_t *t) {
+    sb_chat_error_t err = {0};
+    if (!t->notice)
+        return;
+    sb_log_kv_t kv[] = {{"employee", t->employee}};
+    if (!t->r->security_channel) {
+        sb_log_kv(SB_LOG_INFO, kv, 1, "SECURITYBOT_SECURITY_CHANNEL unset: not posted: %s",
+                  t->notice);
+        return;
+    }
+    /* the channel takes markup: the employee's rule name is escaped here,
+     * once (a "<!channel>" in it must not notify anyone) */
+    sb_buf_t b = {0};
+    sb_buf_add_text(&b, t->notice, SB_CHAT_TEXT_MAX, SB_BUF_ENTITIES);
+    if (b.err)
+        snprintf(err.msg, sizeof(err.msg), "out of memory");
+    if (b.err ||
+        sb_chat_post_channel(t->r->chat, t->r->security_channel, sb_buf_str(&b), &err) == -1) {
+        sb_metrics_count(t->r->metrics, SB_M_CHAT_ERRORS, b.err ? "out_of_memory" : err.code, 1);
+        sb_log_kv(SB_LOG_WARN, kv, 1, "could not post to the security channel: %s", err.msg);
+    }
+    sb_buf_free(&b);
+}
+
 void sb_turn_after_commit(sb_turn_t *t) {
     char why[512];
     /* the outcome, from the committed row; a failure is the sweep's to retry */
     if (t->outcome_due && sb_response_sweep(t->r, why, sizeof(why)) == -1)
         sb_log_warn("outcome not published yet: %s (the sweep retries)", why);
     speak(t);
+    tell_security(t);
     if (t->wake)
         wake(t);
 }
@@ -258,7 +313,10 @@ void sb_turn_after_commit(sb_turn_t *t) {
 int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t errstr_size) {
     const char *event_id = str(ev, "event_id"), *platform = str(ev, "platform"),
                *kind = str(ev, "kind"), *text = str(ev, "text"), *alert_id = str(ev, "alert_id");
-    sb_turn_t t = {.r = r, .event_id = event_id, .chat_user = str(ev, "chat_user_id")};
+    sb_turn_t t = {.r = r,
+                   .event_id = event_id,
+                   .chat_user = str(ev, "chat_user_id"),
+                   .trigger_id = str(ev, "trigger_id")};
     sb_command_t cmd = {0};
     PGresult *res = NULL;
     char *kept = NULL; /* text, digits withheld while a code is due */

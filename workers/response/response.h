@@ -23,16 +23,19 @@
 #include "sb_metrics.h"
 
 typedef struct {
-    sb_db_t *db;             /* borrowed */
-    sb_producer_t *producer; /* borrowed */
-    sb_metrics_t *metrics;   /* borrowed; may be NULL */
-    sb_chat_t *chat;         /* borrowed */
-    const char *worker;      /* requested_by, and the actor of the sweep's audit lines */
-    const char *platform;    /* the deployment's chat platform; others are refused */
-    int require_2fa;         /* SECURITYBOT_REQUIRE_2FA */
-    int duo_enabled;         /* Duo is configured (SECURITYBOT_DUO_API_HOST) */
-    int64_t reuse_window_ms; /* SECURITYBOT_2FA_REUSE_WINDOW; 0: off */
-    int reuse_max_rank;      /* SECURITYBOT_2FA_REUSE_MAX_SEVERITY's rank */
+    sb_db_t *db;                  /* borrowed */
+    sb_producer_t *producer;      /* borrowed */
+    sb_metrics_t *metrics;        /* borrowed; may be NULL */
+    sb_chat_t *chat;              /* borrowed */
+    const char *worker;           /* requested_by, and the actor of the sweep's audit lines */
+    const char *platform;         /* the deployment's chat platform; others are refused */
+    const char *security_channel; /* guarded changes are posted here; NULL: logged only */
+    int require_2fa;              /* SECURITYBOT_REQUIRE_2FA */
+    int duo_enabled;              /* Duo is configured (SECURITYBOT_DUO_API_HOST) */
+    int64_t reuse_window_ms;      /* SECURITYBOT_2FA_REUSE_WINDOW; 0: off */
+    int reuse_max_rank;           /* SECURITYBOT_2FA_REUSE_MAX_SEVERITY's rank */
+    int max_failures;             /* SECURITYBOT_2FA_MAX_FAILURES per employee per hour */
+    int test_per_hour;            /* SECURITYBOT_TEST_PER_HOUR per employee */
     int64_t comment_window_ms;
     int has_key; /* key holds SECURITYBOT_SECRET_KEY_FILE's key */
     unsigned char key[SB_AEAD_KEY_LEN];

@@ -165,6 +165,10 @@ void sb_command_parse(const char *text, size_t len, sb_command_t *out) {
             out->kind = SB_CMD_TEST;
         else if (w == n && word_is(s, w, "push"))
             out->kind = SB_CMD_PUSH;
+        else if (w == n && word_is(s, w, "stop"))
+            out->kind = SB_CMD_STOP;
+        else if (w == n && word_is(s, w, "start"))
+            out->kind = SB_CMD_START;
         else if (word_is(s, w, "ignore") && (w == n || is_space(s[w]))) {
             /* only spaces before the duration: "ignore -5h" is not 5 hours */
             for (rest = w; rest < n && is_space(s[rest]); rest++)
@@ -193,7 +197,8 @@ size_t sb_command_withhold_digits(char *s, size_t len) {
 }
 
 const char *sb_command_name(sb_command_kind_t kind) {
-    static const char *const names[] = {"empty",  "code", "bad_code", "yes",    "no",    "help",
-                                        "status", "test", "ignore",   "ignore", "other", "push"};
+    static const char *const names[] = {"empty", "code",   "bad_code", "yes",    "no",
+                                        "help",  "status", "test",     "ignore", "ignore",
+                                        "other", "push",   "stop",     "start"};
     return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "other";
 }

@@ -2,7 +2,7 @@
 
 /* Reads what an employee typed in the direct conversation:
  * a one-time code, "yes"/"no" with an optional comment, or a command
- * (help, status, ignore <duration>, test, push). Pure: no I/O, no allocation. */
+ * (help, status, ignore <duration>, test, push, stop, start). Pure: no I/O, no allocation. */
 #ifndef SB_COMMAND_H
 #define SB_COMMAND_H
 
@@ -26,7 +26,11 @@ typedef enum {
     SB_CMD_IGNORE_BAD, /* "ignore ..." that is not a duration in range: error */
     SB_CMD_OTHER,      /* anything else (free text, e.g. a comment after a "no") */
     SB_CMD_PUSH,       /* "push": another Duo push after one timed out */
+    SB_CMD_STOP,       /* "stop": opt out of being asked (after a second factor) */
+    SB_CMD_START,      /* "start": opt back in (after a second factor) */
 } sb_command_kind_t;
+
+#define SB_CMD_LAST SB_CMD_START
 
 typedef struct {
     sb_command_kind_t kind;

@@ -150,6 +150,19 @@ static void duo(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_result_
     }
 }
 
+/* Too many failed second factors for the employee this hour: their code
+ * is refused unchecked (no push sent) and the alert escalated. */
+static void locked(const sb_conv_state_t *s, sb_conv_result_t *r) {
+    change(r, SB_CONV_LOCKED_OUT, "escalation_requested");
+    if (!strcmp(s->status, "prompted"))
+        r->answer = "confirm";
+    r->status_reason = "second_factor_locked";
+    r->second_factor = "locked";
+    r->second_factor_method = s->duo ? "duo_push" : "totp";
+    r->outcome = "second_factor_failed";
+    r->escalate = "second_factor_locked";
+}
+
 void sb_conv_decide(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_result_t *r) {
     memset(r, 0, sizeof(*r));
     r->code_failures = s->code_failures;
@@ -163,7 +176,7 @@ void sb_conv_decide(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_res
     }
     if (!sb_conv_open(s->status)) {
         refuse(r, (event == SB_CONV_CODE_RIGHT || event == SB_CONV_CODE_WRONG ||
-                   sb_conv_duo_event(event))
+                   event == SB_CONV_LOCKED || sb_conv_duo_event(event))
                       ? SB_CONV_NO_CODE_EXPECTED
                       : SB_CONV_REFUSE_CLOSED);
         return;
@@ -173,6 +186,7 @@ void sb_conv_decide(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_res
     case SB_CONV_DENY: deny(s, r); break;
     case SB_CONV_CODE_RIGHT:
     case SB_CONV_CODE_WRONG: code(s, event, r); break;
+    case SB_CONV_LOCKED: locked(s, r); break;
     default: duo(s, event, r); break;
     }
 }
@@ -196,6 +210,7 @@ const char *sb_conv_action_name(sb_conv_action_t a) {
         "second_factor_bypassed",
         "second_factor_unavailable",
         "second_factor_reused",
+        "second_factor_locked",
     };
     return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
 }

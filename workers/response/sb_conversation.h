@@ -21,6 +21,9 @@
  *                 --preauth allow--> confirmed (bypassed)
  *                 --preauth enroll | deny--> as an employee without a factor
  *                 --Duo unavailable 5 min--> second_factor_unavailable (escalate)
+ * An employee past SECURITYBOT_2FA_MAX_FAILURES failed second factors in
+ * the past hour (their code is not checked, no push is sent):
+ *   prompted | awaiting_code --locked--> second_factor_locked (escalate)
  * Anything else is refused and changes nothing. */
 #ifndef SB_CONVERSATION_H
 #define SB_CONVERSATION_H
@@ -42,6 +45,8 @@ typedef enum {
     SB_CONV_DUO_BYPASS,      /* preauth allow */
     SB_CONV_DUO_NO_FACTOR,   /* preauth enroll or deny */
     SB_CONV_DUO_UNAVAILABLE, /* no answer from Duo for SB_CONV_DUO_GIVE_UP_MS */
+    /* any employee */
+    SB_CONV_LOCKED, /* a code or a yes from an employee past SECURITYBOT_2FA_MAX_FAILURES */
 } sb_conv_event_t;
 
 #define SB_CONV_DUO_GIVE_UP_MS (5 * 60 * 1000LL)
@@ -74,6 +79,7 @@ typedef enum {
     SB_CONV_BYPASSED,         /* -> confirmed, second factor bypassed */
     SB_CONV_UNAVAILABLE,      /* -> escalation_requested, escalate second_factor_unavailable */
     SB_CONV_REUSED,           /* -> confirmed, a recent pass reused */
+    SB_CONV_LOCKED_OUT,       /* -> escalation_requested, escalate second_factor_locked */
 } sb_conv_action_t;
 
 typedef struct {
@@ -82,7 +88,8 @@ typedef struct {
     const char *status;               /* the new alerts.status (changes only) */
     const char *status_reason;        /* or NULL */
     const char *answer;               /* "confirm" / "deny", or NULL to keep */
-    const char *second_factor;        /* passed / failed / not_enrolled / not_attempted, or NULL */
+    const char *second_factor;        /* passed / failed / not_enrolled / not_attempted / reused /
+                                       * bypassed / locked, or NULL */
     const char *outcome;              /* terminal: the outcome.v1 outcome; else NULL */
     const char *escalate;             /* escalation-request reason, or NULL */
     int code_failures;                /* the new count */

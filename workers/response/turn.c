@@ -41,5 +41,6 @@ int sb_turn_audit(sb_turn_t *t, const char *action, const char *alert_id, cJSON 
 void sb_turn_free(sb_turn_t *t) {
     free(t->reply);
     free(t->update_text);
+    free(t->notice);
     PQclear(t->update_row);
 }

@@ -17,8 +17,9 @@ typedef struct {
     sb_response_t *r;
     const char *event_id;
     const char *chat_user;
-    char actor[96];    /* "chat:<user id>" for audit_log */
-    char employee[24]; /* employees.id */
+    const char *trigger_id; /* a Slack click's (response.v1), or NULL */
+    char actor[96];         /* "chat:<user id>" for audit_log */
+    char employee[24];      /* employees.id */
     char username[322];
     int enrolled; /* the employee has a second factor (TOTP or Duo) */
     int duo;      /* ... and it is Duo */
@@ -26,14 +27,19 @@ typedef struct {
     int duo_retry;        /* a Duo try failed with tries left: the push waits for "push" */
     char reused_from[72]; /* the alert whose pass a "yes" reused, or "" */
     int withhold;         /* a code request is open: runs of 6 to 8 digits are withheld */
+    int opted_out;        /* the employee opted out of being asked */
+    int locked;           /* too many failed second factors this hour: codes refused */
     int produced;         /* something was produced: flush before COMMIT */
     int outcome_due;      /* an outcome became due: publish it after COMMIT */
     /* after COMMIT */
     char *reply;                              /* owned: text for the sender's DM */
     char reply_channel[SB_CHAT_CHANNEL_SIZE]; /* "" = open the sender's DM */
-    PGresult *update_row; /* owned: the alert whose prompt to update (answer.c's columns) */
-    char *update_text;    /* owned */
-    int wake;             /* the conversation ended: wake sb-prompt for the next alert */
+    PGresult *update_row;  /* owned: the alert whose prompt to update (answer.c's columns) */
+    char *update_text;     /* owned */
+    int update_enter_code; /* the update gets an "Enter code" button (a wrong TOTP code) */
+    int wake;              /* the conversation ended: wake sb-prompt for the next alert */
+    char *notice;          /* owned: text for the security channel */
+    char modal_alert[72];  /* open the code modal for this alert (with trigger_id), or "" */
 } sb_turn_t;
 
 /* Sets the reply (formatted). */

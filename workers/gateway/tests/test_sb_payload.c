@@ -425,6 +425,71 @@ static void test_clicks(void) {
     free(body);
 }
 
+/* The code modal: a click's trigger_id goes along; a view_submission of
+ * the code modal is a text event for the modal's alert. */
+static void test_modal(void) {
+    sb_payload_t p;
+    char *body, hex[SB_SHA256_HEX_LEN + 1], json[2048];
+    const char pre[] = "view_submission|U0123ABC|V0ABC123|1712345678.abcd";
+
+    body = form("{\"type\":\"block_actions\",\"trigger_id\":\"13345224609.738474920.8088930838\","
+                "\"user\":{\"id\":\"U0123ABC\"},\"actions\":[{\"action_id\":\"sb_confirm\","
+                "\"value\":\"5e43d3fecfb1e24a8e3fd5d1eec3fa26f4dca95020aa1149aed95319383580e7\","
+                "\"action_ts\":\"1700000000.123456\"}]}");
+    read_interaction(body, &p);
+    SB_CHECK(p.verdict == SB_PAYLOAD_PUBLISH && cJSON_GetArraySize(p.event) == 9);
+    SB_CHECK_STR(str_field(p.event, "trigger_id"), "13345224609.738474920.8088930838");
+    SB_CHECK_STR(str_field(p.event, "event_id"), CLICK_CONFIRM);
+    SB_CHECK(sb_schema_validate("response", p.event, hex, sizeof(hex)) == 0);
+    sb_payload_clear(&p);
+    free(body);
+    /* "Enter code" after a wrong code: a yes again, with its trigger */
+    body = click("U0123ABC", "sb_enter_code", ALERT, "1700000000.123456", "Enter code");
+    read_interaction(body, &p);
+    check_publish(&p, "enter code", NULL, "U0123ABC", ALERT, "confirm", "Enter code");
+    sb_payload_clear(&p);
+    free(body);
+
+#define SUBMISSION(callback, metadata, value)                                                      \
+    snprintf(json, sizeof(json),                                                                   \
+             "{\"type\":\"view_submission\",\"user\":{\"id\":\"U0123ABC\"},\"view\":{"             \
+             "\"id\":\"V0ABC123\",\"hash\":\"1712345678.abcd\",\"callback_id\":\"%s\","            \
+             "\"private_metadata\":\"%s\",\"state\":{\"values\":{\"sb_code\":{\"sb_code_input\":{" \
+             "\"type\":\"plain_text_input\"%s}}}}}}",                                              \
+             callback, metadata, value)
+    SUBMISSION("sb_code", ALERT, ",\"value\":\"123 456\"");
+    body = form(json);
+    read_interaction(body, &p);
+    SB_CHECK(sb_sha256_hex(pre, strlen(pre), hex) == 0);
+    check_publish(&p, "submission", hex, "U0123ABC", ALERT, "text", "123 456");
+    sb_payload_clear(&p);
+    read_interaction(body, &p); /* a retried delivery: the same id */
+    check_publish(&p, "submission again", hex, "U0123ABC", ALERT, "text", NULL);
+    sb_payload_clear(&p);
+    free(body);
+
+    SUBMISSION("other_modal", ALERT, ",\"value\":\"123456\"");
+    body = form(json);
+    read_interaction(body, &p);
+    check_verdict(&p, "another modal", SB_PAYLOAD_IGNORE, "unknown_view", "other_modal");
+    free(body);
+    SUBMISSION("sb_code", "not-an-alert", ",\"value\":\"123456\"");
+    body = form(json);
+    read_interaction(body, &p);
+    check_verdict(&p, "bad metadata", SB_PAYLOAD_BAD, "invalid_value", "private_metadata");
+    free(body);
+    SUBMISSION("sb_code", ALERT, "");
+    body = form(json);
+    read_interaction(body, &p);
+    check_verdict(&p, "no code", SB_PAYLOAD_BAD, "missing_field", "the code");
+    free(body);
+#undef SUBMISSION
+    body = form("{\"type\":\"view_submission\",\"user\":{\"id\":\"U0123ABC\"}}");
+    read_interaction(body, &p);
+    check_verdict(&p, "no view", SB_PAYLOAD_BAD, "missing_field", "view");
+    free(body);
+}
+
 /* A button label longer than response.v1 allows is cut like a message text. */
 static void test_long_label(void) {
     char label[3 * (SB_PAYLOAD_TEXT_MAX + 5) + 1];
@@ -485,8 +550,8 @@ static void test_interaction_table(void) {
               "3580e7\",\"action_ts\":\"1.2\"}]}"),
          SB_PAYLOAD_BAD, "missing_field", "user.id"},
         {form("{\"user\":{\"id\":\"U1\"}}"), SB_PAYLOAD_BAD, "missing_field", "payload.type"},
-        {form("{\"type\":\"view_submission\"}"), SB_PAYLOAD_IGNORE, "other_type",
-         "view_submission"},
+        {form("{\"type\":\"view_closed\"}"), SB_PAYLOAD_IGNORE, "other_type", "view_closed"},
+        {form("{\"type\":\"view_submission\"}"), SB_PAYLOAD_BAD, "missing_field", "view"},
         {form("{\"type\":\"block_actions\""), SB_PAYLOAD_BAD, "invalid_json", NULL},
         {form("{} {}"), SB_PAYLOAD_BAD, "invalid_json", NULL},
         {form("[]"), SB_PAYLOAD_BAD, "not_object", NULL},
@@ -537,6 +602,7 @@ int main(void) {
     test_event_table();
     test_event_lengths();
     test_clicks();
+    test_modal();
     test_long_label();
     test_interaction_table();
     test_form_spellings();

@@ -100,7 +100,7 @@ static const struct {
      SB_ENVELOPE_PAYLOAD, SB_PAYLOAD_IGNORE, "x", ""},
     {"{\"type\":\"events_api\",\"envelope_id\":\"x\",\"payload\":{\"type\":\"event_callback\"}}",
      SB_ENVELOPE_PAYLOAD, SB_PAYLOAD_BAD, "x", ""},
-    {"{\"type\":\"interactive\",\"envelope_id\":\"x\",\"payload\":{\"type\":\"view_submission\"}}",
+    {"{\"type\":\"interactive\",\"envelope_id\":\"x\",\"payload\":{\"type\":\"view_closed\"}}",
      SB_ENVELOPE_PAYLOAD, SB_PAYLOAD_IGNORE, "x", ""},
     {"{\"type\":\"events_api\",\"envelope_id\":\"x\",\"payload\":\"not an object\"}",
      SB_ENVELOPE_BAD, 0, "x", ""},

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(copy, data, size);
     sb_command_parse(copy, size, &c);
 
-    if ((unsigned)c.kind > SB_CMD_PUSH || !sb_command_name(c.kind))
+    if ((unsigned)c.kind > SB_CMD_LAST || !sb_command_name(c.kind))
         abort();
     /* a comment points into the first SB_COMMAND_TEXT_MAX bytes of the input */
     if (c.kind == SB_CMD_YES || c.kind == SB_CMD_NO) {

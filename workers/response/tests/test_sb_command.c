@@ -111,6 +111,12 @@ static const case_t cases[] = {
     {"push", SB_CMD_PUSH, NULL, 0},
     {" Push \n", SB_CMD_PUSH, NULL, 0},
     {"push it", SB_CMD_OTHER, NULL, 0},
+    {"stop", SB_CMD_STOP, NULL, 0},
+    {" STOP\n", SB_CMD_STOP, NULL, 0},
+    {"stop it", SB_CMD_OTHER, NULL, 0},
+    {"start", SB_CMD_START, NULL, 0},
+    {"Start", SB_CMD_START, NULL, 0},
+    {"start again", SB_CMD_OTHER, NULL, 0},
     {"TEST", SB_CMD_TEST, NULL, 0},
     {"testing", SB_CMD_OTHER, NULL, 0},
     {"test 1", SB_CMD_OTHER, NULL, 0},
@@ -328,10 +334,11 @@ static void test_names(void) {
         {SB_CMD_YES, "yes"},           {SB_CMD_NO, "no"},       {SB_CMD_HELP, "help"},
         {SB_CMD_STATUS, "status"},     {SB_CMD_TEST, "test"},   {SB_CMD_IGNORE, "ignore"},
         {SB_CMD_IGNORE_BAD, "ignore"}, {SB_CMD_OTHER, "other"}, {SB_CMD_PUSH, "push"},
+        {SB_CMD_STOP, "stop"},         {SB_CMD_START, "start"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         SB_CHECK_STR(sb_command_name(names[i].kind), names[i].name);
-    SB_CHECK_STR(sb_command_name((sb_command_kind_t)(SB_CMD_PUSH + 1)), "other");
+    SB_CHECK_STR(sb_command_name((sb_command_kind_t)(SB_CMD_LAST + 1)), "other");
     SB_CHECK_STR(sb_command_name((sb_command_kind_t)-1), "other");
 }
 

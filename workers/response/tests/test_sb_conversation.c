@@ -332,9 +332,10 @@ static void test_names(void) {
         "second_factor_bypassed",
         "second_factor_unavailable",
         "second_factor_reused",
+        "second_factor_locked",
     };
     const size_t n = sizeof(names) / sizeof(names[0]);
-    SB_CHECK(n == SB_CONV_REUSED + 1);
+    SB_CHECK(n == SB_CONV_LOCKED_OUT + 1);
     for (size_t i = 0; i < n; i++) {
         SB_CHECK_STR(sb_conv_action_name((sb_conv_action_t)i), names[i]);
         for (size_t j = 0; j < i; j++)
@@ -465,7 +466,48 @@ static void test_reuse(void) {
     }
 }
 
+/* Past the employee's hourly limit of failed second factors. */
+static void test_locked(void) {
+    static const struct {
+        const char *status;
+        int duo;
+        sb_conv_action_t action;
+        const char *answer, *method;
+    } cases[] = {
+        {"awaiting_code", 0, SB_CONV_LOCKED_OUT, NULL, "totp"},
+        {"awaiting_code", 1, SB_CONV_LOCKED_OUT, NULL, "duo_push"},
+        {"prompted", 0, SB_CONV_LOCKED_OUT, "confirm", "totp"},
+        {"prompted", 1, SB_CONV_LOCKED_OUT, "confirm", "duo_push"},
+        {"queued", 0, SB_CONV_REFUSE_NOT_OPEN, NULL, NULL},
+        {"confirmed", 0, SB_CONV_NO_CODE_EXPECTED, NULL, NULL},
+        {"escalation_requested", 1, SB_CONV_NO_CODE_EXPECTED, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sb_conv_state_t s = {cases[i].status, 1, 1, 1, 2, cases[i].duo, 0};
+        sb_conv_result_t r;
+        sb_conv_decide(&s, SB_CONV_LOCKED, &r);
+        SB_CHECK_MSG(r.action == cases[i].action, "locked %zu: %s", i,
+                     sb_conv_action_name(r.action));
+        if (r.action != SB_CONV_LOCKED_OUT) {
+            SB_CHECK(!r.changes);
+            continue;
+        }
+        SB_CHECK(r.changes && str_eq(r.status, "escalation_requested") &&
+                 str_eq(r.status_reason, "second_factor_locked") &&
+                 str_eq(r.second_factor, "locked") && str_eq(r.outcome, "second_factor_failed") &&
+                 str_eq(r.escalate, "second_factor_locked") && r.code_failures == 2);
+        SB_CHECK(cases[i].answer ? str_eq(r.answer, cases[i].answer) : !r.answer);
+        SB_CHECK(str_eq(r.second_factor_method, cases[i].method));
+    }
+    sb_conv_state_t other = {"awaiting_code", 0, 1, 1, 0, 0, 0};
+    sb_conv_result_t r;
+    sb_conv_decide(&other, SB_CONV_LOCKED, &r);
+    SB_CHECK(r.action == SB_CONV_REFUSE_NOT_OWNER && !r.changes);
+    SB_CHECK_STR(sb_conv_action_name(SB_CONV_LOCKED_OUT), "second_factor_locked");
+}
+
 int main(void) {
+    test_locked();
     test_all();
     test_not_owner();
     test_duo();

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# The per-employee limit of failed second factors on the real stack
+# (sb-ingest, sb-prompt, sb-gateway, sb-response; Slack and Duo played by
+# the fakes), with SECURITYBOT_2FA_MAX_FAILURES=4: alice's wrong codes
+# over two alerts reach the limit; her next code is refused without being
+# checked, her alert is escalated second_factor_locked (second factor
+# `locked` in the escalation request and the outcome) and the security
+# channel is told; a guarded change of hers is refused too. bob (Duo) past
+# the limit gets no push: his "yes" is escalated at once. Failures older
+# than an hour do not count (carol). `test` is limited to
+# SECURITYBOT_TEST_PER_HOUR=2 per employee (dave).
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/fake_slack.sh"
+. "$(dirname "$0")/lib/gateway.sh"
+LIB=$SB_SOURCE_DIR/tests/integration/lib
+ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
+
+setup_env 3
+import_people alice:U001 bob:U002 carol:U003 dave:U004
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
+chmod 600 "$T_DIR/key"
+export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
+for u in alice carol; do ctl enroll "$u" | head -1 >"$T_DIR/$u.uri"; done
+ctl enroll bob --duo >/dev/null
+code() { python3 "$SB_SOURCE_DIR/deploy/local/totp.py" "$(cat "$T_DIR/$1.uri")" --step-offset "${2:-0}"; }
+# at least 5 s left in the current 30 s step, so a code made now still holds
+fresh_step() { while (($(date +%s) % 30 > 24)); do sleep 1; done; }
+
+SECRET="e2e-signing-secret-0123456789abcdef"
+printf '%s\n' "$SECRET" >"$T_DIR/signing-secret"
+export SLACK_SIGNING_SECRET_FILE=$T_DIR/signing-secret
+start_fake_slack
+fake_post config '{"users": {"alice@example.com": "U001", "bob@example.com": "U002",
+  "carol@example.com": "U003", "dave@example.com": "U004"}, "channels": ["C0SECURITY"]}'
+export SLACK_API_URL=$FAKE_URL SLACK_BOT_TOKEN=$FAKE_TOKEN SECURITYBOT_SECURITY_CHANNEL=C0SECURITY \
+	SECURITYBOT_2FA_MAX_FAILURES=4 SECURITYBOT_TEST_PER_HOUR=2
+
+DUO_HOST=api-0029test.duosecurity.com
+DUO_SKEY=duo0029secretkeyduo0029secretkeyduo0029
+sb_start_fake fake_duo "$SB_SOURCE_DIR/tests/fakes/fake_duo.py" --host "$DUO_HOST" \
+	--ikey DI0029TESTTESTTEST01 --skey "$DUO_SKEY" --longpoll 1
+DUO_CTL="http://127.0.0.1:$SB_FAKE_PORT/_fake"
+printf '%s\n' "$DUO_SKEY" >"$T_DIR/duo-skey"
+export SECURITYBOT_DUO_API_HOST=$DUO_HOST SECURITYBOT_DUO_IKEY=DI0029TESTTESTTEST01 \
+	SECURITYBOT_DUO_SKEY_FILE=$T_DIR/duo-skey SECURITYBOT_DUO_URL="http://127.0.0.1:$SB_FAKE_PORT" \
+	SECURITYBOT_DUO_TIMEOUT=5s
+
+start_worker() { # start_worker NAME [ENV=VALUE...]: sets WORKER_PID
+	local name=$1 n=${#T_PIDS[@]}
+	shift
+	sb_start_worker "$T_DIR/$name.$n.log" "$name" "$@"
+	WORKER_PID=$SB_PID
+}
+start_ingest
+start_worker sb-prompt
+start_worker sb-response; RESPONSE_PID=$WORKER_PID
+start_gateway "$T_DIR/sb-gateway.log"
+
+echo 0 >"$T_DIR/n"
+next_n() { local n; n=$(($(cat "$T_DIR/n") + 1)); echo "$n" >"$T_DIR/n"; echo "$n"; }
+req() { SLACK_SIGNING_SECRET=$SECRET python3 "$LIB/slack_request.py" "$GW_PORT" "$@"; }
+click() { # click USER ACTION ALERT: prints the HTTP status
+	req --payload "$(printf '{"type":"block_actions","user":{"id":"%s","username":"x"},"actions":[{"action_id":"%s","block_id":"b1","value":"%s","type":"button","text":{"type":"plain_text","text":"x"},"action_ts":"1800000000.%06d"}]}' \
+		"$1" "sb_$2" "$3" "$(next_n)")" | cut -f1
+}
+dm() { # dm USER TEXT: prints the HTTP status
+	req --body "$(python3 -c 'import json, sys, time
+print(json.dumps({"type": "event_callback", "team_id": "T1", "event_id": sys.argv[1],
+  "event_time": int(time.time()), "event": {"type": "message", "channel": "D1",
+  "user": sys.argv[2], "text": sys.argv[3], "ts": "1.000100", "channel_type": "im"}}))' \
+		"Ev$$x$(next_n)" "$1" "$2")" | cut -f1
+}
+events=0
+said() { # said USER TEXT: sends it and waits until sb-response recorded it
+	events=$((events + 1))
+	check "$(dm "$1" "$2")" 200 "$1 writes '$2'"
+	wait_for "SELECT count(*) FROM responses" "$events" 30
+}
+clicked() { # clicked USER ACTION ALERT: a click, recorded
+	events=$((events + 1))
+	check "$(click "$1" "$2" "$3")" 200 "$1 clicks $2"
+	wait_for "SELECT count(*) FROM responses" "$events" 30
+}
+alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity "${4:-medium}"; }
+prompted() { wait_for "SELECT count(*) FROM alerts WHERE id = '$1' AND chat_ts IS NOT NULL" 1 30; }
+on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
+field() { python3 -c 'import json, sys
+ms = [json.loads(l) for l in sys.stdin if l.strip()]
+print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
+wait_topic() { local i; for ((i = 0; i < 100; i++)); do [[ $(on_topic "$1" "$2" | grep -c .) -ge 1 ]] && return 0; sleep 0.1; done; return 1; }
+posted() { # posted TEXT: the security channel's messages containing TEXT, once there is one
+	local i q="[m['text'] for m in d['messages'] if m['channel'] == 'C0SECURITY' and '$1' in m['text']]"
+	for ((i = 0; i < 100; i++)); do
+		[[ $(fake_q messages "$q") != "[]" ]] && break
+		sleep 0.1
+	done
+	fake_q messages "$q"
+}
+emp() { echo "(SELECT id FROM employees WHERE username = '$1')"; }
+failures() { sql "SELECT count(*) FROM second_factor_failures WHERE employee_id = $(emp "$1")"; }
+
+# ---- (1) alice: 3 wrong codes on one alert, 1 on the next: 4 failures ----
+a1=$(alert alice ssh-login "SSH login")
+prompted "$a1"
+clicked U001 confirm "$a1"
+for c in 000000 000001 000002; do said U001 "$c"; done
+check "$(sql "SELECT status_reason FROM alerts WHERE id = '$a1'")" second_factor_failed "three wrong codes: escalated"
+check "$(failures alice)" 3 "three failures counted"
+a2=$(alert alice ssh-login "Another SSH login")
+prompted "$a2"
+clicked U001 confirm "$a2"
+said U001 000003
+check "$(sql "SELECT status || ' ' || code_failures FROM alerts WHERE id = '$a2'")" "awaiting_code 1" "the 4th failure: still asked"
+check "$(failures alice)" 4 "four failures counted"
+
+# ---- (2) past the limit: the right code is refused unchecked, the alert escalated locked ----
+fresh_step
+said U001 "$(code alice)"
+check "$(sql "SELECT status || ' ' || status_reason || ' ' || second_factor || ' ' || second_factor_method FROM alerts WHERE id = '$a2'")" \
+	"escalation_requested second_factor_locked locked totp" "a2 escalated second_factor_locked"
+check "$(sql "SELECT coalesce(totp_last_step::text, 'unchecked') FROM employees WHERE username = 'alice'")" \
+	unchecked "the code was never checked"
+wait_topic escalation-requests "$a2"
+check "$(on_topic escalation-requests "$a2" | field 'm["reason"]')" second_factor_locked "the escalation request's reason"
+wait_topic outcomes "$a2"
+check "$(on_topic outcomes "$a2" | field '(m["outcome"], m["second_factor"], m["second_factor_method"])')" \
+	"('second_factor_failed', 'locked', 'totp')" "the outcome says locked"
+check "$(posted 'locked out' | grep -c 'alice is locked out')" 1 "the security channel told"
+said U001 stop
+check "$(sql "SELECT count(*) FROM audit_log WHERE action = 'change_refused' AND detail->>'reason' = 'second_factor_locked'")" \
+	1 "alice's opt-out refused while locked"
+check "$(sql "SELECT opted_out FROM employees WHERE username = 'alice'")" f "alice still asked"
+
+# ---- (3) bob (Duo) past the limit: no push, his yes escalated at once ----
+sql "INSERT INTO second_factor_failures (employee_id, what) SELECT $(emp bob), 'duo_push' FROM generate_series(1, 4)"
+b1=$(alert bob vpn-login "VPN login")
+prompted "$b1"
+clicked U002 confirm "$b1"
+check "$(sql "SELECT status || ' ' || status_reason || ' ' || second_factor || ' ' || second_factor_method FROM alerts WHERE id = '$b1'")" \
+	"escalation_requested second_factor_locked locked duo_push" "bob's yes escalated locked"
+check "$(curl -fsS "$DUO_CTL/calls" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["calls"]))')" 0 "no call to Duo for bob"
+
+# ---- (4) failures older than an hour do not count (carol) ----
+sql "INSERT INTO second_factor_failures (employee_id, what, failed_at) SELECT $(emp carol), 'totp', now() - interval '61 minutes' FROM generate_series(1, 10)"
+c1=$(alert carol ssh-login "SSH login")
+prompted "$c1"
+clicked U003 confirm "$c1"
+fresh_step
+said U003 "$(code carol)"
+check "$(sql "SELECT status || ' ' || second_factor FROM alerts WHERE id = '$c1'")" "confirmed passed" "carol's code checked and right"
+
+# ---- (5) test: at most SECURITYBOT_TEST_PER_HOUR=2 an hour ----
+for _ in 1 2 3; do said U004 test; done
+wait_for "SELECT count(*) FROM alerts WHERE rule = 'securitybot-test'" 2 30
+check "$(sql "SELECT count(*) FROM audit_log WHERE action = 'test_alert_refused' AND employee_id = $(emp dave)")" 1 "the third test refused"
+check "$(sql "SELECT count(*) FROM alerts WHERE rule = 'securitybot-test'")" 2 "two test alerts"
+
+check "$(fake_q violations "d['count']")" 0 "no Slack call Slack would refuse"
+stop_worker "$RESPONSE_PID"
+finish
