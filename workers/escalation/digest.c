@@ -75,7 +75,8 @@ int sb_esc_digest(sb_esc_t *e, char *errstr, size_t errstr_size) {
         }
         goto out;
     }
-    if (!(report = sb_report_build(e->db, start_us, end_us, SB_REPORT_TEXT, errstr, errstr_size)))
+    if (!(report = sb_report_build(e->db, start_us, end_us, SB_REPORT_TEXT, e->console_url, errstr,
+                                   errstr_size)))
         goto out;
     if (!(text = digest_text(report, start_us, end_us))) {
         snprintf(errstr, errstr_size, "out of memory");
