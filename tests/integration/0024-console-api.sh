@@ -159,6 +159,19 @@ check "$(python3 - "$T_DIR/report.json" "$e_crit_old" "$e_crit_new" <<-'PY'
 	PY
 )" "3 1 2 [('benign', 1), ('true_positive', 1)] true_positive console-token:ci creds rotated <b>now</b> True None None" \
 	"sbctl report: the escalations' states, verdicts, who resolved, the note, the console link"
+# the alert's page and `sbctl alerts show` say the same, in the same form
+"$SB_BIN_DIR/sbctl" alerts show "$e_crit_old" --format json >"$T_DIR/show.json"
+check "$(get "/api/v1/alerts/$e_crit_old")" 200 "the resolved alert"
+check "$(python3 - "$T_DIR/body" "$T_DIR/show.json" <<-'PY'
+	import json, sys
+	api, cli = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+	keys = ["received_at", "occurred_at", "status", "outcome", "title", "employee"]
+	esc = ["acknowledged_by", "acknowledged_at", "verdict", "resolved_by", "resolved_at", "resolution_note", "raised_at"]
+	diff = [k for k in keys if api["alert"][k] != cli["alert"][k]] + [k for k in esc if api["escalation"][k] != cli["escalation"][k]]
+	diff += [t["at"] for t, a in zip(api["timeline"], cli["audit"]) if t["at"] != a["at"] or t["action"] != a["action"]]
+	print(len(api["timeline"]) == len(cli["audit"]), api["escalation"]["resolved_at"].endswith("Z"), diff)
+	PY
+)" "True True []" "the API's alert and sbctl alerts show agree: fields, escalation, timeline, times in one form"
 "$SB_BIN_DIR/sbctl" report --since 1h >"$T_DIR/report.txt" 2>&1
 check "$(grep -c -e '^Escalations of these alerts: 3 (' -e '^    resolved: true_positive by console-token:ci at .*: "creds rotated <b>now</b>"$' "$T_DIR/report.txt"):$(grep -c 'console: ' "$T_DIR/report.txt")" \
 	"2:0" "sbctl report in text: the resolution; no link without SECURITYBOT_CONSOLE_URL"

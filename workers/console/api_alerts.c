@@ -199,6 +199,22 @@ int api_alerts_list(console_t *c, api_call_t *call, sb_http_response_t *resp) {
     return console_json(resp, 200, doc);
 }
 
+/* o's own times ("at" and every "*_at" key) in the form of the list and of
+ * `sbctl alerts show` ("...Z", microseconds, UTC) instead of PostgreSQL's
+ * JSON form (its session's offset); nested documents (raw, details, an
+ * audit row's detail) stay as they are. */
+static void times_normalize(cJSON *o) {
+    cJSON *item;
+    char utc[40];
+    cJSON_ArrayForEach(item, o) {
+        size_t n = item->string ? strlen(item->string) : 0;
+        if (cJSON_IsString(item) &&
+            (!strcmp(item->string, "at") || (n > 3 && !strcmp(item->string + n - 3, "_at"))) &&
+            sb_time_normalize(item->valuestring, utc, sizeof(utc)) == 0)
+            cJSON_SetValuestring(item, utc);
+    }
+}
+
 int api_alert_show(console_t *c, api_call_t *call, sb_http_response_t *resp) {
     const char *id = call->params[0], *p[] = {id};
     char errstr[512];
@@ -231,5 +247,9 @@ int api_alert_show(console_t *c, api_call_t *call, sb_http_response_t *resp) {
         cJSON_Delete(doc);
         return console_error(resp, 404, "not_found", "no such alert");
     }
+    cJSON *t;
+    times_normalize(cJSON_GetObjectItemCaseSensitive(doc, "alert"));
+    times_normalize(cJSON_GetObjectItemCaseSensitive(doc, "escalation"));
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(doc, "timeline")) times_normalize(t);
     return console_json(resp, 200, doc);
 }
