@@ -35,7 +35,7 @@ static const char list_head[] =
  * the last term keeps exactly that meaning. */
 static const char *const list_terms[] = {
     " AND (a.employee_id = (SELECT id FROM employees WHERE lower(username) = lower($%1$d::text))"
-    " OR lower(a.username) = lower($%1$d::text))"
+    " OR (a.employee_id IS NULL AND lower(a.username) = lower($%1$d::text)))"
     " AND lower(coalesce(e.username, a.username)) = lower($%1$d::text)",
     " AND a.rule = $%1$d::text",
     " AND a.source = $%1$d::text",
@@ -49,8 +49,9 @@ static const char *const list_terms[] = {
 
 /* After the filters: the cursor ($n microseconds, $n+1 alert id). */
 static const char list_cursor[] =
-    " AND (a.received_at, a.id) < (timestamptz 'epoch' + $%d::bigint * interval '1 microsecond',"
-    " $%d::text)";
+    " AND a.received_at <= timestamptz 'epoch' + $%1$d::bigint * interval '1 microsecond'"
+    " AND (a.received_at < timestamptz 'epoch' + $%1$d::bigint * interval '1 microsecond'"
+    " OR a.id < $%2$d::text)";
 static const char list_tail[] = " ORDER BY a.received_at DESC, a.id DESC LIMIT $%d::int";
 
 typedef struct {

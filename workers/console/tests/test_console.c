@@ -111,8 +111,10 @@ static void test_alerts_statement(void) {
 
     v[1] = "ssh-login", v[9] = "1700000000000000", v[10] = "ab";
     SB_CHECK(api_alerts_statement(v, sql, sizeof(sql), params) == 4);
-    SB_CHECK(strstr(sql, "WHERE true AND a.rule = $1::text AND (a.received_at, a.id) < ") != NULL);
-    SB_CHECK(strstr(sql, "$2::bigint") && strstr(sql, "$3::text)") && strstr(sql, "LIMIT $4::int"));
+    SB_CHECK(strstr(sql, "WHERE true AND a.rule = $1::text AND a.received_at <= timestamptz ") !=
+             NULL);
+    SB_CHECK(count(sql, "$2::bigint") == 2 && strstr(sql, "OR a.id < $3::text)") &&
+             strstr(sql, "LIMIT $4::int"));
     SB_CHECK(!strstr(sql, "a.source =") && !strstr(sql, "strpos"));
     SB_CHECK(params[0] == v[1] && params[1] == v[9] && params[2] == v[10] && params[3] == v[11]);
 
