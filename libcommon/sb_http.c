@@ -428,6 +428,12 @@ sb_http_server_t *sb_http_start_limits(const char *listen, const sb_http_route_t
     return start(listen, routes, n, ctx, limits, NULL, errstr, errstr_size);
 }
 
+sb_http_server_t *sb_http_start_full(const char *listen, const sb_http_route_t *routes, size_t n,
+                                     void *ctx, const sb_http_limits_t *limits,
+                                     const char *const *headers, char *errstr, size_t errstr_size) {
+    return start(listen, routes, n, ctx, limits, headers, errstr, errstr_size);
+}
+
 sb_http_server_t *sb_http_start_with_headers(const char *listen, const sb_http_route_t *routes,
                                              size_t n, void *ctx, const char *const *headers,
                                              char *errstr, size_t errstr_size) {

@@ -26,9 +26,12 @@ typedef struct {
 #define SB_HTTP_LIMITS_DEFAULT                                                                     \
     { 4, 1024, 32, 10000 }
 
-/* The configuration entries of a server facing the network, into *l. */
-#define SB_HTTP_CONFIG_ENTRIES(l)                                                                  \
-    SB_CFG_INT("SECURITYBOT_HTTP_THREADS", &(l)->threads, "64", 1, 1024,                           \
+/* The configuration entries of a server facing the network, into *l: the
+ * same names in every binary that serves one (sb-gateway, sb-console), each
+ * reading its own environment; threads_ is the default pool size. */
+#define SB_HTTP_CONFIG_ENTRIES(l) SB_HTTP_CONFIG_ENTRIES_THREADS(l, "64")
+#define SB_HTTP_CONFIG_ENTRIES_THREADS(l, threads_)                                                \
+    SB_CFG_INT("SECURITYBOT_HTTP_THREADS", &(l)->threads, threads_, 1, 1024,                       \
                "threads serving HTTP requests (handlers that may run at once)"),                   \
         SB_CFG_INT("SECURITYBOT_HTTP_MAX_CONNECTIONS", &(l)->max_connections, "4096", 16, 65536,   \
                    "open HTTP connections at most (idle ones cost no thread)"),                    \
@@ -102,6 +105,12 @@ typedef struct sb_http_server_s sb_http_server_t;
  * set on failure. */
 sb_http_server_t *sb_http_start(const char *listen, const sb_http_route_t *routes, size_t n,
                                 void *ctx, char *errstr, size_t errstr_size);
+
+/* The same with these limits and these headers added to every answer (as
+ * sb_http_start_with_headers; NULL: none). */
+sb_http_server_t *sb_http_start_full(const char *listen, const sb_http_route_t *routes, size_t n,
+                                     void *ctx, const sb_http_limits_t *limits,
+                                     const char *const *headers, char *errstr, size_t errstr_size);
 
 /* The same with these limits (NULL: SB_HTTP_LIMITS_DEFAULT). Raises the
  * process's open-file limit (soft, up to the hard one) to fit them. */

@@ -25,16 +25,29 @@ static const char *const GROUPS_SQL =
     " ORDER BY 1 DESC, 2 DESC, 5 DESC, 3, 4";
 enum { G_NO_RULE, G_NO_OUTCOME, G_RULE, G_OUTCOME, G_ALERTS, G_PROMPTED, G_ANSWERED, G_MEDIAN };
 
-/* $1, $2 the window: the alerts someone should look at. */
+/* $1, $2 the window: the alerts someone should look at, and what the
+ * security team made of their escalations. */
 /* clang-format off */
 static const char *const FLAGGED_SQL =
     "SELECT a.id, " TS("a.received_at") ", a.rule, a.severity, a.title, a.username,"
-    "  e.username, a.outcome, a.comment, a.second_factor, " TS("a.answered_at")
+    "  e.username, a.outcome, a.comment, a.second_factor, " TS("a.answered_at") ","
+    "  s.acknowledged_by, s.verdict, s.resolved_by, " TS("s.resolved_at") ", s.resolution_note"
     " FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id"
+    " LEFT JOIN escalations s ON s.alert_id = a.id"
     " WHERE a.received_at >= $1::timestamptz AND a.received_at < $2::timestamptz"
     "   AND a.outcome IN ('denied', 'no_response', 'second_factor_failed')"
     " ORDER BY a.received_at, a.id";
 /* clang-format on */
+#define FLAGGED_COLS 16
+
+/* $1, $2 the window: its alerts' escalations by state (open, acknowledged,
+ * or the verdict). */
+static const char *const ESCALATIONS_SQL =
+    "SELECT coalesce(s.verdict,"
+    "         CASE WHEN s.acknowledged_at IS NULL THEN 'open' ELSE 'acknowledged' END) AS state,"
+    "  count(*) FROM escalations s JOIN alerts a ON a.id = s.alert_id"
+    " WHERE a.received_at >= $1::timestamptz AND a.received_at < $2::timestamptz"
+    " GROUP BY 1 ORDER BY 2 DESC, 1";
 
 static char *dup_value(PGresult *res, int row, int col) {
     return PQgetisnull(res, row, col) ? NULL : strdup(PQgetvalue(res, row, col));
@@ -88,17 +101,38 @@ static int read_groups(sb_report_t *r, PGresult *res) {
     return 0;
 }
 
+/* The alert's strings in FLAGGED_SQL's column order. */
+static void alert_fields(sb_report_alert_t *a, char **fields[FLAGGED_COLS]) {
+    char **all[FLAGGED_COLS] = {
+        &a->id,      &a->received_at,   &a->rule,        &a->severity,
+        &a->title,   &a->user,          &a->employee,    &a->outcome,
+        &a->comment, &a->second_factor, &a->answered_at, &a->acknowledged_by,
+        &a->verdict, &a->resolved_by,   &a->resolved_at, &a->resolution_note};
+    memcpy(fields, all, sizeof(all));
+}
+
 static int read_flagged(sb_report_t *r, PGresult *res) {
     int n = PQntuples(res);
     if (!(r->flagged = calloc((size_t)n + 1, sizeof(*r->flagged))))
         return -1;
     for (int i = 0; i < n; i++) {
-        sb_report_alert_t *a = &r->flagged[r->nflagged++];
-        char **fields[] = {&a->id,      &a->received_at,   &a->rule,       &a->severity,
-                           &a->title,   &a->user,          &a->employee,   &a->outcome,
-                           &a->comment, &a->second_factor, &a->answered_at};
-        for (int c = 0; c < (int)(sizeof(fields) / sizeof(fields[0])); c++)
+        char **fields[FLAGGED_COLS];
+        alert_fields(&r->flagged[r->nflagged++], fields);
+        for (int c = 0; c < FLAGGED_COLS; c++)
             *fields[c] = dup_value(res, i, c);
+    }
+    return 0;
+}
+
+static int read_escalations(sb_report_t *r, PGresult *res) {
+    int n = PQntuples(res);
+    if (!(r->escalations = calloc((size_t)n + 1, sizeof(*r->escalations))))
+        return -1;
+    for (int i = 0; i < n; i++) {
+        sb_report_count_t *c = &r->escalations[r->nescalations++];
+        c->alerts = atol(PQgetvalue(res, i, 1));
+        if (!(c->outcome = strdup(PQgetvalue(res, i, 0))))
+            return -1;
     }
     return 0;
 }
@@ -129,6 +163,11 @@ int sb_report_fetch(sb_db_t *db, int64_t since_us, int64_t until_us, sb_report_t
         goto out;
     if (read_flagged(r, res) == -1)
         goto oom;
+    PQclear(res);
+    if (!(res = sb_db_query(db, ESCALATIONS_SQL, 2, params, errstr, errstr_size)))
+        goto out;
+    if (read_escalations(r, res) == -1)
+        goto oom;
     rc = 0;
     goto out;
 oom:
@@ -156,28 +195,45 @@ void sb_report_clear(sb_report_t *r) {
     for (size_t i = 0; i < r->noutcomes; i++)
         group_free(&r->outcomes[i]);
     for (size_t i = 0; i < r->nflagged; i++) {
-        sb_report_alert_t *a = &r->flagged[i];
-        char *fields[] = {a->id,      a->received_at,   a->rule,       a->severity,
-                          a->title,   a->user,          a->employee,   a->outcome,
-                          a->comment, a->second_factor, a->answered_at};
-        for (size_t c = 0; c < sizeof(fields) / sizeof(fields[0]); c++)
-            free(fields[c]);
+        char **fields[FLAGGED_COLS];
+        alert_fields(&r->flagged[i], fields);
+        for (int c = 0; c < FLAGGED_COLS; c++)
+            free(*fields[c]);
     }
+    for (size_t i = 0; i < r->nescalations; i++)
+        free(r->escalations[i].outcome);
     free(r->rules);
     free(r->outcomes);
     free(r->flagged);
+    free(r->escalations);
     memset(r, 0, sizeof(*r));
 }
 
 char *sb_report_build(sb_db_t *db, int64_t since_us, int64_t until_us, sb_report_format_t fmt,
-                      char *errstr, size_t errstr_size) {
+                      const char *console_url, char *errstr, size_t errstr_size) {
     sb_report_t r;
     char *out = NULL;
-    if (sb_report_fetch(db, since_us, until_us, &r, errstr, errstr_size) == 0 &&
-        !(out = sb_report_render(&r, fmt)))
-        snprintf(errstr, errstr_size, "out of memory");
+    if (sb_report_fetch(db, since_us, until_us, &r, errstr, errstr_size) == 0) {
+        r.console_url = console_url;
+        if (!(out = sb_report_render(&r, fmt)))
+            snprintf(errstr, errstr_size, "out of memory");
+    }
     sb_report_clear(&r);
     return out;
+}
+
+int sb_report_console_link(const char *base, const char *alert_id, char *buf, size_t size) {
+    size_t n = base ? strlen(base) : 0;
+    int w;
+    if (!base || (strncmp(base, "http://", 7) && strncmp(base, "https://", 8)))
+        return -1;
+    for (const char *p = base; *p; p++) /* nothing that ends or breaks a chat link */
+        if ((unsigned char)*p <= ' ' || *p == 0x7f || strchr("<>|\"`", *p))
+            return -1;
+    if (n && base[n - 1] == '/')
+        n--;
+    w = snprintf(buf, size, "%.*s/#/alert/%s", (int)n, base, alert_id);
+    return w < 0 || (size_t)w >= size ? -1 : 0;
 }
 
 int sb_report_format_parse(const char *s, sb_report_format_t *fmt) {

@@ -35,11 +35,15 @@ typedef struct {
     size_t noutcomes;
 } sb_report_group_t;
 
-/* An alert that was denied, went unanswered or failed the second factor.
- * Every string owned; employee, comment, second_factor, answered_at may be NULL. */
+/* An alert that was denied, went unanswered or failed the second factor,
+ * with the security team's work on its escalation (sb-console). Every
+ * string owned; employee, comment, second_factor, answered_at may be NULL,
+ * and the escalation's fields are NULL until someone acknowledged or
+ * resolved it. */
 typedef struct {
     char *id, *received_at, *rule, *severity, *title, *user, *employee, *outcome, *comment,
         *second_factor, *answered_at;
+    char *acknowledged_by, *verdict, *resolved_by, *resolved_at, *resolution_note;
 } sb_report_alert_t;
 
 /* The report's data, independent of any format. */
@@ -52,6 +56,15 @@ typedef struct {
     size_t noutcomes;
     sb_report_alert_t *flagged; /* in received order */
     size_t nflagged;
+    /* The escalations of the window's alerts by state: "open" (nobody took
+     * it), "acknowledged" (taken, not resolved), or the verdict of a
+     * resolved one; most first, then by name. */
+    sb_report_count_t *escalations;
+    size_t nescalations;
+    /* Borrowed, set by the caller after the fetch, or NULL: the console's
+     * base URL (SECURITYBOT_CONSOLE_URL); each flagged alert then links to
+     * its page there, <console_url>/#/alert/<id>. */
+    const char *console_url;
 } sb_report_t;
 
 /* Reads the window's numbers into *r (zeroed first; free with
@@ -66,9 +79,15 @@ char *sb_report_render(const sb_report_t *r, sb_report_format_t fmt);
 
 void sb_report_clear(sb_report_t *r); /* NULL is a no-op */
 
-/* fetch + render: the owned report, or NULL with errstr. */
+/* fetch + render: the owned report, or NULL with errstr. console_url as
+ * sb_report_t's (NULL: no links). */
 char *sb_report_build(sb_db_t *db, int64_t since_us, int64_t until_us, sb_report_format_t fmt,
-                      char *errstr, size_t errstr_size);
+                      const char *console_url, char *errstr, size_t errstr_size);
+
+/* The console's page of an alert, "<base>/#/alert/<id>" (one '/' between
+ * them whether base ends with one or not), into buf; 0, or -1 when it does
+ * not fit or base is not an http:// or https:// URL. */
+int sb_report_console_link(const char *base, const char *alert_id, char *buf, size_t size);
 
 /* "text", "json" or "csv"; 0 or -1. */
 int sb_report_format_parse(const char *s, sb_report_format_t *fmt);

@@ -69,7 +69,45 @@ static void text_group(sb_buf_t *b, const sb_report_group_t *g, int breakdown) {
     sb_buf_add(b, "\n", 1);
 }
 
-static void text_flagged(sb_buf_t *b, const sb_report_alert_t *a) {
+/* "    resolved: true_positive by console:bob at T: note", or who took it;
+ * nothing while nobody did. */
+static void text_resolution(sb_buf_t *b, const sb_report_alert_t *a) {
+    if (a->verdict) {
+        sb_buf_add_str(b, "    resolved: ");
+        add_clean(b, a->verdict, 40);
+        sb_buf_add_str(b, " by ");
+        add_clean(b, a->resolved_by, 80);
+        sb_buf_add_str(b, " at ");
+        add_clean(b, a->resolved_at, 40);
+        if (a->resolution_note) {
+            sb_buf_add_str(b, ": \"");
+            add_clean(b, a->resolution_note, COMMENT_MAX);
+            sb_buf_add_str(b, "\"");
+        }
+        sb_buf_add_str(b, "\n");
+    } else if (a->acknowledged_by) {
+        sb_buf_add_str(b, "    acknowledged by ");
+        add_clean(b, a->acknowledged_by, 80);
+        sb_buf_add_str(b, ", not resolved yet\n");
+    }
+}
+
+/* "Escalations of these alerts: 3 (open 1, acknowledged 1, true_positive 1)" */
+static void text_escalations(sb_buf_t *b, const sb_report_t *r) {
+    long raised = 0;
+    for (size_t i = 0; i < r->nescalations; i++)
+        raised += r->escalations[i].alerts;
+    sb_buf_addf(b, "\nEscalations of these alerts: %ld", raised);
+    for (size_t i = 0; i < r->nescalations; i++) {
+        sb_buf_add_str(b, i ? ", " : " (");
+        add_clean(b, r->escalations[i].outcome, 40);
+        sb_buf_addf(b, " %ld", r->escalations[i].alerts);
+    }
+    sb_buf_add_str(b, raised ? ")\n" : "\n");
+}
+
+static void text_flagged(sb_buf_t *b, const sb_report_alert_t *a, const char *console_url) {
+    char link[1024];
     sb_buf_addf(b, "- %s  ", a->received_at);
     add_clean(b, a->outcome, 40);
     sb_buf_add(b, "  ", 2);
@@ -91,6 +129,9 @@ static void text_flagged(sb_buf_t *b, const sb_report_alert_t *a) {
     } else {
         sb_buf_add(b, "(none)\n", 7);
     }
+    text_resolution(b, a);
+    if (console_url && sb_report_console_link(console_url, a->id, link, sizeof(link)) == 0)
+        sb_buf_addf(b, "    console: %s\n", link);
 }
 
 static void render_text(sb_buf_t *b, const sb_report_t *r) {
@@ -115,9 +156,10 @@ static void render_text(sb_buf_t *b, const sb_report_t *r) {
     sb_buf_addf(b, header, "OUTCOME", "ALERTS", "PROMPTED", "ANSWERED", "RATE", "MEDIAN", "");
     for (size_t i = 0; i < r->noutcomes; i++)
         text_group(b, &r->outcomes[i], 0);
+    text_escalations(b, r);
     sb_buf_addf(b, "\nDenied, unanswered or failed second factor: %zu\n", r->nflagged);
     for (size_t i = 0; i < r->nflagged; i++)
-        text_flagged(b, &r->flagged[i]);
+        text_flagged(b, &r->flagged[i], r->console_url);
 }
 
 /* ---- JSON ---- */
@@ -155,16 +197,45 @@ static cJSON *json_group(const sb_report_group_t *g, const char *key) {
     return o;
 }
 
-static cJSON *json_alert(const sb_report_alert_t *a) {
+static cJSON *json_alert(const sb_report_alert_t *a, const char *console_url) {
     cJSON *o = cJSON_CreateObject();
-    const char *names[] = {"id",      "received_at",   "rule",       "severity",
-                           "title",   "user",          "employee",   "outcome",
-                           "comment", "second_factor", "answered_at"};
-    const char *values[] = {a->id,      a->received_at,   a->rule,       a->severity,
-                            a->title,   a->user,          a->employee,   a->outcome,
-                            a->comment, a->second_factor, a->answered_at};
+    char link[1024];
+    const char *names[] = {"id",      "received_at",   "rule",        "severity",
+                           "title",   "user",          "employee",    "outcome",
+                           "comment", "second_factor", "answered_at", "acknowledged_by",
+                           "verdict", "resolved_by",   "resolved_at", "resolution_note"};
+    const char *values[] = {a->id,      a->received_at,   a->rule,        a->severity,
+                            a->title,   a->user,          a->employee,    a->outcome,
+                            a->comment, a->second_factor, a->answered_at, a->acknowledged_by,
+                            a->verdict, a->resolved_by,   a->resolved_at, a->resolution_note};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         json_string(o, names[i], values[i]);
+    if (console_url && sb_report_console_link(console_url, a->id, link, sizeof(link)) == 0)
+        cJSON_AddStringToObject(o, "console_url", link);
+    return o;
+}
+
+/* {"raised": N, "open": N, "acknowledged": N, "resolved": N, "verdicts": {...}} */
+static cJSON *json_escalations(const sb_report_t *r) {
+    cJSON *o = cJSON_CreateObject(), *verdicts;
+    long raised = 0, open = 0, acknowledged = 0;
+    for (size_t i = 0; i < r->nescalations; i++) {
+        raised += r->escalations[i].alerts;
+        if (!strcmp(r->escalations[i].outcome, "open"))
+            open = r->escalations[i].alerts;
+        else if (!strcmp(r->escalations[i].outcome, "acknowledged"))
+            acknowledged = r->escalations[i].alerts;
+    }
+    cJSON_AddNumberToObject(o, "raised", (double)raised);
+    cJSON_AddNumberToObject(o, "open", (double)open);
+    cJSON_AddNumberToObject(o, "acknowledged", (double)acknowledged);
+    cJSON_AddNumberToObject(o, "resolved", (double)(raised - open - acknowledged));
+    verdicts = cJSON_AddObjectToObject(o, "verdicts");
+    for (size_t i = 0; i < r->nescalations; i++)
+        if (strcmp(r->escalations[i].outcome, "open") &&
+            strcmp(r->escalations[i].outcome, "acknowledged"))
+            cJSON_AddNumberToObject(verdicts, r->escalations[i].outcome,
+                                    (double)r->escalations[i].alerts);
     return o;
 }
 
@@ -182,9 +253,10 @@ static char *render_json(const sb_report_t *r) {
     arr = cJSON_AddArrayToObject(o, "by_outcome");
     for (size_t i = 0; i < r->noutcomes; i++)
         cJSON_AddItemToArray(arr, json_group(&r->outcomes[i], "outcome"));
+    cJSON_AddItemToObject(o, "escalations", json_escalations(r));
     arr = cJSON_AddArrayToObject(o, "flagged");
     for (size_t i = 0; i < r->nflagged; i++)
-        cJSON_AddItemToArray(arr, json_alert(&r->flagged[i]));
+        cJSON_AddItemToArray(arr, json_alert(&r->flagged[i], r->console_url));
     out = cJSON_Print(o);
     cJSON_Delete(o);
     return out;
@@ -194,7 +266,8 @@ static char *render_json(const sb_report_t *r) {
 
 static const char CSV_HEADER[] =
     "section,rule,outcome,alerts,prompted,answered,response_rate,median_answer_seconds,"
-    "alert_id,received_at,severity,user,employee,second_factor,title,comment\r\n";
+    "alert_id,received_at,severity,user,employee,second_factor,title,comment,"
+    "verdict,resolved_by,resolved_at,resolution_note\r\n";
 
 /* One text field, quoted when it must be (RFC 4180). A value a spreadsheet
  * would run as a formula (= + - @ first) gets a leading apostrophe: titles
@@ -228,12 +301,13 @@ static void csv_group(sb_buf_t *b, const char *section, const char *rule, const 
     sb_buf_add(b, ",", 1);
     if (g->median_answer_s >= 0)
         sb_buf_addf(b, "%.3f", g->median_answer_s);
-    sb_buf_add(b, ",,,,,,,,\r\n", 10);
+    sb_buf_add(b, ",,,,,,,,,,,,\r\n", 14);
 }
 
 static void csv_alert(sb_buf_t *b, const sb_report_alert_t *a) {
-    const char *tail[] = {a->id,       a->received_at,   a->severity, a->user,
-                          a->employee, a->second_factor, a->title,    a->comment};
+    const char *tail[] = {a->id,       a->received_at,   a->severity,    a->user,
+                          a->employee, a->second_factor, a->title,       a->comment,
+                          a->verdict,  a->resolved_by,   a->resolved_at, a->resolution_note};
     sb_buf_add(b, "flagged,", 8);
     csv_text(b, a->rule);
     sb_buf_add(b, ",", 1);
@@ -257,11 +331,14 @@ static void render_csv(sb_buf_t *b, const sb_report_t *r) {
             csv_text(b, g->name);
             sb_buf_add(b, ",", 1);
             csv_text(b, g->outcomes[k].outcome);
-            sb_buf_addf(b, ",%ld,,,,,,,,,,,,\r\n", g->outcomes[k].alerts);
+            sb_buf_addf(b, ",%ld,,,,,,,,,,,,,,,,\r\n", g->outcomes[k].alerts);
         }
     }
     for (size_t i = 0; i < r->noutcomes; i++)
         csv_group(b, "outcome", NULL, r->outcomes[i].name, &r->outcomes[i]);
+    for (size_t i = 0; i < r->nescalations; i++) /* "open", "acknowledged" or a verdict */
+        sb_buf_addf(b, "escalation,,%s,%ld,,,,,,,,,,,,,,,,\r\n", r->escalations[i].outcome,
+                    r->escalations[i].alerts);
     for (size_t i = 0; i < r->nflagged; i++)
         csv_alert(b, &r->flagged[i]);
 }

@@ -26,6 +26,8 @@ start_fake_pagerduty
 export SLACK_API_URL=$FAKE_URL SLACK_BOT_TOKEN=$FAKE_TOKEN
 export SECURITYBOT_SECURITY_CHANNEL=C0SECURITY SECURITYBOT_PAGERDUTY_ROUTING_KEY=$PD_KEY
 export SECURITYBOT_PAGERDUTY_URL=$PD_URL SECURITYBOT_ALERT_URL='https://siem.example/alerts/%s'
+# each report links to the alert's page in sb-console
+export SECURITYBOT_CONSOLE_URL=https://console.example/sb/
 # silence is tested on low alerts: reminded after 2 s, escalated after 6 s
 export SECURITYBOT_REMIND_AFTER_LOW=2s SECURITYBOT_ESCALATE_AFTER_LOW=6s
 # the digest is checked with the replicas below; here it would add posts
@@ -75,6 +77,8 @@ rc=0; SECURITYBOT_ESCALATE_AFTER=0 "$SB_BIN_DIR/sb-escalation" 2>"$T_DIR/cfg.err
 check "$rc:$(grep -c SECURITYBOT_ESCALATE_AFTER "$T_DIR/cfg.err")" "2:1" "escalate-after 0 refused"
 rc=0; SECURITYBOT_PAGERDUTY_URL=http://events.pagerduty.example/v2/enqueue "$SB_BIN_DIR/sb-escalation" 2>"$T_DIR/cfg.err" || rc=$?
 check "$rc:$(grep -c 'SECURITYBOT_PAGERDUTY_URL must be an https:// URL' "$T_DIR/cfg.err")" "2:1" "a routing key over plain http to a remote host refused"
+rc=0; SECURITYBOT_CONSOLE_URL='javascript:alert(1)' "$SB_BIN_DIR/sb-escalation" 2>"$T_DIR/cfg.err" || rc=$?
+check "$rc:$(grep -c 'SECURITYBOT_CONSOLE_URL must be an http:// or https:// URL' "$T_DIR/cfg.err")" "2:1" "a console URL that is not http(s) refused"
 
 # ---- (1) a deny click: one escalation, one report, one page (high) ----
 a1=$(alert alice ssh-login "SSH login from a new country" high)
@@ -90,6 +94,7 @@ check "$(on_topic escalations "$a1" | field "m['schema'], m['reason'], m['severi
 delivered "$a1"
 check "$(reports_about "$a1")" 1 "one report in the security channel"
 check "$(report_of "$a1" | grep -c -e 'Escalation' -e 'alice' -e 'SSH login from a new country' -e 'denied' -e "siem.example/alerts/$a1")" 5 "report: who, what, why, link"
+check "$(report_of "$a1" | grep -c "^\*Console:\* https://console.example/sb/#/alert/$a1$")" 1 "report: the alert's page in the console"
 check "$(pages_for "$a1")" 1 "one page"
 check "$(pd_q events "[e['body']['payload']['severity'] for e in d['events'] if e['body']['dedup_key'] == '$a1']")" '["error"]' "high pages as PagerDuty 'error'"
 check "$(sql "SELECT status FROM alerts WHERE id = '$a1'")" escalated "alert escalated"

@@ -6,8 +6,8 @@
 #    YAML 1.1 (Kubernetes' parser) and as YAML 1.2 (no yes/no/octal traps);
 #  - Kubernetes objects validate against the API's schemas (kubernetes-models);
 #    every consuming worker has a StatefulSet whose pods name their static group
-#    members, the gateway a Deployment (2 replicas, liveness and readiness probes
-#    on the right ports, resources, restricted pod security), the Service, the
+#    members, the gateway and the console Deployments (2 replicas, liveness and readiness probes
+#    on the right ports, resources, restricted pod security), their Services, the
 #    PDBs, the migrate Job, the kustomization's resource list, the messages
 #    ConfigMap equal to deploy/messages.json;
 #  - compose: every worker and init use the Dockerfile's image, wait for
@@ -273,7 +273,7 @@ run_env() {
 		SECURITYBOT_MESSAGES_FILE) kv="$name=$DEPLOY/messages.json" ;;
 		*_FILE) log "$id: no test value for $name"; T_FAILED=$((T_FAILED + 1)); continue ;;
 		SECURITYBOT_CHAT | SECURITYBOT_CONSOLE_LOG) continue ;;
-		SECURITYBOT_HTTP_LISTEN | SECURITYBOT_METRICS_LISTEN)
+		SECURITYBOT_HTTP_LISTEN | SECURITYBOT_CONSOLE_LISTEN | SECURITYBOT_METRICS_LISTEN)
 			RUN_PORTS+=("$name=$(free_port)")
 			kv="$name=127.0.0.1:${RUN_PORTS[-1]#*=}"
 			;;
@@ -296,7 +296,7 @@ wait_healthy() {
 
 for platform in compose k8s systemd; do
 	mapfile -t runs < <(awk -v p="$platform." 'index($1, p) == 1' "$T_DIR/runs/list")
-	((${#runs[@]} == 6)) || { check "${#runs[@]}" 6 "$platform: runs for the one-shot and 5 workers"; continue; }
+	((${#runs[@]} == 7)) || { check "${#runs[@]}" 7 "$platform: runs for the one-shot and 6 workers"; continue; }
 	# the one-shot first: migrations and topics on the test's database and prefix
 	for r in "${runs[@]}"; do
 		read -r id kind <<<"$r"
@@ -318,6 +318,8 @@ for platform in compose k8s systemd; do
 		pid_of[$id]=$!
 		if [[ $bin == sb-gateway ]]; then
 			health_of[$id]="$(port_of SECURITYBOT_HTTP_LISTEN) /readyz"
+		elif [[ $bin == sb-console ]]; then
+			health_of[$id]="$(port_of SECURITYBOT_CONSOLE_LISTEN) /readyz"
 		elif supports "$bin" SECURITYBOT_METRICS_LISTEN && [[ -n $(port_of SECURITYBOT_METRICS_LISTEN) ]]; then
 			health_of[$id]="$(port_of SECURITYBOT_METRICS_LISTEN) /healthz"
 		else

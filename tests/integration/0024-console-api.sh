@@ -144,6 +144,37 @@ done <"$T_DIR/resolutions"
 check "$(sql "SELECT verdict || '/' || resolved_by FROM escalations WHERE alert_id = '$e_crit_old'")" \
 	"true_positive/console-token:ci" "recorded"
 check "$(sql "SELECT count(*) FROM audit_log WHERE action = 'escalation_resolved' AND actor = 'console-token:ci'")" 2 "audited"
+# the resolutions in `sbctl report`, with links to the console's pages
+SECURITYBOT_CONSOLE_URL=https://console.example.com/sb/ "$SB_BIN_DIR/sbctl" report --since 1h --format json \
+	>"$T_DIR/report.json" 2>"$T_DIR/report.err"
+check "$(python3 - "$T_DIR/report.json" "$e_crit_old" "$e_crit_new" <<-'PY'
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	e = d["escalations"]
+	f = {a["id"]: a for a in d["flagged"]}
+	old, new = f[sys.argv[2]], f[sys.argv[3]]
+	print(e["raised"], e["open"], e["resolved"], sorted(e["verdicts"].items()),
+	      old["verdict"], old["resolved_by"], old["resolution_note"], old["console_url"] == "https://console.example.com/sb/#/alert/" + sys.argv[2],
+	      new["verdict"], new["acknowledged_by"])
+	PY
+)" "3 1 2 [('benign', 1), ('true_positive', 1)] true_positive console-token:ci creds rotated <b>now</b> True None None" \
+	"sbctl report: the escalations' states, verdicts, who resolved, the note, the console link"
+# the alert's page and `sbctl alerts show` say the same, in the same form
+"$SB_BIN_DIR/sbctl" alerts show "$e_crit_old" --format json >"$T_DIR/show.json"
+check "$(get "/api/v1/alerts/$e_crit_old")" 200 "the resolved alert"
+check "$(python3 - "$T_DIR/body" "$T_DIR/show.json" <<-'PY'
+	import json, sys
+	api, cli = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+	keys = ["received_at", "occurred_at", "status", "outcome", "title", "employee"]
+	esc = ["acknowledged_by", "acknowledged_at", "verdict", "resolved_by", "resolved_at", "resolution_note", "raised_at"]
+	diff = [k for k in keys if api["alert"][k] != cli["alert"][k]] + [k for k in esc if api["escalation"][k] != cli["escalation"][k]]
+	diff += [t["at"] for t, a in zip(api["timeline"], cli["audit"]) if t["at"] != a["at"] or t["action"] != a["action"]]
+	print(len(api["timeline"]) == len(cli["audit"]), api["escalation"]["resolved_at"].endswith("Z"), diff)
+	PY
+)" "True True []" "the API's alert and sbctl alerts show agree: fields, escalation, timeline, times in one form"
+"$SB_BIN_DIR/sbctl" report --since 1h >"$T_DIR/report.txt" 2>&1
+check "$(grep -c -e '^Escalations of these alerts: 3 (' -e '^    resolved: true_positive by console-token:ci at .*: "creds rotated <b>now</b>"$' "$T_DIR/report.txt"):$(grep -c 'console: ' "$T_DIR/report.txt")" \
+	"2:0" "sbctl report in text: the resolution; no link without SECURITYBOT_CONSOLE_URL"
 check "$(get '/api/v1/escalations?state=open')$(body_json '[e["title"] for e in d["escalations"]]')" \
 	"200['Critical new']" "open ones"
 check "$(get '/api/v1/escalations?state=nope')" 400 "a bad state"

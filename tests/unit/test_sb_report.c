@@ -61,11 +61,29 @@ static sb_report_group_t outcomes[] = {
 static sb_report_alert_t flagged[] = {
     {"aaaa", "2026-11-29T10:00:00.000000Z", "ssh-login", "high", "Login \x1b[31mred", "alice",
      "alice", "denied", "I was \"at\"\nlunch, really", "not_attempted",
-     "2026-11-29T10:00:10.000000Z"},
+     "2026-11-29T10:00:10.000000Z", "console:carol", "true_positive", "console:carol",
+     "2026-11-29T11:00:00.000000Z", "keys rotated,\nhost rebuilt"},
     {"bbbb", "2026-11-29T10:05:00.000000Z", "ssh-login", "low", "quiet", "ghost", NULL,
-     "no_response", NULL, NULL, NULL},
+     "no_response", NULL, NULL, NULL, "console-token:ci", NULL, NULL, NULL, NULL},
     {"cccc", "2026-11-29T10:06:00.000000Z", "ssh-login", "medium", "t", "bob", "bob", "denied",
-     "=HYPERLINK(\"x\")", "failed", NULL},
+     "=HYPERLINK(\"x\")", "failed", NULL, NULL, NULL, NULL, NULL, NULL},
+};
+static sb_report_count_t escalations[] = {{"open", 1}, {"acknowledged", 1}, {"true_positive", 1}};
+
+/* Console links: the base with or without its '/', nothing else. */
+static const struct {
+    const char *base, *want; /* want NULL: refused */
+} links[] = {
+    {"https://console.example.com", "https://console.example.com/#/alert/aaaa"},
+    {"https://console.example.com/", "https://console.example.com/#/alert/aaaa"},
+    {"http://127.0.0.1:8090/sb", "http://127.0.0.1:8090/sb/#/alert/aaaa"},
+    {"javascript:alert(1)", NULL},
+    {"ftp://x", NULL},
+    {"https://x/a b", NULL},
+    {"https://x/<y>", NULL},
+    {"https://x/|y", NULL},
+    {"https://x/\ny", NULL},
+    {NULL, NULL},
 };
 
 static sb_report_t sample(void) {
@@ -77,6 +95,8 @@ static sb_report_t sample(void) {
     r.noutcomes = 3;
     r.flagged = flagged;
     r.nflagged = 3;
+    r.escalations = escalations;
+    r.nescalations = 3;
     return r;
 }
 
@@ -110,6 +130,19 @@ static void test_json(const sb_report_t *r) {
     SB_CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(f, 0), "comment")->valuestring,
                  "I was \"at\"\nlunch, really"); /* JSON keeps the words as they are */
     SB_CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(f, 1), "employee")));
+    /* the security team's work on each escalation */
+    SB_CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(f, 0), "verdict")->valuestring,
+                 "true_positive");
+    SB_CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(f, 0), "resolution_note")->valuestring,
+                 "keys rotated,\nhost rebuilt");
+    SB_CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(f, 1), "acknowledged_by")->valuestring,
+                 "console-token:ci");
+    SB_CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(f, 1), "verdict")));
+    SB_CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(f, 0), "console_url") == NULL);
+    const cJSON *esc = cJSON_GetObjectItem(j, "escalations");
+    SB_CHECK(num(esc, "raised") == 3 && num(esc, "open") == 1 && num(esc, "acknowledged") == 1 &&
+             num(esc, "resolved") == 1);
+    SB_CHECK(num(cJSON_GetObjectItem(esc, "verdicts"), "true_positive") == 1);
     cJSON_Delete(j);
     free(out);
 }
@@ -146,16 +179,20 @@ static void test_csv(const sb_report_t *r) {
         return;
     static const char head[] = "section,rule,outcome,alerts,prompted,answered,response_rate,";
     SB_CHECK(!strncmp(out, head, strlen(head)));
-    /* header, total, 2 rules + 3 breakdowns, 3 outcomes, 3 flagged */
+    /* header, total, 2 rules + 3 breakdowns, 3 outcomes, 3 escalation states, 3 flagged */
     n = csv_records(out, fields, 32);
-    SB_CHECK_MSG(n == 13, "%d records", n);
+    SB_CHECK_MSG(n == 16, "%d records", n);
     for (int i = 0; i < n && i < 32; i++)
-        SB_CHECK_MSG(fields[i] == 16, "record %d has %d fields", i, fields[i]);
+        SB_CHECK_MSG(fields[i] == 20, "record %d has %d fields", i, fields[i]);
+    SB_CHECK(strstr(out, ",verdict,resolved_by,resolved_at,resolution_note\r\n") != NULL);
+    SB_CHECK(strstr(out, "\r\nescalation,,true_positive,1,") != NULL);
+    SB_CHECK(strstr(out, ",true_positive,console:carol,2026-11-29T11:00:00.000000Z,\"keys "
+                         "rotated,\nhost rebuilt\"\r\n") != NULL);
     SB_CHECK(strstr(out, "\r\ntotal,,,4,3,2,0.6667,42.500,") != NULL);
     SB_CHECK(strstr(out, "\r\nrule,\"'=big,download\",,1,0,0,,,") != NULL);
     SB_CHECK(strstr(out, "\r\nrule_outcome,ssh-login,denied,2,") != NULL);
-    SB_CHECK(strstr(out, ",\"I was \"\"at\"\"\nlunch, really\"\r\n") != NULL);
-    SB_CHECK(strstr(out, ",\"'=HYPERLINK(\"\"x\"\")\"\r\n") != NULL); /* never a formula */
+    SB_CHECK(strstr(out, ",\"I was \"\"at\"\"\nlunch, really\",true_positive,") != NULL);
+    SB_CHECK(strstr(out, ",\"'=HYPERLINK(\"\"x\"\")\",,,,\r\n") != NULL); /* never a formula */
     SB_CHECK(strstr(out, "flagged,ssh-login,no_response,,,,,,bbbb,") != NULL);
     free(out);
 }
@@ -172,6 +209,21 @@ static void test_text(const sb_report_t *r) {
     SB_CHECK(strstr(out, "comment: \"I was \"at\" lunch, really\"\n") != NULL);
     SB_CHECK(strstr(out, "ghost (unknown)") != NULL);
     SB_CHECK(strstr(out, "failed second factor: 3\n") != NULL);
+    SB_CHECK(strstr(out, "Escalations of these alerts: 3 (open 1, acknowledged 1, true_positive "
+                         "1)\n") != NULL);
+    SB_CHECK(strstr(out, "    resolved: true_positive by console:carol at "
+                         "2026-11-29T11:00:00.000000Z: \"keys rotated, host rebuilt\"\n") != NULL);
+    SB_CHECK(strstr(out, "    acknowledged by console-token:ci, not resolved yet\n") != NULL);
+    SB_CHECK(strstr(out, "console: ") == NULL); /* no console URL: no links */
+    free(out);
+
+    sb_report_t linked = *r;
+    linked.console_url = "https://console.example.com/";
+    out = sb_report_render(&linked, SB_REPORT_TEXT);
+    SB_CHECK(out && strstr(out, "    console: https://console.example.com/#/alert/bbbb\n"));
+    free(out);
+    out = sb_report_render(&linked, SB_REPORT_JSON);
+    SB_CHECK(out && strstr(out, "\"console_url\":\t\"https://console.example.com/#/alert/cccc\""));
     free(out);
 
     sb_report_t empty = {.since_us = NOW - HOUR, .until_us = NOW};
@@ -212,6 +264,16 @@ int main(void) {
     SB_CHECK(sb_report_format_parse("JSON", &fmt) == -1);
     SB_CHECK(sb_report_format_parse("xml", &fmt) == -1);
     SB_CHECK(sb_report_format_parse(NULL, &fmt) == -1);
+
+    char link[128];
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        int rc = sb_report_console_link(links[i].base, "aaaa", link, sizeof(link));
+        if (links[i].want)
+            SB_CHECK_MSG(rc == 0 && !strcmp(link, links[i].want), "%s -> %s", links[i].base, link);
+        else
+            SB_CHECK_MSG(rc == -1, "%s should be refused", links[i].base ? links[i].base : "NULL");
+    }
+    SB_CHECK(sb_report_console_link("https://x", "aaaa", link, 12) == -1); /* does not fit */
 
     sb_report_t r = sample();
     test_json(&r);

@@ -22,6 +22,14 @@ int api_dispatch(void *ctx, const sb_http_request_t *req, sb_http_response_t *re
  * most); 0 otherwise. */
 int api_path_match(const char *pattern, const char *path, char params[2][80]);
 
+/* GET /api/v1/alerts's statement for these values (NULL: absent): the nine
+ * filters (employee, rule, source, severity, status, outcome, since, until,
+ * q), the cursor's microseconds and alert id, and the limit (required), into
+ * sql: only the terms of the values present, each value a parameter, in
+ * order into params. The parameter count, or -1 when sql is too small. */
+int api_alerts_statement(const char *const values[12], char *sql, size_t size,
+                         const char *params[12]);
+
 /* The handlers, one module each. */
 int api_alerts_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
 int api_alert_show(console_t *c, api_call_t *call, sb_http_response_t *resp);

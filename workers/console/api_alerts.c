@@ -18,31 +18,68 @@ static const char *const filters[] = {"employee", "rule",  "source", "severity",
                                       "outcome",  "since", "until",  "q"};
 #define NFILTERS 9
 
-static const char list_sql[] =
+/* The statement is built from the filters present, so that each set of
+ * filters gets a plan with its index (migration 0010): one fixed statement
+ * of `($n IS NULL OR ...)` terms cannot use an index per filter. Only these
+ * fixed texts become SQL; every value is a parameter. */
+static const char list_head[] =
     "SELECT a.id, a.detector_id, a.title, coalesce(e.username, a.username), a.source, a.rule, "
     "a.severity, a.status, a.outcome, " TS("a.received_at") ", " TS(
         "a.occurred_at") ", "
                          "(extract(epoch FROM a.received_at) * 1000000)::bigint "
-                         "FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id "
-                         "WHERE ($1::text IS NULL OR lower(coalesce(e.username, a.username)) = "
-                         "lower($1)) "
-                         "AND ($2::text IS NULL OR a.rule = $2) AND ($3::text IS NULL OR a.source "
-                         "= $3) "
-                         "AND ($4::text IS NULL OR a.severity = $4) AND ($5::text IS NULL OR "
-                         "a.status = $5) "
-                         "AND ($6::text IS NULL OR a.outcome = $6) "
-                         "AND ($7::timestamptz IS NULL OR a.received_at >= $7) "
-                         "AND ($8::timestamptz IS NULL OR a.received_at < $8) "
-                         "AND ($9::text IS NULL OR strpos(lower(a.title), lower($9)) > 0) "
-                         "AND ($10::bigint IS NULL OR (a.received_at, a.id) < "
-                         "(timestamptz 'epoch' + $10::bigint * interval '1 microsecond', "
-                         "$11::text)) "
-                         "ORDER BY a.received_at DESC, a.id DESC LIMIT $12";
+                         "FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id WHERE true";
+
+/* Per filter, in filters[] order; %1$d is its parameter. The employee is
+ * the directory's username when the alert was matched to one, else the
+ * user as the detector wrote it: the OR finds both through their indexes,
+ * the last term keeps exactly that meaning. */
+static const char *const list_terms[] = {
+    " AND (a.employee_id = (SELECT id FROM employees WHERE lower(username) = lower($%1$d::text))"
+    " OR (a.employee_id IS NULL AND lower(a.username) = lower($%1$d::text)))"
+    " AND lower(coalesce(e.username, a.username)) = lower($%1$d::text)",
+    " AND a.rule = $%1$d::text",
+    " AND a.source = $%1$d::text",
+    " AND a.severity = $%1$d::text",
+    " AND a.status = $%1$d::text",
+    " AND a.outcome = $%1$d::text",
+    " AND a.received_at >= $%1$d::timestamptz",
+    " AND a.received_at < $%1$d::timestamptz",
+    " AND strpos(lower(a.title), lower($%1$d::text)) > 0",
+};
+
+/* After the filters: the cursor ($n microseconds, $n+1 alert id). */
+static const char list_cursor[] =
+    " AND a.received_at <= timestamptz 'epoch' + $%1$d::bigint * interval '1 microsecond'"
+    " AND (a.received_at < timestamptz 'epoch' + $%1$d::bigint * interval '1 microsecond'"
+    " OR a.id < $%2$d::text)";
+static const char list_tail[] = " ORDER BY a.received_at DESC, a.id DESC LIMIT $%d::int";
 
 typedef struct {
-    const char *v[12];
+    const char *v[12]; /* the filters, the cursor's two halves, the limit; NULL: absent */
     char since[32], until[32], cur_us[24], cur_id[65], limit[8];
 } list_args_t;
+
+int api_alerts_statement(const char *const values[12], char *sql, size_t size,
+                         const char *params[12]) {
+    size_t len = 0;
+    int n = 0, w = snprintf(sql, size, "%s", list_head);
+    for (int i = 0; i < NFILTERS + 2 && w >= 0 && (size_t)w < size - len; i++) {
+        len += (size_t)w;
+        w = 0;
+        if (i < NFILTERS && values[i]) {
+            params[n++] = values[i];
+            w = snprintf(sql + len, size - len, list_terms[i], n);
+        } else if (i == NFILTERS && values[9] && values[10]) {
+            params[n++] = values[9];
+            params[n++] = values[10];
+            w = snprintf(sql + len, size - len, list_cursor, n - 1, n);
+        } else if (i == NFILTERS + 1) {
+            params[n++] = values[11];
+            w = snprintf(sql + len, size - len, list_tail, n);
+        }
+    }
+    return w >= 0 && (size_t)w < size - len ? n : -1;
+}
 
 /* A time filter as RFC 3339, normalised for SQL; 0 or -1. */
 static int time_arg(const char *s, char out[32]) {
@@ -129,17 +166,21 @@ static cJSON *row_json(const PGresult *r, int i) {
 
 int api_alerts_list(console_t *c, api_call_t *call, sb_http_response_t *resp) {
     list_args_t a;
-    char errstr[512], detail[96], cursor[96];
-    const char *bad = read_args(call->req, &a);
+    char errstr[512], detail[96], cursor[96], sql[2048];
+    const char *bad = read_args(call->req, &a), *params[12];
     cJSON *doc, *rows;
     PGresult *r;
-    int n;
+    int n, nparams;
     (void)c;
     if (bad) {
         snprintf(detail, sizeof(detail), "bad query parameter: %s", bad);
         return console_error(resp, 400, "bad_request", detail);
     }
-    if (!(r = sb_db_query(call->db, list_sql, 12, a.v, errstr, sizeof(errstr)))) {
+    if ((nparams = api_alerts_statement(a.v, sql, sizeof(sql), params)) < 0) {
+        sb_log_error("alerts list: the statement does not fit");
+        return -1;
+    }
+    if (!(r = sb_db_query(call->db, sql, nparams, params, errstr, sizeof(errstr)))) {
         sb_log_error("alerts list: %s", errstr);
         return -1;
     }
@@ -157,6 +198,22 @@ int api_alerts_list(console_t *c, api_call_t *call, sb_http_response_t *resp) {
     }
     PQclear(r);
     return console_json(resp, 200, doc);
+}
+
+/* o's own times ("at" and every "*_at" key) in the form of the list and of
+ * `sbctl alerts show` ("...Z", microseconds, UTC) instead of PostgreSQL's
+ * JSON form (its session's offset); nested documents (raw, details, an
+ * audit row's detail) stay as they are. */
+static void times_normalize(cJSON *o) {
+    cJSON *item;
+    char utc[40];
+    cJSON_ArrayForEach(item, o) {
+        size_t n = item->string ? strlen(item->string) : 0;
+        if (cJSON_IsString(item) &&
+            (!strcmp(item->string, "at") || (n > 3 && !strcmp(item->string + n - 3, "_at"))) &&
+            sb_time_normalize(item->valuestring, utc, sizeof(utc)) == 0)
+            cJSON_SetValuestring(item, utc);
+    }
 }
 
 int api_alert_show(console_t *c, api_call_t *call, sb_http_response_t *resp) {
@@ -191,5 +248,9 @@ int api_alert_show(console_t *c, api_call_t *call, sb_http_response_t *resp) {
         cJSON_Delete(doc);
         return console_error(resp, 404, "not_found", "no such alert");
     }
+    cJSON *t;
+    times_normalize(cJSON_GetObjectItemCaseSensitive(doc, "alert"));
+    times_normalize(cJSON_GetObjectItemCaseSensitive(doc, "escalation"));
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(doc, "timeline")) times_normalize(t);
     return console_json(resp, 200, doc);
 }

@@ -9,6 +9,10 @@
 #include "sb_log.h"
 
 #define BEARER_MAX 128
+/* A session's last use is written when older than idle / AUTH_TOUCH_PARTS,
+ * AUTH_TOUCH_MAX_MS at most. */
+#define AUTH_TOUCH_PARTS  20
+#define AUTH_TOUCH_MAX_MS 60000
 
 int auth_cookie_value(const char *header, const char *name, char *out, size_t size) {
     size_t nl = strlen(name);
@@ -41,19 +45,28 @@ void auth_who_user(console_who_t *who, console_via_t via, const char *id, const 
 }
 
 int auth_session_lookup(console_t *c, sb_db_t *db, const char *hash, auth_t *a) {
-    char idle[32], errstr[512];
-    const char *p[] = {hash, idle};
+    char idle[32], step[32], errstr[512];
+    const char *p[] = {hash, idle, step};
     PGresult *r;
     int found;
+    int64_t step_ms = c->set->session_idle_ms / AUTH_TOUCH_PARTS;
     snprintf(idle, sizeof(idle), "%lld", (long long)c->set->session_idle_ms);
-    /* the idle expiry moves with each use; the absolute one never */
+    snprintf(step, sizeof(step), "%lld",
+             (long long)(step_ms < AUTH_TOUCH_MAX_MS ? step_ms : AUTH_TOUCH_MAX_MS));
+    /* The idle expiry moves with use, the absolute one never. last_seen_at
+     * is written only when it is older than a step (a twentieth of the idle
+     * time, a minute at most): a read then commits no write, so waits for
+     * no WAL flush; the idle expiry may come that much early. */
     r = sb_db_query(db,
-                    "UPDATE console_sessions s SET last_seen_at = now() FROM console_users u "
-                    "WHERE s.token_hash = $1 AND u.id = s.user_id AND NOT u.disabled "
-                    "AND s.expires_at > now() "
-                    "AND s.last_seen_at > now() - $2::bigint * interval '1 millisecond' "
-                    "RETURNING u.id, u.name, u.role, s.csrf_token",
-                    2, p, errstr, sizeof(errstr));
+                    "WITH s AS (SELECT s.token_hash, s.last_seen_at, u.id, u.name, u.role, "
+                    "s.csrf_token FROM console_sessions s JOIN console_users u ON u.id = s.user_id "
+                    "WHERE s.token_hash = $1 AND NOT u.disabled AND s.expires_at > now() "
+                    "AND s.last_seen_at > now() - $2::bigint * interval '1 millisecond'), "
+                    "touched AS (UPDATE console_sessions SET last_seen_at = now() "
+                    "WHERE token_hash IN (SELECT token_hash FROM s "
+                    "WHERE last_seen_at < now() - $3::bigint * interval '1 millisecond')) "
+                    "SELECT id, name, role, csrf_token FROM s",
+                    3, p, errstr, sizeof(errstr));
     if (!r) {
         sb_log_error("session lookup: %s", errstr);
         return -1;
@@ -107,9 +120,14 @@ static int by_token(sb_db_t *db, const char *authz, auth_t *a, sb_http_response_
         return console_error(resp, 401, "invalid_token", "Authorization must be Bearer TOKEN");
     if (sb_sha256_hex(tok, strlen(tok), hash) != 0)
         return -1;
+    /* last_used_at to the minute: most requests write nothing (no WAL flush) */
     r = sb_db_query(db,
-                    "UPDATE console_tokens SET last_used_at = now() "
-                    "WHERE token_hash = $1 AND revoked_at IS NULL RETURNING name, role",
+                    "WITH t AS (SELECT id, name, role, last_used_at FROM console_tokens "
+                    "WHERE token_hash = $1 AND revoked_at IS NULL), "
+                    "touched AS (UPDATE console_tokens SET last_used_at = now() "
+                    "WHERE id IN (SELECT id FROM t WHERE last_used_at IS NULL "
+                    "OR last_used_at < now() - interval '1 minute')) "
+                    "SELECT name, role FROM t",
                     1, p, errstr, sizeof(errstr));
     if (!r) {
         sb_log_error("token lookup: %s", errstr);

@@ -46,6 +46,7 @@ typedef struct {
     char *trusted_proxies;  /* comma-separated addresses allowed to set it */
     int64_t session_idle_ms, session_max_ms;
     long db_connections;
+    sb_http_limits_t http; /* SECURITYBOT_HTTP_*, as the gateway's */
 } console_settings_t;
 
 /* Everything the handlers share; read-only after start but for what the

@@ -95,6 +95,9 @@ int main(int argc, char **argv) {
         SB_CFG_DURATION("SECURITYBOT_CONSOLE_SESSION_IDLE", &m.set.session_idle_ms, "30m", "a session unused this long expires"),
         SB_CFG_DURATION("SECURITYBOT_CONSOLE_SESSION_MAX", &m.set.session_max_ms, "12h", "a session expires this long after login, used or not"),
         SB_CFG_INT("SECURITYBOT_CONSOLE_DB_CONNECTIONS", &m.set.db_connections, "4", 1, 64, "PostgreSQL connections the request threads share"),
+        /* the gateway's names: each process reads its own environment; a
+         * handler holds a database connection, so fewer threads by default */
+        SB_HTTP_CONFIG_ENTRIES_THREADS(&m.set.http, "16"),
     };
     static const char *const produces[] = {SB_TOPIC_RESOLUTIONS, SB_TOPIC_ALERTS, NULL};
     const sb_worker_spec_t spec = {

@@ -90,8 +90,8 @@ static const sb_http_route_t routes[] = {
 int serve_run(console_t *c, char *errstr, size_t errstr_size) {
     char port[16];
     sb_http_server_t *srv =
-        sb_http_start_with_headers(c->set->listen, routes, sizeof(routes) / sizeof(routes[0]), c,
-                                   serve_security_headers, errstr, errstr_size);
+        sb_http_start_full(c->set->listen, routes, sizeof(routes) / sizeof(routes[0]), c,
+                           &c->set->http, serve_security_headers, errstr, errstr_size);
     if (!srv && strncmp(errstr, "SECURITYBOT_HTTP_LISTEN:", 24) == 0) {
         /* a malformed address is a configuration error (a busy port is not):
          * named by this worker's variable */

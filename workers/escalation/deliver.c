@@ -11,6 +11,7 @@
 #include "escalation.h"
 #include "sb_buf.h"
 #include "sb_log.h"
+#include "sb_report.h"
 #include "sb_utf8.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -67,7 +68,7 @@ static const char *value(PGresult *res, int col) {
 /* The report: who, what, why, the employee's words, a link. */
 static char *report_text(const sb_esc_t *e, const char *alert_id, PGresult *r) {
     sb_buf_t b = {0};
-    char link[512];
+    char link[1100];
     const char *who = value(r, O_USERNAME) ? value(r, O_USERNAME) : value(r, O_ALERT_USER);
     sb_buf_add_str(&b, ":rotating_light: *Escalation* (");
     sb_buf_add_str(&b, PQgetvalue(r, 0, O_REASON));
@@ -117,6 +118,12 @@ static char *report_text(const sb_esc_t *e, const char *alert_id, PGresult *r) {
     sb_buf_add_str(&b, "`sbctl alerts show ");
     sb_buf_add_str(&b, alert_id);
     sb_buf_add_str(&b, value(r, O_URL) || e->alert_url_fmt ? "`)" : "`");
+    /* checked at start: a URL without characters that break a chat link */
+    if (e->console_url &&
+        sb_report_console_link(e->console_url, alert_id, link, sizeof(link)) == 0) {
+        sb_buf_add_str(&b, "\n*Console:* ");
+        sb_buf_add_text(&b, link, sizeof(link), SB_BUF_ENTITIES | SB_BUF_ONE_LINE);
+    }
     return sb_buf_take(&b); /* NULL when out of memory */
 }
 

@@ -84,7 +84,8 @@ int sb_esc_digest(sb_esc_t *e, char *errstr, size_t errstr_size) {
         }
         goto out;
     }
-    if (!(report = sb_report_build(e->db, start_us, end_us, SB_REPORT_TEXT, errstr, errstr_size)))
+    if (!(report = sb_report_build(e->db, start_us, end_us, SB_REPORT_TEXT, e->console_url, errstr,
+                                   errstr_size)))
         goto out;
     if (!(head = sb_db_query(e->db, HEAD_SQL, 0, NULL, errstr, errstr_size)))
         goto out;

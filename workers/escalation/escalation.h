@@ -37,8 +37,9 @@ typedef struct {
     int64_t escalate_after_ms[SB_SEVERITY_COUNT];
     int batch;                 /* rows per timer or sweep step */
     const char *alert_url_fmt; /* "%s" replaced by the alert id in reports, or NULL */
-    int64_t digest_every_ms;   /* 0: no digest */
-    int64_t digest_done_us;    /* end of the last period known to be posted */
+    const char *console_url; /* sb-console's base URL: reports link to the alert's page; or NULL */
+    int64_t digest_every_ms; /* 0: no digest */
+    int64_t digest_done_us;  /* end of the last period known to be posted */
     char topic_escalations[SB_TOPIC_MAX];
     char topic_escalation_requests[SB_TOPIC_MAX];
     char topic_outcomes[SB_TOPIC_MAX];

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "escalation.h"
+#include "sb_report.h"
 #include "sb_worker.h"
 
 #define BATCH 100 /* rows per timer or sweep step */
@@ -19,7 +20,7 @@ static const char summary[] =
 typedef struct {
     sb_worker_config_t w;
     char *security_channel, *pagerduty_key, *pagerduty_url;
-    char *alert_url;
+    char *alert_url, *console_url;
     sb_esc_settings_t set;
     sb_esc_t e;
 } esc_main_t;
@@ -32,7 +33,15 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
                     .pagerduty_key = m->pagerduty_key,
                     .pagerduty_url = m->pagerduty_url,
                     .alert_url_fmt = m->alert_url,
+                    .console_url = m->console_url,
                     .batch = BATCH};
+    char probe[1024];
+    if (m->console_url && sb_report_console_link(m->console_url, "x", probe, sizeof(probe)) == -1) {
+        snprintf(errstr, errstr_size,
+                 "SECURITYBOT_CONSOLE_URL must be an http:// or https:// URL without spaces, "
+                 "quotes or <>|, under 1000 bytes");
+        return -1;
+    }
     if (sb_esc_init(e, w->prefix, errstr, errstr_size) == -1 ||
         sb_esc_settle(e, &m->set, errstr, errstr_size) == -1)
         return -1;
@@ -89,6 +98,7 @@ int main(int argc, char **argv) {
         SB_CFG_DURATION("SECURITYBOT_TIMER_EVERY", &m.set.tick_ms, "1s", "how often each replica scans for due reminders, escalations and deliveries"),
         SB_CFG_DURATION_OR_OFF("SECURITYBOT_DIGEST_EVERY", &m.set.digest_ms, "24h", "post the report of each such period (aligned on UTC) to the security channel; 0 or set but empty: off"),
         SB_CFG_STR("SECURITYBOT_ALERT_URL", &m.alert_url, NULL, "link to an alert in reports, %s replaced by its id (unset: the alert's own url)"),
+        SB_CFG_STR("SECURITYBOT_CONSOLE_URL", &m.console_url, NULL, "sb-console's base URL (e.g. https://console.example.com): each escalation report and the digest's flagged alerts link to the alert's page there"),
         SB_CHAT_CONFIG_ENTRIES(&m.w.chat, "reports and reminders"),
     };
     static const char *const produces[] = {SB_TOPIC_ESCALATIONS, SB_TOPIC_OUTCOMES,

@@ -80,6 +80,8 @@ int main(int argc, char **argv) {
             &ctl.cfg, "PostgreSQL conninfo or URI (may hold a password: treated as secret)"),
         SB_CFG_STR("SECURITYBOT_SECRET_KEY_FILE", &ctl.secret_key_file, NULL,
                    "file with the 32-byte key that encrypts second-factor secrets at rest"),
+        SB_CFG_STR("SECURITYBOT_CONSOLE_URL", &ctl.console_url, NULL,
+                   "sb-console's base URL: `report` links each flagged alert to its page there"),
     };
     size_t n = SB_CFG_COUNT(table);
     const sbctl_command_t *cmd = NULL;

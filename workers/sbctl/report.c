@@ -14,7 +14,10 @@ static const char USAGE[] =
     "not decided yet) the alerts, how many were prompted and answered, the\n"
     "response rate (answered / prompted) and the median time from prompt to\n"
     "answer; then every alert that was denied, went unanswered (no_response) or\n"
-    "failed the second factor, with the employee's comment.\n"
+    "failed the second factor, with the employee's comment, what the security\n"
+    "team made of its escalation (acknowledged by, verdict, resolved by, note; set\n"
+    "in sb-console) and, with SECURITYBOT_CONSOLE_URL, a link to its page there;\n"
+    "and the escalations of these alerts: open, acknowledged, or resolved by verdict.\n"
     "T: a duration back from now (24h, 7d, 90m), an RFC 3339 time, or now.\n"
     "Defaults: --since 24h, --until now. CSV is one table with a section column.\n"
     "Exit codes: 0 ok, 1 failed, 2 usage, 3 unavailable.\n";
@@ -45,7 +48,8 @@ int sbctl_cmd_report(sbctl_t *ctl, int argc, char **argv) {
     }
     if (!(db = sbctl_db(ctl)))
         return SBCTL_UNAVAILABLE;
-    if (!(out = sb_report_build(db, since_us, until_us, fmt, errstr, sizeof(errstr))))
+    if (!(out = sb_report_build(db, since_us, until_us, fmt, ctl->console_url, errstr,
+                                sizeof(errstr))))
         return sbctl_db_failed(ctl, "report", errstr);
     fputs(out, stdout);
     if (fmt == SB_REPORT_JSON)

@@ -20,6 +20,7 @@
 typedef struct {
     sb_common_config_t cfg;
     char *secret_key_file; /* SECURITYBOT_SECRET_KEY_FILE, for enroll */
+    char *console_url;     /* SECURITYBOT_CONSOLE_URL, for report's links; may be NULL */
     sb_db_t *db;           /* connected on first use by sbctl_db() */
 } sbctl_t;
 

@@ -14,7 +14,9 @@ const yaml = require("js-yaml");
 const [repo, helpFile, runsDir] = process.argv.slice(2);
 const deploy = path.join(repo, "deploy");
 const help = JSON.parse(fs.readFileSync(helpFile, "utf8"));
-const WORKERS = ["ingest", "prompt", "gateway", "response", "escalation"];
+const WORKERS = ["ingest", "prompt", "gateway", "response", "escalation", "console"];
+// The HTTP servers: their listen variable and port, probed on /readyz there.
+const HTTP = { gateway: ["SECURITYBOT_HTTP_LISTEN", "8080"], console: ["SECURITYBOT_CONSOLE_LISTEN", "8090"] };
 const PENDING = ["SECURITYBOT_METRICS_LISTEN"]; // announced for every worker; accepted before --help lists it
 const notes = new Set();
 let checks = 0, failed = 0;
@@ -160,10 +162,11 @@ const imageMessages = (/^COPY deploy\/messages\.json (\S+)$/m.exec(fs.readFileSy
     }
     if (name !== "init") {
       const hc = ((s.healthcheck || {}).test || []).join(" ");
-      if (name === "gateway") {
-        ok(/sb-healthcheck 8080 \/readyz/.test(hc) && portOf(env.SECURITYBOT_HTTP_LISTEN) === "8080",
-          "compose gateway: health check on its HTTP port's /readyz");
-        ok([].concat(s.ports || []).some((p) => String(p).endsWith(":8080")), "compose gateway: port 8080 published");
+      if (HTTP[name]) {
+        const [v, p] = HTTP[name];
+        ok(new RegExp(`sb-healthcheck ${p} /readyz`).test(hc) && portOf(env[v]) === p,
+          `compose ${name}: health check on its HTTP port's /readyz (${v})`);
+        ok([].concat(s.ports || []).some((x) => String(x).endsWith(`:${p}`)), `compose ${name}: port ${p} published`);
       } else {
         ok(hc.includes(`sb-healthcheck ${portOf(env.SECURITYBOT_METRICS_LISTEN)} /healthz`),
           `compose ${name}: health check on /healthz of SECURITYBOT_METRICS_LISTEN`);
@@ -268,12 +271,12 @@ const imageMessages = (/^COPY deploy\/messages\.json (\S+)$/m.exec(fs.readFileSy
     return { ct, env, argv };
   };
 
-  // the gateway consumes nothing: a Deployment; the consuming workers are
-  // StatefulSets whose pods' stable names are their static group members
+  // the gateway and the console consume nothing: Deployments; the consuming
+  // workers are StatefulSets whose pods' stable names are their static group members
   const workloads = [...byKind("Deployment"), ...byKind("StatefulSet")];
   for (const w of WORKERS) {
     const bin = `sb-${w}`;
-    const kind = w === "gateway" ? "Deployment" : "StatefulSet";
+    const kind = HTTP[w] ? "Deployment" : "StatefulSet";
     const mine = workloads.filter((d) => (((d.spec.template.spec || {}).containers || [])[0] || {}).command?.[0] === bin);
     if (!ok(mine.length === 1 && mine[0].kind === kind, `k8s: one ${kind} runs ${bin}`)) continue;
     const d = mine[0];
@@ -294,14 +297,14 @@ const imageMessages = (/^COPY deploy\/messages\.json (\S+)$/m.exec(fs.readFileSy
     const ann = d.spec.template.metadata.annotations || {};
     ok(ann["prometheus.io/scrape"] === "true" && ann["prometheus.io/port"] === ports.metrics && ports.metrics === portOf(env.SECURITYBOT_METRICS_LISTEN),
       `${where}: Prometheus scrapes the metrics port (${ports.metrics})`);
-    if (w === "gateway") {
-      const http = portOf(env.SECURITYBOT_HTTP_LISTEN);
-      ok(ports.http === http, `${where}: container port http = SECURITYBOT_HTTP_LISTEN's port (${http})`);
+    if (HTTP[w]) {
+      const http = portOf(env[HTTP[w][0]]);
+      ok(ports.http === http, `${where}: container port http = ${HTTP[w][0]}'s port (${http})`);
       ok(probe(ct.livenessProbe) === `/healthz@${http}`, `${where}: liveness probe GET /healthz on the HTTP port (${probe(ct.livenessProbe)})`);
       ok(probe(ct.readinessProbe) === `/readyz@${http}`, `${where}: readiness probe GET /readyz on the HTTP port (${probe(ct.readinessProbe)})`);
       const svc = byKind("Service").find((s) => subset(s.spec.selector, d.spec.template.metadata.labels));
       ok(svc && svc.spec.ports.some((p) => p.targetPort === "http" || String(p.targetPort) === http),
-        `k8s: a Service sends traffic to the gateway's HTTP port${svc ? ` (${svc.metadata.name})` : ""}`);
+        `k8s: a Service sends traffic to ${bin}'s HTTP port${svc ? ` (${svc.metadata.name})` : ""}`);
     } else {
       const m = portOf(env.SECURITYBOT_METRICS_LISTEN);
       ok(probe(ct.livenessProbe) === `/healthz@${m}`, `${where}: liveness probe GET /healthz on the metrics port (${probe(ct.livenessProbe)})`);

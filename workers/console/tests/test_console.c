@@ -90,7 +90,50 @@ static void test_roles_and_proxies(void) {
     SB_CHECK(console_trusted_parse(&c, "10.0.0.0/8", err, sizeof(err)) == -1);
 }
 
+/* Count of needle in hay. */
+static int count(const char *hay, const char *needle) {
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The alerts list's statement: only the terms of the filters present,
+ * numbered in order, every value a parameter. */
+static void test_alerts_statement(void) {
+    const char *v[12] = {0}, *params[12];
+    char sql[2048], tiny[64];
+    v[11] = "50";
+    SB_CHECK(api_alerts_statement(v, sql, sizeof(sql), params) == 1);
+    SB_CHECK(strstr(sql, "WHERE true ORDER BY a.received_at DESC, a.id DESC LIMIT $1::int") !=
+             NULL);
+    SB_CHECK(params[0] == v[11]);
+
+    v[1] = "ssh-login", v[9] = "1700000000000000", v[10] = "ab";
+    SB_CHECK(api_alerts_statement(v, sql, sizeof(sql), params) == 4);
+    SB_CHECK(strstr(sql, "WHERE true AND a.rule = $1::text AND a.received_at <= timestamptz ") !=
+             NULL);
+    SB_CHECK(count(sql, "$2::bigint") == 2 && strstr(sql, "OR a.id < $3::text)") &&
+             strstr(sql, "LIMIT $4::int"));
+    SB_CHECK(!strstr(sql, "a.source =") && !strstr(sql, "strpos"));
+    SB_CHECK(params[0] == v[1] && params[1] == v[9] && params[2] == v[10] && params[3] == v[11]);
+
+    /* the employee's term uses its one parameter three times */
+    const char *e[12] = {"bob", [11] = "5"};
+    SB_CHECK(api_alerts_statement(e, sql, sizeof(sql), params) == 2);
+    SB_CHECK(count(sql, "$1::text") == 3 && strstr(sql, "LIMIT $2::int"));
+
+    /* every filter: twelve parameters; no value becomes SQL */
+    const char *hostile = "x'); DROP TABLE alerts; --";
+    for (int i = 0; i < 11; i++)
+        v[i] = hostile;
+    SB_CHECK(api_alerts_statement(v, sql, sizeof(sql), params) == 12);
+    SB_CHECK(strstr(sql, "DROP") == NULL && strstr(sql, "$12::int") != NULL);
+    SB_CHECK(api_alerts_statement(v, tiny, sizeof(tiny), params) == -1);
+}
+
 int main(void) {
+    test_alerts_statement();
     test_asset_names();
     test_cookies();
     test_paths();
