@@ -136,6 +136,18 @@ class Conductor:
         slot.killed, slot.restart_at = False, None
         slot.starts += 1
 
+    def idempotence_fatal(self, slot):
+        """True when this run of the slot's worker met librdkafka 2.0.2's
+        idempotent-producer fatal error (librdkafka#4438, fixed in 2.3.0):
+        a retry after NOT_ENOUGH_REPLICAS "rewound" its sequence numbers."""
+        try:
+            with open(os.path.join(self.a.dir, "logs", slot.name + ".log"), "rb") as f:
+                f.seek(slot.log_from)
+                run = f.read().decode("utf-8", "replace")
+        except OSError:
+            return False
+        return "producer fatal error" in run and "out of order sequence number" in run
+
     def last_lines(self, slot, n=5):
         try:
             with open(os.path.join(self.a.dir, "logs", slot.name + ".log"), "rb") as f:
@@ -154,7 +166,8 @@ class Conductor:
                     if not s.killed:
                         self.rec["unexpected_exits"].append({
                             "t": self.rel(), "slot": s.name, "status": s.proc.returncode,
-                            "log": self.last_lines(s)})
+                            "log": self.last_lines(s),
+                            "idempotence_fatal": self.idempotence_fatal(s)})
                         log("%s exited by itself with status %d" % (s.name, s.proc.returncode))
                     s.restart_at = now + (1.0 if not s.killed else self.rnd.uniform(0.2, 1.5))
                 if s.restart_at is not None and now >= s.restart_at:
