@@ -106,6 +106,7 @@ static const sb_field_t response_fields[] = {
     ENUM("kind", SB_F_REQ, e_kind),
     STR("text", SB_F_REQ, 0, 4000),
     FMT("received_at", SB_F_REQ, SB_FMT_RFC3339),
+    STR("trigger_id", 0, 1, 64),
 };
 
 static const sb_field_t esc_req_fields[] = {

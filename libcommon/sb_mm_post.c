@@ -179,3 +179,56 @@ void sb_mm_prompt_message(sb_buf_t *b, const sb_chat_prompt_t *p) {
     else
         sb_mm_add_text(b, p->title, TITLE_MAX, 0);
 }
+
+/* The dialog's one input. */
+static cJSON *code_element(void) {
+    cJSON *e = cJSON_CreateObject();
+    if (!e || !cJSON_AddStringToObject(e, "display_name", "Code") ||
+        !cJSON_AddStringToObject(e, "name", "code") ||
+        !cJSON_AddStringToObject(e, "type", "text") ||
+        !cJSON_AddStringToObject(e, "placeholder", "123456") ||
+        !cJSON_AddNumberToObject(e, "min_length", 6) ||
+        !cJSON_AddNumberToObject(e, "max_length", 8) ||
+        !cJSON_AddStringToObject(e, "help_text",
+                                 "The 6-digit code your authenticator app shows now.")) {
+        cJSON_Delete(e);
+        return NULL;
+    }
+    return e;
+}
+
+cJSON *sb_mm_code_dialog(const char *trigger_id, const char *dialogs_url, const char *secret,
+                         const char *user_id, const char *alert_id, int64_t expires) {
+    sb_mmctx_t c = {.expires = expires};
+    cJSON *root = cJSON_CreateObject(), *dialog, *elements, *ctx = NULL, *el;
+    char *state = NULL;
+
+    snprintf(c.alert_id, sizeof(c.alert_id), "%s", alert_id);
+    snprintf(c.action, sizeof(c.action), "code");
+    snprintf(c.user_id, sizeof(c.user_id), "%s", user_id);
+    if (strlen(alert_id) >= sizeof(c.alert_id) || strlen(user_id) >= sizeof(c.user_id) ||
+        !(ctx = sb_mmctx_make(secret, &c)) || !(state = cJSON_PrintUnformatted(ctx)))
+        goto fail;
+    if (!root || !cJSON_AddStringToObject(root, "trigger_id", trigger_id) ||
+        !cJSON_AddStringToObject(root, "url", dialogs_url) ||
+        !(dialog = cJSON_AddObjectToObject(root, "dialog")) ||
+        !cJSON_AddStringToObject(dialog, "callback_id", SB_MM_DIALOG_CALLBACK) ||
+        !cJSON_AddStringToObject(dialog, "title", "Confirm it's you") ||
+        !cJSON_AddStringToObject(dialog, "introduction_text",
+                                 "You answered *yes, this was me*. To make sure it's really you, "
+                                 "enter the code from your authenticator app.") ||
+        !cJSON_AddStringToObject(dialog, "submit_label", "Send") ||
+        !cJSON_AddFalseToObject(dialog, "notify_on_cancel") ||
+        !cJSON_AddStringToObject(dialog, "state", state) ||
+        !(elements = cJSON_AddArrayToObject(dialog, "elements")) || !(el = code_element()))
+        goto fail;
+    cJSON_AddItemToArray(elements, el); /* owned by the dialog from here */
+    cJSON_Delete(ctx);
+    free(state);
+    return root;
+fail:
+    cJSON_Delete(ctx);
+    cJSON_Delete(root);
+    free(state);
+    return NULL;
+}

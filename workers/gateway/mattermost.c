@@ -75,6 +75,10 @@ static void read_click(const cJSON *root, const char *secret, int64_t now_s,
         return verdict(out, SB_PAYLOAD_ERROR, "internal_error", "hashing the event id");
     sb_payload_publish(&out->p, "mattermost", id, user, ctx.alert_id, ctx.action, ctx.action,
                        received_at);
+    /* a "yes" may need a code: sb-response opens the dialog with it */
+    if (out->p.verdict == SB_PAYLOAD_PUBLISH && sized(trigger) &&
+        !cJSON_AddStringToObject(out->p.event, "trigger_id", trigger))
+        verdict(out, SB_PAYLOAD_ERROR, "out_of_memory", "building the response event");
 }
 
 void sb_mm_read_action(const char *body, size_t len, const char *secret, int64_t now_s,
@@ -125,4 +129,60 @@ void sb_mm_read_command(const char *body, size_t len, const char *token, const c
     }
     for (int i = 0; i < F_N; i++)
         free(v[i]);
+}
+
+/* A submission's code: 1-64 UTF-8 characters without NUL. */
+static const char *dialog_code(const cJSON *root) {
+    const char *code = get_string(cJSON_GetObjectItemCaseSensitive(root, "submission"), "code");
+    return code && *code && strlen(code) <= ID_MAX && sb_utf8_valid(code, strlen(code)) ? code
+                                                                                        : NULL;
+}
+
+/* A well-formed, not cancelled submission: its state decides. */
+static void read_submission(const cJSON *root, const char *secret, int64_t now_s,
+                            const char *received_at, sb_mm_action_t *out) {
+    const char *user = get_string(root, "user_id"), *state = get_string(root, "state");
+    const char *code = dialog_code(root);
+    char id[SB_SHA256_HEX_LEN + 1];
+    cJSON *ctx = state && strlen(state) <= SB_MM_STATE_MAX ? cJSON_Parse(state) : NULL;
+    sb_mmctx_t c;
+
+    if (!sized(user) || !code) {
+        verdict(out, SB_PAYLOAD_BAD, "missing_field", "user_id or submission.code");
+        goto out;
+    }
+    out->refused = sb_mmctx_check(secret, ctx, user, now_s, &c);
+    if (out->refused == SB_MMCTX_ERROR) {
+        out->refused = SB_MMCTX_OK;
+        verdict(out, SB_PAYLOAD_ERROR, "internal_error", "checking the state's MAC");
+    } else if (out->refused != SB_MMCTX_OK)
+        verdict(out, SB_PAYLOAD_IGNORE, sb_mmctx_reason(out->refused), "state refused");
+    else if (strcmp(c.action, "code") != 0) {
+        out->refused = SB_MMCTX_MALFORMED; /* a button's context is not a dialog's state */
+        verdict(out, SB_PAYLOAD_IGNORE, "not_a_code_dialog", "state refused");
+    } else {
+        const char *parts[] = {"mm_dialog", user, get_string(ctx, "mac"), code};
+        if (parts_id(parts, 4, id) != 0)
+            verdict(out, SB_PAYLOAD_ERROR, "internal_error", "hashing the event id");
+        else /* exactly what a typed code is: a text event without an alert */
+            sb_payload_publish(&out->p, "mattermost", id, user, NULL, "text", code, received_at);
+    }
+out:
+    cJSON_Delete(ctx);
+}
+
+void sb_mm_read_dialog(const char *body, size_t len, const char *secret, int64_t now_s,
+                       const char *received_at, sb_mm_action_t *out) {
+    cJSON *root;
+    const cJSON *cancelled;
+
+    memset(out, 0, sizeof(*out));
+    if (!(root = sb_payload_parse_object(body, len, &out->p)))
+        return;
+    cancelled = cJSON_GetObjectItemCaseSensitive(root, "cancelled");
+    if (cJSON_IsTrue(cancelled))
+        verdict(out, SB_PAYLOAD_IGNORE, "cancelled", "the dialog was cancelled");
+    else
+        read_submission(root, secret, now_s, received_at, out);
+    cJSON_Delete(root);
 }

@@ -415,6 +415,8 @@ static void transitioned(sb_turn_t *t, PGresult **row, const char *status,
     }
     say(t, res, comment != NULL);
     reply_in_alert_dm(t, *row);
+    if (res->action == SB_CONV_ASK_CODE && t->trigger_id)
+        snprintf(t->ask_code, sizeof(t->ask_code), "%s", id);
     if (res->outcome || res->action == SB_CONV_CODE_FAILED)
         t->wake = 1;
     if (t->update_text && !PQgetisnull(*row, 0, A_TS)) {

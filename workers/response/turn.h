@@ -17,8 +17,9 @@ typedef struct {
     sb_response_t *r;
     const char *event_id;
     const char *chat_user;
-    char actor[96];    /* "chat:<user id>" for audit_log */
-    char employee[24]; /* employees.id */
+    const char *trigger_id; /* Mattermost: the click's, for a code dialog; or NULL */
+    char actor[96];         /* "chat:<user id>" for audit_log */
+    char employee[24];      /* employees.id */
     char username[322];
     int enrolled; /* the employee has a second factor (TOTP or Duo) */
     int duo;      /* ... and it is Duo */
@@ -33,6 +34,7 @@ typedef struct {
     char reply_channel[SB_CHAT_CHANNEL_SIZE]; /* "" = open the sender's DM */
     PGresult *update_row; /* owned: the alert whose prompt to update (answer.c's columns) */
     char *update_text;    /* owned */
+    char ask_code[72];    /* the alert whose code a dialog asks for (trigger_id set), or "" */
     int wake;             /* the conversation ended: wake sb-prompt for the next alert */
 } sb_turn_t;
 
