@@ -257,11 +257,12 @@ static int post(mm_t *m, const char *channel, const char *post_id, const char *m
     return rc;
 }
 
-/* text as a message: literal but for * and _, cut to Mattermost's limit. */
+/* text as a message: literal but for * and _ and ``` code blocks, cut to
+ * Mattermost's limit. */
 static int post_text(mm_t *m, const char *channel, const char *post_id, const char *text,
                      cJSON *props, sb_chat_ref_t *ref, sb_chat_error_t *err) {
     sb_buf_t b = {0};
-    sb_mm_add_text(&b, text, SB_MM_MESSAGE_MAX / 2, 1); /* an escape doubles a character */
+    sb_mm_add_bot_text(&b, text, SB_MM_MESSAGE_MAX / 2); /* an escape doubles a character */
     if (b.err) {
         sb_buf_free(&b);
         cJSON_Delete(props);

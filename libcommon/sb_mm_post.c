@@ -32,6 +32,50 @@ size_t sb_mm_add_text(sb_buf_t *b, const char *s, size_t max, int keep_emphasis)
     return n;
 }
 
+/* One line of a code block: verbatim (Markdown reads no escape there), but
+ * a run of backticks cannot close the fence (U+200B after each) and "@"
+ * mentions nobody. */
+static void add_code_line(sb_buf_t *b, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        sb_buf_add(b, s + i, 1);
+        if (s[i] == '`' || s[i] == '@')
+            sb_buf_add(b, "\xe2\x80\x8b", 3);
+    }
+}
+
+size_t sb_mm_add_bot_text(sb_buf_t *b, const char *s, size_t max) {
+    sb_buf_t cut = {0};
+    size_t n = sb_buf_add_text(&cut, s, max, 0);
+    const char *c = sb_buf_str(&cut);
+    int code = 0;
+
+    while (*c) {
+        size_t len = strcspn(c, "\n");
+        char *line = strndup(c, len);
+        if (!line)
+            b->err = 1;
+        else if (len == 3 && !strcmp(line, "```")) {
+            code = !code;
+            sb_buf_add(b, "```", 3);
+        } else if (code)
+            add_code_line(b, line, len);
+        else
+            sb_mm_add_text(b, line, len, 1);
+        free(line);
+        c += len;
+        if (*c == '\n') {
+            sb_buf_add(b, "\n", 1);
+            c++;
+        }
+    }
+    if (code) /* cut inside the block: close it */
+        sb_buf_add(b, "\n```", 4);
+    if (cut.err)
+        b->err = 1;
+    sb_buf_free(&cut);
+    return n;
+}
+
 /* "**title**" and the description, within SB_MM_TEXT_MAX. */
 static void alert_text(sb_buf_t *b, const sb_chat_prompt_t *p) {
     size_t used = 4;

@@ -34,6 +34,13 @@ typedef struct {
  * bot's own texts use them). Returns the characters appended. */
 size_t sb_mm_add_text(sb_buf_t *b, const char *s, size_t max, int keep_emphasis);
 
+/* The bot's own text (replies, reports, the digest) as a message: lines
+ * between two lines "```" form a code block, copied verbatim (a backtick
+ * cannot close it, "@" is inert); the rest as sb_mm_add_text with
+ * keep_emphasis. At most max characters of s; a block cut short is
+ * closed. Returns the characters taken from s. */
+size_t sb_mm_add_bot_text(sb_buf_t *b, const char *s, size_t max);
+
 /* The props of a prompt: one attachment with the alert (title, description,
  * details and time as fields) and, with buttons, its two buttons, each with
  * a context MAC'd for p->chat_user_id; answer_text (may be NULL) goes under
