@@ -130,15 +130,16 @@ int sb_chat_update_prompt(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_ch
 int sb_chat_post_channel(sb_chat_t *chat, const char *channel, const char *text,
                          sb_chat_error_t *err);
 
-/* Opens a dialog that asks user (a chat user id) for the code of alert_id,
- * with trigger_id, the trigger of the click that said "yes" (Mattermost
- * takes it for 3 s). Its submission reaches sb-gateway and becomes the
- * same event as a typed code. 0; -1 with err: "unsupported" (Slack and
- * console: the direct message asks instead), "expired_trigger_id",
- * "not_configured" (no SECURITYBOT_PUBLIC_URL or MATTERMOST_ACTIONS_SECRET),
- * or what any call fails with. The caller falls back to the message. */
-int sb_chat_ask_code(sb_chat_t *chat, const char *trigger_id, const char *user,
-                     const char *alert_id, sb_chat_error_t *err);
+/* Opens a dialog that asks user (a chat user id), about alert_id, for
+ * `what`: "code" (after a "yes") or "words" (after a "no"), with
+ * trigger_id, the trigger of the click (Mattermost takes it for 3 s). Its
+ * submission reaches sb-gateway and becomes the same event as typed text.
+ * 0; -1 with err: "unsupported" (Slack and console: the direct message
+ * asks instead), "expired_trigger_id", "not_configured" (no
+ * SECURITYBOT_PUBLIC_URL or MATTERMOST_ACTIONS_SECRET), or what any call
+ * fails with. The caller falls back to the message. */
+int sb_chat_ask(sb_chat_t *chat, const char *what, const char *trigger_id, const char *user,
+                const char *alert_id, sb_chat_error_t *err);
 
 /* ---- for the implementations (sb_chat_slack.c, sb_chat_console.c) ------- */
 
@@ -159,8 +160,8 @@ typedef struct {
     int (*post_channel)(sb_chat_t *chat, const char *channel, const char *text,
                         sb_chat_error_t *err);
     /* NULL: "unsupported" */
-    int (*ask_code)(sb_chat_t *chat, const char *trigger_id, const char *user, const char *alert_id,
-                    sb_chat_error_t *err);
+    int (*ask)(sb_chat_t *chat, const char *what, const char *trigger_id, const char *user,
+               const char *alert_id, sb_chat_error_t *err);
 } sb_chat_ops_t;
 
 struct sb_chat_s {

@@ -337,18 +337,18 @@ static int mm_update(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_pr
  * (AppError interactive_message.decode_trigger_id.expired) becomes
  * "expired_trigger_id". Not retried past sb_curl's own retries: the
  * trigger does not outlive them. */
-static int mm_ask_code(sb_chat_t *chat, const char *trigger_id, const char *user,
-                       const char *alert_id, sb_chat_error_t *err) {
+static int mm_ask(sb_chat_t *chat, const char *what, const char *trigger_id, const char *user,
+                  const char *alert_id, sb_chat_error_t *err) {
     mm_t *m = (mm_t *)chat;
     cJSON *out = NULL, *args;
     if (!m->dialogs_url || !m->secret)
         return sb_chat_fail(err, 0, "not_configured",
-                            "mattermost: a code dialog needs SECURITYBOT_PUBLIC_URL and "
+                            "mattermost: a dialog needs SECURITYBOT_PUBLIC_URL and "
                             "MATTERMOST_ACTIONS_SECRET");
     if (!id_ok(user))
         return sb_chat_fail(err, 0, "invalid_arguments", "mattermost: a malformed user id");
-    args = sb_mm_code_dialog(trigger_id, m->dialogs_url, m->secret, user, alert_id,
-                             sb_time_now_us() / 1000000 + SB_MM_DIALOG_TTL_S);
+    args = sb_mm_dialog(what, trigger_id, m->dialogs_url, m->secret, user, alert_id,
+                        sb_time_now_us() / 1000000 + SB_MM_DIALOG_TTL_S);
     if (!args)
         return sb_chat_fail(err, 0, "invalid_arguments", "mattermost: cannot build the dialog");
     int rc = call_json(m, "POST", "/actions/dialogs/open", args, NULL, &out, err);
@@ -382,7 +382,7 @@ static const sb_chat_ops_t mm_ops = {
     .send_text = mm_send_text,
     .update = mm_update,
     .post_channel = mm_post_channel,
-    .ask_code = mm_ask_code,
+    .ask = mm_ask,
 };
 
 /* A token is one header word: printable ASCII, no spaces. */

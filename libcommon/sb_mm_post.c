@@ -225,30 +225,32 @@ void sb_mm_prompt_message(sb_buf_t *b, const sb_chat_prompt_t *p) {
 }
 
 /* The dialog's one input. */
-static cJSON *code_element(void) {
+static cJSON *element(int words) {
     cJSON *e = cJSON_CreateObject();
-    if (!e || !cJSON_AddStringToObject(e, "display_name", "Code") ||
-        !cJSON_AddStringToObject(e, "name", "code") ||
-        !cJSON_AddStringToObject(e, "type", "text") ||
-        !cJSON_AddStringToObject(e, "placeholder", "123456") ||
-        !cJSON_AddNumberToObject(e, "min_length", 6) ||
-        !cJSON_AddNumberToObject(e, "max_length", 8) ||
+    if (!e || !cJSON_AddStringToObject(e, "display_name", words ? "What happened?" : "Code") ||
+        !cJSON_AddStringToObject(e, "name", words ? "words" : "code") ||
+        !cJSON_AddStringToObject(e, "type", words ? "textarea" : "text") ||
+        !cJSON_AddNumberToObject(e, "min_length", words ? 1 : 6) ||
+        !cJSON_AddNumberToObject(e, "max_length", words ? SB_MM_WORDS_MAX : 8) ||
         !cJSON_AddStringToObject(e, "help_text",
-                                 "The 6-digit code your authenticator app shows now.")) {
+                                 words ? "A few words for the security team."
+                                       : "The 6-digit code your authenticator app shows now.")) {
         cJSON_Delete(e);
         return NULL;
     }
     return e;
 }
 
-cJSON *sb_mm_code_dialog(const char *trigger_id, const char *dialogs_url, const char *secret,
-                         const char *user_id, const char *alert_id, int64_t expires) {
+cJSON *sb_mm_dialog(const char *what, const char *trigger_id, const char *dialogs_url,
+                    const char *secret, const char *user_id, const char *alert_id,
+                    int64_t expires) {
+    int words = strcmp(what, "words") == 0;
     sb_mmctx_t c = {.expires = expires};
     cJSON *root = cJSON_CreateObject(), *dialog, *elements, *ctx = NULL, *el;
     char *state = NULL;
 
     snprintf(c.alert_id, sizeof(c.alert_id), "%s", alert_id);
-    snprintf(c.action, sizeof(c.action), "code");
+    snprintf(c.action, sizeof(c.action), "%s", words ? "words" : "code");
     snprintf(c.user_id, sizeof(c.user_id), "%s", user_id);
     if (strlen(alert_id) >= sizeof(c.alert_id) || strlen(user_id) >= sizeof(c.user_id) ||
         !(ctx = sb_mmctx_make(secret, &c)) || !(state = cJSON_PrintUnformatted(ctx)))
@@ -256,15 +258,18 @@ cJSON *sb_mm_code_dialog(const char *trigger_id, const char *dialogs_url, const 
     if (!root || !cJSON_AddStringToObject(root, "trigger_id", trigger_id) ||
         !cJSON_AddStringToObject(root, "url", dialogs_url) ||
         !(dialog = cJSON_AddObjectToObject(root, "dialog")) ||
-        !cJSON_AddStringToObject(dialog, "callback_id", SB_MM_DIALOG_CALLBACK) ||
-        !cJSON_AddStringToObject(dialog, "title", "Confirm it's you") ||
-        !cJSON_AddStringToObject(dialog, "introduction_text",
-                                 "You answered *yes, this was me*. To make sure it's really you, "
-                                 "enter the code from your authenticator app.") ||
+        !cJSON_AddStringToObject(dialog, "callback_id", words ? "sbwords" : "sbcode") ||
+        !cJSON_AddStringToObject(dialog, "title", words ? "What happened?" : "Confirm it's you") ||
+        !cJSON_AddStringToObject(
+            dialog, "introduction_text",
+            words ? "You answered *no, this wasn't me*; the security team has been told. If you "
+                    "can, tell them what you think happened."
+                  : "You answered *yes, this was me*. To make sure it's really you, enter the "
+                    "code from your authenticator app.") ||
         !cJSON_AddStringToObject(dialog, "submit_label", "Send") ||
         !cJSON_AddFalseToObject(dialog, "notify_on_cancel") ||
         !cJSON_AddStringToObject(dialog, "state", state) ||
-        !(elements = cJSON_AddArrayToObject(dialog, "elements")) || !(el = code_element()))
+        !(elements = cJSON_AddArrayToObject(dialog, "elements")) || !(el = element(words)))
         goto fail;
     cJSON_AddItemToArray(elements, el); /* owned by the dialog from here */
     cJSON_Delete(ctx);

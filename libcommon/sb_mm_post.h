@@ -49,17 +49,19 @@ size_t sb_mm_add_bot_text(sb_buf_t *b, const char *s, size_t max);
 cJSON *sb_mm_prompt_props(const sb_chat_prompt_t *p, const sb_mm_buttons_t *buttons,
                           const char *answer_text, const char **why);
 
-/* The code dialog's callback id, and how long its state is honoured. */
-#define SB_MM_DIALOG_CALLBACK "sbcode"
-#define SB_MM_DIALOG_TTL_S    900
+/* How long a dialog's state is honoured; the longest words taken. */
+#define SB_MM_DIALOG_TTL_S 900
+#define SB_MM_WORDS_MAX    3000
 
 /* The body of POST /actions/dialogs/open: with trigger_id, submitting to
- * dialogs_url (the gateway's /mattermost/dialogs) one text input "code"
- * (6 to 8 characters), its state a context {alert_id, action "code",
- * user_id, expires, mac} MAC'd with secret, as compact JSON. NULL when out
- * of memory or when the state cannot be made. Owned by the caller. */
-cJSON *sb_mm_code_dialog(const char *trigger_id, const char *dialogs_url, const char *secret,
-                         const char *user_id, const char *alert_id, int64_t expires);
+ * dialogs_url (the gateway's /mattermost/dialogs) one input named `what`:
+ * "code" (a text of 6 to 8 characters; callback id "sbcode") or "words" (a
+ * textarea of up to SB_MM_WORDS_MAX; "sbwords"), its state a context
+ * {alert_id, action `what`, user_id, expires, mac} MAC'd with secret, as
+ * compact JSON. NULL when out of memory or when the state cannot be made.
+ * Owned by the caller. */
+cJSON *sb_mm_dialog(const char *what, const char *trigger_id, const char *dialogs_url,
+                    const char *secret, const char *user_id, const char *alert_id, int64_t expires);
 
 /* The notification text of a prompt (the intro, or "title"), escaped. */
 void sb_mm_prompt_message(sb_buf_t *b, const sb_chat_prompt_t *p);

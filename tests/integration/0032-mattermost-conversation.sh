@@ -165,7 +165,7 @@ handled 3
 wait_for "SELECT status FROM alerts WHERE id = '$a2'" awaiting_code 30
 for ((i = 0; i < 100; i++)); do texts_to "$A" | grep -q 6-digit && break; sleep 0.1; done
 check "$(texts_to "$A" | grep -c '6-digit')" 1 "the code asked for in alice's DM"
-check "$(mm_q dialogs "[x['user_id'] for x in d['dialogs']]")" "[\"$A\"]" "and in a dialog opened with her click's trigger"
+check "$(mm_q dialogs "[x['user_id'] + ' ' + x['dialog']['callback_id'] for x in d['dialogs']]")" "[\"$A sbwords\", \"$A sbcode\"]" "and in a dialog opened with her click's trigger (after her earlier No, one for her words)"
 
 # ---- (6) found by e-mail; unknown ----
 c1=$(alert carol r1 "Carol's alert" low)

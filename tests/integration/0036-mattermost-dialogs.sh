@@ -103,7 +103,7 @@ check "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: applic
 sleep 1
 check "$(sql "SELECT count(*) FROM responses")" 1 "nothing published for them"
 check "$(grep -o '"reason":"[a-z_]*"' "$T_DIR/sb-gateway.log" | sort -u | tr '\n' ' ')" \
-	'"reason":"bad_mac" "reason":"cancelled" "reason":"missing_field" "reason":"not_a_code_dialog" "reason":"other_user" ' "the gateway logged why"
+	'"reason":"bad_mac" "reason":"cancelled" "reason":"missing_field" "reason":"not_a_dialog" "reason":"other_user" ' "the gateway logged why"
 
 # ---- (3) a wrong code counts, a replay applies once, the right code confirms ----
 check "$(submit '{"submission": {"code": "000000"}}')" 200 "a wrong code submitted: 200"
@@ -139,6 +139,19 @@ mm_post command "{\"user_id\": \"$M\", \"text\": \"/securitybot $good\"}" >/dev/
 handled 5
 wait_for "SELECT status || '/' || second_factor FROM alerts WHERE id = '$m1'" "confirmed/passed" 30
 check "$(grep -c 'no code dialog' "$T_DIR/sb-response.log")" 1 "sb-response logged the fallback"
+
+# ---- (5) a "no" opens the dialog for the words ----
+a3=$(alert alice r3 "Alice's third" high)
+wait_for "$(sent_sql "$a3")" 1 30
+check "$(click "$A" "$a3" sbdeny)" 200 "alice clicks No"
+handled 6
+for ((i = 0; i < 100; i++)); do [[ $(dialogs) -ge 2 ]] && break; sleep 0.1; done
+check "$(mm_q dialogs "(len(d['dialogs']), d['dialogs'][-1]['dialog']['callback_id'], [(e['name'], e['type']) for e in d['dialogs'][-1]['dialog']['elements']], json.loads(d['dialogs'][-1]['dialog']['state'])['action'])")" \
+	"(2, 'sbwords', [('words', 'textarea')], 'words')" "a textarea for the words, its state for words"
+check "$(submit '{"submission": {"words": "I was at lunch, not in Paris"}}')" 200 "alice's words submitted"
+handled 7
+wait_for "SELECT comment FROM alerts WHERE id = '$a3'" "I was at lunch, not in Paris" 30
+check "$(submit '{"submission": {"code": "123456"}}')" 400 "a code in the words dialog: 400"
 
 check "$(cat "$T_DIR"/*.log | grep -c -e "$MM_SECRET" -e "$MM_TOKEN" -e "$CMD_TOKEN" -e '"000000"' || true)" 0 "no code, token or secret in any log"
 finish

@@ -235,10 +235,12 @@ static void test_ask_code(void) {
     sb_chat_error_t err;
     reset();
     /* a trigger the fake never issued: Mattermost's 400 */
-    SB_CHECK(sb_chat_ask_code(chat, "nosuchtrigger", USER, ALERT_ID, &err) == -1);
+    SB_CHECK(sb_chat_ask(chat, "code", "nosuchtrigger", USER, ALERT_ID, &err) == -1);
     SB_CHECK_STR(err.code, "http_400");
     SB_CHECK(!err.retryable);
-    SB_CHECK(sb_chat_ask_code(chat, "", USER, ALERT_ID, &err) == -1);
+    SB_CHECK(sb_chat_ask(chat, "code", "", USER, ALERT_ID, &err) == -1);
+    SB_CHECK_STR(err.code, "invalid_arguments");
+    SB_CHECK(sb_chat_ask(chat, "pin", "t", USER, ALERT_ID, &err) == -1);
     SB_CHECK_STR(err.code, "invalid_arguments");
 }
 

@@ -42,14 +42,14 @@ void sb_mm_read_command(const char *body, size_t len, const char *token, const c
 #define SB_MM_STATE_MAX 1024
 
 /* Reads an interactive dialog's submission (JSON: type, callback_id,
- * state, user_id, submission{code}, cancelled). Its state is a context
- * (sb_mmctx) with action "code", checked like a button's: MAC (constant
- * time), expiry, user. A valid one becomes the same "text" event a typed
- * code makes (alert_id null, text = the code). Event id: hex SHA-256 of
- * "mm_dialog|" user_id "|" state's mac "|" code (a repeated submission
- * applies once). Cancelled: IGNORE with refused OK (200, nothing
- * published); refused: IGNORE with refused set (403); malformed: BAD.
- * Free with sb_payload_clear(&out->p). */
+ * state, user_id, submission{code or words}, cancelled). Its state is a
+ * context (sb_mmctx) with action "code" or "words", checked like a
+ * button's: MAC (constant time), expiry, user. A valid one becomes the
+ * same "text" event typed text makes (alert_id null, text = the code or
+ * the words). Event id: hex SHA-256 of "mm_dialog|" user_id "|" state's
+ * mac "|" text (a repeated submission applies once). Cancelled: IGNORE
+ * with refused OK (200, nothing published); refused: IGNORE with refused
+ * set (403); malformed: BAD. Free with sb_payload_clear(&out->p). */
 void sb_mm_read_dialog(const char *body, size_t len, const char *secret, int64_t now_s,
                        const char *received_at, sb_mm_action_t *out);
 

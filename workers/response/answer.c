@@ -415,8 +415,11 @@ static void transitioned(sb_turn_t *t, PGresult **row, const char *status,
     }
     say(t, res, comment != NULL);
     reply_in_alert_dm(t, *row);
-    if (res->action == SB_CONV_ASK_CODE && t->trigger_id)
-        snprintf(t->ask_code, sizeof(t->ask_code), "%s", id);
+    if (t->trigger_id &&
+        (res->action == SB_CONV_ASK_CODE || (res->action == SB_CONV_DENIED && !comment))) {
+        snprintf(t->ask, sizeof(t->ask), "%s", id);
+        t->ask_what = res->action == SB_CONV_ASK_CODE ? "code" : "words";
+    }
     if (res->outcome || res->action == SB_CONV_CODE_FAILED)
         t->wake = 1;
     if (t->update_text && !PQgetisnull(*row, 0, A_TS)) {

@@ -34,7 +34,8 @@ typedef struct {
     char reply_channel[SB_CHAT_CHANNEL_SIZE]; /* "" = open the sender's DM */
     PGresult *update_row; /* owned: the alert whose prompt to update (answer.c's columns) */
     char *update_text;    /* owned */
-    char ask_code[72];    /* the alert whose code a dialog asks for (trigger_id set), or "" */
+    char ask[72];         /* the alert a dialog asks about (trigger_id set), or "" */
+    const char *ask_what; /* "code" or "words" */
     int wake;             /* the conversation ended: wake sb-prompt for the next alert */
 } sb_turn_t;
 
