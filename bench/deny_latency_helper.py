@@ -8,6 +8,10 @@
         one signed "No" click per line (alert|chat user) of TARGETS, sent to
         sb-gateway's /slack/interactive on PORT at RATE per second; prints
         alert TAB send time (ms) for each
+    deny_latency_helper.py sockclicks FAKE_CTL TARGETS RATE
+        each No click as an interactive envelope on the Socket Mode connection
+    deny_latency_helper.py table RAW OUT...
+        --platform all's table from the raw baseline and each run's output
     deny_latency_helper.py mmclicks PORT FAKE_CTL TARGETS RATE
         the same as Mattermost's requests to /mattermost/actions: for each
         alert, the context of its post's No button (from the fake's posts)
@@ -19,6 +23,8 @@ import hashlib
 import hmac
 import http.client
 import json
+import os
+import re
 import sys
 import time
 import urllib.parse
@@ -63,6 +69,54 @@ def clicks(port, secret_file, targets, rate):
         if r.status != 200:
             sys.exit("click answered %d" % r.status)
         print("%s\t%.3f" % (alert, t * 1000))
+
+
+def sockclicks(ctl, targets, rate):
+    """Each No click as the interactive envelope Slack sends on the
+    gateway's Socket Mode connection (the fake's /_fake/socket/send); the
+    time is taken before the fake is asked to send it."""
+    rate = float(rate)
+    u = urllib.parse.urlsplit(ctl)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    start = time.time()
+    for i, line in enumerate(open(targets)):
+        alert, user = line.strip().split("|")
+        payload = {"type": "block_actions", "user": {"id": user, "username": user},
+                   "actions": [{"action_id": "sb_deny", "block_id": "b", "value": alert,
+                                "type": "button", "text": {"type": "plain_text", "text": "No"},
+                                "action_ts": "%.6f" % (1800000000 + i)}]}
+        body = json.dumps({"type": "interactive", "payload": payload}).encode()
+        wait = start + i / rate - time.time()
+        if wait > 0:
+            time.sleep(wait)
+        t = time.time()
+        conn.request("POST", u.path + "/socket/send", body=body,
+                     headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            sys.exit("the fake's socket/send answered %d" % r.status)
+        print("%s\t%.3f" % (alert, t * 1000))
+
+
+def table(raw_file, *outs):
+    """The three runs of --platform all side by side."""
+    raw = dict(l.strip().split("=", 1) for l in open(raw_file) if "=" in l)
+    print("\ndeny latency, every platform in one run (click -> escalation, ms)")
+    print("%-26s %9s %9s %9s %12s %8s" % ("", "p50", "p99", "max", "escalations", "target"))
+    print("%-26s %9.1f %9.1f %9s %12s" % ("raw Kafka (the baseline)", float(raw["raw_p50_ms"]),
+                                         float(raw["raw_p99_ms"]), raw["raw_max_ms"], raw["raw_n"]))
+    names = {"slack": "Slack events (HTTP)", "socket": "Slack Socket Mode", "mattermost": "Mattermost"}
+    for out in outs:
+        platform = os.path.basename(out).split(".")[0]
+        text = open(out).read()
+        m = re.search(r"click -> escalation\s+([\d.na]+)\s+([\d.na]+)\s+([\d.na]+)\s+(\d+/\d+)", text)
+        verdict = re.search(r"target p99 < 1000 ms\s+(\w+)", text)
+        if not m:
+            print("%-26s %s" % (names.get(platform, platform), "(no result)"))
+            continue
+        print("%-26s %9s %9s %9s %12s %8s" % (names.get(platform, platform), m.group(1), m.group(2),
+                                             m.group(3), m.group(4), verdict.group(1) if verdict else "?"))
 
 
 def mmclicks(port, ctl, targets, rate):
@@ -124,7 +178,8 @@ def report(clicks_file, esc_file, raw_file, n, rate, platform="slack"):
 
 
 if __name__ == "__main__":
-    cmds = {"employees": employees, "clicks": clicks, "mmclicks": mmclicks, "report": report}
+    cmds = {"employees": employees, "clicks": clicks, "mmclicks": mmclicks,
+            "sockclicks": sockclicks, "table": table, "report": report}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])

@@ -160,6 +160,20 @@ int sb_chat_open_code_modal(sb_chat_t *chat, const char *trigger_id, const char 
     return chat->ops->open_code_modal(chat, trigger_id, alert_id, err);
 }
 
+int sb_chat_ask(sb_chat_t *chat, const char *what, const char *trigger_id, const char *user,
+                const char *alert_id, sb_chat_error_t *err) {
+    sb_chat_error_t scratch;
+    err = err ? err : &scratch;
+    if (need(chat, "the trigger", trigger_id, err) == -1 ||
+        need(chat, "the user", user, err) == -1 || need(chat, "the alert id", alert_id, err) == -1)
+        return -1;
+    if (!what || (strcmp(what, "code") != 0 && strcmp(what, "words") != 0))
+        return sb_chat_fail(err, 0, "invalid_arguments", "chat: ask for a code or words");
+    if (!chat->ops->ask)
+        return sb_chat_fail(err, 0, "unsupported", "%s: no dialogs", chat->ops->name);
+    return chat->ops->ask(chat, what, trigger_id, user, alert_id, err);
+}
+
 int sb_chat_prompt_check(const sb_chat_prompt_t *p, sb_chat_error_t *err) {
     if (!p)
         return sb_chat_fail(err, 0, "invalid_arguments", "chat: no prompt");

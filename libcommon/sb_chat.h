@@ -149,6 +149,16 @@ int sb_chat_post_channel(sb_chat_t *chat, const char *channel, const char *text,
  * console platform has no modals: not_supported. */
 int sb_chat_open_code_modal(sb_chat_t *chat, const char *trigger_id, const char *alert_id,
                             sb_chat_error_t *err);
+/* Opens a dialog that asks user (a chat user id), about alert_id, for
+ * `what`: "code" (after a "yes") or "words" (after a "no"), with
+ * trigger_id, the trigger of the click (Mattermost takes it for 3 s). Its
+ * submission reaches sb-gateway and becomes the same event as typed text.
+ * 0; -1 with err: "unsupported" (Slack and console: the direct message
+ * asks instead), "expired_trigger_id", "not_configured" (no
+ * SECURITYBOT_PUBLIC_URL or MATTERMOST_ACTIONS_SECRET), or what any call
+ * fails with. The caller falls back to the message. */
+int sb_chat_ask(sb_chat_t *chat, const char *what, const char *trigger_id, const char *user,
+                const char *alert_id, sb_chat_error_t *err);
 
 /* ---- for the implementations (sb_chat_slack.c, sb_chat_console.c) ------- */
 
@@ -171,6 +181,9 @@ typedef struct {
     /* NULL: the platform has no modals */
     int (*open_code_modal)(sb_chat_t *chat, const char *trigger_id, const char *alert_id,
                            sb_chat_error_t *err);
+    /* NULL: "unsupported" */
+    int (*ask)(sb_chat_t *chat, const char *what, const char *trigger_id, const char *user,
+               const char *alert_id, sb_chat_error_t *err);
 } sb_chat_ops_t;
 
 struct sb_chat_s {

@@ -23,6 +23,7 @@ typedef struct {
     char *api_url;     /* MATTERMOST_URL + "/api/v4" */
     char *token;       /* secret */
     char *actions_url; /* SECURITYBOT_PUBLIC_URL + "/mattermost/actions"; NULL: no buttons */
+    char *dialogs_url; /* SECURITYBOT_PUBLIC_URL + "/mattermost/dialogs"; NULL with actions_url */
     char *secret;      /* MATTERMOST_ACTIONS_SECRET; NULL: no buttons */
     int64_t ttl_s;
     long timeout_ms, max_backoff_ms;
@@ -256,11 +257,12 @@ static int post(mm_t *m, const char *channel, const char *post_id, const char *m
     return rc;
 }
 
-/* text as a message: literal but for * and _, cut to Mattermost's limit. */
+/* text as a message: literal but for * and _ and ``` code blocks, cut to
+ * Mattermost's limit. */
 static int post_text(mm_t *m, const char *channel, const char *post_id, const char *text,
                      cJSON *props, sb_chat_ref_t *ref, sb_chat_error_t *err) {
     sb_buf_t b = {0};
-    sb_mm_add_text(&b, text, SB_MM_MESSAGE_MAX / 2, 1); /* an escape doubles a character */
+    sb_mm_add_bot_text(&b, text, SB_MM_MESSAGE_MAX / 2); /* an escape doubles a character */
     if (b.err) {
         sb_buf_free(&b);
         cJSON_Delete(props);
@@ -331,6 +333,31 @@ static int mm_update(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_pr
     return post_text(m, ref->channel, ref->ts, text, props, NULL, err);
 }
 
+/* POST /actions/dialogs/open; Mattermost's 400 for a trigger past its 3 s
+ * (AppError interactive_message.decode_trigger_id.expired) becomes
+ * "expired_trigger_id". Not retried past sb_curl's own retries: the
+ * trigger does not outlive them. */
+static int mm_ask(sb_chat_t *chat, const char *what, const char *trigger_id, const char *user,
+                  const char *alert_id, sb_chat_error_t *err) {
+    mm_t *m = (mm_t *)chat;
+    cJSON *out = NULL, *args;
+    if (!m->dialogs_url || !m->secret)
+        return sb_chat_fail(err, 0, "not_configured",
+                            "mattermost: a dialog needs SECURITYBOT_PUBLIC_URL and "
+                            "MATTERMOST_ACTIONS_SECRET");
+    if (!id_ok(user))
+        return sb_chat_fail(err, 0, "invalid_arguments", "mattermost: a malformed user id");
+    args = sb_mm_dialog(what, trigger_id, m->dialogs_url, m->secret, user, alert_id,
+                        sb_time_now_us() / 1000000 + SB_MM_DIALOG_TTL_S);
+    if (!args)
+        return sb_chat_fail(err, 0, "invalid_arguments", "mattermost: cannot build the dialog");
+    int rc = call_json(m, "POST", "/actions/dialogs/open", args, NULL, &out, err);
+    cJSON_Delete(out);
+    if (rc == -1 && strstr(err->msg, "trigger_id.expired"))
+        snprintf(err->code, sizeof(err->code), "expired_trigger_id");
+    return rc;
+}
+
 static void mm_destroy(sb_chat_t *chat) {
     mm_t *m = (mm_t *)chat;
     sb_curl_destroy(m->curl);
@@ -342,6 +369,7 @@ static void mm_destroy(sb_chat_t *chat) {
     free(m->secret);
     free(m->api_url);
     free(m->actions_url);
+    free(m->dialogs_url);
     free(m);
 }
 
@@ -354,6 +382,7 @@ static const sb_chat_ops_t mm_ops = {
     .send_text = mm_send_text,
     .update = mm_update,
     .post_channel = mm_post_channel,
+    .ask = mm_ask,
 };
 
 /* A token is one header word: printable ASCII, no spaces. */
@@ -413,8 +442,9 @@ sb_chat_t *sb_chat_mattermost_new(const sb_chat_config_t *cfg, char *errstr, siz
         goto oom;
     if (cfg->public_url && *cfg->public_url && cfg->mm_actions_secret && *cfg->mm_actions_secret) {
         m->actions_url = join(cfg->public_url, "/mattermost/actions");
+        m->dialogs_url = join(cfg->public_url, "/mattermost/dialogs");
         m->secret = strdup(cfg->mm_actions_secret);
-        if (!m->actions_url || !m->secret)
+        if (!m->actions_url || !m->dialogs_url || !m->secret)
             goto oom;
     }
     m->ttl_s = cfg->mm_button_ttl_s > 0 ? cfg->mm_button_ttl_s : SB_CHAT_DEFAULT_MM_BUTTON_TTL;

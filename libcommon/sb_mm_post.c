@@ -32,6 +32,50 @@ size_t sb_mm_add_text(sb_buf_t *b, const char *s, size_t max, int keep_emphasis)
     return n;
 }
 
+/* One line of a code block: verbatim (Markdown reads no escape there), but
+ * a run of backticks cannot close the fence (U+200B after each) and "@"
+ * mentions nobody. */
+static void add_code_line(sb_buf_t *b, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        sb_buf_add(b, s + i, 1);
+        if (s[i] == '`' || s[i] == '@')
+            sb_buf_add(b, "\xe2\x80\x8b", 3);
+    }
+}
+
+size_t sb_mm_add_bot_text(sb_buf_t *b, const char *s, size_t max) {
+    sb_buf_t cut = {0};
+    size_t n = sb_buf_add_text(&cut, s, max, 0);
+    const char *c = sb_buf_str(&cut);
+    int code = 0;
+
+    while (*c) {
+        size_t len = strcspn(c, "\n");
+        char *line = strndup(c, len);
+        if (!line)
+            b->err = 1;
+        else if (len == 3 && !strcmp(line, "```")) {
+            code = !code;
+            sb_buf_add(b, "```", 3);
+        } else if (code)
+            add_code_line(b, line, len);
+        else
+            sb_mm_add_text(b, line, len, 1);
+        free(line);
+        c += len;
+        if (*c == '\n') {
+            sb_buf_add(b, "\n", 1);
+            c++;
+        }
+    }
+    if (code) /* cut inside the block: close it */
+        sb_buf_add(b, "\n```", 4);
+    if (cut.err)
+        b->err = 1;
+    sb_buf_free(&cut);
+    return n;
+}
+
 /* "**title**" and the description, within SB_MM_TEXT_MAX. */
 static void alert_text(sb_buf_t *b, const sb_chat_prompt_t *p) {
     size_t used = 4;
@@ -178,4 +222,62 @@ void sb_mm_prompt_message(sb_buf_t *b, const sb_chat_prompt_t *p) {
         sb_mm_add_text(b, p->intro, INTRO_MAX, 1);
     else
         sb_mm_add_text(b, p->title, TITLE_MAX, 0);
+}
+
+/* The dialog's one input. */
+static cJSON *element(int words) {
+    cJSON *e = cJSON_CreateObject();
+    if (!e || !cJSON_AddStringToObject(e, "display_name", words ? "What happened?" : "Code") ||
+        !cJSON_AddStringToObject(e, "name", words ? "words" : "code") ||
+        !cJSON_AddStringToObject(e, "type", words ? "textarea" : "text") ||
+        !cJSON_AddNumberToObject(e, "min_length", words ? 1 : 6) ||
+        !cJSON_AddNumberToObject(e, "max_length", words ? SB_MM_WORDS_MAX : 8) ||
+        !cJSON_AddStringToObject(e, "help_text",
+                                 words ? "A few words for the security team."
+                                       : "The 6-digit code your authenticator app shows now.")) {
+        cJSON_Delete(e);
+        return NULL;
+    }
+    return e;
+}
+
+cJSON *sb_mm_dialog(const char *what, const char *trigger_id, const char *dialogs_url,
+                    const char *secret, const char *user_id, const char *alert_id,
+                    int64_t expires) {
+    int words = strcmp(what, "words") == 0;
+    sb_mmctx_t c = {.expires = expires};
+    cJSON *root = cJSON_CreateObject(), *dialog, *elements, *ctx = NULL, *el;
+    char *state = NULL;
+
+    snprintf(c.alert_id, sizeof(c.alert_id), "%s", alert_id);
+    snprintf(c.action, sizeof(c.action), "%s", words ? "words" : "code");
+    snprintf(c.user_id, sizeof(c.user_id), "%s", user_id);
+    if (strlen(alert_id) >= sizeof(c.alert_id) || strlen(user_id) >= sizeof(c.user_id) ||
+        !(ctx = sb_mmctx_make(secret, &c)) || !(state = cJSON_PrintUnformatted(ctx)))
+        goto fail;
+    if (!root || !cJSON_AddStringToObject(root, "trigger_id", trigger_id) ||
+        !cJSON_AddStringToObject(root, "url", dialogs_url) ||
+        !(dialog = cJSON_AddObjectToObject(root, "dialog")) ||
+        !cJSON_AddStringToObject(dialog, "callback_id", words ? "sbwords" : "sbcode") ||
+        !cJSON_AddStringToObject(dialog, "title", words ? "What happened?" : "Confirm it's you") ||
+        !cJSON_AddStringToObject(
+            dialog, "introduction_text",
+            words ? "You answered *no, this wasn't me*; the security team has been told. If you "
+                    "can, tell them what you think happened."
+                  : "You answered *yes, this was me*. To make sure it's really you, enter the "
+                    "code from your authenticator app.") ||
+        !cJSON_AddStringToObject(dialog, "submit_label", "Send") ||
+        !cJSON_AddFalseToObject(dialog, "notify_on_cancel") ||
+        !cJSON_AddStringToObject(dialog, "state", state) ||
+        !(elements = cJSON_AddArrayToObject(dialog, "elements")) || !(el = element(words)))
+        goto fail;
+    cJSON_AddItemToArray(elements, el); /* owned by the dialog from here */
+    cJSON_Delete(ctx);
+    free(state);
+    return root;
+fail:
+    cJSON_Delete(ctx);
+    cJSON_Delete(root);
+    free(state);
+    return NULL;
 }

@@ -34,6 +34,13 @@ typedef struct {
  * bot's own texts use them). Returns the characters appended. */
 size_t sb_mm_add_text(sb_buf_t *b, const char *s, size_t max, int keep_emphasis);
 
+/* The bot's own text (replies, reports, the digest) as a message: lines
+ * between two lines "```" form a code block, copied verbatim (a backtick
+ * cannot close it, "@" is inert); the rest as sb_mm_add_text with
+ * keep_emphasis. At most max characters of s; a block cut short is
+ * closed. Returns the characters taken from s. */
+size_t sb_mm_add_bot_text(sb_buf_t *b, const char *s, size_t max);
+
 /* The props of a prompt: one attachment with the alert (title, description,
  * details and time as fields) and, with buttons, its two buttons, each with
  * a context MAC'd for p->chat_user_id; answer_text (may be NULL) goes under
@@ -41,6 +48,20 @@ size_t sb_mm_add_text(sb_buf_t *b, const char *s, size_t max, int keep_emphasis)
  * cannot be made (*why says which). Owned by the caller. */
 cJSON *sb_mm_prompt_props(const sb_chat_prompt_t *p, const sb_mm_buttons_t *buttons,
                           const char *answer_text, const char **why);
+
+/* How long a dialog's state is honoured; the longest words taken. */
+#define SB_MM_DIALOG_TTL_S 900
+#define SB_MM_WORDS_MAX    3000
+
+/* The body of POST /actions/dialogs/open: with trigger_id, submitting to
+ * dialogs_url (the gateway's /mattermost/dialogs) one input named `what`:
+ * "code" (a text of 6 to 8 characters; callback id "sbcode") or "words" (a
+ * textarea of up to SB_MM_WORDS_MAX; "sbwords"), its state a context
+ * {alert_id, action `what`, user_id, expires, mac} MAC'd with secret, as
+ * compact JSON. NULL when out of memory or when the state cannot be made.
+ * Owned by the caller. */
+cJSON *sb_mm_dialog(const char *what, const char *trigger_id, const char *dialogs_url,
+                    const char *secret, const char *user_id, const char *alert_id, int64_t expires);
 
 /* The notification text of a prompt (the intro, or "title"), escaped. */
 void sb_mm_prompt_message(sb_buf_t *b, const sb_chat_prompt_t *p);

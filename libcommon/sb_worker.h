@@ -55,10 +55,12 @@ typedef struct {
                       "Mattermost bot account's access token, required with mattermost"),          \
         SB_CFG_STR("SECURITYBOT_PUBLIC_URL", &(s)->public_url, NULL,                               \
                    "sb-gateway's base URL as Mattermost reaches it (buttons post to "              \
-                   "<it>/mattermost/actions); required by sb-prompt with mattermost"),             \
+                   "<it>/mattermost/actions, code dialogs to <it>/mattermost/dialogs); required "  \
+                   "by sb-prompt with mattermost; sb-response opens code dialogs with it"),        \
         SB_CFG_SECRET("MATTERMOST_ACTIONS_SECRET", &(s)->mm_actions_secret,                        \
-                      "key of the MAC each Mattermost button carries (the gateway's); required "   \
-                      "by sb-prompt with mattermost"),                                             \
+                      "key of the MAC each Mattermost button and code dialog carries (the "        \
+                      "gateway's); required by sb-prompt with mattermost; sb-response opens code " \
+                      "dialogs with it"),                                                          \
         SB_CFG_DURATION("MATTERMOST_BUTTON_TTL", &(s)->mm_button_ttl_ms, "7d",                     \
                         "how long a Mattermost button is honoured after it was sent")
 

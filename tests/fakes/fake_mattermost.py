@@ -32,6 +32,7 @@ MAX_BODY = 1 << 20
 ACTION_ID = re.compile(r"^[A-Za-z0-9]+$")
 BUTTON_STYLES = {"default", "primary", "success", "good", "warning", "danger"}
 RATE_LIMIT = 10  # what the X-Ratelimit-Limit header says (per second)
+TRIGGER_TTL = 3  # s: InteractiveDialogTriggerTimeoutMilliseconds
 
 
 def new_id():
@@ -76,6 +77,9 @@ class State:
         self.order = []  # post ids in creation order
         self.clicks = []
         self.commands_run = []
+        self.triggers = {}  # trigger_id -> {"user_id", "time"}: what clicks and commands issued
+        self.dialogs = []  # dialogs opened: {"time", "user_id", "trigger_id", "url", "dialog"}
+        self.submissions = []
         self.failures = []  # [{path, count, status, retry_after}]
 
     def user_by_email(self, email):
@@ -257,6 +261,8 @@ class Handler(BaseHTTPRequestHandler):
             return 200, u
         if verb == "POST" and path == "/channels/direct":
             return self.create_direct(args)
+        if verb == "POST" and path == "/actions/dialogs/open":
+            return self.open_dialog(args)
         if verb == "POST" and path == "/posts":
             return self.create_post(args)
         m = re.fullmatch(r"/posts/([a-z0-9]{26})/patch", path)
@@ -289,6 +295,34 @@ class Handler(BaseHTTPRequestHandler):
               "create_at": int(time.time() * 1000), "members": set(args)}
         st.channels[ch["id"]] = ch
         return 201, {k: v for k, v in ch.items() if k != "members"}
+
+    def open_dialog(self, args):
+        """POST /actions/dialogs/open: Mattermost decodes the trigger (signed,
+        naming its user and time) and refuses one older than 3 s."""
+        st = self.st
+        if not isinstance(args, dict):
+            raise AppError(400, "api.context.invalid_body_param.app_error",
+                           "Invalid or missing dialog in request body.")
+        for key in ("trigger_id", "url"):
+            if not isinstance(args.get(key), str) or not args[key]:
+                raise AppError(400, "api.context.invalid_body_param.app_error",
+                               "Invalid or missing %s in request body." % key)
+        dialog = args.get("dialog")
+        if not isinstance(dialog, dict) or not dialog.get("title") or \
+                not isinstance(dialog.get("elements", []), list) or len(dialog.get("elements", [])) > 5:
+            raise AppError(400, "api.context.invalid_body_param.app_error",
+                           "Invalid or missing dialog in request body.")
+        trig = st.triggers.get(args["trigger_id"])
+        if not trig:
+            raise AppError(400, "interactive_message.decode_trigger_id.verify_signature_failed",
+                           "Signature verification failed for trigger ID for interactive dialog.")
+        if time.time() - trig["time"] > TRIGGER_TTL:
+            raise AppError(400, "interactive_message.decode_trigger_id.expired",
+                           "Trigger ID for interactive dialog is expired. Trigger IDs live for a "
+                           "maximum of %d seconds." % TRIGGER_TTL)
+        st.dialogs.append({"time": time.time(), "user_id": trig["user_id"],
+                           "trigger_id": args["trigger_id"], "url": args["url"], "dialog": dialog})
+        return 200, {"status": "OK"}
 
     def check_post_fields(self, message, props):
         if not isinstance(message, str):
@@ -347,6 +381,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, self.click(args))
         if verb == "POST" and what == "command":
             return self.send(200, self.run_command(args))
+        if verb == "POST" and what == "submit_dialog":
+            return self.send(200, self.submit_dialog(args))
         with st.lock:
             if verb == "POST" and what == "config":
                 if "token" in args:
@@ -374,6 +410,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {"calls": st.calls})
             if verb == "GET" and what == "posts":
                 return self.send(200, {"posts": [st.posts[i] for i in st.order]})
+            if verb == "GET" and what == "dialogs":
+                return self.send(200, {"dialogs": st.dialogs, "submissions": st.submissions})
             if verb == "GET" and what == "clicks":
                 return self.send(200, {"clicks": st.clicks})
             if verb == "GET" and what == "commands":
@@ -417,6 +455,9 @@ class Handler(BaseHTTPRequestHandler):
                     "team_domain": "", "post_id": post["id"],
                     "trigger_id": args.get("trigger_id") or new_id(), "type": "button",
                     "data_source": "", "context": action["integration"].get("context") or {}}
+            # "trigger_age" (s) plays a trigger that aged before it was used
+            st.triggers[body["trigger_id"]] = {"user_id": user["id"],
+                                               "time": time.time() - float(args.get("trigger_age", 0))}
         req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
         try:
@@ -436,6 +477,40 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(upd, dict):
                 post.update({k: upd[k] for k in ("message", "props") if k in upd})
         return {"status": status, "answer": answer, "trigger_id": body["trigger_id"]}
+
+    def submit_dialog(self, args):
+        """What the server does when a user submits (or cancels) an open
+        dialog (args["index"], default the last one): POST the submission,
+        with the dialog's state, to its URL as the dialog's user (args
+        "user_id" and "state" play a forged request)."""
+        st = self.st
+        with st.lock:
+            if not st.dialogs:
+                return {"status": 404, "error": "no dialog was opened"}
+            d = st.dialogs[int(args.get("index", -1))]
+            cancelled = bool(args.get("cancelled"))
+            body = {"type": "dialog_submission", "url": d["url"],
+                    "callback_id": d["dialog"].get("callback_id", ""),
+                    "state": args.get("state", d["dialog"].get("state", "")),
+                    "user_id": args.get("user_id") or d["user_id"], "channel_id": "",
+                    "team_id": st.team_id,
+                    "submission": {} if cancelled else (args.get("submission") or {}),
+                    "cancelled": cancelled}
+            if not self.integration_url_ok(d["url"]):
+                return {"status": 400, "error": "api.dialog.submit.app_error"}
+        req = urllib.request.Request(d["url"], data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, answer = r.status, r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            status, answer = e.code, e.read().decode("utf-8", "replace")
+        except OSError as e:
+            status, answer = 0, str(e)
+        with st.lock:
+            st.submissions.append({"time": time.time(), "request": body, "status": status,
+                                   "answer": answer})
+        return {"status": status, "answer": answer}
 
     def integration_url_ok(self, url):
         host = urlsplit(url).hostname or ""
@@ -466,6 +541,7 @@ class Handler(BaseHTTPRequestHandler):
                     "token": args.get("token") or cmd["token"],
                     "trigger_id": args.get("trigger_id") or new_id(), "user_id": user["id"],
                     "user_name": user["username"]}
+            st.triggers[form["trigger_id"]] = {"user_id": user["id"], "time": time.time()}
         data = urllib.parse.urlencode(form).encode()
         req = urllib.request.Request(cmd["url"], data=data, method="POST", headers={
             "Content-Type": "application/x-www-form-urlencoded",

@@ -165,6 +165,7 @@ handled 3
 wait_for "SELECT status FROM alerts WHERE id = '$a2'" awaiting_code 30
 for ((i = 0; i < 100; i++)); do texts_to "$A" | grep -q 6-digit && break; sleep 0.1; done
 check "$(texts_to "$A" | grep -c '6-digit')" 1 "the code asked for in alice's DM"
+check "$(mm_q dialogs "[x['user_id'] + ' ' + x['dialog']['callback_id'] for x in d['dialogs']]")" "[\"$A sbwords\", \"$A sbcode\"]" "and in a dialog opened with her click's trigger (after her earlier No, one for her words)"
 
 # ---- (6) found by e-mail; unknown ----
 c1=$(alert carol r1 "Carol's alert" low)
@@ -180,7 +181,7 @@ check "$(mm_q calls "sorted({(c['status'], c.get('error', '')) for c in d['calls
 	'[[404, "app.user.missing_account.const"]]' "no call refused but the unknown e-mail"
 check "$(mm_q calls "sum(1 for c in d['calls'] if c['path'] == '/users/me') <= 3")" True "the bot's id asked at most once per worker"
 check "$(mm_q calls "sorted({c['http_method'] + ' ' + c['path'].split('/')[1] for c in d['calls']})")" \
-	'["GET users", "POST channels", "POST posts", "PUT posts"]' "the calls made"
+	'["GET users", "POST actions", "POST channels", "POST posts", "PUT posts"]' "the calls made (a dialog for alice's code)"
 
 check "$(cat "$T_DIR"/*.log | grep -c -e "$MM_SECRET" -e "$MM_TOKEN" || true)" 0 "no token or secret in any log"
 finish

@@ -210,6 +210,41 @@ static void test_config(void) {
     }
 }
 
+/* The bot's texts: a ``` block verbatim, the rest escaped. */
+static void test_bot_text(void) {
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"*digest* a_b\n```\nrule | n\n#1 <x>\n```", "*digest* a_b\n```\nrule | n\n#1 <x>\n```"},
+        {"a | b `c`", "a \\| b \\`c\\`"},
+        {"```\nx ``` @all\n```", "```\nx `\xe2\x80\x8b`\xe2\x80\x8b`\xe2\x80\x8b @\xe2\x80\x8b"
+                                 "all\n```"},
+        {"```\nopen", "```\nopen\n```"}, /* closed when cut short */
+        {"@channel", "@\xe2\x80\x8b"
+                     "channel"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sb_buf_t b = {0};
+        sb_mm_add_bot_text(&b, cases[i].in, 1000);
+        SB_CHECK_STR(sb_buf_str(&b), cases[i].want);
+        sb_buf_free(&b);
+    }
+}
+
+/* The code dialog: dialogs/open with the trigger, a MAC'd state. */
+static void test_ask_code(void) {
+    sb_chat_error_t err;
+    reset();
+    /* a trigger the fake never issued: Mattermost's 400 */
+    SB_CHECK(sb_chat_ask(chat, "code", "nosuchtrigger", USER, ALERT_ID, &err) == -1);
+    SB_CHECK_STR(err.code, "http_400");
+    SB_CHECK(!err.retryable);
+    SB_CHECK(sb_chat_ask(chat, "code", "", USER, ALERT_ID, &err) == -1);
+    SB_CHECK_STR(err.code, "invalid_arguments");
+    SB_CHECK(sb_chat_ask(chat, "pin", "t", USER, ALERT_ID, &err) == -1);
+    SB_CHECK_STR(err.code, "invalid_arguments");
+}
+
 int main(void) {
     char errstr[512];
     signal(SIGPIPE, SIG_IGN);
@@ -237,6 +272,8 @@ int main(void) {
         test_prompt_and_update();
         test_errors();
         test_config();
+        test_bot_text();
+        test_ask_code();
     }
     sb_chat_destroy(chat);
     sb_fake_slack_stop(fake_pid);

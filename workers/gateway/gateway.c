@@ -167,9 +167,10 @@ static int on_interactive(void *ctx, const sb_http_request_t *req, sb_http_respo
 static const char MM_COMMAND_ANSWER[] =
     "{\"response_type\":\"ephemeral\",\"text\":\"Got it: I answer in our direct messages.\"}";
 
-/* What a Mattermost click or command gets: 200 once published ("{}", or
- * the command's ephemeral answer), 503 when Kafka did not take it in time,
- * 403 for a context refused (401 for a command token), 400 malformed. */
+/* What a Mattermost click, dialog or command gets: 200 once published
+ * ("{}", or the command's ephemeral answer), 503 when Kafka did not take it
+ * in time, 403 for a context or state refused (401 for a command token),
+ * 200 "{}" for a cancelled dialog, 400 malformed. */
 static int conclude_mm(const sb_gateway_t *gw, const sb_http_request_t *req,
                        const sb_mm_action_t *a, sb_http_response_t *resp) {
     sb_log_kv_t kv[] = {{"path", req->path}, {"reason", a->p.reason}};
@@ -185,7 +186,11 @@ static int conclude_mm(const sb_gateway_t *gw, const sb_http_request_t *req,
         case SB_GATEWAY_PUBLISH_RETRY: return answer(resp, 503, "not published, retry later\n");
         default: return -1;
         }
-    case SB_PAYLOAD_IGNORE: /* a context or token refused: never published */
+    case SB_PAYLOAD_IGNORE:              /* a context or token refused: never published */
+        if (a->refused == SB_MMCTX_OK) { /* a dialog cancelled */
+            sb_log_kv(SB_LOG_INFO, kv, 2, "mattermost request ignored: %s", a->p.detail);
+            return sb_http_respond(resp, 200, "application/json", "{}", 2);
+        }
         if (command) {
             sb_log_kv(SB_LOG_WARN, kv, 2, "mattermost command refused (401): %s", a->p.detail);
             return answer(resp, 401, "unauthorized\n");
@@ -202,11 +207,13 @@ static int conclude_mm(const sb_gateway_t *gw, const sb_http_request_t *req,
 }
 
 /* POST /mattermost/actions: a button click, proven by its context's MAC;
+ * POST /mattermost/dialogs: the code dialog's submission, by its state's;
  * POST /mattermost/commands: the slash command, by Mattermost's token. */
 static int on_mattermost(void *ctx, const sb_http_request_t *req, sb_http_response_t *resp) {
     const sb_gateway_t *gw = ctx;
     int64_t t0 = sb_time_monotonic_us(), now_us = sb_time_now_us();
     int command = strcmp(req->path, "/mattermost/commands") == 0;
+    int dialog = strcmp(req->path, "/mattermost/dialogs") == 0;
     sb_mm_action_t a;
     char now[40], status[8];
     int rc;
@@ -220,6 +227,9 @@ static int on_mattermost(void *ctx, const sb_http_request_t *req, sb_http_respon
     sb_time_format_us(now_us, now, sizeof(now));
     if (command)
         sb_mm_read_command(req->body, req->body_len, gw->mm_command_token, now, &a);
+    else if (dialog)
+        sb_mm_read_dialog(req->body, req->body_len, gw->mm_actions_secret, now_us / 1000000, now,
+                          &a);
     else
         sb_mm_read_action(req->body, req->body_len, gw->mm_actions_secret, now_us / 1000000, now,
                           &a);
@@ -309,6 +319,7 @@ const sb_http_route_t sb_gateway_routes[] = {
     {"POST", "/v1/alerts/alertmanager", NULL, SB_INTAKE_AM_MAX_BODY, on_alertmanager,
      intake_precheck},
     {"POST", "/mattermost/actions", "application/json", SB_GATEWAY_MAX_BODY, on_mattermost, NULL},
+    {"POST", "/mattermost/dialogs", "application/json", SB_GATEWAY_MAX_BODY, on_mattermost, NULL},
     {"POST", "/mattermost/commands", "application/x-www-form-urlencoded", SB_GATEWAY_MAX_BODY,
      on_mattermost, NULL},
     {"GET", "/healthz", NULL, 0, on_healthz, NULL},

@@ -137,7 +137,7 @@ int main(int argc, char **argv) {
         SB_CFG_SECRET("SLACK_SIGNING_SECRET", &m.signing_secret, "Slack app's signing secret (verifies every request), required with SECURITYBOT_SLACK_MODE=events unless only Mattermost is served (unset with MATTERMOST_ACTIONS_SECRET: /slack/* answer 404)"),
         SB_CFG_SECRET("SLACK_APP_TOKEN", &m.app_token, "Slack app-level token (xapp-..., scope connections:write), required with SECURITYBOT_SLACK_MODE=socket"),
         SB_CFG_STR("SLACK_API_URL", &m.api_url, SB_CHAT_DEFAULT_SLACK_API_URL, "Slack Web API base URL (socket mode: apps.connections.open; http:// allows a ws:// socket, for tests)"),
-        SB_CFG_SECRET("MATTERMOST_ACTIONS_SECRET", &m.mm_actions_secret, "the key of the MAC each Mattermost button carries in its context (POST /mattermost/actions); unset: that path answers 404"),
+        SB_CFG_SECRET("MATTERMOST_ACTIONS_SECRET", &m.mm_actions_secret, "the key of the MAC each Mattermost button carries in its context (POST /mattermost/actions) and each code dialog in its state (POST /mattermost/dialogs); unset: those paths answer 404"),
         SB_CFG_SECRET("MATTERMOST_COMMAND_TOKEN", &m.mm_command_token, "the token Mattermost gives the /securitybot slash command (POST /mattermost/commands, compared in constant time); unset: that path answers 404"),
         SB_CFG_STR("SECURITYBOT_INTAKE_TOKENS_FILE", &m.intake.tokens_file, NULL, "file of \"SOURCE SHA256HEX\" lines (sbctl intake-token create), owner-only; re-read on SIGHUP; unset: POST /v1/alerts and /v1/alerts/alertmanager answer 404"),
         SB_CFG_INT("SECURITYBOT_INTAKE_RATE", &m.intake.rate, "1000", 1, 1000000, "alerts per second each intake token may send (burst the same); over it: 429 with Retry-After"),

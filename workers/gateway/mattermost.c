@@ -75,6 +75,10 @@ static void read_click(const cJSON *root, const char *secret, int64_t now_s,
         return verdict(out, SB_PAYLOAD_ERROR, "internal_error", "hashing the event id");
     sb_payload_publish(&out->p, "mattermost", id, user, ctx.alert_id, ctx.action, ctx.action,
                        received_at);
+    /* a "yes" may need a code: sb-response opens the dialog with it */
+    if (out->p.verdict == SB_PAYLOAD_PUBLISH && sized(trigger) &&
+        !cJSON_AddStringToObject(out->p.event, "trigger_id", trigger))
+        verdict(out, SB_PAYLOAD_ERROR, "out_of_memory", "building the response event");
 }
 
 void sb_mm_read_action(const char *body, size_t len, const char *secret, int64_t now_s,
@@ -125,4 +129,66 @@ void sb_mm_read_command(const char *body, size_t len, const char *token, const c
     }
     for (int i = 0; i < F_N; i++)
         free(v[i]);
+}
+
+/* A submission's input for action: "code" (1-64 bytes) or "words" (1 to
+ * SB_MM_STATE_MAX * 16 bytes), UTF-8; NULL otherwise. */
+static const char *dialog_text(const cJSON *root, const char *action) {
+    int words = strcmp(action, "words") == 0;
+    const char *t =
+        get_string(cJSON_GetObjectItemCaseSensitive(root, "submission"), words ? "words" : "code");
+    size_t n = t ? strlen(t) : 0;
+    return n && n <= (words ? (size_t)SB_MM_STATE_MAX * 16 : ID_MAX) && sb_utf8_valid(t, n) ? t
+                                                                                            : NULL;
+}
+
+/* A well-formed, not cancelled submission: its state decides. */
+static void read_submission(const cJSON *root, const char *secret, int64_t now_s,
+                            const char *received_at, sb_mm_action_t *out) {
+    const char *user = get_string(root, "user_id"), *state = get_string(root, "state");
+    const char *text;
+    char id[SB_SHA256_HEX_LEN + 1];
+    cJSON *ctx = state && strlen(state) <= SB_MM_STATE_MAX ? cJSON_Parse(state) : NULL;
+    sb_mmctx_t c;
+
+    if (!sized(user)) {
+        verdict(out, SB_PAYLOAD_BAD, "missing_field", "user_id");
+        goto out;
+    }
+    out->refused = sb_mmctx_check(secret, ctx, user, now_s, &c);
+    if (out->refused == SB_MMCTX_ERROR) {
+        out->refused = SB_MMCTX_OK;
+        verdict(out, SB_PAYLOAD_ERROR, "internal_error", "checking the state's MAC");
+    } else if (out->refused != SB_MMCTX_OK)
+        verdict(out, SB_PAYLOAD_IGNORE, sb_mmctx_reason(out->refused), "state refused");
+    else if (strcmp(c.action, "code") != 0 && strcmp(c.action, "words") != 0) {
+        out->refused = SB_MMCTX_MALFORMED; /* a button's context is not a dialog's state */
+        verdict(out, SB_PAYLOAD_IGNORE, "not_a_dialog", "state refused");
+    } else if (!(text = dialog_text(root, c.action)))
+        verdict(out, SB_PAYLOAD_BAD, "missing_field", "submission.code or submission.words");
+    else {
+        const char *parts[] = {"mm_dialog", user, get_string(ctx, "mac"), text};
+        if (parts_id(parts, 4, id) != 0)
+            verdict(out, SB_PAYLOAD_ERROR, "internal_error", "hashing the event id");
+        else /* exactly what typed text is: a text event without an alert */
+            sb_payload_publish(&out->p, "mattermost", id, user, NULL, "text", text, received_at);
+    }
+out:
+    cJSON_Delete(ctx);
+}
+
+void sb_mm_read_dialog(const char *body, size_t len, const char *secret, int64_t now_s,
+                       const char *received_at, sb_mm_action_t *out) {
+    cJSON *root;
+    const cJSON *cancelled;
+
+    memset(out, 0, sizeof(*out));
+    if (!(root = sb_payload_parse_object(body, len, &out->p)))
+        return;
+    cancelled = cJSON_GetObjectItemCaseSensitive(root, "cancelled");
+    if (cJSON_IsTrue(cancelled))
+        verdict(out, SB_PAYLOAD_IGNORE, "cancelled", "the dialog was cancelled");
+    else
+        read_submission(root, secret, now_s, received_at, out);
+    cJSON_Delete(root);
 }

@@ -22,7 +22,8 @@ typedef struct {
  * trigger_id, context) and checks its context with secret at now_s. The
  * event's id is the hex SHA-256 of "mm_action|" user_id "|" post_id "|"
  * action "|" trigger_id: a replayed request has the same one, and
- * sb-response applies it once. Free with sb_payload_clear(&out->p). */
+ * sb-response applies it once. The event carries the click's trigger_id
+ * (sb-response opens the code dialog with it). Free with sb_payload_clear(&out->p). */
 void sb_mm_read_action(const char *body, size_t len, const char *secret, int64_t now_s,
                        const char *received_at, sb_mm_action_t *out);
 
@@ -36,5 +37,20 @@ void sb_mm_read_action(const char *body, size_t len, const char *secret, int64_t
  * malformed: BAD. Free with sb_payload_clear(&out->p). */
 void sb_mm_read_command(const char *body, size_t len, const char *token, const char *received_at,
                         sb_mm_action_t *out);
+
+/* Longest dialog state read (the context JSON sb_chat_mattermost makes). */
+#define SB_MM_STATE_MAX 1024
+
+/* Reads an interactive dialog's submission (JSON: type, callback_id,
+ * state, user_id, submission{code or words}, cancelled). Its state is a
+ * context (sb_mmctx) with action "code" or "words", checked like a
+ * button's: MAC (constant time), expiry, user. A valid one becomes the
+ * same "text" event typed text makes (alert_id null, text = the code or
+ * the words). Event id: hex SHA-256 of "mm_dialog|" user_id "|" state's
+ * mac "|" text (a repeated submission applies once). Cancelled: IGNORE
+ * with refused OK (200, nothing published); refused: IGNORE with refused
+ * set (403); malformed: BAD. Free with sb_payload_clear(&out->p). */
+void sb_mm_read_dialog(const char *body, size_t len, const char *secret, int64_t now_s,
+                       const char *received_at, sb_mm_action_t *out);
 
 #endif

@@ -446,6 +446,11 @@ static void transitioned(sb_turn_t *t, PGresult **row, const char *status,
                  t->username[0] ? t->username : t->employee, t->r->max_failures, id);
         t->notice = strdup(text);
     }
+    if (t->trigger_id &&
+        (res->action == SB_CONV_ASK_CODE || (res->action == SB_CONV_DENIED && !comment))) {
+        snprintf(t->ask, sizeof(t->ask), "%s", id);
+        t->ask_what = res->action == SB_CONV_ASK_CODE ? "code" : "words";
+    }
     if (res->outcome || res->action == SB_CONV_CODE_FAILED)
         t->wake = 1;
     if (t->update_text && !PQgetisnull(*row, 0, A_TS)) {

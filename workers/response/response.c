@@ -199,16 +199,46 @@ static void log_reply_failure(const sb_turn_t *t, const sb_chat_error_t *err) {
 
 /* After COMMIT: the prompt's buttons replaced, the reply sent. Failures
  * are logged; the state they describe is already safe in PostgreSQL. */
+/* A "yes" that needs a code, or a "no" without words, clicked on
+ * Mattermost: a dialog asks for them, first (its trigger lives 3 s).
+ * Whatever fails, the direct message asks as it does on Slack, and the
+ * slash command carries the answer. */
+static void open_dialog(sb_turn_t *t) {
+    sb_chat_error_t err = {0};
+    sb_log_kv_t kv[] = {{"alert_id", t->ask}, {"reason", NULL}};
+    int words = strcmp(t->ask_what, "words") == 0;
+    if (sb_chat_ask(t->r->chat, t->ask_what, t->trigger_id, t->chat_user, t->ask, &err) == 0) {
+        sb_log_kv(SB_LOG_INFO, kv, 1, "%s dialog opened", t->ask_what);
+        if (words)
+            sb_turn_reply(t, "Thank you for telling us. The security team is on it now. If you "
+                             "can, tell them what you think happened in the window that opened "
+                             "(or with `/securitybot` and your words).");
+        else
+            sb_turn_reply(t, "Thanks! To make sure it's really you, please enter the 6-digit "
+                             "code from your authenticator app in the window that opened (or "
+                             "send it with `/securitybot CODE`).");
+        return;
+    }
+    kv[1].value = err.code;
+    if (strcmp(err.code, "unsupported") != 0)
+        sb_metrics_count(t->r->metrics, SB_M_CHAT_ERRORS, err.code, 1);
+    sb_log_kv(SB_LOG_INFO, kv, 2, "no %s dialog, the message asks: %s", t->ask_what, err.msg);
+}
+
 static void speak(sb_turn_t *t) {
     sb_chat_error_t err = {0};
     char channel[SB_CHAT_CHANNEL_SIZE];
     /* first: Slack's trigger lives 3 s. Failing, the DM asks for the code */
+    /* (a platform without modals, Mattermost, has its dialog below) */
     if (t->modal_alert[0] &&
-        sb_chat_open_code_modal(t->r->chat, t->trigger_id, t->modal_alert, &err) == -1) {
+        sb_chat_open_code_modal(t->r->chat, t->trigger_id, t->modal_alert, &err) == -1 &&
+        strcmp(err.code, "not_supported") != 0) {
         sb_metrics_count(t->r->metrics, SB_M_CHAT_ERRORS, err.code, 1);
         sb_log_kv_t kv[] = {{"alert_id", t->modal_alert}, {"reason", err.code}};
         sb_log_kv(SB_LOG_WARN, kv, 2, "code modal not opened (the DM asks instead): %s", err.msg);
     }
+    if (t->ask[0])
+        open_dialog(t);
     if (t->update_row && t->update_text) {
         PGresult *row = t->update_row;
         cJSON *details = PQgetisnull(row, 0, 9) ? NULL : cJSON_Parse(PQgetvalue(row, 0, 9));

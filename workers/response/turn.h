@@ -17,7 +17,7 @@ typedef struct {
     sb_response_t *r;
     const char *event_id;
     const char *chat_user;
-    const char *trigger_id; /* a Slack click's (response.v1), or NULL */
+    const char *trigger_id; /* a click's trigger (Slack: a modal, Mattermost: a dialog), or NULL */
     char actor[96];         /* "chat:<user id>" for audit_log */
     char employee[24];      /* employees.id */
     char username[322];
@@ -40,6 +40,8 @@ typedef struct {
     int wake;              /* the conversation ended: wake sb-prompt for the next alert */
     char *notice;          /* owned: text for the security channel */
     char modal_alert[72];  /* open the code modal for this alert (with trigger_id), or "" */
+    char ask[72];          /* the alert a dialog asks about (trigger_id set), or "" */
+    const char *ask_what;  /* "code" or "words" */
 } sb_turn_t;
 
 /* Sets the reply (formatted). */

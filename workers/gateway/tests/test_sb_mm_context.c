@@ -148,6 +148,7 @@ static void test_actions(void) {
     SB_CHECK(a.p.verdict == SB_PAYLOAD_PUBLISH && a.refused == SB_MMCTX_OK);
     SB_CHECK(sb_sha256_hex(idsrc, strlen(idsrc), want) == 0);
     if (a.p.event) {
+        SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "trigger_id")->valuestring, "trigger-1");
         SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "event_id")->valuestring, want);
         SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "platform")->valuestring, "mattermost");
         SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "kind")->valuestring, "deny");
@@ -215,8 +216,76 @@ static void test_commands(void) {
     }
 }
 
+/* A dialog submission with the state of c (NULL: none), by user. */
+static char *submission(const sb_mmctx_t *c, const char *user, const char *code, int cancelled) {
+    cJSON *r = cJSON_CreateObject(), *ctx = c ? sb_mmctx_make(SECRET, c) : NULL, *sub;
+    char *state = ctx ? cJSON_PrintUnformatted(ctx) : NULL, *body;
+    cJSON_AddStringToObject(r, "type", "dialog_submission");
+    cJSON_AddStringToObject(r, "callback_id", "sbcode");
+    cJSON_AddStringToObject(r, "user_id", user);
+    if (state)
+        cJSON_AddStringToObject(r, "state", state);
+    sub = cJSON_AddObjectToObject(r, "submission");
+    if (code)
+        cJSON_AddStringToObject(sub, "code", code);
+    cJSON_AddBoolToObject(r, "cancelled", cancelled);
+    body = cJSON_PrintUnformatted(r);
+    cJSON_Delete(r);
+    cJSON_Delete(ctx);
+    free(state);
+    return body;
+}
+
+static void test_dialogs(void) {
+    sb_mmctx_t c = good;
+    char *body, err[256];
+    sb_mm_action_t a;
+    static const char now[] = "2026-11-29T12:00:00Z";
+
+    snprintf(c.action, sizeof(c.action), "code");
+    body = submission(&c, USER, "123456", 0);
+    sb_mm_read_dialog(body, strlen(body), SECRET, 1700000000, now, &a);
+    SB_CHECK(a.p.verdict == SB_PAYLOAD_PUBLISH && a.refused == SB_MMCTX_OK);
+    if (a.p.event) { /* what a typed code makes */
+        SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "kind")->valuestring, "text");
+        SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "text")->valuestring, "123456");
+        SB_CHECK(cJSON_IsNull(cJSON_GetObjectItem(a.p.event, "alert_id")));
+        SB_CHECK(sb_schema_validate("response", a.p.event, err, sizeof(err)) == 0);
+    }
+    sb_payload_clear(&a.p);
+    /* expired, another secret, another user: 403, nothing published */
+    sb_mm_read_dialog(body, strlen(body), SECRET, 1800000001, now, &a);
+    SB_CHECK(a.refused == SB_MMCTX_EXPIRED && !a.p.event);
+    sb_mm_read_dialog(body, strlen(body), "other", 1, now, &a);
+    SB_CHECK(a.refused == SB_MMCTX_BAD_MAC && !a.p.event);
+    free(body);
+    body = submission(&c, "mallory0000000000000000000", "123456", 0);
+    sb_mm_read_dialog(body, strlen(body), SECRET, 1, now, &a);
+    SB_CHECK(a.refused == SB_MMCTX_OTHER_USER && !a.p.event);
+    free(body);
+    /* a button's context is not a code dialog's state */
+    body = submission(&good, USER, "123456", 0);
+    sb_mm_read_dialog(body, strlen(body), SECRET, 1, now, &a);
+    SB_CHECK(a.p.verdict == SB_PAYLOAD_IGNORE && a.refused != SB_MMCTX_OK && !a.p.event);
+    free(body);
+    /* no state; cancelled; no code */
+    body = submission(NULL, USER, "123456", 0);
+    sb_mm_read_dialog(body, strlen(body), SECRET, 1, now, &a);
+    SB_CHECK(a.refused == SB_MMCTX_MALFORMED && !a.p.event);
+    free(body);
+    body = submission(&c, USER, NULL, 1);
+    sb_mm_read_dialog(body, strlen(body), SECRET, 1, now, &a);
+    SB_CHECK(a.p.verdict == SB_PAYLOAD_IGNORE && a.refused == SB_MMCTX_OK && !a.p.event);
+    free(body);
+    body = submission(&c, USER, NULL, 0);
+    sb_mm_read_dialog(body, strlen(body), SECRET, 1, now, &a);
+    SB_CHECK(a.p.verdict == SB_PAYLOAD_BAD);
+    free(body);
+}
+
 int main(void) {
     test_actions();
+    test_dialogs();
     test_commands();
     test_known_mac();
     test_round_trip();
