@@ -8,8 +8,10 @@ ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 # ---- every binary answers --help and --version ----
 for b in sb-ingest sb-prompt sb-gateway sb-response sb-escalation sbctl; do
-	"$SB_BIN_DIR/$b" --help | grep -q Usage && ok=1 || ok=0
-	check "$ok" 1 "$b --help prints usage"
+	# to a file: `| grep -q` stops reading at the first match, and a binary
+	# still writing its long help then dies of SIGPIPE (pipefail: "failed")
+	rc=0; "$SB_BIN_DIR/$b" --help >"$T_DIR/help.txt" || rc=$?
+	check "$rc:$(grep -c '^Usage' "$T_DIR/help.txt")" 0:1 "$b --help prints usage and exits 0"
 	check "$("$SB_BIN_DIR/$b" --version)" "$b 0.1.0" "$b --version"
 done
 rc=0; SECURITYBOT_PAGE_SEVERITY=urgent "$SB_BIN_DIR/sb-escalation" 2>"$T_DIR/cfg.err" || rc=$?
