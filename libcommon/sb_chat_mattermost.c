@@ -12,6 +12,7 @@
 #include "sb_mm_post.h"
 #include "sb_signal.h"
 #include "sb_time.h"
+#include "sb_url.h"
 
 #define DEFAULT_ATTEMPTS 4
 #define JSON_TYPE        "application/json"
@@ -183,24 +184,6 @@ static int mm_open_dm(sb_chat_t *chat, const char *user, char *out, size_t size,
     return 0;
 }
 
-/* An e-mail address as one path segment (RFC 3986 unreserved kept). */
-static void path_encode(const char *s, char *out, size_t size) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (; *s && o + 4 < size; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-._~@+", c)) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-}
-
 static int mm_lookup_email(sb_chat_t *chat, const char *email, char *out, size_t size,
                            sb_chat_error_t *err) {
     mm_t *m = (mm_t *)chat;
@@ -209,7 +192,7 @@ static int mm_lookup_email(sb_chat_t *chat, const char *email, char *out, size_t
     if (strlen(email) > 254) /* RFC 5321 path limit */
         return sb_chat_fail(err, 0, "invalid_arguments", "mattermost: e-mail address too long");
     strcpy(path, "/users/email/");
-    path_encode(email, path + 13, sizeof(path) - 13);
+    sb_url_encode(path + 13, sizeof(path) - 13, email, "@+"); /* one path segment */
     if (call(m, "GET", path, NULL, "users_not_found", &res, err) == -1) {
         if (strcmp(err->code, "users_not_found") == 0) { /* err: never NULL here */
             memset(err, 0, sizeof(*err));

@@ -10,6 +10,7 @@
 #include "sb_curl.h"
 #include "sb_slack_blocks.h"
 #include "sb_signal.h"
+#include "sb_url.h"
 
 #define DEFAULT_ATTEMPTS 4
 #define JSON_TYPE        "application/json; charset=utf-8"
@@ -151,24 +152,6 @@ static int slack_open_dm(sb_chat_t *chat, const char *user, char *out, size_t si
     return 0;
 }
 
-/* application/x-www-form-urlencoded, as users.lookupByEmail wants. */
-static void url_encode(const char *s, char *out, size_t size) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (; *s && o + 4 < size; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-._~", c)) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-}
-
 static int slack_lookup_email(sb_chat_t *chat, const char *email, char *out, size_t size,
                               sb_chat_error_t *err) {
     slack_t *s = (slack_t *)chat;
@@ -177,7 +160,7 @@ static int slack_lookup_email(sb_chat_t *chat, const char *email, char *out, siz
     if (strlen(email) > 254) /* RFC 5321 path limit */
         return sb_chat_fail(err, 0, "invalid_arguments", "slack: e-mail address too long");
     strcpy(query, "email=");
-    url_encode(email, query + 6, sizeof(query) - 6);
+    sb_url_encode(query + 6, sizeof(query) - 6, email, NULL); /* as a form value */
     if (call(s, "users.lookupByEmail", query, NULL, &res, err) == -1) {
         if (strcmp(err->code, "users_not_found") == 0) { /* err: never NULL here */
             memset(err, 0, sizeof(*err));

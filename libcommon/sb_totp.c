@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sb_crypto.h"
+#include "sb_url.h"
 
 #define URI_PREFIX "otpauth://totp/"
 #define URI_SUFFIX "&algorithm=SHA1&digits=6&period=30"
@@ -112,26 +113,6 @@ char *sb_base32_encode(const unsigned char *data, size_t len) {
     return out;
 }
 
-static int unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
-/* Appends s percent-encoded at out (which has room); returns the end. */
-static char *pct_encode(char *out, const char *s) {
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (unreserved(*p)) {
-            *out++ = (char)*p;
-        } else {
-            *out++ = '%';
-            *out++ = hex[*p >> 4];
-            *out++ = hex[*p & 0x0f];
-        }
-    }
-    return out;
-}
-
 static char *append(char *out, const char *s) {
     size_t n = strlen(s);
     memcpy(out, s, n);
@@ -159,13 +140,13 @@ char *sb_totp_uri(const char *issuer, const char *account, const unsigned char *
     if (!uri)
         goto out;
     p = append(uri, URI_PREFIX);
-    p = pct_encode(p, issuer);
+    p += sb_url_encode(p, size - (size_t)(p - uri), issuer, NULL);
     *p++ = ':';
-    p = pct_encode(p, account);
+    p += sb_url_encode(p, size - (size_t)(p - uri), account, NULL);
     p = append(p, "?secret=");
     p = append(p, b32);
     p = append(p, "&issuer=");
-    p = pct_encode(p, issuer);
+    p += sb_url_encode(p, size - (size_t)(p - uri), issuer, NULL);
     p = append(p, URI_SUFFIX);
     *p = '\0';
 out:

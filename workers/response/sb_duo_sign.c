@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sb_crypto.h"
+#include "sb_url.h"
 
 /* HMAC-SHA512 in hex is 128 characters. */
 #define HEX_SIZE 129
@@ -27,31 +28,14 @@ int sb_duo_date(time_t t, char out[SB_DUO_DATE_SIZE]) {
     return n > 0 && n < SB_DUO_DATE_SIZE ? 0 : -1;
 }
 
-/* RFC 3986 percent-encoding: unreserved characters (ALPHA DIGIT - . _ ~)
- * kept, every other byte as %XX in upper case. Returns a malloc'd string. */
+/* RFC 3986 percent-encoding (sb_url_encode: unreserved characters kept,
+ * every other byte as %XX in upper case). Returns a malloc'd string. */
 static char *encode(const char *s) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t len = strlen(s), o = 0;
+    size_t len = strlen(s);
     char *out;
-
-    if (len > SB_DUO_MAX_VALUE)
+    if (len > SB_DUO_MAX_VALUE || !(out = malloc(3 * len + 1)))
         return NULL;
-    out = malloc(3 * len + 1);
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (isalnum(c) && c < 0x80) {
-            out[o++] = (char)c;
-        } else if (c == '-' || c == '.' || c == '_' || c == '~') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 0x0f];
-        }
-    }
-    out[o] = '\0';
+    sb_url_encode(out, 3 * len + 1, s, NULL);
     return out;
 }
 
