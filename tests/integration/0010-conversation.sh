@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/gateway.sh"
-LIB=$SB_SOURCE_DIR/tests/integration/lib
+. "$(dirname "$0")/lib/slack_user.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
@@ -33,40 +33,12 @@ start_fake_slack
 fake_post config "{\"users\": {$(for i in 1 2 3 4 5 6 7 9; do printf '"u%s@example.com": "U00%s",' $i $i; done | sed 's/,$//')}}"
 export SLACK_API_URL=$FAKE_URL SLACK_BOT_TOKEN=$FAKE_TOKEN SECURITYBOT_COMMENT_WINDOW=15s
 
-start_worker() { # start_worker NAME [ENV=VALUE...]: sets WORKER_PID
-	local name=$1 n=${#T_PIDS[@]}
-	shift
-	sb_start_worker "$T_DIR/$name.$n.log" "$name" "$@"
-	WORKER_PID=$SB_PID
-}
 start_ingest
 start_worker sb-prompt; PROMPT_PID=$WORKER_PID
 start_worker sb-response; RESPONSE_PID=$WORKER_PID
 start_gateway "$T_DIR/sb-gateway.log"
 
 # ---- Slack's side: signed requests to the gateway ----
-# Each request gets a number of its own (a file: the helpers run in $(...)
-# subshells), so every event id differs unless a test repeats one.
-echo 0 >"$T_DIR/n"
-next_n() { local n; n=$(($(cat "$T_DIR/n") + 1)); echo "$n" >"$T_DIR/n"; echo "$n"; }
-req() { SLACK_SIGNING_SECRET=$SECRET python3 "$LIB/slack_request.py" "$GW_PORT" "$@"; }
-# click USER ACTION ALERT [SIGN [TS_OFFSET]]: a button click; prints the HTTP
-# status; the payload is kept in $T_DIR/last-click for a retry
-click() {
-	printf '{"type":"block_actions","user":{"id":"%s","username":"x"},"actions":[{"action_id":"%s","block_id":"b1","value":"%s","type":"button","text":{"type":"plain_text","text":"x"},"action_ts":"1800000000.%06d"}]}' \
-		"$1" "sb_$2" "$3" "$(next_n)" >"$T_DIR/last-click"
-	req --payload "$(cat "$T_DIR/last-click")" --sign "${4:-good}" --ts-offset "${5:-0}" | cut -f1
-}
-# dm USER TEXT: a direct message to the bot; prints the HTTP status
-dm() {
-	local body
-	body=$(python3 -c 'import json, sys, time
-print(json.dumps({"type": "event_callback", "team_id": "T1", "event_id": sys.argv[1],
-  "event_time": int(time.time()), "event": {"type": "message", "channel": "D1",
-  "user": sys.argv[2], "text": sys.argv[3], "ts": "1.000100", "channel_type": "im"}}))' \
-		"Ev$$x$(next_n)" "$1" "$2")
-	req --body "$body" | cut -f1
-}
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity "${4:-medium}"; }
 status_of() { sql "SELECT status FROM alerts WHERE id = '$1'"; }
 sent_sql() { echo "SELECT count(*) FROM alerts WHERE id = '$1' AND chat_ts IS NOT NULL"; }

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/fake_pagerduty.sh"
 . "$(dirname "$0")/lib/gateway.sh"
-LIB=$SB_SOURCE_DIR/tests/integration/lib
+. "$(dirname "$0")/lib/slack_user.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
@@ -33,26 +33,12 @@ export SECURITYBOT_REMIND_AFTER_LOW=2s SECURITYBOT_ESCALATE_AFTER_LOW=6s
 # the digest is checked with the replicas below; here it would add posts
 export SECURITYBOT_DIGEST_EVERY=0
 
-start_worker() { # start_worker NAME [ENV=VALUE...]: sets WORKER_PID
-	local name=$1 n=${#T_PIDS[@]}
-	shift
-	sb_start_worker "$T_DIR/$name.$n.log" "$name" "$@"
-	WORKER_PID=$SB_PID
-}
 start_ingest
 start_worker sb-prompt; PROMPT_PID=$WORKER_PID
 start_worker sb-response; RESPONSE_PID=$WORKER_PID
 start_worker sb-escalation SECURITYBOT_METRICS_LISTEN=127.0.0.1:0; ESC_PID=$WORKER_PID; ESC_LOG=$T_DIR/sb-escalation.$((${#T_PIDS[@]} - 1)).log
 start_gateway "$T_DIR/sb-gateway.log"
 
-echo 0 >"$T_DIR/n"
-next_n() { local n; n=$(($(cat "$T_DIR/n") + 1)); echo "$n" >"$T_DIR/n"; echo "$n"; }
-click() { # click USER ACTION ALERT
-	local body
-	body=$(printf '{"type":"block_actions","user":{"id":"%s","username":"x"},"actions":[{"action_id":"sb_%s","block_id":"b1","value":"%s","type":"button","text":{"type":"plain_text","text":"x"},"action_ts":"1800000000.%06d"}]}' \
-		"$1" "$2" "$3" "$(next_n)")
-	SLACK_SIGNING_SECRET=$SECRET python3 "$LIB/slack_request.py" "$GW_PORT" --payload "$body" | cut -f1
-}
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity "$4"; }
 sent_sql() { echo "SELECT count(*) FROM alerts WHERE id = '$1' AND chat_ts IS NOT NULL"; }
 on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }

@@ -17,7 +17,7 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/gateway.sh"
-LIB=$SB_SOURCE_DIR/tests/integration/lib
+. "$(dirname "$0")/lib/slack_user.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
@@ -59,31 +59,11 @@ duo_post users '{"carol": {"push": "deny"}, "dave": {"push": "fraud"}, "erin": {
   "frank": {"preauth": "enroll"}, "ivan": {"wait": 12}, "judy": {"wait": 3}, "kim": {"wait": 3},
   "leo": {"push": "timeout", "passcode": "123456"}}'
 
-start_worker() { # start_worker NAME [ENV=VALUE...]: sets WORKER_PID
-	local name=$1 n=${#T_PIDS[@]}
-	shift
-	sb_start_worker "$T_DIR/$name.$n.log" "$name" "$@"
-	WORKER_PID=$SB_PID
-}
 start_ingest
 start_worker sb-prompt
 start_worker sb-response; RESPONSE_PID=$WORKER_PID
 start_gateway "$T_DIR/sb-gateway.log"
 
-echo 0 >"$T_DIR/n"
-next_n() { local n; n=$(($(cat "$T_DIR/n") + 1)); echo "$n" >"$T_DIR/n"; echo "$n"; }
-req() { SLACK_SIGNING_SECRET=$SECRET python3 "$LIB/slack_request.py" "$GW_PORT" "$@"; }
-click() { # click USER ACTION ALERT: prints the HTTP status
-	req --payload "$(printf '{"type":"block_actions","user":{"id":"%s","username":"x"},"actions":[{"action_id":"%s","block_id":"b1","value":"%s","type":"button","text":{"type":"plain_text","text":"x"},"action_ts":"1800000000.%06d"}]}' \
-		"$1" "sb_$2" "$3" "$(next_n)")" | cut -f1
-}
-dm() { # dm USER TEXT: prints the HTTP status
-	req --body "$(python3 -c 'import json, sys, time
-print(json.dumps({"type": "event_callback", "team_id": "T1", "event_id": sys.argv[1],
-  "event_time": int(time.time()), "event": {"type": "message", "channel": "D1",
-  "user": sys.argv[2], "text": sys.argv[3], "ts": "1.000100", "channel_type": "im"}}))' \
-		"Ev$$x$(next_n)" "$1" "$2")" | cut -f1
-}
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity "${4:-medium}"; }
 status_of() { sql "SELECT status FROM alerts WHERE id = '$1'"; }
 prompted() { wait_for "SELECT count(*) FROM alerts WHERE id = '$1' AND chat_ts IS NOT NULL" 1 30; }
