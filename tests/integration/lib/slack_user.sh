@@ -9,6 +9,7 @@ start_worker() {
 	local name=$1 n=${#T_PIDS[@]}
 	shift
 	sb_start_worker "$T_DIR/$name.$n.log" "$name" "$@"
+	# shellcheck disable=SC2034 # read by the test that sources this file
 	WORKER_PID=$SB_PID
 }
 
