@@ -30,7 +30,8 @@ LIST_TERMS = {
     "outcome": " AND a.outcome = $%(n)d::text",
     "since": " AND a.received_at >= $%(n)d::timestamptz",
     "until": " AND a.received_at < $%(n)d::timestamptz",
-    "q": " AND strpos(lower(a.title), lower($%(n)d::text)) > 0",
+    "q": " AND lower(a.title) LIKE ('%%' || replace(replace(replace(lower($%(n)d::text),"
+         " '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || '%%')",
 }
 LIST_TAIL = " ORDER BY a.received_at DESC, a.id DESC LIMIT $%(n)d::int"
 
@@ -53,6 +54,7 @@ QUERIES = [
     ("employee", {"employee": "user42"}),
     ("severity+status", {"severity": "critical", "status": "escalated"}),
     ("title text", {"q": "host-996"}),
+    ("title, common", {"q": "alert 9"}),
     ("one day", {"since": SINCE, "until": UNTIL}),
     ("rule+day", {"rule": "rule-3", "since": SINCE, "until": UNTIL}),
 ]

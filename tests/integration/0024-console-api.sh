@@ -245,5 +245,12 @@ check "$(post /api/v1/alerts '[1]')" 400 "not an object"
 check "$(req POST "$A/api/v1/alerts" -H "Authorization: Bearer $VTOK" -H 'Content-Type: application/json' \
 	--data-binary '{"rule":"m","title":"t","user":"alice"}')" 403 "a viewer may not"
 check "$(sql "SELECT count(*) FROM audit_log WHERE action = 'alert_created' AND alert_id = '$hid'")" 1 "audited"
+
+# ---- the text search: the term is plain text, LIKE's wildcards included ----
+alert_row "$(hex e)" literal low decided confirmed alice '1 minute' 'Disk C:\ at 100%_full'
+alert_row "$(hex f)" literal low decided confirmed alice '1 minute' 'Disk D: at 1000 full'
+for q in "100%25_FULL:1" "C:%5C%20at:1" "100%25:1" "%25_:1" "0_f:0" "00%25f:0" "1000:1" "disk:2"; do
+	check "$(get "/api/v1/alerts?rule=literal&q=${q%:*}")$(body_json 'len(d["alerts"])')" "200${q##*:}" "text search: ${q%:*}"
+done
 check "$(grep -c '"level":"error"' "$T_DIR/console.log")" 0 "no error logged"
 finish
