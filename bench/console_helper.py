@@ -55,6 +55,7 @@ QUERIES = [
     ("severity+status", {"severity": "critical", "status": "escalated"}),
     ("title text", {"q": "host-996"}),
     ("title, common", {"q": "alert 9"}),
+    ("title, none", {"q": "no-such-host"}),
     ("one day", {"since": SINCE, "until": UNTIL}),
     ("rule+day", {"rule": "rule-3", "since": SINCE, "until": UNTIL}),
 ]
@@ -65,10 +66,10 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
-def api_times(params):
+def api_times(params, path=None):
     host = urllib.parse.urlparse(URL).netloc
     conn = http.client.HTTPConnection(host, timeout=60)
-    path = "/api/v1/alerts?" + urllib.parse.urlencode(params)
+    path = path or "/api/v1/alerts?" + urllib.parse.urlencode(params)
     times = []
     for i in range(R + 10):
         t0 = time.perf_counter()
@@ -113,3 +114,11 @@ for name, params in QUERIES:
     print("%-16s %8.1fms %8.1fms %8.1fms %8.1fms %7.2fx  %s" % (
         name, pct(a, 50), a99, pct(b, 50), b99, a99 / b99 if b99 else 0, "PASS" if ok else "MISS"),
         flush=True)
+# The API's floor: GET /readyz is HTTP and one `SELECT 1` (no token, no
+# JSON); a list request adds the token's lookup, its statement and JSON.
+f = api_times({}, "/readyz")
+out = subprocess.run(["psql", "-X", "-q", "-o", "/dev/null", DB], capture_output=True, text=True,
+                     input="\\timing on\n" + "SELECT 1;\n" * (R + 10), check=True).stdout
+g = [float(x) for x in re.findall(r"Time: ([0-9.]+) ms", out)][10:]
+print("%-16s %8.1fms %8.1fms %8.1fms %8.1fms  (HTTP and SELECT 1 / SELECT 1: the fixed cost)" % (
+    "floor: /readyz", pct(f, 50), pct(f, 99), pct(g, 50), pct(g, 99)), flush=True)
