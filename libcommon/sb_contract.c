@@ -47,8 +47,8 @@ static const char *const e_second_factor[] = {"passed", "failed",   "not_enrolle
 static const char *const e_sf_method[] = {"totp",   "duo_push", "duo_passcode",
                                           "reused", "none",     NULL};
 static const char *const e_outcome[] = {
-    "confirmed",  "confirmed_unverified", "denied",    "no_response", "second_factor_failed",
-    "suppressed", "unknown_employee",     "opted_out", NULL};
+    "confirmed",  "confirmed_unverified", "denied",    "no_response",        "second_factor_failed",
+    "suppressed", "unknown_employee",     "opted_out", "confirmed_recently", NULL};
 static const char *const e_answer[] = {"confirm", "deny", "none", NULL};
 static const char *const c_dlq[] = {"alert-dlq.v1", NULL};
 static const char *const c_prompt[] = {"prompt.v1", NULL};
@@ -156,6 +156,7 @@ static const sb_field_t outcome_fields[] = {
     FMT("decided_at", SB_F_REQ, SB_FMT_RFC3339),
     FMT("prompted_at", 0, SB_FMT_RFC3339),
     FMT("answered_at", 0, SB_FMT_RFC3339),
+    FMT("recent_confirmation", 0, SB_FMT_HEX64),
 };
 
 /* The security team's verdict on an escalation (sb-console). */

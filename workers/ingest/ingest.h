@@ -30,6 +30,10 @@ typedef struct {
     char topic_prompts[SB_TOPIC_MAX];
     char topic_escalation_requests[SB_TOPIC_MAX];
     char topic_outcomes[SB_TOPIC_MAX];
+    /* SECURITYBOT_CONFIRM_BACKOFF (0: off) and the highest severity it
+     * applies to (borrowed; a name sb_severity_rank knows) */
+    int64_t confirm_backoff_ms;
+    const char *confirm_backoff_max_severity;
 } sb_ingest_t;
 
 /* Fills the topic names from the prefix. 0 or -1. */

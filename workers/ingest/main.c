@@ -7,6 +7,7 @@
 
 #include "ingest.h"
 #include "pipeline.h"
+#include "sb_severity.h"
 #include "sb_signal.h"
 #include "sb_worker.h"
 
@@ -21,6 +22,7 @@ typedef struct {
     sb_worker_config_t w;
     long batch_size, db_connections;
     int64_t batch_wait_ms;
+    char *backoff_max_severity;
     sb_ingest_t ing;
     rd_kafka_message_t **msgs; /* the batch being collected */
 } ingest_main_t;
@@ -28,6 +30,12 @@ typedef struct {
 static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
     ingest_main_t *m = ctx;
     m->ing.worker = w->name;
+    if (sb_severity_rank(m->backoff_max_severity) < 0) {
+        snprintf(errstr, errstr_size,
+                 "SECURITYBOT_CONFIRM_BACKOFF_MAX_SEVERITY must be low, medium, high or critical");
+        return -1;
+    }
+    m->ing.confirm_backoff_max_severity = m->backoff_max_severity;
     return sb_ingest_init(&m->ing, w->prefix, errstr, errstr_size);
 }
 
@@ -74,6 +82,8 @@ int main(int argc, char **argv) {
         SB_WORKER_CONFIG_ENTRIES(&m.w, "SECURITYBOT_INGEST_GROUP", "securitybot-ingest"),
         SB_CFG_INT("SECURITYBOT_INGEST_BATCH_SIZE", &m.batch_size, "1000", 1, 10000, "most alerts recorded in one transaction"),
         SB_CFG_DURATION("SECURITYBOT_INGEST_BATCH_WAIT", &m.batch_wait_ms, "50ms", "longest wait to fill a batch once its first alert arrived"),
+        SB_CFG_DURATION("SECURITYBOT_CONFIRM_BACKOFF", &m.ing.confirm_backoff_ms, "0", "after a confirmation with a passed second factor, later alerts of the same employee, rule and title within this period are confirmed_recently, unasked (0: off)"),
+        SB_CFG_STR("SECURITYBOT_CONFIRM_BACKOFF_MAX_SEVERITY", &m.backoff_max_severity, "medium", "the highest severity the confirmation backoff applies to"),
         SB_CFG_INT("SECURITYBOT_INGEST_DB_CONNECTIONS", &m.db_connections, "1", 1, SB_INGEST_MAX_DB, "PostgreSQL connections a batch is split over, by partition"),
     };
     static const char *const produces[] = {SB_TOPIC_PROMPTS, SB_TOPIC_ESCALATION_REQUESTS,

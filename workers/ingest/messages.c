@@ -1,7 +1,8 @@
 /* messages: the JSON of the messages sb-ingest sends. */
 
-/* Prompt requests, escalation requests, suppressed outcomes and dead
- * letters (the contract in schemas/README.md; ids from sb_id). */
+/* Prompt requests, escalation requests, suppressed and
+ * confirmed_recently outcomes and dead letters (the contract in schemas/README.md; ids from sb_id).
+ */
 #include "messages.h"
 #include "sb_message.h"
 
@@ -51,9 +52,10 @@ char *sb_ingest_downstream_json(PGresult *res, int row, const char *now, sb_inge
         *key = id;
         return sb_message_escalation_request(id, employee, reason, severity, NULL, "sb-ingest",
                                              now);
-    } else if (!strcmp(status, "suppressed")) {
+    } else if (!strcmp(status, "suppressed") || !strcmp(reason, "confirmed_recently")) {
+        int recent = !strcmp(status, "confirmed");
         sb_message_start(o, "outcome", id, NULL);
-        cJSON_AddStringToObject(o, "outcome", "suppressed");
+        cJSON_AddStringToObject(o, "outcome", recent ? "confirmed_recently" : "suppressed");
         cJSON_AddStringToObject(o, "employee_id", employee);
         cJSON_AddStringToObject(o, "answer", "none");
         cJSON_AddNullToObject(o, "comment");
@@ -62,6 +64,9 @@ char *sb_ingest_downstream_json(PGresult *res, int row, const char *now, sb_inge
         cJSON_AddStringToObject(o, "rule", PQgetvalue(res, row, 5));
         cJSON_AddStringToObject(o, "severity", severity);
         cJSON_AddStringToObject(o, "decided_at", now);
+        /* the confirmation this one leans on (schemas/README.md) */
+        if (recent)
+            cJSON_AddStringToObject(o, "recent_confirmation", PQgetvalue(res, row, 8));
         *target = SB_INGEST_TO_OUTCOMES;
         *key = id;
     } else {

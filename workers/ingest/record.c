@@ -12,10 +12,14 @@
 #include "sb_utf8.h"
 
 /* The recording statement. Parameters are binary arrays, aligned per
- * alert ($1-$14) and per dead letter ($15-$20), then $21 the source topic
- * and $22 the actor. The fields come from the validator (which refused
+ * alert ($1-$14) and per dead letter ($15-$20), then $21 the source topic,
+ * $22 the actor, $23 the confirmation backoff in milliseconds (0: off) and $24
+ * the highest severity it applies to. The fields come from the validator (which refused
  * duplicate keys, so they are the raw alert's), with occurred_at
  * normalised and severity defaulted; the raw alert is stored verbatim. */
+/* Severities in order, for "at or below" */
+#define SEVERITIES "ARRAY['low', 'medium', 'high', 'critical']"
+
 static const char *const RECORD_SQL =
     "WITH batch AS ("
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],"
@@ -32,24 +36,47 @@ static const char *const RECORD_SQL =
     "         WHEN e.id IN (SELECT employee_id FROM ignore_rules WHERE until > now())"
     "          AND EXISTS (SELECT 1 FROM ignore_rules r WHERE r.employee_id = e.id"
     "                      AND r.rule IN (i.rule, '*') AND r.until > now())"
-    "         THEN 'ignore_rule' END AS reason"
+    "         THEN 'ignore_rule'"
+    "         WHEN c.id IS NOT NULL THEN 'confirmed_recently' END AS reason,"
+    "    c.id AS recent_confirmation"
     "  FROM input i"
     "  LEFT JOIN employee_identities ei ON ei.identity = lower(i.usr)"
-    "  LEFT JOIN employees e ON e.id = ei.employee_id),"
+    "  LEFT JOIN employees e ON e.id = ei.employee_id"
+    /* the latest confirmation with a passed second factor of the same
+     * employee, rule and title within the backoff (migration 0014's
+     * partial index); never looked up when the backoff is off */
+    "  LEFT JOIN LATERAL (SELECT p.id FROM alerts p"
+    "    WHERE $23::int8 > 0 AND e.id IS NOT NULL"
+    "      AND array_position(" SEVERITIES ", i.severity) <= array_position(" SEVERITIES
+    ", $24::text)"
+    "      AND p.employee_id = e.id AND p.rule = i.rule"
+    "      AND p.outcome = 'confirmed' AND p.second_factor = 'passed'"
+    "      AND p.decided_at > now() - $23::int8 * interval '1 millisecond' AND p.title = i.title"
+    "    ORDER BY p.decided_at DESC LIMIT 1) c ON true),"
     " ins AS ("
     "  INSERT INTO alerts (id, source, rule, title, username, detector_id, description,"
     "    severity, url, details, occurred_at, raw, employee_id, status, status_reason,"
-    "    src_topic, src_partition, src_offset, outcome, decided_at)"
+    "    src_topic, src_partition, src_offset, outcome, decided_at, recent_confirmation)"
     "  SELECT id, source, rule, title, usr, detector_id, description, severity, url,"
     "    details::jsonb, occurred_at::timestamptz, raw::json, employee_id,"
     "    CASE WHEN reason IS NULL THEN 'queued' WHEN reason = 'ignore_rule' THEN 'suppressed'"
+    "         WHEN reason = 'confirmed_recently' THEN 'confirmed'"
     "         ELSE 'escalation_requested' END,"
     "    reason, $21, p, o,"
-    "    CASE WHEN reason = 'ignore_rule' THEN 'suppressed' END,"
-    "    CASE WHEN reason = 'ignore_rule' THEN now() END"
+    "    CASE WHEN reason = 'ignore_rule' THEN 'suppressed'"
+    "         WHEN reason = 'confirmed_recently' THEN 'confirmed_recently' END,"
+    "    CASE WHEN reason IN ('ignore_rule', 'confirmed_recently') THEN now() END,"
+    "    CASE WHEN reason = 'confirmed_recently' THEN recent_confirmation END"
     "  FROM resolved ORDER BY id"
     "  ON CONFLICT (id) DO NOTHING"
-    "  RETURNING id, employee_id, status, status_reason, severity, rule, title, occurred_at),"
+    "  RETURNING id, employee_id, status, status_reason, severity, rule, title, occurred_at,"
+    "    recent_confirmation),"
+    /* a decision made without the employee is audited, as sb-response's are */
+    " noted AS ("
+    "  INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
+    "  SELECT $22, 'confirmed_recently', id, employee_id,"
+    "    jsonb_build_object('recent_confirmation', recent_confirmation)"
+    "  FROM ins WHERE status_reason = 'confirmed_recently'),"
     " dead AS ("
     "  INSERT INTO dead_letters (src_topic, src_partition, src_offset, reason, detail,"
     "    original, msg_key, rejected_by)"
@@ -59,11 +86,13 @@ static const char *const RECORD_SQL =
     "    AS d(p, o, reason, detail, original, key)"
     "  ON CONFLICT DO NOTHING)"
     " SELECT id, employee_id, status, status_reason, severity, rule, title,"
-    "   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM ins"
+    "   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    "   recent_confirmation FROM ins"
     " UNION ALL"
     /* alerts this very message created earlier, not yet known to be sent */
     " SELECT a.id, a.employee_id, a.status, a.status_reason, a.severity, a.rule, a.title,"
-    "   to_char(a.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    "   to_char(a.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    "   a.recent_confirmation"
     /* a join, not a per-row subquery: on a fresh, never-analysed database
      * the planner ran the subquery once per existing alert and batch row */
     " FROM batch b LEFT JOIN ingest_progress g ON g.topic = $21 AND g.partition = b.p"
@@ -178,8 +207,9 @@ int sb_ingest_record_send(sb_ingest_t *ing, sb_db_t *db, sb_ingest_item_t *items
                           size_t to, size_t lane, size_t nlanes, int *sent, char *errstr,
                           size_t errstr_size) {
     sb_db_array_t arr[NARRAYS];
-    const char *values[NARRAYS + 2];
-    int lengths[NARRAYS + 2], formats[NARRAYS + 2], count = 0, rc = -1;
+    const char *values[NARRAYS + 4];
+    int lengths[NARRAYS + 4], formats[NARRAYS + 4], count = 0, rc = -1;
+    char backoff_ms[24];
     size_t i;
 
     *sent = 0;
@@ -202,12 +232,15 @@ int sb_ingest_record_send(sb_ingest_t *ing, sb_db_t *db, sb_ingest_item_t *items
             goto out;
         }
     }
+    snprintf(backoff_ms, sizeof(backoff_ms), "%lld", (long long)ing->confirm_backoff_ms);
     values[NARRAYS] = ing->topic_alerts;
     values[NARRAYS + 1] = ing->worker;
-    lengths[NARRAYS] = lengths[NARRAYS + 1] = 0;
-    formats[NARRAYS] = formats[NARRAYS + 1] = 0;
+    values[NARRAYS + 2] = backoff_ms;
+    values[NARRAYS + 3] = ing->confirm_backoff_max_severity;
+    for (i = NARRAYS; i < NARRAYS + 4; i++)
+        lengths[i] = formats[i] = 0;
     /* blocking mode: the parameters are on the socket when this returns */
-    rc = sb_db_send_prepared(db, "sb_ingest_record", RECORD_SQL, NARRAYS + 2, values, lengths,
+    rc = sb_db_send_prepared(db, "sb_ingest_record", RECORD_SQL, NARRAYS + 4, values, lengths,
                              formats, errstr, errstr_size);
     *sent = rc == 0;
 out:
