@@ -3,7 +3,8 @@
 # the real stack (sb-ingest, sb-prompt, sb-gateway, sb-response,
 # sb-escalation; Mattermost played by the fake): silence gets a reminder
 # post in the DM, then a no_response escalation, outcome and report in the
-# security channel, and a late click changes nothing; three wrong codes
+# security channel (the title's & and < shown as they are, not as Slack's
+# entities), and a late click changes nothing; three wrong codes
 # (by the code dialog) end in second_factor_failed and a report; the
 # commands by /securitybot (help, status, an absurd ignore refused, ignore
 # 2h recorded, test sends a test alert through the whole pipeline, free
@@ -99,7 +100,7 @@ for ((i = 0; i < 100; i++)); do [[ $(in_sec "p['message'].startswith('*securityb
 check "$(in_sec "p['message'].startswith('*securitybot digest*') and '\`\`\`' in p['message']")" 1 "one digest post, the report in a code block"
 
 # ---- (2) silence: a reminder, then no_response ----
-c1=$(alert carol usb "USB drive mounted" low)
+c1=$(alert carol usb "USB drive & key <8GB> mounted" low)
 wait_for "$(sent_sql "$c1")" 1 30
 wait_for "SELECT count(*) FROM alerts WHERE id = '$c1' AND reminded_at IS NOT NULL" 1 30
 wait_text "$C" 1 || true
@@ -110,6 +111,8 @@ wait_topic outcomes "$c1" 1 || true
 check "$(on_topic outcomes "$c1" | field "m['outcome'], m['answer'], m['second_factor']")" "('no_response', 'none', 'not_attempted')" "outcome no_response"
 for ((i = 0; i < 100; i++)); do [[ $(reports_about "$c1") -ge 1 ]] && break; sleep 0.1; done
 check "$(reports_about "$c1")" 1 "one report in the security channel"
+# the report comes escaped for Slack: Mattermost shows & and <, not entities
+check "$(in_sec "'$c1' in p['message'] and 'drive & key' in p['message'] and '&amp;' not in p['message'] and '&lt;' not in p['message']")" 1 "the report shows & and < as they are"
 check "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE alert_id = '$c1'")" \
 	"prompt_claimed,prompt_sent,reminded,escalation_requested,escalated" "audit trail of silence"
 st=$(click "$C" "$c1" sbconfirm)
