@@ -9,9 +9,12 @@
 # (help, status, an absurd ignore, ignore without a factor refused, free
 # text, test through the whole pipeline); ignore 2h, stop and start
 # applied only after the TOTP code, posted to the security channel, the
-# muted rule's next alert suppressed; a click replayed by Slack (the same
-# envelope again, and the same click in a new envelope) decides once. The
-# code after a "yes" and the words after a "no" are in 0026.
+# muted rule's next alert suppressed; the code modal (a click's
+# trigger_id, views.open, the view_submission envelope: a wrong code, then
+# "Enter code" and the right one); three wrong codes: second_factor_failed;
+# a click replayed by Slack (the same envelope again, and the same click in
+# a new envelope) decides once. The code after a "yes" and the words after
+# a "no" by message are in 0026.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/gateway.sh"
@@ -19,17 +22,17 @@
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
-import_people alice:U001 bob:U002 carol:U003 erin:U005 frank:U006 grace:U007 mallory:U009
+import_people alice:U001 bob:U002 carol:U003 dave:U004 erin:U005 frank:U006 grace:U007 mallory:U009
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
 chmod 600 "$T_DIR/key"
 export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
-for u in erin frank; do ctl enroll "$u" | head -1 >"$T_DIR/$u.uri"; done
+for u in alice dave erin frank; do ctl enroll "$u" | head -1 >"$T_DIR/$u.uri"; done
 code() { python3 "$SB_SOURCE_DIR/deploy/local/totp.py" "$(cat "$T_DIR/$1.uri")" --step-offset "${2:-0}"; }
 # at least 5 s left in the current 30 s step, so a code made now still holds
 fresh_step() { while (($(date +%s) % 30 > 24)); do sleep 1; done; }
 
 start_fake_slack
-fake_post config "{\"users\": {$(for u in alice:1 bob:2 carol:3 erin:5 frank:6 grace:7 mallory:9; do printf '"%s@example.com": "U00%s",' "${u%:*}" "${u#*:}"; done | sed 's/,$//')}, \"channels\": [\"C0SECURITY\"]}"
+fake_post config "{\"users\": {$(for u in alice:1 bob:2 carol:3 dave:4 erin:5 frank:6 grace:7 mallory:9; do printf '"%s@example.com": "U00%s",' "${u%:*}" "${u#*:}"; done | sed 's/,$//')}, \"channels\": [\"C0SECURITY\"]}"
 export SLACK_API_URL=$FAKE_URL SLACK_BOT_TOKEN=$FAKE_TOKEN SECURITYBOT_SECURITY_CHANNEL=C0SECURITY
 export SECURITYBOT_COMMENT_WINDOW=15s SECURITYBOT_DIGEST_EVERY=0
 # silence is tested on low alerts: reminded after 2 s, escalated after 6 s
@@ -170,7 +173,8 @@ wait_for "SELECT opted_out FROM employees WHERE username = 'frank'" t 30
 check "$(told U006 "OK: I won't ask you anymore")" 1 "stop confirmed"
 check "$(posted 'frank opted out')" 1 "the opt-out posted"
 f1=$(alert frank vpn-login "Frank's VPN login" medium)
-wait_for "SELECT status || ' ' || status_reason FROM alerts WHERE id = '$f1'" "escalation_requested opted_out" 30
+# sb-escalation may have escalated it already
+wait_for "SELECT status IN ('escalation_requested', 'escalated') || ' ' || status_reason FROM alerts WHERE id = '$f1'" "true opted_out" 30
 said U006 start
 check "$(told U006 'To make sure')" 1 "frank asked for his code again"
 start_code=$(code frank)
@@ -181,7 +185,64 @@ check "$(posted 'frank opted back in')" 1 "the opt-in posted"
 check "$(sql "SELECT string_agg(action || ':' || (detail->>'second_factor_method'), ',' ORDER BY id) FROM audit_log WHERE action IN ('ignore_rule_added', 'employee_opted_out', 'employee_opted_in')")" \
 	"ignore_rule_added:totp,employee_opted_out:totp,employee_opted_in:totp" "every change audited with its factor"
 
-# ---- (5) a click replayed: the same envelope again, the same click in a new one ----
+# ---- (5) the code modal over envelopes; three wrong codes ----
+# tclick USER ALERT TRIGGER [ACTION]: a click (sb_confirm) carrying Slack's trigger_id, recorded
+tclick() {
+	envelope interactive "$(printf '{"type":"block_actions","trigger_id":"%s","user":{"id":"%s"},"actions":[{"action_id":"%s","block_id":"b1","value":"%s","type":"button","action_ts":"1800000000.%06d"}]}' \
+		"$3" "$1" "${4:-sb_confirm}" "$2" "$(next_n)")" >/dev/null
+	expect_events 1
+}
+view_of() { fake_q views "[v for v in d['views'] if v['trigger_id'] == '$1']"; }
+view_id() { view_of "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])'; }
+submit() { # submit USER VIEW_ID ALERT CODE: the modal's submission, recorded
+	envelope interactive "$(python3 -c 'import json, sys
+print(json.dumps({"type": "view_submission", "user": {"id": sys.argv[1]}, "view": {
+  "id": sys.argv[2], "hash": "1800000000.x", "callback_id": "sb_code", "private_metadata": sys.argv[3],
+  "state": {"values": {"sb_code": {"sb_code_input": {"type": "plain_text_input", "value": sys.argv[4]}}}}}}))' \
+		"$1" "$2" "$3" "$4")" >/dev/null
+	expect_events 1
+}
+buttons_of() { # buttons_of ALERT: the action ids on its message, once it has one (10 s)
+	local i q ts
+	ts=$(sql "SELECT chat_ts FROM alerts WHERE id = '$1'")
+	q="[e['action_id'] for m in d['messages'] if m['ts'] == '$ts' for b in m.get('blocks', []) if b['type'] == 'actions' for e in b['elements']]"
+	for ((i = 0; i < 100; i++)); do
+		[[ $(fake_q messages "$q") != "[]" ]] && break
+		sleep 0.1
+	done
+	fake_q messages "$q"
+}
+tclick U001 "$a1" 13345224609.1.alice
+check "$(status_of "$a1")" awaiting_code "alice's yes waits for the code"
+check "$(view_of 13345224609.1.alice | python3 -c 'import json, sys; v = json.load(sys.stdin)[0]; print(v["callback_id"], v["private_metadata"] == sys.argv[1])' "$a1")" \
+	"sb_code True" "the code modal opened for alice's alert"
+submit U001 "$(view_id 13345224609.1.alice)" "$a1" 000000
+check "$(sql "SELECT status || ' ' || code_failures FROM alerts WHERE id = '$a1'")" "awaiting_code 1" "a wrong code from the modal counts"
+check "$(buttons_of "$a1")" '["sb_enter_code"]' "the message offers \"Enter code\""
+tclick U001 "$a1" 13345224609.2.alice sb_enter_code
+fresh_step
+alice_code=$(code alice)
+submit U001 "$(view_id 13345224609.2.alice)" "$a1" "$alice_code"
+check "$(sql "SELECT status || ' ' || second_factor || ' ' || second_factor_method FROM alerts WHERE id = '$a1'")" \
+	"confirmed passed totp" "confirmed by the modal's code"
+check "$(sql "SELECT text FROM responses ORDER BY recorded_at DESC LIMIT 1")" "[code withheld]" "the modal's code not kept"
+d1=$(alert dave r1 "Dave's alert" critical)
+wait_for "$(sent_sql "$d1")" 1 30
+click U004 confirm "$d1" >/dev/null
+expect_events 1
+fresh_step
+right=$(code dave)
+wrong=$(printf '%06d' $(((10#$right + 1) % 1000000)))
+for _ in 1 2 3; do said U004 "$wrong"; done
+check "$(sql "SELECT status IN ('escalation_requested', 'escalated') || '/' || status_reason || '/' || second_factor || '/' || code_failures FROM alerts WHERE id = '$d1'")" \
+	"true/second_factor_failed/failed/3" "third wrong code: second_factor_failed"
+wait_topic outcomes "$d1" 1 || true
+check "$(on_topic escalation-requests "$d1" | field "m['reason'], m['priority']")" "('second_factor_failed', 'high')" "escalation request second_factor_failed"
+check "$(on_topic outcomes "$d1" | field "m['outcome'], m['second_factor']")" "('second_factor_failed', 'failed')" "outcome second_factor_failed"
+delivered "$d1"
+check "$(posted "$d1")" 1 "reported in the security channel"
+
+# ---- (6) a click replayed: the same envelope again, the same click in a new one ----
 g1=$(alert grace r1 "Grace's alert" high)
 wait_for "$(sent_sql "$g1")" 1 30
 env1=$(click U007 deny "$g1")
@@ -202,12 +263,12 @@ check "$(on_topic outcomes "$g1" | field "m['outcome'], m['comment']")" "('denie
 delivered "$g1"
 check "$(posted "$g1")" 1 "one report in the security channel"
 
-# ---- (6) over the whole run ----
+# ---- (7) over the whole run ----
 wait_acked 10
 check "$(sock_state "len(d['violations'])")" 0 "Slack saw nothing it would refuse"
 check "$(sock_state "sum(1 for e in d['log'] if e['event'] == 'late')")" 0 "every envelope acknowledged within 3 s"
 check "$(fake_q violations "d['count']")" 0 "Web API violations"
-codes_re="(^|[^0-9.])($erin_code|$stop_code|$start_code)([^0-9]|\$)"
+codes_re="(^|[^0-9.])($alice_code|$right|$wrong|$erin_code|$stop_code|$start_code)([^0-9]|\$)"
 check "$(cat "$T_DIR"/*.log | grep -cE "$codes_re" || true)" 0 "no code in any log"
 check "$(cat "$T_DIR"/*.log | grep -c -e "$SOCKET_APP_TOKEN" -e "$FAKE_TOKEN" -e "$(cat "$T_DIR/key")" || true)" 0 "no secret in any log"
 stop_fake_slack
