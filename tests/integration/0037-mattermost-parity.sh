@@ -8,8 +8,8 @@
 # (by the code dialog) end in second_factor_failed and a report; the
 # commands by /securitybot (help, status, an absurd ignore refused, ignore
 # 2h recorded, test sends a test alert through the whole pipeline, free
-# text not understood), one DM reply each; the digest is posted in the
-# security channel. (There are no stop/start commands on this branch.)
+# text not understood, stop and start), one DM reply each; the digest is
+# posted in the security channel.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/fake_mattermost.sh"
@@ -165,6 +165,15 @@ check "$(sql "SELECT rule || ' ' || (until - created_at) || ' ' || created_by FR
 check "$(last_text "$B")" 'OK: I won'"'"'t ask you about "r2" for 2 hours.' "ignore confirmed"
 say "what is this"
 check "$(last_text "$B")" "Sorry, I didn't understand that. Try *help*." "free text not understood"
+# SECURITYBOT_REQUIRE_2FA=false: stop and start apply at once (0028 covers the factor)
+say stop
+check "$(sql "SELECT opted_out FROM employees WHERE username = 'bob'")" t "stop: bob opted out"
+check "$(last_text "$B" | grep -c "^OK: I won't ask you anymore")" 1 "stop confirmed"
+say start
+check "$(sql "SELECT opted_out FROM employees WHERE username = 'bob'")" f "start: bob opted back in"
+check "$(last_text "$B")" "Welcome back: I'll ask you about your alerts again." "start confirmed"
+for ((i = 0; i < 100; i++)); do [[ $(in_sec "p['message'].startswith('bob opted back in')") -ge 1 ]] && break; sleep 0.1; done
+check "$(in_sec "p['message'].startswith('bob opted')")" 2 "both posted in the security channel"
 check "$(cmd "$B" "/securitybot test")" 200 "/securitybot test"
 wait_for "SELECT count(*) FROM alerts WHERE rule = 'securitybot-test' AND chat_ts IS NOT NULL" 1 30
 check "$(sql "SELECT username || ' ' || severity || ' ' || chat_channel FROM alerts WHERE rule = 'securitybot-test'")" \
