@@ -137,9 +137,11 @@ int sb_chat_update(sb_chat_t *chat, const sb_chat_ref_t *ref, const char *text,
 int sb_chat_update_prompt(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
                           const char *text, sb_chat_error_t *err);
 
-/* Posts text to a channel (e.g. the security team's). The text is the
- * platform's markup as is: the caller escaped what came from outside
- * (sb_buf_add_text with SB_BUF_ENTITIES), once, where it built the text. */
+/* Posts text to a channel (e.g. the security team's). The text is Slack's
+ * mrkdwn: the caller escaped what came from outside (sb_buf_add_text with
+ * SB_BUF_ENTITIES), once, where it built the text. Slack takes it as is;
+ * Mattermost (Markdown, which shows an entity in a code block literally)
+ * turns the entities back into & < > and escapes the text for Markdown. */
 int sb_chat_post_channel(sb_chat_t *chat, const char *channel, const char *text,
                          sb_chat_error_t *err);
 

@@ -287,9 +287,20 @@ static int mm_send_text(sb_chat_t *chat, const char *channel, const char *text, 
     return post_text((mm_t *)chat, channel, NULL, text, NULL, ref, err);
 }
 
+/* The text comes escaped for Slack (sb_chat.h): back to plain text, then
+ * escaped for Markdown by post_text; an entity left in would show as it is
+ * in the digest's code block. */
 static int mm_post_channel(sb_chat_t *chat, const char *channel, const char *text,
                            sb_chat_error_t *err) {
-    return post_text((mm_t *)chat, channel, NULL, text, NULL, NULL, err);
+    sb_buf_t plain = {0};
+    sb_mm_add_slack_decoded(&plain, text);
+    if (plain.err) {
+        sb_buf_free(&plain);
+        return sb_chat_fail(err, 1, "out_of_memory", "mattermost: out of memory");
+    }
+    int rc = post_text((mm_t *)chat, channel, NULL, sb_buf_str(&plain), NULL, NULL, err);
+    sb_buf_free(&plain);
+    return rc;
 }
 
 /* The buttons go: the attachment keeps the alert (when p) with text under

@@ -76,6 +76,23 @@ size_t sb_mm_add_bot_text(sb_buf_t *b, const char *s, size_t max) {
     return n;
 }
 
+void sb_mm_add_slack_decoded(sb_buf_t *b, const char *s) {
+    static const char *const entities[] = {"&amp;", "&lt;", "&gt;"};
+    static const char chars[] = "&<>";
+    const size_t n = sizeof(entities) / sizeof(entities[0]);
+    while (s && *s) {
+        size_t run = strcspn(s, "&"), i = 0;
+        sb_buf_add(b, s, run);
+        s += run;
+        if (!*s)
+            break;
+        while (i < n && strncmp(s, entities[i], strlen(entities[i])) != 0)
+            i++;
+        sb_buf_add(b, i < n ? &chars[i] : s, 1); /* an "&" of no entity: as it is */
+        s += i < n ? strlen(entities[i]) : 1;
+    }
+}
+
 /* "**title**" and the description, within SB_MM_TEXT_MAX. */
 static void alert_text(sb_buf_t *b, const sb_chat_prompt_t *p) {
     size_t used = 4;

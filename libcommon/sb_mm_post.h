@@ -41,6 +41,13 @@ size_t sb_mm_add_text(sb_buf_t *b, const char *s, size_t max, int keep_emphasis)
  * closed. Returns the characters taken from s. */
 size_t sb_mm_add_bot_text(sb_buf_t *b, const char *s, size_t max);
 
+/* Appends s with Slack's three entities (SB_BUF_ENTITIES: &amp; &lt;
+ * &gt;) turned back into & < >; any other "&" as it is. The security
+ * channel's texts come escaped for Slack (sb_chat_post_channel), and
+ * Markdown would show an entity inside a code block (the digest) as it is:
+ * the text is escaped again for Markdown after this. */
+void sb_mm_add_slack_decoded(sb_buf_t *b, const char *s);
+
 /* The props of a prompt: one attachment with the alert (title, description,
  * details and time as fields) and, with buttons, its two buttons, each with
  * a context MAC'd for p->chat_user_id; answer_text (may be NULL) goes under

@@ -589,11 +589,15 @@ def m_apps_connections_open(st, args):
 
 
 def socket_control(st, verb, what, req):
-    """/_fake/socket/...: send, disconnect, drop, config, reset (POST), state (GET)."""
+    """/_fake/socket/...: send, replay, disconnect, drop, config, reset (POST), state (GET)."""
     with st.lock:
         sm = socket_mode(st)
     if verb == "POST" and what == "send":
         return {"ok": True, "envelope_id": sm.send(req["type"], req["payload"], req.get("conn"))}
+    if verb == "POST" and what == "replay":
+        if not sm.replay(req.get("envelope_id")):
+            return {"ok": False, "error": "no acknowledged envelope " + str(req.get("envelope_id"))}
+        return {"ok": True}
     if verb == "POST" and what == "disconnect":
         return {"ok": True, "conns": sm.disconnect(req.get("reason", "refresh_requested"),
                                                    req.get("conn"))}

@@ -7,7 +7,9 @@ envelope_id; it expects {"envelope_id": ...} back within the ack timeout
 (3 s, as Slack) and redelivers the envelope otherwise (retry_attempt + 1,
 retry_reason "timeout"), on any open connection. It sends `disconnect`,
 drops connections without a close frame, pings every 2 s (a client that
-stops answering is dropped) and counts the client's pings. Everything is
+stops answering is dropped) and counts the client's pings. It replays an
+envelope already acknowledged (same envelope_id, retry_attempt + 1), as
+Slack does when the acknowledgement never reached it. Everything is
 recorded for tests: connections, frames sent, acknowledgements (with their
 latency and connection), late and duplicate acknowledgements, and
 violations (anything Slack would reject: unknown envelope ids, frames that
@@ -60,6 +62,7 @@ class SocketMode:
         self.conns = {}  # id -> {"ws", "opened", "closed", "disconnect_sent", ...}
         self.conn_ids = itertools.count(1)
         self.pending = {}  # envelope_id -> {"env", "sent_at", "conn", "attempts"}
+        self.sent = {}  # envelope_id -> {"env", "attempts"}: every envelope, for replay
         self.acked = {}  # envelope_id -> [ack records]
         self.log = []
         self.violations = []
@@ -161,6 +164,7 @@ class SocketMode:
         if p["attempts"] > 0:
             env.update(retry_attempt=p["attempts"], retry_reason="timeout")
         p["attempts"] += 1
+        self.sent[eid]["attempts"] = p["attempts"]
         p["sent_at"], p["conn"] = time.time(), conn["id"]
         try:
             await conn["ws"].send(json.dumps(env))
@@ -195,11 +199,26 @@ class SocketMode:
     def send(self, kind, payload, conn=None):
         async def go():
             eid = str(uuid.uuid4())
-            self.pending[eid] = {"env": {"envelope_id": eid, "type": kind, "payload": payload,
-                                         "accepts_response_payload": False},
-                                 "sent_at": None, "conn": None, "attempts": 0}
+            env = {"envelope_id": eid, "type": kind, "payload": payload,
+                   "accepts_response_payload": False}
+            self.sent[eid] = {"env": env, "attempts": 0}
+            self.pending[eid] = {"env": env, "sent_at": None, "conn": None, "attempts": 0}
             await self.deliver(eid, conn)
             return eid
+        return self.call(go())
+
+    def replay(self, eid):
+        """An acknowledged envelope once more, as a retry (Slack never saw
+        the acknowledgement): False when unknown or still pending."""
+        async def go():
+            s = self.sent.get(eid)
+            if s is None or eid in self.pending:
+                return False
+            self.pending[eid] = {"env": s["env"], "sent_at": None, "conn": None,
+                                 "attempts": s["attempts"]}
+            self.record("replay", envelope_id=eid)
+            await self.deliver(eid)
+            return True
         return self.call(go())
 
     def disconnect(self, reason, conn=None):

@@ -12,6 +12,7 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/gateway.sh"
+. "$(dirname "$0")/lib/socket_user.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 stack() { env -u SECURITYBOT_DATABASE_URL -u SECURITYBOT_KAFKA_BROKERS "$SB_SOURCE_DIR/deploy/local/stack" "$@" >/dev/null; }
 
@@ -30,39 +31,14 @@ users='"alice@example.com": "U001", "bob@example.com": "U002"'
 for i in $(seq 10 39); do users+=", \"p$i@example.com\": \"U0$i\""; done
 fake_post config "{\"users\": {$users}}"
 export SLACK_API_URL=$FAKE_URL SLACK_BOT_TOKEN=$FAKE_TOKEN SECURITYBOT_COMMENT_WINDOW=15s
-printf 'xapp-fake-app-token\n' >"$T_DIR/app-token"
-chmod 600 "$T_DIR/app-token"
-unset SLACK_SIGNING_SECRET SLACK_SIGNING_SECRET_FILE
 
 start_ingest
 sb_start_worker "$T_DIR/prompt.log" sb-prompt
 sb_start_worker "$T_DIR/response.log" sb-response
-gw() { # gw LOG: a Socket Mode gateway; sets GW_PID and GW_PORT
-	start_gateway "$1" SECURITYBOT_SLACK_MODE=socket SLACK_APP_TOKEN_FILE="$T_DIR/app-token"
-	sb_wait_log "$1" 'connection [0-9]+ ready' 20 "$GW_PID" >/dev/null || exit 1
-}
+gw() { start_socket_gateway "$1"; } # sets GW_PID and GW_PORT
 gw "$T_DIR/gateway.1.log"
 
-# ---- the fake's Socket Mode side ----
-sock() { curl -fsS -X POST -H 'Content-Type: application/json' -d "$2" "$FAKE_CTL/socket/$1"; }
-state() { fake_q socket/state "$1"; }
-n=0
-# click USER ACTION ALERT: an interactive envelope; prints its envelope id
-click() {
-	n=$((n + 1))
-	sock send "$(printf '{"type":"interactive","payload":{"type":"block_actions","user":{"id":"%s","username":"x"},"actions":[{"action_id":"sb_%s","block_id":"b1","value":"%s","type":"button","text":{"type":"plain_text","text":"x"},"action_ts":"1800000000.%06d"}]}}' "$1" "$2" "$3" "$n")" |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)["envelope_id"])'
-}
-# dm USER TEXT: an events_api envelope with a direct message
-dm() {
-	n=$((n + 1))
-	sock send "$(python3 -c 'import json, sys
-print(json.dumps({"type": "events_api", "payload": {"type": "event_callback", "team_id": "T1",
-  "event_id": sys.argv[1], "event_time": 1800000000, "event": {"type": "message", "channel": "D1",
-  "user": sys.argv[2], "text": sys.argv[3], "ts": "1.000100", "channel_type": "im"}}}))' "EvS$$x$n" "$1" "$2")" >/dev/null
-}
-acked_all() { [[ $(state "len(d['pending'])") == 0 ]]; }
-wait_acked() { sb_wait_until "${1:-30}" "" acked_all || true; }
+state() { sock_state "$1"; }
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity high; }
 sent_sql() { echo "SELECT count(*) FROM alerts WHERE id = '$1' AND chat_ts IS NOT NULL"; }
 status_of() { sql "SELECT status FROM alerts WHERE id = '$1'"; }
@@ -86,13 +62,13 @@ wait_for "SELECT status FROM alerts WHERE id = '$a1'" awaiting_code 30
 want=$(printf 'block_actions|U001|1800000000.%06d|sb_confirm' 1 | sha256sum | cut -d' ' -f1)
 check "$(on_topic responses U001 | python3 -c 'import json, sys; print(json.loads(sys.stdin.readline())["event_id"])')" "$want" "the click's event id is the HTTP callback's"
 while (($(date +%s) % 30 > 24)); do sleep 1; done
-dm U001 "$(code alice)"
+dm U001 "$(code alice)" >/dev/null
 wait_for "SELECT status || '/' || second_factor FROM alerts WHERE id = '$a1'" "confirmed/passed" 30
 check "$(status_of "$a1")" confirmed "alice confirmed with her code over Socket Mode"
 check "$(on_topic responses U001 | tail -n 1 | python3 -c 'import json, sys; print(json.loads(sys.stdin.read())["event_id"])')" "EvS$$x2" "the message's event id is Slack's event_id"
 click U002 deny "$b1" >/dev/null
 wait_for "SELECT status FROM alerts WHERE id = '$b1'" denied 30
-dm U002 "I was on a plane"
+dm U002 "I was on a plane" >/dev/null
 wait_for "SELECT coalesce(comment, '') FROM alerts WHERE id = '$b1'" "I was on a plane" 30
 check "$(on_topic outcomes "$b1" | python3 -c 'import json, sys; m = json.loads(sys.stdin.read()); print(m["outcome"], m["comment"])')" "denied I was on a plane" "bob's deny with his words"
 # another employee's click is refused (and audited); a command works
@@ -101,7 +77,7 @@ wait_for "$(sent_sql "$a2")" 1 30
 click U002 deny "$a2" >/dev/null
 wait_for "SELECT count(*) FROM audit_log WHERE alert_id = '$a2' AND action = 'answer_refused_not_owner'" 1 30
 check "$(status_of "$a2")" prompted "bob's click on alice's alert changed nothing"
-dm U002 help
+dm U002 help >/dev/null
 helped() { [[ $(fake_q messages "sum(1 for m in d['messages'] if m['text'].startswith(\"I'm securitybot: I ask you\"))") == 1 ]]; }
 sb_wait_until 30 "" helped || true
 check "$(helped && echo yes)" yes "the help command answered over Socket Mode"
@@ -175,6 +151,6 @@ check "$(state "len(d['violations'])")" 0 "Slack saw nothing it would refuse"
 check "$(fake_q violations "d['count']")" 0 "Web API violations"
 check "$(($(state "max(c.get('client_pings', 0) for c in d['connections'])") > 0))" 1 "the gateway pings"
 stop_worker "$GW_PID"
-check "$(cat "$T_DIR"/*.log | grep -c -e xapp-fake-app-token -e "$FAKE_TOKEN" -e 'ticket=' || true)" 0 "no token or ticket in any log"
+check "$(cat "$T_DIR"/*.log | grep -c -e "$SOCKET_APP_TOKEN" -e "$FAKE_TOKEN" -e 'ticket=' || true)" 0 "no token or ticket in any log"
 stop_fake_slack
 finish

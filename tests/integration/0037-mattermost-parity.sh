@@ -3,12 +3,13 @@
 # the real stack (sb-ingest, sb-prompt, sb-gateway, sb-response,
 # sb-escalation; Mattermost played by the fake): silence gets a reminder
 # post in the DM, then a no_response escalation, outcome and report in the
-# security channel, and a late click changes nothing; three wrong codes
+# security channel (the title's & and < shown as they are, not as Slack's
+# entities), and a late click changes nothing; three wrong codes
 # (by the code dialog) end in second_factor_failed and a report; the
 # commands by /securitybot (help, status, an absurd ignore refused, ignore
 # 2h recorded, test sends a test alert through the whole pipeline, free
-# text not understood), one DM reply each; the digest is posted in the
-# security channel. (There are no stop/start commands on this branch.)
+# text not understood, stop and start), one DM reply each; the digest is
+# posted in the security channel.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/fake_mattermost.sh"
@@ -77,7 +78,8 @@ wait_topic() { # wait_topic TOPIC ALERT COUNT
 handled() { wait_for "SELECT count(*) FROM responses" "$1" 30; }
 delivered() { wait_for "SELECT count(*) FROM escalations WHERE alert_id = '$1' AND delivered_at IS NOT NULL" 1 30; }
 in_sec() { mm_q posts "sum(1 for p in d['posts'] if p['channel_id'] == '$SEC' and $1)"; }
-reports_about() { in_sec "'$1' in p['message']"; }
+# a digest may name the alert too (one may be posted at any minute's end)
+reports_about() { in_sec "'$1' in p['message'] and not p['message'].startswith('*securitybot digest*')"; }
 texts_to() { # the bot's texts (not prompts) in a user's DM, one per line
 	local dm
 	dm=$(mm_q dms "d['dms']['$1']")
@@ -99,7 +101,7 @@ for ((i = 0; i < 100; i++)); do [[ $(in_sec "p['message'].startswith('*securityb
 check "$(in_sec "p['message'].startswith('*securitybot digest*') and '\`\`\`' in p['message']")" 1 "one digest post, the report in a code block"
 
 # ---- (2) silence: a reminder, then no_response ----
-c1=$(alert carol usb "USB drive mounted" low)
+c1=$(alert carol usb "USB drive & key <8GB> mounted" low)
 wait_for "$(sent_sql "$c1")" 1 30
 wait_for "SELECT count(*) FROM alerts WHERE id = '$c1' AND reminded_at IS NOT NULL" 1 30
 wait_text "$C" 1 || true
@@ -110,6 +112,8 @@ wait_topic outcomes "$c1" 1 || true
 check "$(on_topic outcomes "$c1" | field "m['outcome'], m['answer'], m['second_factor']")" "('no_response', 'none', 'not_attempted')" "outcome no_response"
 for ((i = 0; i < 100; i++)); do [[ $(reports_about "$c1") -ge 1 ]] && break; sleep 0.1; done
 check "$(reports_about "$c1")" 1 "one report in the security channel"
+# the report comes escaped for Slack: Mattermost shows & and <, not entities
+check "$(in_sec "'$c1' in p['message'] and not p['message'].startswith('*securitybot digest*') and 'drive & key' in p['message'] and '&amp;' not in p['message'] and '&lt;' not in p['message']")" 1 "the report shows & and < as they are"
 check "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE alert_id = '$c1'")" \
 	"prompt_claimed,prompt_sent,reminded,escalation_requested,escalated" "audit trail of silence"
 st=$(click "$C" "$c1" sbconfirm)
@@ -161,6 +165,15 @@ check "$(sql "SELECT rule || ' ' || (until - created_at) || ' ' || created_by FR
 check "$(last_text "$B")" 'OK: I won'"'"'t ask you about "r2" for 2 hours.' "ignore confirmed"
 say "what is this"
 check "$(last_text "$B")" "Sorry, I didn't understand that. Try *help*." "free text not understood"
+# SECURITYBOT_REQUIRE_2FA=false: stop and start apply at once (0028 covers the factor)
+say stop
+check "$(sql "SELECT opted_out FROM employees WHERE username = 'bob'")" t "stop: bob opted out"
+check "$(last_text "$B" | grep -c "^OK: I won't ask you anymore")" 1 "stop confirmed"
+say start
+check "$(sql "SELECT opted_out FROM employees WHERE username = 'bob'")" f "start: bob opted back in"
+check "$(last_text "$B")" "Welcome back: I'll ask you about your alerts again." "start confirmed"
+for ((i = 0; i < 100; i++)); do [[ $(in_sec "p['message'].startswith('bob opted back in')") -ge 1 ]] && break; sleep 0.1; done
+check "$(in_sec "p['message'].startswith('bob opted')")" 2 "both posted in the security channel"
 check "$(cmd "$B" "/securitybot test")" 200 "/securitybot test"
 wait_for "SELECT count(*) FROM alerts WHERE rule = 'securitybot-test' AND chat_ts IS NOT NULL" 1 30
 check "$(sql "SELECT username || ' ' || severity || ' ' || chat_channel FROM alerts WHERE rule = 'securitybot-test'")" \

@@ -231,6 +231,36 @@ static void test_bot_text(void) {
     }
 }
 
+/* The security channel's texts come escaped for Slack: Mattermost gets
+ * & < > back, verbatim in the digest's code block (where Markdown would show
+ * "&amp;" as it is), escaped for Markdown outside it. */
+static void test_channel_entities(void) {
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"a &amp; b &lt;x&gt;", "a & b <x>"},
+        {"&amp;amp; &lt &; &", "&amp; &lt &; &"}, /* an escaped entity, no entity */
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sb_buf_t b = {0};
+        sb_mm_add_slack_decoded(&b, cases[i].in);
+        SB_CHECK_STR(sb_buf_str(&b), cases[i].want);
+        sb_buf_free(&b);
+    }
+    sb_chat_error_t err;
+    reset();
+    SB_CHECK(sb_chat_post_channel(chat, CHANNEL,
+                                  "*Their words:* \"AT&amp;T &lt;b&gt;\"\n```\nrule &lt;x&gt; "
+                                  "&amp; y | 2\n```",
+                                  &err) == 0);
+    cJSON *posts = sb_fake_slack_get(ctl, base, "posts");
+    const cJSON *post = cJSON_GetArrayItem(cJSON_GetObjectItem(posts, "posts"), 0);
+    SB_CHECK_STR(str_at(post, "message"),
+                 "*Their words:* \"AT&T \\<b\\>\"\n```\nrule <x> & y | 2\n```");
+    cJSON_Delete(posts);
+}
+
 /* The code dialog: dialogs/open with the trigger, a MAC'd state. */
 static void test_ask_code(void) {
     sb_chat_error_t err;
@@ -273,6 +303,7 @@ int main(void) {
         test_errors();
         test_config();
         test_bot_text();
+        test_channel_entities();
         test_ask_code();
     }
     sb_chat_destroy(chat);
