@@ -13,6 +13,11 @@
 #  - compose: every worker and init use the Dockerfile's image, wait for
 #    healthy dependencies, get their secrets as files; `docker compose config`
 #    (or docker-compose v1) where installed;
+#  - Kafka, least privilege: each compose service and Kubernetes workload
+#    logs in as its own principal with its own password file; compose's
+#    broker has SASL listeners only and the authorizer on, `kafka-acls`
+#    (deploy/kafka/acls.sh) runs before init; the Kubernetes ACL Job runs
+#    the same script (its ConfigMap copy equal to the file);
 #  - every variable any of them sets is one the binaries list in --help (per
 #    worker; plus the NAME_FILE forms and SECURITYBOT_KAFKA_* pass-through),
 #    secrets only as files, required variables present;
@@ -75,8 +80,12 @@ if command -v kubectl >/dev/null 2>&1 && kubectl kustomize --help >/dev/null 2>&
 	check "$rc" 0 "kubectl kustomize deploy/k8s builds ($(grep -c '^kind:' "$T_DIR/kustomized.yaml") objects)"
 	((rc == 0)) || cat "$T_DIR/kustomize.err" >&2
 	want=$(sed -n 's/^ *newName: //p' "$DEPLOY/k8s/kustomization.yaml"):$(sed -n 's/^ *newTag: "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$DEPLOY/k8s/kustomization.yaml")
-	check "$(sed -n 's/^ *image: //p' "$T_DIR/kustomized.yaml" | sort -u | tr '\n' ' ')" "$want " \
+	# (but the Kafka ACL Job's: Kafka's own image, the compose broker's)
+	kafka_image=$(sed -n 's/^    image: \(apache\/kafka:.*\)$/\1/p' "$DEPLOY/docker-compose.yml" | sort -u)
+	check "$(sed -n 's/^ *image: //p' "$T_DIR/kustomized.yaml" | grep -vxF "$kafka_image" | sort -u | tr '\n' ' ')" "$want " \
 		"kustomize gives every container the kustomization's image"
+	check "$(grep -c "^ *image: $kafka_image\$" "$T_DIR/kustomized.yaml")" 1 \
+		"kustomize: the Kafka ACL Job runs $kafka_image, the compose broker's image"
 else
 	log "skipped: kubectl is not installed, so the kustomization was not built"
 fi

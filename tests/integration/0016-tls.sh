@@ -2,7 +2,8 @@
 # TLS end to end, on a private stack of its own (SB_STACK_TLS=1, own directory
 # under $T_DIR and own ports; the shared stack is not used): sbctl and
 # sb-ingest configured exactly as deploy/tls/securitybot-tls.env.example says
-# (Kafka SASL_SSL with the CA, PostgreSQL sslmode=verify-full), with the
+# (Kafka SASL_SSL with the CA, PostgreSQL sslmode=verify-full; sb-ingest as its
+# own Kafka principal, sbctl as its own), with the
 # stack's hosts and paths put in for the example ones. An alert published over
 # SASL_SSL is recorded over verify-full; the connections are TLS (pg_stat_ssl,
 # sb-ingest's sockets); a PLAINTEXT client, a wrong CA, a wrong password, a
@@ -82,7 +83,7 @@ declare -A TO=(
 	["securitybot@db.example.internal:5432/securitybot?"]="securitybot_tls@localhost:$PGPORT/securitybot_tls?"
 	["/etc/securitybot/tls/kafka-ca.crt"]="$TLS/ca.crt"
 	["/etc/securitybot/tls/db-ca.crt"]="$TLS/ca.crt"
-	["/run/secrets/kafka-password"]="$TLS/kafka-password"
+	["/run/secrets/kafka-password"]="$TLS/kafka-password-sb-ingest"
 	["/run/secrets/pgpass"]="$TLS/pgpass"
 )
 n=0 unknown=0
@@ -98,10 +99,14 @@ while IFS= read -r line; do
 	n=$((n + 1))
 done <"$EXAMPLE"
 check "$unknown" 0 "every host and path of the example mapped"
-check "$SECURITYBOT_KAFKA_SECURITY_PROTOCOL $SECURITYBOT_KAFKA_SSL_CA_LOCATION" "SASL_SSL $TLS/ca.crt" "Kafka settings from the example"
+check "$SECURITYBOT_KAFKA_SECURITY_PROTOCOL $SECURITYBOT_KAFKA_SSL_CA_LOCATION $SECURITYBOT_KAFKA_SASL_USERNAME" \
+	"SASL_SSL $TLS/ca.crt sb-ingest" "Kafka settings from the example (sb-ingest's principal)"
 check "$([[ $SECURITYBOT_DATABASE_URL == *sslmode=verify-full*"sslrootcert=$TLS/ca.crt"* ]] && echo yes)" yes "database URL from the example (verify-full)"
 log "$n settings from ${EXAMPLE#"$SB_SOURCE_DIR"/}"
-ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
+# sbctl as its own Kafka principal (the example's lines are sb-ingest's;
+# the stack's authorizer gives each principal only its ACLs, 0038-kafka-acls)
+AS_SBCTL=(SECURITYBOT_KAFKA_SASL_USERNAME=sbctl SECURITYBOT_KAFKA_SASL_PASSWORD_FILE="$TLS/kafka-password-sbctl")
+ctl() { env "${AS_SBCTL[@]}" "$SB_BIN_DIR/sbctl" "$@"; }
 
 # ---- an alert over SASL_SSL, recorded over verify-full ----
 check "$(ctl migrate 2>"$T_DIR/migrate.err" | tail -n1)" "$(find "$SB_SOURCE_DIR/schemas/sql" -name "*.sql" | wc -l) migration(s) applied; schema is up to date" "sbctl migrate over verify-full"
@@ -151,6 +156,7 @@ kcase() { # kcase NAME ENV... : sbctl topics in the background, stderr and rc in
 	shift
 	(
 		rc=0
+		export "${AS_SBCTL[@]}" # then the case's changes (env's -u must come first)
 		env "$@" "$SB_BIN_DIR/sbctl" topics >/dev/null 2>"$T_DIR/k.$name.err" || rc=$?
 		echo "$rc" >"$T_DIR/k.$name.rc"
 	) &

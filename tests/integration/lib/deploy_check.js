@@ -172,8 +172,23 @@ const imageMessages = (/^COPY deploy\/messages\.json (\S+)$/m.exec(fs.readFileSy
           `compose ${name}: health check on /healthz of SECURITYBOT_METRICS_LISTEN`);
       }
     }
+    const principal = name === "init" ? "sbctl" : bin;
+    ok(own.SECURITYBOT_KAFKA_SASL_USERNAME === principal && own.SECURITYBOT_KAFKA_SASL_PASSWORD_FILE === `/run/secrets/kafka-password-${principal}`,
+      `compose ${name}: Kafka principal ${principal} with its own password (${own.SECURITYBOT_KAFKA_SASL_USERNAME})`);
     addRun(`compose.${name}`, name === "init" ? "oneshot" : "worker", env, argvCmd(cmd));
   }
+  // the broker: SASL only, authorizer on, no ACL no access; the ACLs before init
+  const kenv = (services.kafka || {}).environment || {};
+  ok(kenv.KAFKA_AUTHORIZER_CLASS_NAME === "org.apache.kafka.metadata.authorizer.StandardAuthorizer" &&
+    String(kenv.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND) === "false" && kenv.KAFKA_SUPER_USERS === "User:admin",
+    "compose kafka: StandardAuthorizer, allow.everyone.if.no.acl.found=false, super user admin only");
+  ok(!/PLAINTEXT:PLAINTEXT/.test(kenv.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP || "") && !/(^|,)PLAINTEXT:/.test(kenv.KAFKA_LISTENERS || ""),
+    "compose kafka: no unauthenticated listener");
+  const ka = services["kafka-acls"] || {};
+  ok(/acls\.sh apply/.test([].concat(ka.command || []).join(" ")) && (ka.volumes || []).some((v) => String(v).startsWith("./kafka/acls.sh:")),
+    "compose kafka-acls: runs deploy/kafka/acls.sh apply");
+  ok((((services.init || {}).depends_on || {})["kafka-acls"] || {}).condition === "service_completed_successfully",
+    "compose init: after kafka-acls (sbctl topics needs sbctl's Create ACLs)");
   ok(images.size === 1 && /^securitybot:/.test([...images][0]), `compose: one image for init and every worker (${[...images].join(", ")})`);
 }
 
@@ -266,6 +281,9 @@ const imageMessages = (/^COPY deploy\/messages\.json (\S+)$/m.exec(fs.readFileSy
       }
       ok(good, `${where}: ${n}=${v} is a file the pod has (${vol ? Object.keys(vol).filter((k) => k !== "name")[0] : "no volume"})`);
     }
+    const principal = bin === "sbctl" ? "sbctl" : bin;
+    ok(own.SECURITYBOT_KAFKA_SASL_USERNAME === principal && own.SECURITYBOT_KAFKA_SASL_PASSWORD_FILE === `/run/secrets/securitybot/kafka-password-${principal}`,
+      `${where}: Kafka principal ${principal} with its own password`);
     const argv = [...(ct.command || []), ...(ct.args || [])];
     addRun(runId, runKind, env, argvCmd(argv));
     return { ct, env, argv };
@@ -314,6 +332,15 @@ const imageMessages = (/^COPY deploy\/messages\.json (\S+)$/m.exec(fs.readFileSy
       p.spec.selector.matchLabels["app.kubernetes.io/component"] === w);
     ok(pdb && (pdb.spec.maxUnavailable === 1 || pdb.spec.minAvailable === 1), `k8s: a PodDisruptionBudget keeps one ${bin} pod up`);
   }
+  const aclCm = byKind("ConfigMap").find((d) => d.metadata.name === "securitybot-kafka-acls") || { data: {} };
+  ok((aclCm.data || {})["acls.sh"] === fs.readFileSync(path.join(deploy, "kafka", "acls.sh"), "utf8"),
+    "k8s ConfigMap securitybot-kafka-acls holds deploy/kafka/acls.sh");
+  const aclJob = byKind("Job").find((j) => j.metadata.name === "securitybot-kafka-acls");
+  const aclCt = aclJob ? (aclJob.spec.template.spec.containers || [])[0] || {} : {};
+  ok(aclJob && /acls\.sh apply/.test((aclCt.command || []).join(" ")) &&
+    (aclJob.spec.template.spec.volumes || []).some((v) => v.configMap && v.configMap.name === "securitybot-kafka-acls") &&
+    secretKeys.includes("kafka-admin.properties"),
+    "k8s: the Job securitybot-kafka-acls applies acls.sh with the Secret's kafka-admin.properties");
   const jobs = byKind("Job");
   const job = jobs.find((j) => /sbctl migrate && sbctl topics/.test([...((j.spec.template.spec.containers || [])[0] || {}).command || []].join(" ")));
   if (ok(job, "k8s: a Job runs sbctl migrate && sbctl topics")) {
