@@ -126,7 +126,11 @@ class Checker:
                         for x in self.cond["infra"]]
         self.esc_rows = {r[0]: {"reason": r[1], "delivered": r[2] == "t"} for r in sql_rows(
             "SELECT alert_id, reason, delivered_at IS NOT NULL FROM escalations")}
-        self.dead = int(sql_rows("SELECT count(*) FROM dead_letters")[0][0])
+        # a republished invalid message (conductor.publish) is a dead letter
+        # of its own at its new offset: count the distinct ones then
+        republished = self.cond["publish"].get("republished", 0)
+        self.dead = int(sql_rows("SELECT count(%s) FROM dead_letters" % (
+            "DISTINCT original" if republished else "*"))[0][0])
         self.outcomes = topic("outcomes")
         self.escalations = topic("escalations")
         self.prompts = collections.defaultdict(list)  # alert -> [(channel, ts)]
@@ -360,7 +364,9 @@ class Checker:
         L.append("alerts    %d messages: %d distinct valid alerts, %d duplicates, %d invalid; "
                  "%d for unknown or unreachable people" % (
                      e["messages"], e["distinct"], e["duplicates"], e["invalid"],
-                     sum(e["by_class"].get(k, 0) for k in ("unknown", "nochat", "gone"))))
+                     sum(e["by_class"].get(k, 0) for k in ("unknown", "nochat", "gone"))) + (
+                     "; published again %d time(s) after kcat's librdkafka#4438" % pub["republished"]
+                     if pub.get("republished") else ""))
         L.append("faults    %d injected: %d SIGKILLs (%s); Kafka restart (%.0f s); PostgreSQL "
                  "restart (%.0f s); Slack 429/500 for %d s (%d calls failed)" % (
                      len(c["kills"]) + len(c["infra"]), len(c["kills"]),

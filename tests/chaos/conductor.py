@@ -250,32 +250,62 @@ class Conductor:
     # ---- the input ------------------------------------------------------------
 
     def publish(self):
+        """Feeds the alerts at the rate through kcat. With several brokers,
+        librdkafka 2.0.2's idempotent producer can fail fatally (the same
+        librdkafka#4438 the workers meet); kcat then exits with messages
+        undelivered, as a real detector's producer would. The detector's
+        remedy is ours: a new kcat sends everything again from the start
+        (at most twice): alerts deduplicate on their id, and a repeated
+        invalid message is a dead letter of its own (check.py counts
+        distinct ones then)."""
         a = self.a
-        cmd = ["kcat", "-P", "-b", os.environ["SECURITYBOT_KAFKA_BROKERS"],
-               "-t", os.environ["SECURITYBOT_TOPIC_PREFIX"] + "alerts",
-               "-E", "-X", "enable.idempotence=true", "-X", "message.timeout.ms=600000"]
-        err = open(os.path.join(a.dir, "kcat.err"), "w")
-        p = self.kcat = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=err)
-        self.rec["publish"].update(start=self.rel(), messages=0)
+        self.rec["publish"].update(start=self.rel(), messages=0, republished=0)
         sent, t_start = 0, time.time()
-        try:
-            with open(a.alerts, "rb") as f:
-                for line in f:
-                    p.stdin.write(line)
-                    sent += 1
-                    if sent % max(1, a.rate // 20) == 0:
-                        p.stdin.flush()
-                        ahead = sent / a.rate - (time.time() - t_start)
-                        if ahead > 0:
-                            time.sleep(ahead)
-            p.stdin.close()
-        except BrokenPipeError:
-            pass  # kcat gave up: its status says so
-        rc = p.wait()
+        with open(a.alerts, "rb") as f:
+            lines = f.readlines()
+        for attempt in range(3):
+            rc, sent, fatal = self.publish_once(lines, sent, t_start, attempt)
+            if rc == 0 or not fatal or a.brokers < 2:
+                break
+            self.rec["publish"]["republished"] += 1
+            log("kcat: idempotent producer fatal error (librdkafka#4438): publishing again")
         self.rec["publish"].update(end=self.rel(), messages=sent, kcat_status=rc)
         if rc != 0:
             self.rec["errors"].append("kcat exited with status %d (see kcat.err)" % rc)
         log("published %d alerts in %.0f s" % (sent, time.time() - t_start))
+
+    def publish_once(self, lines, sent, t_start, attempt):
+        """One kcat: the lines already sent at once, then the rest at the
+        rate. Returns (exit status, lines sent, whether it was the fatal
+        idempotence error)."""
+        a = self.a
+        cmd = ["kcat", "-P", "-b", os.environ["SECURITYBOT_KAFKA_BROKERS"],
+               "-t", os.environ["SECURITYBOT_TOPIC_PREFIX"] + "alerts",
+               "-E", "-X", "enable.idempotence=true", "-X", "message.timeout.ms=600000"]
+        errname = os.path.join(a.dir, "kcat.err" if attempt == 0 else "kcat.%d.err" % attempt)
+        err = open(errname, "w")
+        p = self.kcat = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=err)
+        try:
+            if sent:
+                p.stdin.writelines(lines[:sent])
+                p.stdin.flush()
+            for line in lines[sent:]:
+                p.stdin.write(line)
+                sent += 1
+                if sent % max(1, a.rate // 20) == 0:
+                    p.stdin.flush()
+                    ahead = sent / a.rate - (time.time() - t_start)
+                    if ahead > 0:
+                        time.sleep(ahead)
+            p.stdin.close()
+        except BrokenPipeError:
+            pass  # kcat gave up: its status says so
+        rc = p.wait()
+        err.close()
+        with open(errname, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        fatal = "FATAL CLIENT ERROR" in text and "out of order sequence number" in text
+        return rc, sent, fatal
 
     # ---- faults -----------------------------------------------------------------
 
