@@ -42,9 +42,21 @@ REVOKE ALL ON ALL TABLES IN SCHEMA public
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA public
     FROM sb_ingest, sb_prompt, sb_response, sb_escalation, sb_console;
 -- Functions are executable by PUBLIC unless revoked; only audit_seal() is
--- called by a worker (trigger functions need no EXECUTE to fire).
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public
-    FROM PUBLIC, sb_ingest, sb_prompt, sb_response, sb_escalation, sb_console;
+-- called by a worker (trigger functions need no EXECUTE to fire). Ours
+-- only: an extension's functions (pg_trgm's) belong to whoever installed
+-- it, and the owner could not revoke on them.
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid FROM pg_proc p
+             WHERE p.pronamespace = 'public'::regnamespace AND NOT EXISTS (
+                 SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                 AND d.objid = p.oid AND d.deptype = 'e') LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, sb_ingest, sb_prompt, '
+                       'sb_response, sb_escalation, sb_console', f);
+    END LOOP;
+END $$;
 -- PostgreSQL 15 no longer lets PUBLIC create in schema public; older ones do.
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO sb_ingest, sb_prompt, sb_response, sb_escalation, sb_console;
@@ -57,6 +69,9 @@ GRANT SELECT, INSERT ON ingest_progress TO sb_ingest;
 GRANT UPDATE (next_offset, updated_at) ON ingest_progress TO sb_ingest;
 GRANT SELECT (id, opted_out) ON employees TO sb_ingest;
 GRANT SELECT ON employee_identities, ignore_rules TO sb_ingest;
+-- an alert it decides without the employee (confirmed_recently, issue 16)
+-- is audited in the same statement
+GRANT INSERT ON audit_log TO sb_ingest;
 
 -- sb-prompt: claims queued alerts, records the message sent, learns an
 -- employee's chat user id.

@@ -69,6 +69,7 @@ for r in "${ROLES[@]}"; do
 	refused "$r" "INSERT INTO console_users (name, role) VALUES ('mallory', 'admin')" "create a console user"
 	refused "$r" "SELECT * FROM schema_migrations" "read schema_migrations"
 	[[ $r == sb_escalation ]] || refused "$r" "SELECT audit_seal(10)" "run audit_seal()"
+	refused "$r" "SELECT audit_log_content_hash(a) FROM audit_log a" "run audit_log_content_hash()"
 done
 
 # ---- each worker: what it needs, and the neighbours' rights it lacks ----
@@ -91,7 +92,9 @@ allowed sb_ingest "SELECT e.id, e.opted_out FROM employee_identities ei JOIN emp
 	"match the directory"
 refused sb_ingest "UPDATE employees SET opted_out = true" "UPDATE employees"
 refused sb_ingest "UPDATE alerts SET status = 'denied'" "UPDATE alerts"
-refused sb_ingest "INSERT INTO audit_log (actor, action) VALUES ('x', 'y')" "INSERT INTO audit_log"
+allowed sb_ingest "INSERT INTO audit_log (actor, action) VALUES ('sb-ingest', 'confirmed_recently')" \
+	"append to audit_log (confirmed_recently)"
+refused sb_ingest "SELECT * FROM audit_log" "read audit_log"
 refused sb_ingest "SELECT totp_secret_enc FROM employees" "read the TOTP secrets"
 
 allowed sb_prompt "SELECT id FROM alerts WHERE status = 'queued' FOR UPDATE SKIP LOCKED" "lock queued alerts"
