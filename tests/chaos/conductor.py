@@ -48,6 +48,7 @@ import sys
 import threading
 import time
 import re
+import urllib.parse
 import urllib.request
 
 KINDS = ("ingest", "prompt", "gateway", "response", "escalation")
@@ -64,6 +65,16 @@ QUIET_SQL = """SELECT
 def log(msg):
     print("[chaos %s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
 
+
+
+def url_with_user(url, user):
+    """The database URL with this user and no password (the stack lets the
+    workers' roles in from loopback without one)."""
+    if url.startswith(("postgres://", "postgresql://")):
+        p = urllib.parse.urlsplit(url)
+        return urllib.parse.urlunsplit((p.scheme, user + "@" + p.netloc.rsplit("@", 1)[-1],
+                                        p.path, p.query, p.fragment))
+    return re.sub(r"(^|\s)(user|password)=\S*", "", url) + " user=" + user
 
 class Slot:
     def __init__(self, kind, n, port=None):
@@ -119,6 +130,11 @@ class Conductor:
 
     def start(self, slot):
         env = dict(os.environ)
+        # each worker as its own database role (schemas/grants.sql), as the
+        # tests' sb_start_worker does; SB_WORKER_ROLES=0: the URL's user
+        if slot.kind != "gateway" and env.get("SB_WORKER_ROLES", "1") != "0":
+            env["SECURITYBOT_DATABASE_URL"] = url_with_user(env["SECURITYBOT_DATABASE_URL"],
+                                                            "sb_" + slot.kind)
         if slot.port:
             env["SECURITYBOT_HTTP_LISTEN"] = "127.0.0.1:%d" % slot.port
         else:

@@ -18,7 +18,7 @@ export SECURITYBOT_MESSAGES_FILE=$SB_SOURCE_DIR/deploy/messages.json
 
 # Starts sb-prompt in the background; its log goes to $T_DIR/prompt.N.log.
 start_prompt() {
-	sb_spawn "$T_DIR/prompt.${#T_PIDS[@]}.log" "$SB_BIN_DIR/sb-prompt"
+	sb_start_worker "$T_DIR/prompt.${#T_PIDS[@]}.log" sb-prompt
 	PROMPT_PID=$SB_PID
 }
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity "$4" "${@:5}"; }

@@ -251,6 +251,12 @@ setup_env 2
 secrets=$T_DIR/secrets
 mkdir -p "$secrets"
 printf '%s\n' "$SECURITYBOT_DATABASE_URL" >"$secrets/database-url"
+# each worker's own role (the stack lets it in from loopback without a
+# password), and the password compose's init gives it
+for w in ingest prompt response escalation console; do
+	sb_url_with_user "$SECURITYBOT_DATABASE_URL" "sb_$w" >"$secrets/database-url-$w"
+	python3 -c 'import os; print(os.urandom(16).hex())' >"$secrets/pg-password-$w"
+done
 echo xoxb-test >"$secrets/slack-bot-token"
 echo test-signing-secret >"$secrets/slack-signing-secret"
 echo test-routing-key >"$secrets/pagerduty-routing-key"
@@ -274,7 +280,7 @@ run_env() {
 		SECURITYBOT_KAFKA_*) log "$id: $name not exercised (the test broker is plain)"; continue ;;
 		SECURITYBOT_TOPIC_PREFIX) kv="$name=$SECURITYBOT_TOPIC_PREFIX" ;;
 		SECURITYBOT_*_GROUP) kv="$name=${name,,}-$T_ID-$platform" ;;
-		SECURITYBOT_DATABASE_URL_FILE) kv="$name=$secrets/database-url" ;;
+		SECURITYBOT_DATABASE_URL_FILE) kv="$name=$secrets/${kv##*/}" ;; # database-url or database-url-W
 		SLACK_BOT_TOKEN_FILE) kv="$name=$secrets/slack-bot-token" ;;
 		SLACK_SIGNING_SECRET_FILE) kv="$name=$secrets/slack-signing-secret" ;;
 		SECURITYBOT_SECRET_KEY_FILE) kv="$name=$secrets/secret-key" ;;
@@ -312,7 +318,9 @@ for platform in compose k8s systemd; do
 		[[ $kind == oneshot ]] || continue
 		run_env "$id" "$platform"
 		rc=0
-		env -i "${RUN_ENV[@]}" /bin/sh -c "$(cat "$T_DIR/runs/$id.cmd")" >"$T_DIR/run.$id.log" 2>&1 || rc=$?
+		# compose's "$$" is a "$"; its /run/secrets/ files are the test's
+		env -i "${RUN_ENV[@]}" /bin/sh -c "$(sed -e 's/\$\$/$/g' -e "s|/run/secrets/|$secrets/|g" "$T_DIR/runs/$id.cmd")" \
+			>"$T_DIR/run.$id.log" 2>&1 || rc=$?
 		check "$rc" 0 "$id: '$(cat "$T_DIR/runs/$id.cmd")' with its configuration exits 0"
 		((rc == 0)) || tail -5 "$T_DIR/run.$id.log" >&2
 	done

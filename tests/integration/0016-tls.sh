@@ -123,7 +123,9 @@ check "$(sql "SELECT e.username || ' ' || a.status FROM alerts a JOIN employees 
 
 # ---- the connections really are TLS ----
 su_sql() { psql -X -At "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres sslmode=disable" -c "$1"; }
-check "$(su_sql "SELECT count(*) > 0 AND bool_and(s.ssl) AND bool_and(a.usename = 'securitybot_tls')
+# (start_ingest runs it as its own role, sb_ingest: the example's URL with the
+# user swapped; the stack lets the workers' roles in from loopback)
+check "$(su_sql "SELECT count(*) > 0 AND bool_and(s.ssl) AND bool_and(a.usename = 'sb_ingest')
                  FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.application_name = 'sb-ingest'")" \
 	t "pg_stat_ssl: every sb-ingest backend uses TLS"
 check "$(su_sql "SELECT min(s.version) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.application_name = 'sb-ingest'")" \

@@ -15,6 +15,7 @@
 #   sb_import_csv FILE | sb_import_people NAME[:CHAT[:ALIASES]]...
 #   sb_start_fake NAME SCRIPT ARGS...   sets SB_FAKE_PORT
 #   sb_spawn LOG CMD... / sb_start_worker LOG WORKER [ENV=V...]  sets SB_PID
+#                                  (a worker logs in as its own database role)
 #   sb_wait_log / sb_wait_port / sb_wait_http / sb_wait_sql / sb_wait_until
 # Knobs (set before sb_sandbox_init or any time before exit):
 #   SB_SAY_PREFIX    what the harness's messages start with
@@ -22,6 +23,8 @@
 #                    scratch directory at exit (default: never)
 #   SB_STOP_WAIT     seconds between SIGTERM and SIGKILL at exit (0: SIGKILL)
 #   SB_CTL_OUT       where sbctl's output goes (default /dev/null)
+#   SB_WORKER_ROLES  0: workers log in as the URL's user (the owner), not as
+#                    their own roles (default 1)
 # A function sb_on_exit, when the caller defines one, runs first at exit
 # with the exit status as $1 (what only that caller knows how to undo).
 
@@ -244,13 +247,43 @@ sb_spawn() {
 	SB_PIDS+=("$SB_PID")
 }
 
+# sb_worker_role WORKER: the database role WORKER runs as (sb-ingest:
+# sb_ingest; schemas/grants.sql); false for one without (sb-gateway, sbctl).
+sb_worker_role() {
+	case $1 in
+	sb-ingest | sb-prompt | sb-response | sb-escalation | sb-console) echo "${1//-/_}" ;;
+	*) return 1 ;;
+	esac
+}
+
+# sb_url_with_user URL USER: the database URL with USER and no password (the
+# stack lets the workers' roles in from loopback without one): a
+# postgresql:// URI (host, database and query kept) or a key=value conninfo.
+sb_url_with_user() {
+	local url=$1 user=$2 scheme rest
+	if [[ $url == postgres://* || $url == postgresql://* ]]; then
+		scheme=${url%%://*} rest=${url#*://}
+		[[ ${rest%%[/?]*} == *@* ]] && rest=${rest#*@}
+		printf '%s://%s@%s\n' "$scheme" "$user" "$rest"
+	else
+		url=$(sed -E 's/(^|[[:space:]])(user|password)=[^[:space:]]*//g' <<<"$url")
+		printf '%s user=%s\n' "$url" "$user"
+	fi
+}
+
 # sb_start_worker LOG WORKER [ENV=VALUE...]: build/bin/WORKER with these
-# variables added; sets SB_PID. Its readiness: sb_wait_assigned or
+# variables added; sets SB_PID. A worker that uses the database logs in as
+# its own role (sb_worker_role), so every test exercises the grants; a
+# SECURITYBOT_DATABASE_URL=... among the variables wins, and
+# SB_WORKER_ROLES=0 keeps the URL's user. Its readiness: sb_wait_assigned or
 # sb_gateway_port.
 sb_start_worker() {
-	local logf=$1 w=$2
+	local logf=$1 w=$2 role db=()
 	shift 2
-	sb_spawn "$logf" env "$@" "$SB_BIN/$w"
+	if [[ ${SB_WORKER_ROLES:-1} != 0 && -n ${SECURITYBOT_DATABASE_URL:-} ]] && role=$(sb_worker_role "$w"); then
+		db=("SECURITYBOT_DATABASE_URL=$(sb_url_with_user "$SECURITYBOT_DATABASE_URL" "$role")")
+	fi
+	sb_spawn "$logf" env "${db[@]}" "$@" "$SB_BIN/$w"
 }
 
 # sb_start_fake NAME SCRIPT [ARGS...]: a fake (tests/fakes/*.py or one

@@ -12,7 +12,12 @@ static const char MIGRATE_USAGE[] =
     "Usage: sbctl migrate\n\n"
     "Applies the SQL migrations built into sbctl (schemas/sql) that the database\n"
     "has not seen, each in its own transaction, recorded in schema_migrations.\n"
-    "Running it again changes nothing. Needs SECURITYBOT_DATABASE_URL.\n";
+    "Then creates the workers' database roles that are missing (sb_ingest,\n"
+    "sb_prompt, sb_response, sb_escalation, sb_console: LOGIN, no password; see\n"
+    "sbctl roles) and grants each what its SQL needs, revoking anything else, so\n"
+    "the grants always match this sbctl. Run it as the role that owns the tables\n"
+    "(with CREATEROLE, or create the roles beforehand). Running it again changes\n"
+    "nothing. Needs SECURITYBOT_DATABASE_URL.\n";
 
 static const char TOPICS_USAGE[] =
     "Usage: sbctl topics [--partitions N] [--replication R]\n\n"

@@ -29,6 +29,7 @@ static const sbctl_command_t commands[] = {
     {"users", sbctl_cmd_users, "add, list, disable, enable or reset sb-console's users"},
     {"tokens", sbctl_cmd_tokens, "create, list or revoke bearer tokens for sb-console's API"},
     {"audit", sbctl_cmd_audit, "verify the audit log's hash chain, or export it"},
+    {"roles", sbctl_cmd_roles, "list the workers' database roles, or set one's password"},
     {NULL, NULL, NULL},
 };
 

@@ -73,6 +73,35 @@ out:
     return rc;
 }
 
+/* Runs schemas/grants.sql in one transaction, under the migrations' lock
+ * (two runs granting on one database at once could fail with "tuple
+ * concurrently updated"). */
+static int apply_grants(sb_db_t *db, char *errstr, size_t errstr_size) {
+    PGresult *r;
+
+    if (sb_db_begin(db, errstr, errstr_size) == -1)
+        return -1;
+    if (sb_db_exec(db, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, errstr,
+                   errstr_size) == -1)
+        goto fail;
+    /* our own text of many statements: the simple query protocol */
+    r = PQexec(sb_db_conn(db), sb_grants_sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(errstr, errstr_size,
+                 "the worker roles' grants failed: %s(the owner needs CREATEROLE, or the roles "
+                 "sb_ingest, sb_prompt, sb_response, sb_escalation and sb_console created "
+                 "beforehand)",
+                 PQresultErrorMessage(r));
+        PQclear(r);
+        goto fail;
+    }
+    PQclear(r);
+    return sb_db_commit(db, errstr, errstr_size);
+fail:
+    sb_db_rollback(db);
+    return -1;
+}
+
 int sb_migrate(sb_db_t *db, int *applied, char *errstr, size_t errstr_size) {
     *applied = 0;
     for (const sb_migration_t *m = sb_migrations; m->version; m++) {
@@ -84,5 +113,5 @@ int sb_migrate(sb_db_t *db, int *applied, char *errstr, size_t errstr_size) {
             (*applied)++;
         }
     }
-    return 0;
+    return apply_grants(db, errstr, errstr_size);
 }

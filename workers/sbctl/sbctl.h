@@ -110,6 +110,7 @@ int sbctl_cmd_intake_token(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_users(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_tokens(sbctl_t *ctl, int argc, char **argv);
 int sbctl_cmd_audit(sbctl_t *ctl, int argc, char **argv);
+int sbctl_cmd_roles(sbctl_t *ctl, int argc, char **argv);
 
 /* 1 when s is a console user's or token's name: 1-64 of [A-Za-z0-9._@+-],
  * starting with a letter or digit (users.c). */

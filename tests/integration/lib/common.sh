@@ -81,7 +81,7 @@ publish_lines() {
 # Sets INGEST_PID.
 # shellcheck disable=SC2034 # read by the tests
 start_ingest() {
-	sb_spawn "$T_DIR/ingest.${#T_PIDS[@]}.log" "$SB_BIN_DIR/sb-ingest"
+	sb_start_worker "$T_DIR/ingest.${#T_PIDS[@]}.log" sb-ingest
 	INGEST_PID=$SB_PID
 }
 

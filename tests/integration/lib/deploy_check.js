@@ -132,7 +132,14 @@ const imageMessages = (/^COPY deploy\/messages\.json (\S+)$/m.exec(fs.readFileSy
       `compose ${name}: built from deploy/Dockerfile with the repository as context`);
     images.add(s.image);
     const cmd = [].concat(s.command || []);
-    if (name === "init") ok(/sbctl migrate && sbctl topics/.test(cmd.join(" ")), "compose init: runs sbctl migrate && sbctl topics");
+    if (name === "init") {
+      const c = cmd.join(" ");
+      ok(/sbctl migrate &&.* sbctl topics$/s.test(c), "compose init: runs sbctl migrate, then sbctl topics");
+      ok(["ingest", "prompt", "response", "escalation", "console"].every((w) =>
+        /for w in ([a-z ]+); do\s+sbctl roles password sb_\$\$w < \/run\/secrets\/pg-password-\$\$w/.test(c) &&
+        c.match(/for w in ([a-z ]+);/)[1].split(" ").includes(w) && (s.secrets || []).includes(`pg-password-${w}`)),
+        "compose init: sets each worker role's password from its pg-password-W secret");
+    }
     else ok(cmd[0] === bin, `compose ${name}: runs ${bin}`);
     ok([].concat(s.env_file || []).includes("compose.env"), `compose ${name}: env_file compose.env`);
     ok(name === "init" ? s.restart === "no" : ["unless-stopped", "always", "on-failure"].includes(s.restart),
