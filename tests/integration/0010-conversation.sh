@@ -16,15 +16,12 @@
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/slack_user.sh"
+. "$(dirname "$0")/lib/totp.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
 import_people alice:U001 bob:U002 carol:U003 dave:U004 erin:U005 frank:U006 grace:U007 mallory:U009
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
-chmod 600 "$T_DIR/key"
-export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
-for u in alice carol dave grace; do ctl enroll "$u" | head -1 >"$T_DIR/$u.uri"; done
-code() { python3 "$SB_SOURCE_DIR/deploy/local/totp.py" "$(cat "$T_DIR/$1.uri")" --step-offset "${2:-0}"; }
+totp_setup alice carol dave grace
 
 SECRET="e2e-signing-secret-0123456789abcdef"
 printf '%s\n' "$SECRET" >"$T_DIR/signing-secret"
@@ -62,9 +59,6 @@ wait_topic() { # wait_topic TOPIC ALERT COUNT [SECONDS]
 	done
 	return 1
 }
-# Waits until at least 5 s remain in the current 30 s step, so that codes
-# computed now are still in the window when sb-response checks them.
-fresh_step() { while (($(date +%s) % 30 > 24)); do sleep 1; done; }
 events=0
 expect_events() { events=$((events + $1)); handled "$events"; }
 

@@ -14,15 +14,14 @@
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/intake.sh"
 . "$(dirname "$0")/lib/console.sh"
+. "$(dirname "$0")/lib/totp.sh"
 BADINPUT=$SB_SOURCE_DIR/tests/badinput
 # the driver signs with the secret's value; the gateway reads it from a file
 bi() { SLACK_SIGNING_SECRET=$SECRET python3 "$BADINPUT/badinput.py" "$@"; }
 
 setup_env 3
 export T_DIR SB_BIN_DIR BADINPUT_PARTITIONS=3
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
-chmod 600 "$T_DIR/key"
-export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
+totp_setup
 SECRET="badinput-signing-secret-0123456789"
 printf '%s\n' "$SECRET" >"$T_DIR/signing-secret"
 export SLACK_SIGNING_SECRET_FILE=$T_DIR/signing-secret

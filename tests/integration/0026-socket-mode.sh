@@ -13,6 +13,7 @@
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/socket_user.sh"
+. "$(dirname "$0")/lib/totp.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 stack() { env -u SECURITYBOT_DATABASE_URL -u SECURITYBOT_KAFKA_BROKERS "$SB_SOURCE_DIR/deploy/local/stack" "$@" >/dev/null; }
 
@@ -20,11 +21,7 @@ setup_env 3
 people=(alice:U001 bob:U002)
 for i in $(seq 10 39); do people+=("p$i:U0$i"); done
 import_people "${people[@]}"
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
-chmod 600 "$T_DIR/key"
-export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
-ctl enroll alice | head -1 >"$T_DIR/alice.uri"
-code() { python3 "$SB_SOURCE_DIR/deploy/local/totp.py" "$(cat "$T_DIR/$1.uri")"; }
+totp_setup alice
 
 start_fake_slack
 users='"alice@example.com": "U001", "bob@example.com": "U002"'

@@ -17,18 +17,13 @@
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/slack_user.sh"
+. "$(dirname "$0")/lib/totp.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
 import_people alice:U001 bob:U002 carol:U003 dave:U004 erin:U005 frank:U006
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
-chmod 600 "$T_DIR/key"
-export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
-for u in alice erin frank; do ctl enroll "$u" | head -1 >"$T_DIR/$u.uri"; done
+totp_setup alice erin frank
 for u in bob dave; do ctl enroll "$u" --duo >/dev/null; done
-code() { python3 "$SB_SOURCE_DIR/deploy/local/totp.py" "$(cat "$T_DIR/$1.uri")" --step-offset "${2:-0}"; }
-# at least 5 s left in the current 30 s step, so a code made now still holds
-fresh_step() { while (($(date +%s) % 30 > 24)); do sleep 1; done; }
 
 SECRET="e2e-signing-secret-0123456789abcdef"
 printf '%s\n' "$SECRET" >"$T_DIR/signing-secret"
@@ -59,12 +54,6 @@ start_worker sb-prompt
 start_worker sb-response; RESPONSE_PID=$WORKER_PID
 start_gateway "$T_DIR/sb-gateway.log"
 
-events=0
-said() { # said USER TEXT: sends it and waits until sb-response recorded it
-	events=$((events + 1))
-	check "$(dm "$1" "$2")" 200 "$1 writes '$2'"
-	wait_for "SELECT count(*) FROM responses" "$events" 30
-}
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity "${4:-medium}"; }
 prompted() { wait_for "SELECT count(*) FROM alerts WHERE id = '$1' AND chat_ts IS NOT NULL" 1 30; }
 last_text() { # the last text sb-response sent to a chat user (their DM)

@@ -17,6 +17,7 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/fake_mattermost.sh"
+. "$(dirname "$0")/lib/totp.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
@@ -25,10 +26,7 @@ sb_groups "" "-$T_ID" escalation
 A=a1111111111111111111111111 B=b2222222222222222222222222 C=c3333333333333333333333333
 M=m9999999999999999999999999 SEC=sec0channel000000000000000
 import_people alice:$A bob:$B carol mallory:$M dave
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
-chmod 600 "$T_DIR/key"
-export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
-ctl enroll alice | head -1 >/dev/null
+totp_setup alice
 
 start_fake_mattermost
 mm_post config "{\"users\": {\"alice@example.com\": \"$A\", \"bob@example.com\": \"$B\",

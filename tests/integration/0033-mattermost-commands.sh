@@ -10,18 +10,13 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/fake_mattermost.sh"
+. "$(dirname "$0")/lib/totp.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
 A=a1111111111111111111111111 B=b2222222222222222222222222
 import_people alice:$A bob:$B
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
-chmod 600 "$T_DIR/key"
-export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
-ctl enroll alice | head -1 >"$T_DIR/alice.uri"
-code() { python3 "$SB_SOURCE_DIR/deploy/local/totp.py" "$(cat "$T_DIR/alice.uri")"; }
-# Waits until at least 5 s remain in the current 30 s step.
-fresh_step() { while (($(date +%s) % 30 > 24)); do sleep 1; done; }
+totp_setup alice
 
 start_fake_mattermost
 MM_SECRET="mm-actions-secret-$$-0123456789abcdef"
@@ -101,7 +96,7 @@ handled 1
 wait_for "SELECT status FROM alerts WHERE id = '$a1'" awaiting_code 30
 wait_text "$A" 1 || true
 fresh_step
-good=$(code)
+good=$(code alice)
 check "$(cmd "$A" "/securitybot $good")" 200 "alice types /securitybot <code>"
 check "$(mm_q commands "json.loads(d['commands'][-1]['answer'])['response_type']")" ephemeral "the answer is ephemeral"
 handled 2

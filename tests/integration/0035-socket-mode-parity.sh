@@ -19,17 +19,12 @@
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/socket_user.sh"
+. "$(dirname "$0")/lib/totp.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
 import_people alice:U001 bob:U002 carol:U003 dave:U004 erin:U005 frank:U006 grace:U007 mallory:U009
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
-chmod 600 "$T_DIR/key"
-export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
-for u in alice dave erin frank; do ctl enroll "$u" | head -1 >"$T_DIR/$u.uri"; done
-code() { python3 "$SB_SOURCE_DIR/deploy/local/totp.py" "$(cat "$T_DIR/$1.uri")" --step-offset "${2:-0}"; }
-# at least 5 s left in the current 30 s step, so a code made now still holds
-fresh_step() { while (($(date +%s) % 30 > 24)); do sleep 1; done; }
+totp_setup alice dave erin frank
 
 start_fake_slack
 fake_post config "{\"users\": {$(for u in alice:1 bob:2 carol:3 dave:4 erin:5 frank:6 grace:7 mallory:9; do printf '"%s@example.com": "U00%s",' "${u%:*}" "${u#*:}"; done | sed 's/,$//')}, \"channels\": [\"C0SECURITY\"]}"

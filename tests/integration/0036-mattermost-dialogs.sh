@@ -14,19 +14,13 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/fake_mattermost.sh"
+. "$(dirname "$0")/lib/totp.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
 A=a1111111111111111111111111 M=m9999999999999999999999999
 import_people alice:$A mallory:$M
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
-chmod 600 "$T_DIR/key"
-export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key
-ctl enroll alice | head -1 >"$T_DIR/alice.uri"
-ctl enroll mallory | head -1 >"$T_DIR/mallory.uri"
-code() { python3 "$SB_SOURCE_DIR/deploy/local/totp.py" "$(cat "$T_DIR/${1:-alice}.uri")"; }
-# Waits until at least 5 s remain in the current 30 s step.
-fresh_step() { while (($(date +%s) % 30 > 24)); do sleep 1; done; }
+totp_setup alice mallory
 
 start_fake_mattermost
 MM_SECRET="mm-actions-secret-$$-0123456789abcdef"
@@ -114,7 +108,7 @@ check "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: applic
 sleep 1
 check "$(sql "SELECT count(*) || '/' || (SELECT code_failures FROM alerts WHERE id = '$a1') FROM responses")" 2/1 "recorded and counted once"
 fresh_step
-good=$(code)
+good=$(code alice)
 check "$(submit "{\"submission\": {\"code\": \"$good\"}}")" 200 "the right code submitted"
 handled 3
 wait_for "SELECT status || '/' || second_factor || '/' || second_factor_method FROM alerts WHERE id = '$a1'" "confirmed/passed/totp" 30

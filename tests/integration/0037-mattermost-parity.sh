@@ -13,16 +13,15 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/fake_mattermost.sh"
+. "$(dirname "$0")/lib/totp.sh"
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 
 setup_env 3
 A=a1111111111111111111111111 B=b2222222222222222222222222 C=c3333333333333333333333333
 SEC=sec0channel000000000000000
 import_people alice:$A bob:$B carol:$C
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T_DIR/key"
-chmod 600 "$T_DIR/key"
-export SECURITYBOT_SECRET_KEY_FILE=$T_DIR/key SECURITYBOT_REQUIRE_2FA=false
-ctl enroll alice | head -1 >/dev/null
+totp_setup alice
+export SECURITYBOT_REQUIRE_2FA=false
 
 start_fake_mattermost
 MM_SECRET="mm-actions-secret-$$-0123456789abcdef"

@@ -44,3 +44,18 @@ print(json.dumps({"type": "event_callback", "team_id": "T1", "event_id": sys.arg
 		"Ev$$x$(next_n)" "$1" "$2")
 	req --body "$body" | cut -f1
 }
+
+# said USER TEXT / clicked USER ACTION ALERT: a direct message or a click,
+# answered 200, then waited for until sb-response recorded it (the count in
+# $events; a test that sends events another way adds them to it)
+events=0
+said() {
+	events=$((events + 1))
+	check "$(dm "$1" "$2")" 200 "$1 writes '$2'"
+	wait_for "SELECT count(*) FROM responses" "$events" 30
+}
+clicked() {
+	events=$((events + 1))
+	check "$(click "$1" "$2" "$3")" 200 "$1 clicks $2"
+	wait_for "SELECT count(*) FROM responses" "$events" 30
+}
