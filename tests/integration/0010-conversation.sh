@@ -39,26 +39,12 @@ start_gateway "$T_DIR/sb-gateway.log"
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity "${4:-medium}"; }
 status_of() { sql "SELECT status FROM alerts WHERE id = '$1'"; }
 sent_sql() { echo "SELECT count(*) FROM alerts WHERE id = '$1' AND chat_ts IS NOT NULL"; }
-handled() { wait_for "SELECT count(*) FROM responses" "$1" 30; } # every event so far recorded
 # the texts (not prompts) the bot sent to a chat user, in order, one per line
 texts_to() {
 	fake_q messages "'\n'.join(m['text'] for m in d['messages'] if m['channel'] == '$(dm_of "$1")' and 'blocks' not in m)"
 }
 dm_of() { sql "SELECT a.chat_channel FROM alerts a JOIN employees e ON e.id = a.employee_id WHERE e.chat_user_id = '$1' AND a.chat_channel IS NOT NULL LIMIT 1"; }
 last_text() { texts_to "$1" | tail -n 1; }
-# the messages about an alert on a topic, as JSON lines
-on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
-field() { python3 -c 'import json, sys
-ms = [json.loads(l) for l in sys.stdin if l.strip()]
-print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
-wait_topic() { # wait_topic TOPIC ALERT COUNT [SECONDS]
-	local i
-	for ((i = 0; i < ${4:-10} * 10; i++)); do
-		[[ $(on_topic "$1" "$2" | grep -c .) -ge $3 ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 events=0
 expect_events() { events=$((events + $1)); handled "$events"; }
 

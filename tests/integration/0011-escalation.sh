@@ -41,22 +41,9 @@ start_gateway "$T_DIR/sb-gateway.log"
 
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity "$4"; }
 sent_sql() { echo "SELECT count(*) FROM alerts WHERE id = '$1' AND chat_ts IS NOT NULL"; }
-on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
-field() { python3 -c 'import json, sys
-ms = [json.loads(l) for l in sys.stdin if l.strip()]
-print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
-wait_topic() { # wait_topic TOPIC ALERT COUNT [SECONDS]
-	local i
-	for ((i = 0; i < ${4:-30} * 10; i++)); do
-		[[ $(on_topic "$1" "$2" | grep -c .) -ge $3 ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 reports_about() { fake_q messages "sum(1 for m in d['messages'] if m['channel'] == 'C0SECURITY' and '$1' in m['text'])"; }
 report_of() { fake_q messages "[m['text'] for m in d['messages'] if m['channel'] == 'C0SECURITY' and '$1' in m['text']][0]"; }
 pages_for() { pd_q events "sum(1 for e in d['events'] if e['body']['dedup_key'] == '$1')"; }
-delivered() { wait_for "SELECT count(*) FROM escalations WHERE alert_id = '$1' AND delivered_at IS NOT NULL" 1 "${2:-30}"; }
 
 # ---- configuration errors exit 2 ----
 rc=0; SECURITYBOT_ESCALATE_AFTER=0 "$SB_BIN_DIR/sb-escalation" 2>"$T_DIR/cfg.err" || rc=$?

@@ -67,14 +67,9 @@ start_gateway "$T_DIR/sb-gateway.log"
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity "${4:-medium}"; }
 status_of() { sql "SELECT status FROM alerts WHERE id = '$1'"; }
 prompted() { wait_for "SELECT count(*) FROM alerts WHERE id = '$1' AND chat_ts IS NOT NULL" 1 30; }
-on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
-field() { python3 -c 'import json, sys
-ms = [json.loads(l) for l in sys.stdin if l.strip()]
-print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
 texts_to() {
 	fake_q messages "'\n'.join(m['text'] for m in d['messages'] if m['channel'] == '$(sql "SELECT chat_channel FROM alerts a JOIN employees e ON e.id = a.employee_id WHERE e.chat_user_id = '$1' AND a.chat_channel IS NOT NULL LIMIT 1")' and 'blocks' not in m)"
 }
-wait_topic() { local i; for ((i = 0; i < 100; i++)); do [[ $(on_topic "$1" "$2" | grep -c .) -ge 1 ]] && return 0; sleep 0.1; done; return 1; }
 wait_status() { wait_for "SELECT status FROM alerts WHERE id = '$1'" "$2" "${3:-30}"; }
 duo_calls() { duo_q calls "sum(1 for c in d['calls'] if c['path'] == '/auth/v2/$1' and c['params'].get('username', '') == '$2')"; }
 

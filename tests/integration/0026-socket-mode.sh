@@ -39,7 +39,6 @@ state() { sock_state "$1"; }
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity high; }
 sent_sql() { echo "SELECT count(*) FROM alerts WHERE id = '$1' AND chat_ts IS NOT NULL"; }
 status_of() { sql "SELECT status FROM alerts WHERE id = '$1'"; }
-on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
 
 # ---- (1) socket mode: no Slack callbacks, ready, one connection ----
 check "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$GW_PORT/slack/events")" 404 "/slack/events answers 404 in socket mode"

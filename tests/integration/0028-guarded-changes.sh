@@ -76,7 +76,6 @@ posted() { # posted TEXT: the security channel's messages containing TEXT, once 
 	done
 	security "$1"
 }
-emp() { echo "(SELECT id FROM employees WHERE username = '$1')"; }
 change_of() { sql "SELECT status || ' ' || coalesce(status_reason, '-') || ' ' || coalesce(second_factor_method, '-') FROM guarded_changes WHERE employee_id = $(emp "$1") ORDER BY id DESC LIMIT 1"; }
 
 # ---- (1) alice (TOTP) mutes the rule of her alert: only after her code ----

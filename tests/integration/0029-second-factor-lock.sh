@@ -47,11 +47,6 @@ start_gateway "$T_DIR/sb-gateway.log"
 
 alert() { ctl alert send --user "$1" --rule "$2" --title "$3" --severity "${4:-medium}"; }
 prompted() { wait_for "SELECT count(*) FROM alerts WHERE id = '$1' AND chat_ts IS NOT NULL" 1 30; }
-on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
-field() { python3 -c 'import json, sys
-ms = [json.loads(l) for l in sys.stdin if l.strip()]
-print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
-wait_topic() { local i; for ((i = 0; i < 100; i++)); do [[ $(on_topic "$1" "$2" | grep -c .) -ge 1 ]] && return 0; sleep 0.1; done; return 1; }
 posted() { # posted TEXT: the security channel's messages containing TEXT, once there is one
 	local i q="[m['text'] for m in d['messages'] if m['channel'] == 'C0SECURITY' and '$1' in m['text']]"
 	for ((i = 0; i < 100; i++)); do
@@ -60,7 +55,6 @@ posted() { # posted TEXT: the security channel's messages containing TEXT, once 
 	done
 	fake_q messages "$q"
 }
-emp() { echo "(SELECT id FROM employees WHERE username = '$1')"; }
 failures() { sql "SELECT count(*) FROM second_factor_failures WHERE employee_id = $(emp "$1")"; }
 
 # ---- (1) alice: 3 wrong codes on one alert, 1 on the next: 4 failures ----

@@ -32,13 +32,9 @@ start_fake_mattermost
 mm_post config "{\"users\": {\"alice@example.com\": \"$A\", \"bob@example.com\": \"$B\",
   \"carol@example.com\": \"$C\", \"mallory@example.com\": \"$M\"}, \"channels\": [\"$SEC\"],
   \"allowed_untrusted_internal_connections\": \"127.0.0.1\"}" >/dev/null
-MM_SECRET="mm-actions-secret-$$-0123456789abcdef"
-printf '%s\n' "$MM_SECRET" >"$T_DIR/mm-secret"
-printf '%s\n' "$MM_TOKEN" >"$T_DIR/mm-token"
-chmod 600 "$T_DIR/mm-secret" "$T_DIR/mm-token"
+mm_secrets
 # Mattermost only: no Slack signing secret, the Slack callbacks answer 404
 unset SLACK_SIGNING_SECRET SLACK_SIGNING_SECRET_FILE
-export MATTERMOST_ACTIONS_SECRET_FILE=$T_DIR/mm-secret
 start_gateway "$T_DIR/sb-gateway.log"
 check "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d 'payload=%7B%7D' "http://127.0.0.1:$GW_PORT/slack/interactive")" \
 	404 "a gateway for Mattermost only: /slack/interactive answers 404"
@@ -78,19 +74,6 @@ click() {
 	mm_post click "{\"post_id\": \"$(post_of "$2")\", \"user_id\": \"$1\", \"action_id\": \"$3\",
 	  \"force\": ${4:-false}}" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])'
 }
-on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
-field() { python3 -c 'import json, sys
-ms = [json.loads(l) for l in sys.stdin if l.strip()]
-print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
-wait_topic() { # wait_topic TOPIC ALERT COUNT
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[[ $(on_topic "$1" "$2" | grep -c .) -ge $3 ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-handled() { wait_for "SELECT count(*) FROM responses" "$1" 30; }
 reports_about() { mm_q posts "sum(1 for p in d['posts'] if p['channel_id'] == '$SEC' and '$1' in p['message'])"; }
 # the posts in a user's DM that are not prompts, in order
 texts_to() {

@@ -19,14 +19,10 @@ import_people alice:$A bob:$B
 totp_setup alice
 
 start_fake_mattermost
-MM_SECRET="mm-actions-secret-$$-0123456789abcdef"
-CMD_TOKEN="cmdtoken$$abcdefghijklmnop"
-printf '%s\n' "$MM_SECRET" >"$T_DIR/mm-secret"
-printf '%s\n' "$MM_TOKEN" >"$T_DIR/mm-token"
-printf '%s\n' "$CMD_TOKEN" >"$T_DIR/cmd-token"
+mm_secrets
 printf 'signing-secret-0123456789\n' >"$T_DIR/signing-secret"
-chmod 600 "$T_DIR"/mm-secret "$T_DIR"/mm-token "$T_DIR"/cmd-token "$T_DIR"/signing-secret
-export SLACK_SIGNING_SECRET_FILE=$T_DIR/signing-secret MATTERMOST_ACTIONS_SECRET_FILE=$T_DIR/mm-secret
+chmod 600 "$T_DIR/signing-secret"
+export SLACK_SIGNING_SECRET_FILE=$T_DIR/signing-secret
 
 # ---- without the token: 404 ----
 start_gateway "$T_DIR/sb-gateway.0.log"
@@ -60,19 +56,6 @@ if sys.argv[4]: a["token"] = sys.argv[4]
 print(json.dumps(a))' "$1" "$2" "${3:-}" "${4:-}" >"$T_DIR/cmd.json"
 	mm_post command "@$T_DIR/cmd.json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])'
 }
-on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
-field() { python3 -c 'import json, sys
-ms = [json.loads(l) for l in sys.stdin if l.strip()]
-print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
-wait_topic() { # wait_topic TOPIC ALERT COUNT
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[[ $(on_topic "$1" "$2" | grep -c .) -ge $3 ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-handled() { wait_for "SELECT count(*) FROM responses" "$1" 30; }
 # the bot's texts (not prompts) in a user's DM, one per line
 texts_to() {
 	local dm

@@ -72,20 +72,6 @@ posted() { # posted TEXT: how many posts in the security channel contain TEXT, o
 	done
 	security "$1" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'
 }
-on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
-field() { python3 -c 'import json, sys
-ms = [json.loads(l) for l in sys.stdin if l.strip()]
-print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
-wait_topic() { # wait_topic TOPIC ALERT COUNT
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[[ $(on_topic "$1" "$2" | grep -c .) -ge $3 ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-delivered() { wait_for "SELECT count(*) FROM escalations WHERE alert_id = '$1' AND delivered_at IS NOT NULL" 1 30; }
-emp() { echo "(SELECT id FROM employees WHERE username = '$1')"; }
 change_of() { sql "SELECT status || ' ' || coalesce(status_reason, '-') || ' ' || coalesce(second_factor_method, '-') FROM guarded_changes WHERE employee_id = $(emp "$1") ORDER BY id DESC LIMIT 1"; }
 
 # ---- (1) another employee's click and a stranger's message: refused ----

@@ -23,14 +23,8 @@ import_people alice:$A mallory:$M
 totp_setup alice mallory
 
 start_fake_mattermost
-MM_SECRET="mm-actions-secret-$$-0123456789abcdef"
-CMD_TOKEN="cmdtoken$$abcdefghijklmnop"
-printf '%s\n' "$MM_SECRET" >"$T_DIR/mm-secret"
-printf '%s\n' "$MM_TOKEN" >"$T_DIR/mm-token"
-printf '%s\n' "$CMD_TOKEN" >"$T_DIR/cmd-token"
-chmod 600 "$T_DIR"/mm-secret "$T_DIR"/mm-token "$T_DIR"/cmd-token
+mm_secrets
 unset SLACK_SIGNING_SECRET SLACK_SIGNING_SECRET_FILE
-export MATTERMOST_ACTIONS_SECRET_FILE=$T_DIR/mm-secret
 start_gateway "$T_DIR/sb-gateway.log" MATTERMOST_COMMAND_TOKEN_FILE="$T_DIR/cmd-token"
 GW=http://127.0.0.1:$GW_PORT
 mm_post config "{\"users\": {\"alice@example.com\": \"$A\", \"mallory@example.com\": \"$M\"},
@@ -51,11 +45,6 @@ click() { # click USER ALERT ACTION_ID [TRIGGER_AGE]: prints the integration's s
 }
 # submit JSON: the fake submits the last dialog with these arguments; prints the status
 submit() { mm_post submit_dialog "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])'; }
-on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
-field() { python3 -c 'import json, sys
-ms = [json.loads(l) for l in sys.stdin if l.strip()]
-print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
-handled() { wait_for "SELECT count(*) FROM responses" "$1" 30; }
 texts_to() {
 	local dm
 	dm=$(mm_q dms "d['dms']['$1']")

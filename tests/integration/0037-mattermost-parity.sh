@@ -24,14 +24,8 @@ totp_setup alice
 export SECURITYBOT_REQUIRE_2FA=false
 
 start_fake_mattermost
-MM_SECRET="mm-actions-secret-$$-0123456789abcdef"
-CMD_TOKEN="cmdtoken$$abcdefghijklmnop"
-printf '%s\n' "$MM_SECRET" >"$T_DIR/mm-secret"
-printf '%s\n' "$MM_TOKEN" >"$T_DIR/mm-token"
-printf '%s\n' "$CMD_TOKEN" >"$T_DIR/cmd-token"
-chmod 600 "$T_DIR"/mm-secret "$T_DIR"/mm-token "$T_DIR"/cmd-token
+mm_secrets
 unset SLACK_SIGNING_SECRET SLACK_SIGNING_SECRET_FILE
-export MATTERMOST_ACTIONS_SECRET_FILE=$T_DIR/mm-secret
 start_gateway "$T_DIR/sb-gateway.log" MATTERMOST_COMMAND_TOKEN_FILE="$T_DIR/cmd-token"
 GW=http://127.0.0.1:$GW_PORT
 mm_post config "{\"users\": {\"alice@example.com\": \"$A\", \"bob@example.com\": \"$B\",
@@ -62,20 +56,6 @@ cmd() {
 	mm_post command "@$T_DIR/cmd.json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])'
 }
 submit() { mm_post submit_dialog "{\"submission\": {\"code\": \"$1\"}}" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])'; }
-on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
-field() { python3 -c 'import json, sys
-ms = [json.loads(l) for l in sys.stdin if l.strip()]
-print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
-wait_topic() { # wait_topic TOPIC ALERT COUNT
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[[ $(on_topic "$1" "$2" | grep -c .) -ge $3 ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-handled() { wait_for "SELECT count(*) FROM responses" "$1" 30; }
-delivered() { wait_for "SELECT count(*) FROM escalations WHERE alert_id = '$1' AND delivered_at IS NOT NULL" 1 30; }
 in_sec() { mm_q posts "sum(1 for p in d['posts'] if p['channel_id'] == '$SEC' and $1)"; }
 # a digest may name the alert too (one may be posted at any minute's end)
 reports_about() { in_sec "'$1' in p['message'] and not p['message'].startswith('*securitybot digest*')"; }

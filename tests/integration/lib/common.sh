@@ -72,6 +72,29 @@ topic_dump() {
 		-f '%k\t%p\t%o\t%s\n' 2>/dev/null
 }
 
+# on_topic TOPIC KEY: the values of TOPIC's messages keyed KEY, one a line
+on_topic() { topic_dump "$1" | awk -F'\t' -v k="$2" '$1 == k' | cut -f4-; }
+# field EXPR: for each JSON line of stdin (m), EXPR evaluated, space-separated
+field() { python3 -c 'import json, sys
+ms = [json.loads(l) for l in sys.stdin if l.strip()]
+print(" ".join(str(eval(sys.argv[1], {}, {"m": m})) for m in ms))' "$1"; }
+# wait_topic TOPIC KEY [COUNT [SECONDS]]: until TOPIC holds COUNT (1)
+# messages keyed KEY, at most SECONDS (30); 1 if it did not
+wait_topic() {
+	local i
+	for ((i = 0; i < ${4:-30} * 10; i++)); do
+		[[ $(on_topic "$1" "$2" | grep -c .) -ge ${3:-1} ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# handled N: until sb-response has recorded N events in all
+handled() { wait_for "SELECT count(*) FROM responses" "$1" 30; }
+# delivered ALERT [SECONDS]: until ALERT's escalation was delivered
+delivered() { wait_for "SELECT count(*) FROM escalations WHERE alert_id = '$1' AND delivered_at IS NOT NULL" 1 "${2:-30}"; }
+# emp NAME: the SQL of employee NAME's id
+emp() { echo "(SELECT id FROM employees WHERE username = '$1')"; }
+
 # Publishes a file of alerts, one message per line, to <prefix>alerts.
 publish_lines() {
 	kcat -P -b "$SECURITYBOT_KAFKA_BROKERS" -t "${SECURITYBOT_TOPIC_PREFIX}alerts" -l "$1"

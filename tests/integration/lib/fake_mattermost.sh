@@ -12,6 +12,20 @@ start_fake_mattermost() {
 	MM_CTL="http://127.0.0.1:$SB_FAKE_PORT/_fake"
 }
 
+# After start_fake_mattermost: the buttons' MAC secret (MM_SECRET) and the
+# slash command's token (CMD_TOKEN), each with the bot's token in a 0600
+# file of $T_DIR (mm-secret, cmd-token, mm-token);
+# MATTERMOST_ACTIONS_SECRET_FILE exported.
+mm_secrets() {
+	MM_SECRET="mm-actions-secret-$$-0123456789abcdef"
+	CMD_TOKEN="cmdtoken$$abcdefghijklmnop"
+	printf '%s\n' "$MM_SECRET" >"$T_DIR/mm-secret"
+	printf '%s\n' "$MM_TOKEN" >"$T_DIR/mm-token"
+	printf '%s\n' "$CMD_TOKEN" >"$T_DIR/cmd-token"
+	chmod 600 "$T_DIR"/mm-secret "$T_DIR"/mm-token "$T_DIR"/cmd-token
+	export MATTERMOST_ACTIONS_SECRET_FILE=$T_DIR/mm-secret
+}
+
 mm_post() { curl -fsS -X POST -H 'Content-Type: application/json' -d "$2" "$MM_CTL/$1"; }
 
 # Runs a Python expression over the answer to GET /_fake/$1, bound to `d`.
