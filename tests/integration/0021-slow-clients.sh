@@ -47,13 +47,16 @@ cut_total() {
 		tr -dc '0-9\n' | awk '{ n += $1 } END { printf "%d\n", n }'
 }
 sb_wait_until 60 "$GW_PID" at_least 900 cut_total || sb_fail "sb-gateway closed $(cut_total) slow connections, not 900"
+# the client notices a close at its next read; on a loaded machine it lags
+# the gateway's count by seconds (298 of 900+ once in CI), so wait for it
+sb_wait_log "$T_DIR/slow.out" '^CLOSED ([6-9]|[0-9]{2,})00$' 60 "$SLOW_PID" >/dev/null ||
+	log "the slow clients saw only $(grep -c '^CLOSED' "$T_DIR/slow.out")00 closes within 60 s"
 touch "$T_DIR/slow.stop"
 sb_wait_log "$T_DIR/slow.out" '^OPENED' 30 "$SLOW_PID" >/dev/null || sb_fail "the slow clients did not stop"
 read -r _ opened _ closed _ longest < <(grep '^OPENED' "$T_DIR/slow.out")
 log "slow clients: $opened connections opened, $closed closed by sb-gateway, the longest open $longest s"
-# the gateway's own count (>= 900, waited for above) is the proof; a client
-# notices a close only at its next byte, seconds later, so it has seen most,
-# not all, when it stops (884 of 900+ in a sanitized run)
+# the gateway's own count (>= 900, waited for above) is the proof; the
+# client's count, waited for above, shows the closes reached the peers
 check "$((closed >= 600))" 1 "the slow clients saw most of those connections closed ($closed)"
 check "$(python3 -c 'import sys; print(float(sys.argv[1]) < 13)' "$longest")" True \
 	"none stayed open much beyond the 10 s request timeout (longest $longest s)"

@@ -8,8 +8,10 @@ N connections spread over ADDRESSES source addresses 127.0.0.2 and up;
 each sends a POST's first line and then one byte of a header every S
 seconds (default 2), never finishing. A connection the server closes is
 opened again at once, so N stay open (or being opened) all along. Prints
-"OPEN N" once all N are open, and when STOP_FILE appears: "OPENED total
-CLOSED_BY_SERVER n LONGEST seconds" (the longest any connection stayed open).
+"OPEN N" once all N are open, "CLOSED n" each time another hundred
+connections have been closed by the server, and when STOP_FILE appears:
+"OPENED total CLOSED_BY_SERVER n LONGEST seconds" (the longest any
+connection stayed open).
 """
 import os
 import resource
@@ -74,6 +76,8 @@ def main():
             s.close()
             del conns[s]
             closed += 1
+            if closed % 100 == 0:
+                print("CLOSED %d" % closed, flush=True)
             connect(i)
         if not said_open and len(conns) >= n and all(c[2] for c in conns.values()):
             print("OPEN %d" % len(conns), flush=True)
