@@ -133,8 +133,9 @@ def watch(n, url, log, cmd, timeout=600.0):
     # alert rows costs 20-40 ms per poll and competes for the CPU, so it is
     # taken only every second and at the end.
     cheap = "SELECT coalesce(sum(next_offset), 0) FROM ingest_progress;"
+    # (this run's alerts only: a --history fill was received a day ago or more)
     exact = ("SELECT count(*), (SELECT coalesce(sum(next_offset), 0) FROM ingest_progress)"
-             " FROM alerts;")
+             " FROM alerts WHERE received_at > now() - interval '12 hours';")
     db = Psql(url)
     base = int(db.row(cheap)[0])
     rows = disp = 0
