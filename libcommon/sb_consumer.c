@@ -48,15 +48,34 @@ struct sb_consumer_s {
     size_t ntopics;
 };
 
+/* "topic[0,3,7] other[1]": which partitions, for the log (the benchmarks
+ * read each replica's share of the work from it). Cut at size. */
+static void describe_parts(const rd_kafka_topic_partition_list_t *parts, char *out,
+                           size_t size) {
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < parts->cnt && len < size; i++) {
+        const rd_kafka_topic_partition_t *p = &parts->elems[i];
+        int same = i > 0 && strcmp(parts->elems[i - 1].topic, p->topic) == 0;
+        int w = same ? snprintf(out + len, size - len, ",%d", (int)p->partition)
+                     : snprintf(out + len, size - len, "%s%s[%d", i ? "] " : "", p->topic,
+                                (int)p->partition);
+        len += w > 0 ? (size_t)w : 0;
+    }
+    if (parts->cnt > 0 && len + 1 < size)
+        memcpy(out + len, "]", 2);
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
     sb_consumer_t *c = opaque;
-    char n[16];
+    char n[16], which[512];
     snprintf(n, sizeof(n), "%d", parts->cnt);
-    sb_log_kv_t kv[] = {{"partitions", n}};
+    describe_parts(parts, which, sizeof(which));
+    sb_log_kv_t kv[] = {{"partitions", n}, {"which", which}};
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        sb_log_kv(SB_LOG_INFO, kv, 1, "kafka: partitions assigned");
+        sb_log_kv(SB_LOG_INFO, kv, 2, "kafka: partitions assigned");
         if (!strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE"))
             rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
         else
@@ -66,7 +85,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     /* Revoked (or lost): whatever batch is being collected may contain
      * messages of these partitions; the caller drops it uncommitted. */
     c->generation++;
-    sb_log_kv(SB_LOG_INFO, kv, 1, "kafka: partitions revoked");
+    sb_log_kv(SB_LOG_INFO, kv, 2, "kafka: partitions revoked");
     if (!strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE"))
         rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
     else
