@@ -50,8 +50,7 @@ struct sb_consumer_s {
 
 /* "topic[0,3,7] other[1]": which partitions, for the log (the benchmarks
  * read each replica's share of the work from it). Cut at size. */
-static void describe_parts(const rd_kafka_topic_partition_list_t *parts, char *out,
-                           size_t size) {
+static void describe_parts(const rd_kafka_topic_partition_list_t *parts, char *out, size_t size) {
     size_t len = 0;
     out[0] = '\0';
     for (int i = 0; i < parts->cnt && len < size; i++) {
