@@ -37,7 +37,7 @@ typedef struct {
  * working period when now is outside it), and the highest severity rank
  * that waits for working hours (-1: none). */
 typedef struct {
-    char now[SB_PROMPT_TS_SIZE], ask_at[SB_PROMPT_TS_SIZE], max_rank[8];
+    char now[SB_PROMPT_TS_SIZE], ask_at[SB_PROMPT_TS_SIZE], max_rank[16];
 } sb_prompt_when_t;
 
 /* Fills w for employee (their zone and hours, else the defaults). 0, or
