@@ -31,13 +31,13 @@ check "$(grep -c '^.*bad.csv:3: timezone: unknown time zone "Mars/Olympus_Mons"'
 check "$(sql "SELECT count(*) FROM employees")" 0 "and nothing is applied"
 printf '%s\n' "username,email,chat_user_id,aliases,timezone,working_hours" \
 	"ann,ann@example.com,U001,,Asia/Tokyo," "lee,lee@example.com,U002,,America/Los_Angeles," \
-	"kim,kim@example.com,U003,,,22:00-06:00 Mon-Fri" >"$T_DIR/people.csv"
+	"kim,kim@example.com,U003,,,22:00-06:00 Mon-Fri" "max,max@example.com,U004,,," >"$T_DIR/people.csv"
 ctl employees import "$T_DIR/people.csv" >/dev/null
 check "$(sql "SELECT string_agg(username || '=' || coalesce(timezone, '-') || '/' || coalesce(timezone_source, '-'), ' ' ORDER BY id) FROM employees")" \
-	"ann=Asia/Tokyo/directory lee=America/Los_Angeles/directory kim=-/-" "the zones are stored"
+	"ann=Asia/Tokyo/directory lee=America/Los_Angeles/directory kim=-/- max=-/-" "the zones are stored"
 hours_now() { SECURITYBOT_TEST_NOW=$NOW ctl employees list --format json | python3 -c 'import json, sys
-print(" ".join("%s:%s:%s" % (e["username"], e["timezone"], e["in_working_hours"]) for e in json.load(sys.stdin)))'; }
-check "$(hours_now)" "ann:Asia/Tokyo:True lee:America/Los_Angeles:False kim:UTC:True" \
+print(" ".join("%s:%s:%s:%s" % (e["username"], e["timezone"], e["timezone_source"], e["in_working_hours"]) for e in json.load(sys.stdin)))'; }
+check "$(hours_now)" "ann:Asia/Tokyo:directory:True lee:America/Los_Angeles:directory:False kim:UTC:default:True max:UTC:default:False" \
 	"employees list: each zone, and who is working at $NOW"
 check "$(SECURITYBOT_TEST_NOW=$NOW ctl employees list | awk '$2 == "lee" {print $6, $7}')" \
 	"America/Los_Angeles off" "the text list too"
@@ -46,9 +46,13 @@ SECRET="e2e-signing-secret-0123456789abcdef"
 printf '%s\n' "$SECRET" >"$T_DIR/signing-secret"
 export SLACK_SIGNING_SECRET_FILE=$T_DIR/signing-secret
 start_fake_slack
+# max's zone is only in his Slack profile (users.info's tz); kim's profile has none
 fake_post config '{"users": {"ann@example.com": "U001", "lee@example.com": "U002",
-  "kim@example.com": "U003"}, "channels": ["C0SECURITY"]}'
+  "kim@example.com": "U003", "max@example.com": "U004"}, "timezones": {"U004": "Europe/Berlin"},
+  "channels": ["C0SECURITY"]}'
 export SLACK_API_URL=$FAKE_URL SLACK_BOT_TOKEN=$FAKE_TOKEN SECURITYBOT_SECURITY_CHANNEL=C0SECURITY
+check "$(curl -fsS -H 'Authorization: Bearer xoxb-not-the-token' "$FAKE_URL/users.info?user=U004")" \
+	'{"ok": false, "error": "invalid_auth"}' "the fake's users.info refuses a wrong token, as Slack does"
 
 start_ingest
 start_worker sb-prompt SECURITYBOT_TEST_NOW=$NOW
@@ -76,6 +80,14 @@ check "$(ctl alerts list --held | awk 'NR == 2 {print $4, $5}')" "2026-12-08 17:
 k1=$(alert kim vpn-login "VPN login")
 prompted "$k1"
 check "$(state "$k1")" "prompted" "kim (night shift, 03:00 UTC) is asked now"
+# max: Europe/Berlin from his Slack profile, learned once: 04:00 there, held until 09:00 CET
+m1=$(alert max vpn-login "VPN login")
+held "$m1"
+check "$(state "$m1")" "queued 2026-12-08T08:00:00Z" "max (Berlin from his Slack profile, 04:00) is held until 09:00 CET"
+check "$(hours_now)" "ann:Asia/Tokyo:directory:True lee:America/Los_Angeles:directory:False kim:UTC:default:True max:Europe/Berlin:chat:False" \
+	"employees list: max's zone learned from Slack, kim's profile had none (the default)"
+check "$(fake_q calls "sum(1 for c in d['calls'] if c['method'] == 'users.info' and c['ok'])")" 2 \
+	"users.info asked once for each employee without a zone in the directory"
 
 # ---- (2) a high alert is never held, and a held low alert does not block it ----
 l2=$(alert lee ssh-login "SSH login from a new country" high)
