@@ -15,7 +15,8 @@ static const char summary[] =
     "each alert once: the escalation on <prefix>escalations, a report in the "
     "security channel, a PagerDuty page for severe alerts, an outcome where none "
     "was decided. Every replica also reminds silent employees and escalates them "
-    "as no_response when their time is up.";
+    "as no_response when their time is up (in working time for alerts at or "
+    "below SECURITYBOT_OFF_HOURS_MAX_SEVERITY).";
 
 typedef struct {
     sb_worker_config_t w;

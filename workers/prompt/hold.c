@@ -5,8 +5,9 @@
  * prompt.c) sets their ask_at to the start of the next working period and
  * claims only what may be asked now, so a held low alert never stands in
  * front of a high one. The zone arithmetic is libcommon's sb_hours (the C
- * library's zone database); this file only picks the employee's zone and
- * hours and turns the answer into the claim's parameters. */
+ * library's zone database); this file only picks the employee's zone (the
+ * directory's, else the chat profile's, asked once, else the default) and
+ * hours, and turns the answer into the claim's parameters. */
 #include "prompt.h"
 
 #include <stdio.h>

@@ -16,7 +16,9 @@ static const char summary[] =
     "Consumes prompt requests from <prefix>prompts and sends each employee their "
     "alerts in chat, one conversation at a time, most severe first; records where "
     "each prompt went in PostgreSQL. Employees the chat platform cannot reach get "
-    "an escalation request (unknown_employee).";
+    "an escalation request (unknown_employee). Alerts at or below "
+    "SECURITYBOT_OFF_HOURS_MAX_SEVERITY that would be asked outside the employee's "
+    "working hours, in their time zone, are held until their next working period.";
 
 typedef struct {
     sb_worker_config_t w;
