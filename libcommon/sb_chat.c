@@ -90,6 +90,19 @@ int sb_chat_lookup_email(sb_chat_t *chat, const char *email, char *user_id_out, 
     return chat->ops->lookup_email(chat, email, user_id_out, user_id_size, err);
 }
 
+int sb_chat_user_timezone(sb_chat_t *chat, const char *chat_user_id, char *zone_out,
+                          size_t zone_size, sb_chat_error_t *err) {
+    sb_chat_error_t scratch;
+    err = err ? err : &scratch;
+    memset(err, 0, sizeof(*err));
+    if (!chat_user_id || !*chat_user_id || !zone_out || zone_size == 0)
+        return sb_chat_fail(err, 0, "invalid_arguments", "chat: no user or no room for the zone");
+    zone_out[0] = '\0';
+    if (!chat->ops->user_timezone)
+        return 1;
+    return chat->ops->user_timezone(chat, chat_user_id, zone_out, zone_size, err);
+}
+
 int sb_chat_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref_out,
                         sb_chat_error_t *err) {
     sb_chat_error_t scratch; /* implementations may read err->code */

@@ -119,6 +119,12 @@ int sb_chat_open_dm(sb_chat_t *chat, const char *chat_user_id, char *channel_out
 int sb_chat_lookup_email(sb_chat_t *chat, const char *email, char *user_id_out, size_t user_id_size,
                          sb_chat_error_t *err);
 
+/* The time zone (IANA name) of a chat user's profile: 0 with zone_out
+ * filled ("" when the profile has none), 1 when the platform does not tell
+ * (console, Mattermost), -1 error (Slack: users.info `tz`). */
+int sb_chat_user_timezone(sb_chat_t *chat, const char *chat_user_id, char *zone_out,
+                          size_t zone_size, sb_chat_error_t *err);
+
 /* Sends the prompt with its two buttons; ref_out (may be NULL) gets its
  * channel and ts. */
 int sb_chat_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref_out,
@@ -186,6 +192,9 @@ typedef struct {
     /* NULL: "unsupported" */
     int (*ask)(sb_chat_t *chat, const char *what, const char *trigger_id, const char *user,
                const char *alert_id, sb_chat_error_t *err);
+    /* NULL: the platform does not tell a user's time zone */
+    int (*user_timezone)(sb_chat_t *chat, const char *user, char *out, size_t size,
+                         sb_chat_error_t *err);
 } sb_chat_ops_t;
 
 struct sb_chat_s {

@@ -176,6 +176,25 @@ static int slack_lookup_email(sb_chat_t *chat, const char *email, char *out, siz
     return 0;
 }
 
+/* users.info (scope users:read): the profile's IANA zone `tz`, or "" when
+ * the profile has none (or one too long to be a zone name). */
+static int slack_user_timezone(sb_chat_t *chat, const char *user, char *out, size_t size,
+                               sb_chat_error_t *err) {
+    slack_t *s = (slack_t *)chat;
+    char query[256];
+    cJSON *res;
+    if (strlen(user) > 64)
+        return sb_chat_fail(err, 0, "invalid_arguments", "slack: user id too long");
+    strcpy(query, "user=");
+    sb_url_encode(query + 5, sizeof(query) - 5, user, NULL);
+    if (call(s, "users.info", query, NULL, &res, err) == -1)
+        return -1;
+    if (copy_str(res, "user", "tz", out, size) == -1)
+        out[0] = '\0';
+    cJSON_Delete(res);
+    return 0;
+}
+
 /* chat.postMessage or chat.update with text (escaped here, or already
  * escaped: raw) and blocks (consumed, may be NULL); fills ref. */
 static int post(slack_t *s, const char *method, const char *channel, const char *ts,
@@ -302,6 +321,7 @@ static const sb_chat_ops_t slack_ops = {
     .update = slack_update,
     .post_channel = slack_post_channel,
     .open_code_modal = slack_open_code_modal,
+    .user_timezone = slack_user_timezone,
 };
 
 /* A token is one header word: printable ASCII, no spaces. */

@@ -75,12 +75,15 @@ GRANT INSERT ON audit_log TO sb_ingest;
 
 -- sb-prompt: claims queued alerts, records the message sent, learns an
 -- employee's chat user id.
+-- Holds alerts for working hours (ask_at) and learns an employee's time zone.
 GRANT SELECT ON alerts TO sb_prompt;
 GRANT UPDATE (status, status_reason, version, updated_at, prompted_at, chat_channel, chat_ts,
-              prompt_attempts, prompt_retry_at) ON alerts TO sb_prompt;
-GRANT SELECT (id, username, email, chat_platform, chat_user_id, opted_out) ON employees
+              prompt_attempts, prompt_retry_at, ask_at) ON alerts TO sb_prompt;
+GRANT SELECT (id, username, email, chat_platform, chat_user_id, opted_out, timezone,
+              timezone_source, working_hours, timezone_looked_up_at) ON employees
     TO sb_prompt;
-GRANT UPDATE (chat_user_id, updated_at) ON employees TO sb_prompt;
+GRANT UPDATE (chat_user_id, updated_at, timezone, timezone_source, timezone_looked_up_at)
+    ON employees TO sb_prompt;
 GRANT INSERT ON audit_log TO sb_prompt;
 
 -- sb-response: answers, second factors (TOTP, Duo), the guarded changes.
@@ -104,9 +107,10 @@ GRANT SELECT, INSERT ON audit_log TO sb_response;
 -- sb-escalation: escalations and their delivery, the timers, the digest,
 -- and sealing the audit chain (audit_seal() runs as the owner).
 GRANT SELECT ON alerts TO sb_escalation;
-GRANT UPDATE (status, status_reason, outcome, decided_at, reminded_at, version, updated_at)
+GRANT UPDATE (status, status_reason, outcome, decided_at, reminded_at, version, updated_at,
+              remind_due_at, escalate_due_at)
     ON alerts TO sb_escalation;
-GRANT SELECT (id, username, email) ON employees TO sb_escalation;
+GRANT SELECT (id, username, email, timezone, working_hours) ON employees TO sb_escalation;
 GRANT SELECT, INSERT ON escalations TO sb_escalation;
 GRANT UPDATE (reported_at, paged_at, delivered_at, deliver_attempts, deliver_retry_at,
               last_error) ON escalations TO sb_escalation;

@@ -9,12 +9,14 @@ the fake, injects failures and shows what was received. See README.md.
     python3 fake_slack.py [--port N] [--token T]   # prints "PORT <n>" first
 """
 import argparse
+import datetime
 import itertools
 import json
 import re
 import sys
 import threading
 import time
+import zoneinfo
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -61,6 +63,7 @@ class State:
         self.app_token = DEFAULT_APP_TOKEN
         self.socket = None  # fake_slack_socket.SocketMode, started on first use
         self.users = {}  # email -> user id
+        self.timezones = {}  # user id -> IANA zone of the profile (users.info's tz)
         self.channels = set()  # public channel ids that exist
         self.expired_triggers = set()  # views.open: trigger ids older than Slack's 3 s
         self.reset()
@@ -409,6 +412,7 @@ class Handler(BaseHTTPRequestHandler):
                 if "app_token" in req:
                     st.app_token = req["app_token"]
                 st.users.update(req.get("users", {}))
+                st.timezones.update(req.get("timezones", {}))
                 st.channels.update(req.get("channels", []))
                 st.expired_triggers.update(req.get("expired_triggers", []))
                 out = {"ok": True}
@@ -575,6 +579,22 @@ def m_users_lookup_by_email(st, args):
                                  "profile": {"email": email}}}
 
 
+def m_users_info(st, args):
+    """users.info as Slack documents it: the user object, with tz, tz_label and
+    tz_offset (seconds east of UTC, now) when the profile has a zone."""
+    uid = require_str(args, "user", "user_not_found")
+    email = next((e for e, u in st.users.items() if u == uid), None)
+    if email is None:
+        raise Refusal("user_not_found")
+    user = {"id": uid, "team_id": TEAM_ID, "name": email.split("@")[0], "deleted": False,
+            "is_bot": False, "profile": {"email": email}}
+    tz = st.timezones.get(uid)
+    if tz:
+        now = datetime.datetime.now(zoneinfo.ZoneInfo(tz))
+        user.update(tz=tz, tz_label=now.tzname(), tz_offset=int(now.utcoffset().total_seconds()))
+    return {"ok": True, "user": user}
+
+
 def socket_mode(st):
     """The Socket Mode server (fake_slack_socket.py), started on first use
     so that the fake needs python3-websockets only for Socket Mode tests."""
@@ -669,6 +689,7 @@ HANDLERS = {
     "conversations.open": m_conversations_open,
     "chat.postMessage": m_chat_post_message,
     "chat.update": m_chat_update,
+    "users.info": m_users_info,
     "users.lookupByEmail": m_users_lookup_by_email,
     "views.open": m_views_open,
 }

@@ -103,6 +103,10 @@ allowed sb_prompt "UPDATE alerts SET status = 'prompted', prompted_at = now(), c
 allowed sb_prompt "UPDATE employees SET chat_user_id = 'U9', updated_at = now() WHERE id = $EMP" "learn a chat user id"
 allowed sb_prompt "INSERT INTO audit_log (actor, action) VALUES ('sb-prompt', 'prompt_sent')" "append to audit_log"
 refused sb_prompt "UPDATE alerts SET outcome = 'confirmed'" "decide an outcome"
+allowed sb_prompt "UPDATE alerts SET ask_at = now() WHERE status = 'queued'" "hold an alert for working hours"
+allowed sb_prompt "UPDATE employees SET timezone = 'Asia/Tokyo', timezone_source = 'chat', timezone_looked_up_at = now() WHERE id = $EMP" \
+	"learn a time zone"
+refused sb_prompt "UPDATE employees SET working_hours = '00:00-24:00 daily'" "change working hours"
 refused sb_prompt "UPDATE employees SET opted_out = true" "opt an employee out"
 refused sb_prompt "SELECT totp_secret_enc FROM employees" "read the TOTP secrets"
 refused sb_prompt "SELECT * FROM console_sessions" "read console sessions"
@@ -148,6 +152,8 @@ allowed sb_escalation "INSERT INTO digests (period_start, period_end, posted_by)
                        SELECT hash FROM audit_chain_head" "post a digest"
 allowed sb_escalation "INSERT INTO audit_log (actor, action) VALUES ('x', 'y'); SELECT audit_seal(10)" \
 	"append to audit_log and seal the chain"
+allowed sb_escalation "UPDATE alerts SET remind_due_at = now(), escalate_due_at = now() WHERE false" "set working-time timers"
+allowed sb_escalation "SELECT timezone, working_hours FROM employees" "read working hours"
 refused sb_escalation "SELECT totp_secret_enc FROM employees" "read the TOTP secrets"
 refused sb_escalation "UPDATE escalations SET verdict = 'benign'" "resolve an escalation"
 refused sb_escalation "UPDATE alerts SET chat_ts = NULL" "UPDATE alerts.chat_ts"

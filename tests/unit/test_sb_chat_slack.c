@@ -380,6 +380,37 @@ static void test_errors(void) {
     sb_chat_destroy(down);
 }
 
+/* users.info: the profile's zone, none, an unknown user, a refused token. */
+static void test_user_timezone(void) {
+    char zone[65], errstr[512];
+    sb_chat_error_t err;
+    const cJSON *call;
+    reset();
+    control("config", "{\"users\":{\"ann@example.com\":\"U101\"},"
+                      "\"timezones\":{\"U100\":\"America/Los_Angeles\"}}");
+    SB_CHECK_MSG(sb_chat_user_timezone(chat, "U100", zone, sizeof(zone), &err) == 0, "%s", err.msg);
+    SB_CHECK_STR(zone, "America/Los_Angeles");
+    cJSON *calls = last_call(&call);
+    SB_CHECK_STR(str(call, "method"), "users.info");
+    SB_CHECK_STR(str(call, "http_method"), "GET"); /* form arguments: the fake refuses JSON */
+    SB_CHECK_STR(str(at(call, "args"), "user"), "U100");
+    cJSON_Delete(calls);
+    SB_CHECK(sb_chat_user_timezone(chat, "U101", zone, sizeof(zone), &err) == 0);
+    SB_CHECK_STR(zone, ""); /* a profile without a zone */
+    SB_CHECK(sb_chat_user_timezone(chat, "U999", zone, sizeof(zone), &err) == -1);
+    SB_CHECK_STR(err.code, "user_not_found");
+    SB_CHECK(sb_chat_user_timezone(chat, "", zone, sizeof(zone), &err) == -1);
+    sb_chat_config_t bad = {.slack_api_url = api,
+                            .slack_bot_token = "xoxb-not-the-token",
+                            .timeout_ms = 3000,
+                            .max_attempts = 1};
+    sb_chat_t *wrong = sb_chat_new("slack", &bad, errstr, sizeof(errstr));
+    SB_CHECK(wrong && sb_chat_user_timezone(wrong, "U100", zone, sizeof(zone), &err) == -1);
+    SB_CHECK_STR(err.code, "invalid_auth");
+    sb_chat_destroy(wrong);
+    SB_CHECK(violations() == 2); /* the unknown user and the wrong token, as Slack refuses them */
+}
+
 /* Arguments refused before any call, and constructors refusing configs. */
 static void test_refusals(void) {
     char errstr[512];
@@ -444,6 +475,7 @@ int main(void) {
         test_modal();
         test_errors();
         test_refusals();
+        test_user_timezone();
     }
     sb_chat_destroy(chat);
     fake_stop();

@@ -17,6 +17,7 @@
 #include "sb_chat.h"
 #include "sb_curl.h"
 #include "sb_db.h"
+#include "sb_hours.h"
 #include "sb_kafka.h"
 #include "sb_metrics.h"
 #include "sb_severity.h"
@@ -35,8 +36,9 @@ typedef struct {
     /* per severity rank, in ms; remind 0: never */
     int64_t remind_after_ms[SB_SEVERITY_COUNT];
     int64_t escalate_after_ms[SB_SEVERITY_COUNT];
-    int batch;                 /* rows per timer or sweep step */
-    const char *alert_url_fmt; /* "%s" replaced by the alert id in reports, or NULL */
+    int batch;                      /* rows per timer or sweep step */
+    const sb_hours_config_t *hours; /* borrowed; working hours and the timers' clock */
+    const char *alert_url_fmt;      /* "%s" replaced by the alert id in reports, or NULL */
     const char *console_url; /* sb-console's base URL: reports link to the alert's page; or NULL */
     int64_t digest_every_ms; /* 0: no digest */
     int64_t digest_done_us;  /* end of the last period known to be posted */
@@ -89,6 +91,11 @@ int sb_esc_sweep(sb_esc_t *e, char *errstr, size_t errstr_size);
  * so replicas share the work and never repeat it. Return the rows handled,
  * or -1 on a database or Kafka failure. */
 int sb_esc_remind(sb_esc_t *e, char *errstr, size_t errstr_size);
+/* Before them, sb_esc_plan gives each open conversation of an alert at or
+ * below SECURITYBOT_OFF_HOURS_MAX_SEVERITY its reminder and escalation
+ * times in working time (the employee's zone and hours), once; the two
+ * timers then act on those. The rows planned, or -1. */
+int sb_esc_plan(sb_esc_t *e, char *errstr, size_t errstr_size);
 int sb_esc_expire(sb_esc_t *e, char *errstr, size_t errstr_size);
 
 /* The scheduled digest: posts the report of the period that just ended

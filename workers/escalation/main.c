@@ -15,13 +15,15 @@ static const char summary[] =
     "each alert once: the escalation on <prefix>escalations, a report in the "
     "security channel, a PagerDuty page for severe alerts, an outcome where none "
     "was decided. Every replica also reminds silent employees and escalates them "
-    "as no_response when their time is up.";
+    "as no_response when their time is up (in working time for alerts at or "
+    "below SECURITYBOT_OFF_HOURS_MAX_SEVERITY).";
 
 typedef struct {
     sb_worker_config_t w;
     char *security_channel, *pagerduty_key, *pagerduty_url;
     char *alert_url, *console_url;
     sb_esc_settings_t set;
+    sb_hours_config_t hours;
     sb_esc_t e;
 } esc_main_t;
 
@@ -34,7 +36,10 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
                     .pagerduty_url = m->pagerduty_url,
                     .alert_url_fmt = m->alert_url,
                     .console_url = m->console_url,
-                    .batch = BATCH};
+                    .batch = BATCH,
+                    .hours = &m->hours};
+    if (sb_hours_settle(&m->hours, errstr, errstr_size) == -1)
+        return SB_WORKER_CONFIG_ERROR;
     char probe[1024];
     if (m->console_url && sb_report_console_link(m->console_url, "x", probe, sizeof(probe)) == -1) {
         snprintf(errstr, errstr_size,
@@ -99,6 +104,7 @@ int main(int argc, char **argv) {
         SB_CFG_DURATION_OR_OFF("SECURITYBOT_DIGEST_EVERY", &m.set.digest_ms, "24h", "post the report of each such period (aligned on UTC) to the security channel; 0 or set but empty: off"),
         SB_CFG_STR("SECURITYBOT_ALERT_URL", &m.alert_url, NULL, "link to an alert in reports, %s replaced by its id (unset: the alert's own url)"),
         SB_CFG_STR("SECURITYBOT_CONSOLE_URL", &m.console_url, NULL, "sb-console's base URL (e.g. https://console.example.com): each escalation report and the digest's flagged alerts link to the alert's page there"),
+        SB_HOURS_CONFIG_ENTRIES(&m.hours),
         SB_CHAT_CONFIG_ENTRIES(&m.w.chat, "reports and reminders"),
     };
     static const char *const produces[] = {SB_TOPIC_ESCALATIONS, SB_TOPIC_OUTCOMES,

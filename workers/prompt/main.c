@@ -16,13 +16,16 @@ static const char summary[] =
     "Consumes prompt requests from <prefix>prompts and sends each employee their "
     "alerts in chat, one conversation at a time, most severe first; records where "
     "each prompt went in PostgreSQL. Employees the chat platform cannot reach get "
-    "an escalation request (unknown_employee).";
+    "an escalation request (unknown_employee). Alerts at or below "
+    "SECURITYBOT_OFF_HOURS_MAX_SEVERITY that would be asked outside the employee's "
+    "working hours, in their time zone, are held until their next working period.";
 
 typedef struct {
     sb_worker_config_t w;
     char *messages_file;
     int64_t sweep_every_ms;
     sb_texts_t texts;
+    sb_hours_config_t hours;
     sb_prompt_t pr;
 } prompt_main_t;
 
@@ -40,7 +43,10 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
     m->pr = (sb_prompt_t){.worker = w->name,
                           .texts = &m->texts,
                           .resend_after_ms = RESEND_AFTER_MS,
-                          .sweep_limit = SWEEP_LIMIT};
+                          .sweep_limit = SWEEP_LIMIT,
+                          .hours = &m->hours};
+    if (sb_hours_settle(&m->hours, errstr, errstr_size) == -1)
+        return SB_WORKER_CONFIG_ERROR;
     if (sb_prompt_init(&m->pr, w->prefix, errstr, errstr_size) == -1)
         return -1;
     return sb_texts_load(&m->texts, m->messages_file, errstr, errstr_size);
@@ -77,6 +83,7 @@ int main(int argc, char **argv) {
         SB_WORKER_CONFIG_ENTRIES(&m.w, "SECURITYBOT_PROMPT_GROUP", "securitybot-prompt"),
         SB_CFG_DURATION("SECURITYBOT_PROMPT_SWEEP_EVERY", &m.sweep_every_ms, "1s", "how often to look for unsent claims and employees free for their next alert"),
         SB_CHAT_CONFIG_ENTRIES(&m.w.chat, "prompts"),
+        SB_HOURS_CONFIG_ENTRIES(&m.hours),
         SB_CFG_STR("SECURITYBOT_MESSAGES_FILE", &m.messages_file, NULL, "message templates (JSON, e.g. deploy/messages.json); unset: built-in texts"),
     };
     static const char *const produces[] = {SB_TOPIC_ESCALATION_REQUESTS, NULL};

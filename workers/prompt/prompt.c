@@ -23,13 +23,29 @@
 #include "sb_log.h"
 #include "sb_time.h"
 
-/* $1 employee id, $2 actor. Severity first, then time, then id. */
+/* $1 employee id, $2 actor. Severity first, then time, then id. $3..$5
+ * (hold.c): the highest rank that waits for working hours, now, and when
+ * the employee's working hours allow asking (now when they are working).
+ * Outside them, alerts of that rank or below are held (ask_at) and the
+ * next of the others is claimed: a held alert never blocks a higher one. */
+#define RANK                                                                                       \
+    "CASE severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END"
 static const char *const CLAIM_SQL =
     "WITH next AS ("
     "  SELECT id FROM alerts WHERE employee_id = $1::bigint AND status = 'queued'"
+    "  AND (" RANK " > $3::int OR $5::timestamptz <= $4::timestamptz)"
     "  ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2"
     "           ELSE 3 END, occurred_at, id"
     "  LIMIT 1 FOR UPDATE SKIP LOCKED),"
+    " held AS ("
+    "  UPDATE alerts SET ask_at = $5::timestamptz, updated_at = now()"
+    "  WHERE employee_id = $1::bigint AND status = 'queued' AND " RANK " <= $3::int"
+    "    AND $5::timestamptz > $4::timestamptz AND ask_at IS DISTINCT FROM $5::timestamptz"
+    "  RETURNING id, employee_id, ask_at),"
+    " held_audit AS ("
+    "  INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
+    "  SELECT $2, 'prompt_held', id, employee_id, jsonb_build_object('ask_at', ask_at)"
+    "  FROM held),"
     " claimed AS ("
     "  UPDATE alerts a SET status = 'prompted', prompted_at = now(), version = a.version + 1,"
     "    updated_at = now()"
@@ -131,10 +147,12 @@ static const char *const UNSENT_SQL =
     "  AND coalesce(prompt_retry_at, '-infinity') <= now()"
     " ORDER BY prompted_at LIMIT $2::int";
 
-/* $1 limit: employees with waiting alerts and no open conversation. */
+/* $1 limit, $2 now: employees with waiting alerts and no open
+ * conversation; an alert held for working hours waits until its ask_at. */
 static const char *const IDLE_SQL =
     "SELECT DISTINCT q.employee_id FROM alerts q"
-    " WHERE q.status = 'queued' AND q.employee_id IS NOT NULL AND NOT EXISTS ("
+    " WHERE q.status = 'queued' AND q.employee_id IS NOT NULL"
+    "   AND (q.ask_at IS NULL OR q.ask_at <= $2::timestamptz) AND NOT EXISTS ("
     "   SELECT 1 FROM alerts o WHERE o.employee_id = q.employee_id"
     "   AND o.status IN ('prompted', 'awaiting_code'))"
     " LIMIT $1::int";
@@ -364,12 +382,15 @@ static int opted_out(sb_prompt_t *p, const char *employee, char *errstr, size_t 
  * transient database failure. A permanent one is logged and skipped. */
 static int claim(sb_prompt_t *p, const char *employee, char alert_id[SB_SHA256_HEX_LEN + 1],
                  char *errstr, size_t errstr_size) {
-    const char *params[] = {employee, p->worker};
+    sb_prompt_when_t w;
+    const char *params[] = {employee, p->worker, w.max_rank, w.now, w.ask_at};
     PGresult *res;
     int rc = 0;
     if (opted_out(p, employee, errstr, errstr_size) == -1)
         return sb_db_last_class(p->db) == SB_DB_PERMANENT ? 0 : -1;
-    res = sb_db_query(p->db, CLAIM_SQL, 2, params, errstr, errstr_size);
+    if (sb_prompt_when(p, employee, &w, errstr, errstr_size) == -1)
+        return sb_db_last_class(p->db) == SB_DB_PERMANENT ? 0 : -1;
+    res = sb_db_query(p->db, CLAIM_SQL, 5, params, errstr, errstr_size);
     if (!res) {
         if (!strcmp(sb_db_last_sqlstate(p->db), "23505"))
             return 0; /* alerts_one_conversation: the employee is in a conversation */
@@ -399,13 +420,14 @@ int sb_prompt_wake(sb_prompt_t *p, const char *employee_id, char *errstr, size_t
 }
 
 int sb_prompt_sweep(sb_prompt_t *p, char *errstr, size_t errstr_size) {
-    char age[32], limit[16], alert_id[SB_SHA256_HEX_LEN + 1], why[512];
-    const char *params[] = {age, limit};
+    char age[32], limit[16], now[SB_PROMPT_TS_SIZE], alert_id[SB_SHA256_HEX_LEN + 1], why[512];
+    const char *params[] = {age, limit, now};
     PGresult *res;
     int rc = 0;
 
     snprintf(age, sizeof(age), "%lld", (long long)p->resend_after_ms);
     snprintf(limit, sizeof(limit), "%d", p->sweep_limit);
+    sb_time_format_us(sb_hours_now(p->hours) * 1000000, now, sizeof(now));
     if (sb_db_ensure(p->db, errstr, errstr_size) == -1)
         return -1;
     /* (a) claimed but never sent */
@@ -419,7 +441,7 @@ int sb_prompt_sweep(sb_prompt_t *p, char *errstr, size_t errstr_size) {
     rc = 0; /* 1: the platform is failing; the others wait for the next round */
     /* (b) waiting alerts whose employee is free: a conversation ended, or
      * a wake-up was lost */
-    if (!(res = sb_db_query(p->db, IDLE_SQL, 1, params + 1, errstr, errstr_size)))
+    if (!(res = sb_db_query(p->db, IDLE_SQL, 2, params + 1, errstr, errstr_size)))
         return -1;
     for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
         const char *employee = PQgetvalue(res, i, 0);

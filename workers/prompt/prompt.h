@@ -12,6 +12,7 @@
 
 #include "sb_chat.h"
 #include "sb_db.h"
+#include "sb_hours.h"
 #include "sb_kafka.h"
 #include "sb_metrics.h"
 #include "texts.h"
@@ -24,9 +25,25 @@ typedef struct {
     const sb_texts_t *texts; /* borrowed */
     const char *worker;      /* actor in audit_log, requested_by */
     char topic_escalation_requests[SB_TOPIC_MAX];
-    int64_t resend_after_ms; /* a claim older than this without chat_ts is the sweep's */
-    int sweep_limit;         /* rows per sweep step */
+    int64_t resend_after_ms;        /* a claim older than this without chat_ts is the sweep's */
+    int sweep_limit;                /* rows per sweep step */
+    const sb_hours_config_t *hours; /* borrowed; working hours and the clock */
 } sb_prompt_t;
+
+#define SB_PROMPT_TS_SIZE 32
+
+/* The claim's view of time for one employee (hold.c), as SQL parameters:
+ * now (the clock of sb_hours_now), ask_at (now, or the start of their next
+ * working period when now is outside it), and the highest severity rank
+ * that waits for working hours (-1: none). */
+typedef struct {
+    char now[SB_PROMPT_TS_SIZE], ask_at[SB_PROMPT_TS_SIZE], max_rank[16];
+} sb_prompt_when_t;
+
+/* Fills w for employee (their zone and hours, else the defaults). 0, or
+ * -1 on a database failure. */
+int sb_prompt_when(sb_prompt_t *p, const char *employee, sb_prompt_when_t *w, char *errstr,
+                   size_t errstr_size);
 
 /* Fills the topic names from the prefix. 0 or -1. */
 int sb_prompt_init(sb_prompt_t *p, const char *prefix, char *errstr, size_t errstr_size);

@@ -11,7 +11,7 @@
 
 static const char USAGE[] =
     "Usage: sbctl alerts list [--status S] [--outcome O] [--employee U] [--since T]\n"
-    "                         [--limit N] [--format text|json]\n"
+    "                         [--held] [--limit N] [--format text|json]\n"
     "       sbctl alerts show ID [--format text|json]\n\n"
     "list prints the alerts received most recently first (default limit 100, at\n"
     "most 10000). --status: queued, prompted, awaiting_code, confirmed,\n"
@@ -19,7 +19,9 @@ static const char USAGE[] =
     "expired. --outcome: an outcome, or open for none yet. --employee: username,\n"
     "e-mail or alias (or the user as the detector wrote it). --since: a duration\n"
     "back from now (24h, 7d) or an RFC 3339 time. In text, a user who is not in\n"
-    "the directory shows as ?name.\n\n"
+    "the directory shows as ?name. --held: only the alerts held for the\n"
+    "employee's working hours (SECURITYBOT_OFF_HOURS_MAX_SEVERITY), soonest\n"
+    "first, with when each will be asked (ask_at).\n\n"
     "show prints one alert (ID: the full id or a unique prefix of at least 8 hex\n"
     "characters): its fields, the conversation (every answer and message\n"
     "received about it), the audit trail and the escalation, if any.\n"
@@ -27,23 +29,26 @@ static const char USAGE[] =
 
 #define LIST_MAX 10000
 
-/* $1 status, $2 outcome ('open': none), $3 employee name, $4 since, $5 limit; NULL: any. */
+/* $1 status, $2 outcome ('open': none), $3 employee name, $4 since, $5 limit; NULL: any.
+ * $6: held alerts only (queued with an ask_at), soonest first. */
 /* clang-format off */
 static const char *const LIST_SQL =
     "SELECT a.id, " SBCTL_TS("a.received_at") ", a.status, a.status_reason, a.outcome,"
     "  a.severity, a.rule, a.source, a.title, a.username, e.username,"
-    "  " SBCTL_TS("a.occurred_at") ", " SBCTL_TS("a.answered_at")
+    "  " SBCTL_TS("a.occurred_at") ", " SBCTL_TS("a.answered_at") ", " SBCTL_TS("a.ask_at")
     " FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id"
     " WHERE ($1::text IS NULL OR a.status = $1)"
     "   AND ($2::text IS NULL OR coalesce(a.outcome, 'open') = $2)"
     "   AND ($3::text IS NULL OR lower(a.username) = lower($3) OR a.employee_id ="
     "        (SELECT employee_id FROM employee_identities WHERE identity = lower($3)))"
     "   AND ($4::timestamptz IS NULL OR a.received_at >= $4::timestamptz)"
-    " ORDER BY a.received_at DESC, a.id LIMIT $5::int + 1";
+    "   AND (NOT $6::boolean OR (a.status = 'queued' AND a.ask_at IS NOT NULL))"
+    " ORDER BY CASE WHEN $6::boolean THEN a.ask_at END, a.received_at DESC, a.id"
+    " LIMIT $5::int + 1";
 /* clang-format on */
 static const char *const LIST_KEYS[] = {
-    "id",     "received_at", "status", "status_reason", "outcome",     "severity",   "rule",
-    "source", "title",       "user",   "employee",      "occurred_at", "answered_at"};
+    "id",     "received_at", "status", "status_reason", "outcome",     "severity",    "rule",
+    "source", "title",       "user",   "employee",      "occurred_at", "answered_at", "ask_at"};
 enum {
     L_ID,
     L_RECEIVED,
@@ -55,7 +60,10 @@ enum {
     L_SOURCE,
     L_TITLE,
     L_USER,
-    L_EMPLOYEE
+    L_EMPLOYEE,
+    L_OCCURRED,
+    L_ANSWERED,
+    L_ASK_AT
 };
 
 /* clang-format off */
@@ -140,18 +148,30 @@ static int valid_status(const char *s) {
     return 0;
 }
 
-static void print_list_text(PGresult *res, int n) {
-    printf("%-16s %-19s  %-20s %-20s %-8s %-16s %-20s %s\n", "ID", "RECEIVED (UTC)", "STATUS",
-           "OUTCOME", "SEVERITY", "EMPLOYEE", "RULE", "TITLE");
+/* held: the time each held alert will be asked instead of the status and outcome. */
+static void print_list_text(PGresult *res, int n, int held) {
+    if (held)
+        printf("%-16s %-19s  %-19s  %-8s %-16s %-20s %s\n", "ID", "RECEIVED (UTC)",
+               "ASKED AT (UTC)", "SEVERITY", "EMPLOYEE", "RULE", "TITLE");
+    else
+        printf("%-16s %-19s  %-20s %-20s %-8s %-16s %-20s %s\n", "ID", "RECEIVED (UTC)", "STATUS",
+               "OUTCOME", "SEVERITY", "EMPLOYEE", "RULE", "TITLE");
     for (int r = 0; r < n; r++) {
-        char when[20];
+        char when[20], ask[20];
         snprintf(when, sizeof(when), "%.19s", PQgetvalue(res, r, L_RECEIVED));
+        snprintf(ask, sizeof(ask), "%.19s", PQgetvalue(res, r, L_ASK_AT));
         if (strlen(when) > 10)
             when[10] = ' ';
-        printf("%-16.16s %-19s  %-20s %-20s %-8s ", PQgetvalue(res, r, L_ID), when,
-               PQgetvalue(res, r, L_STATUS),
-               value(res, r, L_OUTCOME) ? value(res, r, L_OUTCOME) : "-",
-               PQgetvalue(res, r, L_SEVERITY));
+        if (strlen(ask) > 10)
+            ask[10] = ' ';
+        if (held)
+            printf("%-16.16s %-19s  %-19s  %-8s ", PQgetvalue(res, r, L_ID), when, ask,
+                   PQgetvalue(res, r, L_SEVERITY));
+        else
+            printf("%-16.16s %-19s  %-20s %-20s %-8s ", PQgetvalue(res, r, L_ID), when,
+                   PQgetvalue(res, r, L_STATUS),
+                   value(res, r, L_OUTCOME) ? value(res, r, L_OUTCOME) : "-",
+                   PQgetvalue(res, r, L_SEVERITY));
         if (value(res, r, L_EMPLOYEE)) {
             sbctl_print_clean(value(res, r, L_EMPLOYEE), 15, 16);
         } else { /* nobody in the directory: the name as the detector wrote it */
@@ -168,14 +188,16 @@ static void print_list_text(PGresult *res, int n) {
 }
 
 static int cmd_list(sbctl_t *ctl, int argc, char **argv) {
+    int held = 0;
     const char *status = NULL, *outcome = NULL, *employee = NULL, *since = NULL, *limit = NULL,
                *format = NULL, *pos[1];
     const sbctl_opt_t opts[] = {
         {"--status", &status, NULL}, {"--outcome", &outcome, NULL}, {"--employee", &employee, NULL},
         {"--since", &since, NULL},   {"--limit", &limit, NULL},     {"--format", &format, NULL},
+        {"--held", NULL, &held},
     };
     char since_buf[32], limit_buf[24], errstr[512];
-    const char *params[5];
+    const char *params[6];
     sb_report_format_t fmt;
     long max = 100;
     int64_t now_us = sb_time_now_us(), since_us;
@@ -183,7 +205,7 @@ static int cmd_list(sbctl_t *ctl, int argc, char **argv) {
     PGresult *res;
     sb_db_t *db;
 
-    if (sbctl_parse_opts("alerts list", argc, argv, 2, opts, 6, pos, 0, &npos) == -1 ||
+    if (sbctl_parse_opts("alerts list", argc, argv, 2, opts, 7, pos, 0, &npos) == -1 ||
         sbctl_parse_format("alerts list", format, 0, &fmt) == -1 ||
         (limit && sbctl_parse_limit("alerts list", limit, LIST_MAX, &max) == -1) ||
         (since && sbctl_parse_time("alerts list", "--since", since, now_us, &since_us, since_buf,
@@ -199,9 +221,10 @@ static int cmd_list(sbctl_t *ctl, int argc, char **argv) {
     params[2] = employee;
     params[3] = since ? since_buf : NULL;
     params[4] = limit_buf;
+    params[5] = held ? "true" : "false";
     if (!(db = sbctl_db(ctl)))
         return SBCTL_UNAVAILABLE;
-    if (!(res = sb_db_query(db, LIST_SQL, 5, params, errstr, sizeof(errstr))))
+    if (!(res = sb_db_query(db, LIST_SQL, 6, params, errstr, sizeof(errstr))))
         return sbctl_db_failed(ctl, "alerts list", errstr);
     n = PQntuples(res) > max ? (int)max : PQntuples(res);
     if (fmt == SB_REPORT_JSON) {
@@ -214,7 +237,7 @@ static int cmd_list(sbctl_t *ctl, int argc, char **argv) {
         }
         rc = sbctl_print_json(arr);
     } else {
-        print_list_text(res, n);
+        print_list_text(res, n, held);
         rc = SBCTL_OK;
     }
     if (PQntuples(res) > max)

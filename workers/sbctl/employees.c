@@ -21,11 +21,18 @@ static const char USAGE[] =
     "       sbctl employees optout USER [--reason R]\n"
     "       sbctl employees optin USER [--reason R]\n\n"
     "import loads or updates the directory from a CSV file whose header row is\n"
-    "exactly: username,email,chat_user_id,aliases\n"
-    "(aliases separated by ';', chat_user_id may be empty; fields may be quoted\n"
-    "as in RFC 4180). Each employee is matched by username, case-insensitively.\n"
+    "username,email,chat_user_id,aliases, optionally followed by timezone and\n"
+    "working_hours (aliases separated by ';', chat_user_id may be empty; fields\n"
+    "may be quoted as in RFC 4180). timezone is an IANA name (Europe/Berlin),\n"
+    "checked against the system's zone database; empty: the chat profile's zone,\n"
+    "else SECURITYBOT_DEFAULT_TIMEZONE. working_hours overrides\n"
+    "SECURITYBOT_WORKING_HOURS (\"09:00-18:00 Mon-Fri\"); empty: the default. A\n"
+    "column the file lacks leaves what is stored. Each employee is matched by\n"
+    "username, case-insensitively.\n"
     "A bad row is reported with its line number and nothing of the file is\n"
     "applied. Employees not in the file are left unchanged.\n\n"
+    "list shows each employee's time zone (and where it comes from) and whether\n"
+    "they are in working hours now.\n\n"
     "optout marks the employee (USER: username, e-mail or alias) as opted out:\n"
     "from then on sb-ingest escalates their new alerts at once (reason\n"
     "opted_out) instead of asking them; alerts already queued are still asked\n"
@@ -33,13 +40,27 @@ static const char USAGE[] =
     "changes nothing. Exit codes: 0 done, 1 unknown employee, 2 usage,\n"
     "3 unavailable.\n";
 
+/* $5 timezone, $6 working hours, $7/$8: whether the file has those
+ * columns (without one, what is stored stays). An empty timezone drops a
+ * zone the directory gave, never one learned from the chat profile. */
 static const char *const UPSERT_SQL =
-    "INSERT INTO employees (username, email, chat_user_id, aliases)"
+    "INSERT INTO employees (username, email, chat_user_id, aliases, timezone, timezone_source,"
+    "                       working_hours)"
     " VALUES ($1, nullif($2, ''), nullif($3, ''),"
-    "         coalesce(array_remove(string_to_array($4, ';'), ''), '{}'))"
+    "         coalesce(array_remove(string_to_array($4, ';'), ''), '{}'), nullif($5, ''),"
+    "         CASE WHEN $5 <> '' THEN 'directory' END, nullif($6, ''))"
     " ON CONFLICT ((lower(username))) DO UPDATE SET"
     "   username = excluded.username, email = excluded.email,"
-    "   chat_user_id = excluded.chat_user_id, aliases = excluded.aliases, updated_at = now()"
+    "   chat_user_id = excluded.chat_user_id, aliases = excluded.aliases, updated_at = now(),"
+    "   timezone = CASE WHEN NOT $7::boolean THEN employees.timezone WHEN $5 <> '' THEN $5"
+    "     WHEN employees.timezone_source = 'directory' THEN NULL ELSE employees.timezone END,"
+    "   timezone_source = CASE WHEN NOT $7::boolean THEN employees.timezone_source"
+    "     WHEN $5 <> '' THEN 'directory' WHEN employees.timezone_source = 'directory' THEN NULL"
+    "     ELSE employees.timezone_source END,"
+    "   timezone_looked_up_at = CASE WHEN $7::boolean AND $5 = ''"
+    "     AND employees.timezone_source = 'directory' THEN NULL"
+    "     ELSE employees.timezone_looked_up_at END,"
+    "   working_hours = CASE WHEN $8::boolean THEN nullif($6, '') ELSE employees.working_hours END"
     " RETURNING id, (xmax = 0) AS inserted";
 
 /* Every name the employee goes by, lower-cased. A name already used by
@@ -58,10 +79,17 @@ static const char *const AUDIT_SQL =
     " VALUES ('sbctl', $2, $1::bigint, json_build_object('source', $3::text))";
 
 /* Applies one row inside the open transaction. */
-static int apply_row(sb_db_t *db, const employee_row_t *r, const char *path, int *inserted,
-                     char *errstr, size_t errstr_size) {
-    const char *up[] = {r->field[0], r->field[1], r->field[2], r->field[3]};
-    PGresult *res = sb_db_query(db, UPSERT_SQL, 4, up, errstr, errstr_size);
+static int apply_row(sb_db_t *db, const employee_row_t *r, const int *has, const char *path,
+                     int *inserted, char *errstr, size_t errstr_size) {
+    const char *up[] = {r->field[0],
+                        r->field[1],
+                        r->field[2],
+                        r->field[3],
+                        r->field[EMPLOYEES_CSV_TZ],
+                        r->field[EMPLOYEES_CSV_HOURS],
+                        has[EMPLOYEES_CSV_TZ] ? "true" : "false",
+                        has[EMPLOYEES_CSV_HOURS] ? "true" : "false"};
+    PGresult *res = sb_db_query(db, UPSERT_SQL, 8, up, errstr, errstr_size);
     char id[32];
 
     if (!res)
@@ -94,7 +122,7 @@ static int cmd_import(sbctl_t *ctl, const char *path) {
     FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
     employee_row_t *rows;
     size_t n = 0, created = 0;
-    int bad, rc = SBCTL_FAIL;
+    int bad, rc = SBCTL_FAIL, has[EMPLOYEES_CSV_FIELDS];
     char errstr[512];
     sb_db_t *db;
 
@@ -102,7 +130,7 @@ static int cmd_import(sbctl_t *ctl, const char *path) {
         fprintf(stderr, "sbctl employees import: cannot open %s: %s\n", path, strerror(errno));
         return SBCTL_FAIL;
     }
-    rows = employees_csv_read(f, path, &n, &bad);
+    rows = employees_csv_read(f, path, &n, &bad, has);
     if (f != stdin)
         fclose(f);
     if (bad) {
@@ -120,7 +148,7 @@ static int cmd_import(sbctl_t *ctl, const char *path) {
     }
     for (size_t i = 0; i < n; i++) {
         int inserted;
-        if (apply_row(db, &rows[i], path, &inserted, errstr, sizeof(errstr)) == -1) {
+        if (apply_row(db, &rows[i], has, path, &inserted, errstr, sizeof(errstr)) == -1) {
             fprintf(stderr, "%s:%d: %s\n", path, rows[i].line, errstr);
             fprintf(stderr, "sbctl employees import: nothing was applied\n");
             sb_db_rollback(db);
@@ -139,16 +167,44 @@ out:
     return rc;
 }
 
+/* The employee's zone, its source, hours and whether now is inside them,
+ * for row r of the list query (columns 8..10: timezone, source, hours). */
+typedef struct {
+    const char *zone, *source, *hours;
+    int working; /* 1, 0, or -1 when it cannot be told (a bad stored value) */
+} emp_hours_t;
+
+static emp_hours_t hours_of(const sbctl_t *ctl, PGresult *res, int r, int64_t now) {
+    emp_hours_t e = {ctl->hours.default_zone, "default", ctl->hours.working_hours, -1};
+    char why[256];
+    sb_hours_t h;
+    if (!PQgetisnull(res, r, 8))
+        e.zone = PQgetvalue(res, r, 8), e.source = PQgetvalue(res, r, 9);
+    if (!PQgetisnull(res, r, 10))
+        e.hours = PQgetvalue(res, r, 10);
+    if (sb_hours_parse(e.hours, &h, why, sizeof(why)) == 0 &&
+        sb_hours_working(e.zone, &h, now, &e.working, why, sizeof(why)) == -1)
+        e.working = -1;
+    return e;
+}
+
 static int cmd_list(sbctl_t *ctl, int json) {
     char errstr[512];
     sb_db_t *db = sbctl_db(ctl);
     PGresult *res;
+    int64_t now;
     if (!db)
         return SBCTL_UNAVAILABLE;
+    if (sb_hours_settle(&ctl->hours, errstr, sizeof(errstr)) == -1) {
+        fprintf(stderr, "sbctl employees list: %s\n", errstr);
+        return SBCTL_USAGE;
+    }
+    now = sb_hours_now(&ctl->hours);
     res = sb_db_query(db,
                       "SELECT id, username, coalesce(email, ''), coalesce(chat_user_id, ''),"
                       " array_to_string(aliases, ';'), opted_out, second_factor,"
-                      " coalesce(duo_username, '') FROM employees ORDER BY id",
+                      " coalesce(duo_username, ''), timezone, timezone_source, working_hours"
+                      " FROM employees ORDER BY id",
                       0, NULL, errstr, sizeof(errstr));
     if (!res) {
         fprintf(stderr, "sbctl employees list: %s\n", errstr);
@@ -159,6 +215,7 @@ static int cmd_list(sbctl_t *ctl, int json) {
         char *out;
         for (int r = 0; r < PQntuples(res); r++) {
             cJSON *o = cJSON_CreateObject();
+            emp_hours_t e = hours_of(ctl, res, r, now);
             cJSON_AddStringToObject(o, "id", PQgetvalue(res, r, 0));
             cJSON_AddStringToObject(o, "username", PQgetvalue(res, r, 1));
             cJSON_AddStringToObject(o, "email", PQgetvalue(res, r, 2));
@@ -168,6 +225,13 @@ static int cmd_list(sbctl_t *ctl, int json) {
             cJSON_AddStringToObject(o, "second_factor", PQgetvalue(res, r, 6));
             if (*PQgetvalue(res, r, 7))
                 cJSON_AddStringToObject(o, "duo_username", PQgetvalue(res, r, 7));
+            cJSON_AddStringToObject(o, "timezone", e.zone);
+            cJSON_AddStringToObject(o, "timezone_source", e.source);
+            cJSON_AddStringToObject(o, "working_hours", e.hours);
+            if (e.working >= 0)
+                cJSON_AddBoolToObject(o, "in_working_hours", e.working);
+            else
+                cJSON_AddNullToObject(o, "in_working_hours");
             cJSON_AddItemToArray(arr, o);
         }
         out = cJSON_Print(arr);
@@ -175,13 +239,18 @@ static int cmd_list(sbctl_t *ctl, int json) {
         free(out);
         cJSON_Delete(arr);
     } else {
-        printf("%-6s %-24s %-32s %-12s %-6s %s\n", "ID", "USERNAME", "EMAIL", "CHAT", "FACTOR",
-               "ALIASES");
-        for (int r = 0; r < PQntuples(res); r++)
-            printf("%-6s %-24s %-32s %-12s %-6s %s%s\n", PQgetvalue(res, r, 0),
+        printf("%-6s %-24s %-32s %-12s %-6s %-28s %-7s %s\n", "ID", "USERNAME", "EMAIL", "CHAT",
+               "FACTOR", "TIMEZONE", "NOW", "ALIASES");
+        for (int r = 0; r < PQntuples(res); r++) {
+            emp_hours_t e = hours_of(ctl, res, r, now);
+            printf("%-6s %-24s %-32s %-12s %-6s %-28s %-7s %s%s\n", PQgetvalue(res, r, 0),
                    PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
-                   PQgetvalue(res, r, 6), PQgetvalue(res, r, 4),
-                   PQgetvalue(res, r, 5)[0] == 't' ? " (opted out)" : "");
+                   PQgetvalue(res, r, 6), e.zone,
+                   e.working == 1   ? "working"
+                   : e.working == 0 ? "off"
+                                    : "?",
+                   PQgetvalue(res, r, 4), PQgetvalue(res, r, 5)[0] == 't' ? " (opted out)" : "");
+        }
     }
     PQclear(res);
     return SBCTL_OK;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_hours.h"
 #include "sb_utf8.h"
 
 #define CSV_LINE_MAX   8192
@@ -94,7 +95,11 @@ static int has_control(const char *s) {
 
 /* Checks one row's values; errors name the field. */
 static int check_row(employee_row_t *r, char *errstr, size_t errstr_size) {
-    static const char *const names[] = {"username", "email", "chat_user_id", "aliases"};
+    static const char *const names[] = {"username", "email",    "chat_user_id",
+                                        "aliases",  "timezone", "working_hours"};
+    const char *zone = r->field[EMPLOYEES_CSV_TZ], *hours = r->field[EMPLOYEES_CSV_HOURS];
+    char why[200];
+    sb_hours_t h;
     const char *user = r->field[0], *email = r->field[1], *chat = r->field[2];
     for (int f = 0; f < EMPLOYEES_CSV_FIELDS; f++) {
         trim(r->field[f]);
@@ -118,14 +123,55 @@ static int check_row(employee_row_t *r, char *errstr, size_t errstr_size) {
                  CHAT_ID_MAX);
         return -1;
     }
+    if (*zone && sb_hours_check_zone(zone, why, sizeof(why)) == -1) {
+        snprintf(errstr, errstr_size, "timezone: %s", why);
+        return -1;
+    }
+    if (*hours && sb_hours_parse(hours, &h, why, sizeof(why)) == -1) {
+        snprintf(errstr, errstr_size, "working_hours: %s", why);
+        return -1;
+    }
     return 0;
 }
 
-employee_row_t *employees_csv_read(FILE *f, const char *path, size_t *nrows, int *bad) {
+/* The header: the four columns, then timezone and working_hours in any
+ * order, each at most once. Fills col (file column -> field) and has;
+ * the number of columns, or -1. */
+static int header(const char *line, int col[EMPLOYEES_CSV_FIELDS], int has[EMPLOYEES_CSV_FIELDS]) {
+    static const char *const optional[] = {"timezone", "working_hours"};
+    const char *rest;
+    int n = 4;
+    if (!strncmp(line, "\xEF\xBB\xBF", 3))
+        line += 3; /* a spreadsheet's byte-order mark */
+    if (strncmp(line, "username,email,chat_user_id,aliases", 35) != 0)
+        return -1;
+    for (int i = 0; i < EMPLOYEES_CSV_FIELDS; i++)
+        col[i] = i, has[i] = i < 4;
+    for (rest = line + 35; *rest; n++) {
+        int f = -1;
+        if (*rest++ != ',')
+            return -1;
+        for (int o = 0; o < 2; o++) {
+            size_t len = strlen(optional[o]);
+            if (!strncmp(rest, optional[o], len) && (rest[len] == ',' || !rest[len]))
+                f = EMPLOYEES_CSV_TZ + o, rest += len;
+        }
+        if (f == -1 || has[f])
+            return -1;
+        has[f] = 1, col[n] = f;
+    }
+    return n;
+}
+
+employee_row_t *employees_csv_read(FILE *f, const char *path, size_t *nrows, int *bad,
+                                   int has[EMPLOYEES_CSV_FIELDS]) {
     char line[CSV_LINE_MAX + 2], errstr[256];
     employee_row_t *rows = NULL;
     size_t n = 0, cap = 0;
-    int lineno = 0;
+    int lineno = 0, ncols = 4, col[EMPLOYEES_CSV_FIELDS];
+
+    for (int i = 0; i < EMPLOYEES_CSV_FIELDS; i++)
+        has[i] = i < 4;
 
     *bad = 0;
     while (fgets(line, sizeof(line), f)) {
@@ -143,12 +189,11 @@ employee_row_t *employees_csv_read(FILE *f, const char *path, size_t *nrows, int
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (lineno == 1) {
-            const char *hdr = line;
-            if (!strncmp(hdr, "\xEF\xBB\xBF", 3))
-                hdr += 3; /* a spreadsheet's byte-order mark */
-            if (strcmp(hdr, "username,email,chat_user_id,aliases") != 0) {
+            if ((ncols = header(line, col, has)) == -1) {
                 fprintf(stderr,
-                        "%s:1: header must be exactly username,email,chat_user_id,aliases\n", path);
+                        "%s:1: header must be exactly username,email,chat_user_id,aliases, "
+                        "optionally followed by timezone and working_hours\n",
+                        path);
                 (*bad)++;
                 break;
             }
@@ -156,13 +201,26 @@ employee_row_t *employees_csv_read(FILE *f, const char *path, size_t *nrows, int
         }
         if (len == 0)
             continue;
-        nf = csv_split(line, fields, EMPLOYEES_CSV_FIELDS, errstr, sizeof(errstr));
-        if (nf != -1 && nf != EMPLOYEES_CSV_FIELDS) {
+        char *read[EMPLOYEES_CSV_FIELDS];
+        nf = csv_split(line, read, ncols, errstr, sizeof(errstr));
+        if (nf != -1 && nf != ncols) {
             for (int i = 0; i < nf; i++)
-                free(fields[i]);
-            snprintf(errstr, sizeof(errstr), "expected %d fields, found %d", EMPLOYEES_CSV_FIELDS,
-                     nf);
+                free(read[i]);
+            snprintf(errstr, sizeof(errstr), "expected %d fields, found %d", ncols, nf);
             nf = -1;
+        }
+        if (nf != -1) { /* in field order; a column the file lacks is empty */
+            for (int i = 0; i < EMPLOYEES_CSV_FIELDS; i++)
+                fields[i] = NULL;
+            for (int i = 0; i < ncols; i++)
+                fields[col[i]] = read[i];
+            for (int k = 0; k < EMPLOYEES_CSV_FIELDS; k++)
+                if (!fields[k] && !(fields[k] = strdup(""))) {
+                    snprintf(errstr, sizeof(errstr), "out of memory");
+                    nf = -1;
+                }
+            for (int i = 0; nf == -1 && i < EMPLOYEES_CSV_FIELDS; i++)
+                free(fields[i]);
         }
         if (nf == -1) {
             fprintf(stderr, "%s:%d: %s\n", path, lineno, errstr);

@@ -83,6 +83,7 @@ int main(int argc, char **argv) {
                    "file with the 32-byte key that encrypts second-factor secrets at rest"),
         SB_CFG_STR("SECURITYBOT_CONSOLE_URL", &ctl.console_url, NULL,
                    "sb-console's base URL: `report` links each flagged alert to its page there"),
+        SB_HOURS_CONFIG_ENTRIES(&ctl.hours),
     };
     size_t n = SB_CFG_COUNT(table);
     const sbctl_command_t *cmd = NULL;

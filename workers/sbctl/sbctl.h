@@ -9,6 +9,7 @@
 
 #include "sb_config.h"
 #include "sb_db.h"
+#include "sb_hours.h"
 #include "sb_report.h"
 
 /* Exit codes scripts can rely on. */
@@ -19,9 +20,10 @@
 
 typedef struct {
     sb_common_config_t cfg;
-    char *secret_key_file; /* SECURITYBOT_SECRET_KEY_FILE, for enroll */
-    char *console_url;     /* SECURITYBOT_CONSOLE_URL, for report's links; may be NULL */
-    sb_db_t *db;           /* connected on first use by sbctl_db() */
+    char *secret_key_file;   /* SECURITYBOT_SECRET_KEY_FILE, for enroll */
+    char *console_url;       /* SECURITYBOT_CONSOLE_URL, for report's links; may be NULL */
+    sb_hours_config_t hours; /* the working-hours settings, for employees list */
+    sb_db_t *db;             /* connected on first use by sbctl_db() */
 } sbctl_t;
 
 /* The database connection, connecting on first use; NULL (with the error
