@@ -82,10 +82,11 @@ static int is_code(const sb_command_t *cmd) {
     return cmd->kind == SB_CMD_CODE || cmd->kind == SB_CMD_BAD_CODE || cmd->code_like;
 }
 
-/* A yes/no whose words are a code ("yes 123456"). */
+/* A yes/no/not me whose words are a code ("yes 123456"). */
 static int comment_is_code(const sb_command_t *cmd) {
     sb_command_t words;
-    if ((cmd->kind != SB_CMD_YES && cmd->kind != SB_CMD_NO) || !cmd->comment_len)
+    if ((cmd->kind != SB_CMD_YES && cmd->kind != SB_CMD_NO && cmd->kind != SB_CMD_NOT_ME) ||
+        !cmd->comment_len)
         return 0;
     sb_command_parse(cmd->comment, cmd->comment_len, &words);
     return is_code(&words);
@@ -167,6 +168,8 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
         return sb_answer_apply(t, alert_id, SB_CONV_CONFIRM, NULL, NULL, errstr, errstr_size);
     if (!strcmp(kind, "deny"))
         return sb_answer_apply(t, alert_id, SB_CONV_DENY, NULL, NULL, errstr, errstr_size);
+    if (!strcmp(kind, "not_me"))
+        return sb_answer_apply(t, alert_id, SB_CONV_NOT_ME, NULL, NULL, errstr, errstr_size);
     switch (cmd->kind) {
     case SB_CMD_CODE: {
         /* an alert waiting for its code comes first, then a guarded change */
@@ -178,15 +181,18 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
                                errstr_size);
     }
     case SB_CMD_YES:
-    case SB_CMD_NO: {
+    case SB_CMD_NO:
+    case SB_CMD_NOT_ME: {
         /* "yes 123456": a code is never kept as a comment (it would travel
          * in outcomes and escalations); a yes then asks for it */
         int keep = cmd->comment_len && !comment_is_code(cmd);
         snprintf(comment, sizeof(comment), "%.*s", (int)cmd->comment_len, cmd->comment);
         if (t->withhold)
             sb_command_withhold_digits(comment, strlen(comment));
-        return sb_answer_apply(t, NULL, cmd->kind == SB_CMD_YES ? SB_CONV_CONFIRM : SB_CONV_DENY,
-                               keep ? comment : NULL, NULL, errstr, errstr_size);
+        sb_conv_event_t event = cmd->kind == SB_CMD_YES  ? SB_CONV_CONFIRM
+                                : cmd->kind == SB_CMD_NO ? SB_CONV_DENY
+                                                         : SB_CONV_NOT_ME;
+        return sb_answer_apply(t, NULL, event, keep ? comment : NULL, NULL, errstr, errstr_size);
     }
     default: return sb_commands_run(t, cmd, text, errstr, errstr_size);
     }
