@@ -3,7 +3,7 @@
 # process (sb-ingest, sb-prompt, sb-gateway, sb-response, sb-escalation) and
 # Mattermost played by the fake, which performs the clicks against the
 # gateway as the server does: an alert reaches its employee as a DM post
-# with two buttons pointing at the gateway's /mattermost/actions with a
+# with three buttons pointing at the gateway's /mattermost/actions with a
 # MAC'd context; a "no" publishes an escalation request, the post loses its
 # buttons, the security channel gets the report; a "yes" without a second
 # factor is confirmed_unverified; with one, the code is asked for; an
@@ -82,13 +82,13 @@ texts_to() {
 	mm_q posts "'\\n'.join(p['message'] for p in d['posts'] if p['channel_id'] == '$dm' and not p['props'].get('attachments'))"
 }
 
-# ---- (1) an alert becomes a DM post with two buttons ----
+# ---- (1) an alert becomes a DM post with three buttons ----
 a1=$(alert alice ssh-login "SSH login from a new country" high)
 wait_for "$(sent_sql "$a1")" 1 30
 check "$(sql "SELECT chat_channel FROM alerts WHERE id = '$a1'")" "$(mm_q dms "d['dms']['$A']")" "posted in alice's DM (POST /channels/direct)"
 check "$(post "$a1" "[(a['id'], a['name'], a['style'], a['integration']['url']) for a in p['props']['attachments'][0]['actions']]")" \
-	"[[\"sbconfirm\", \"Yes, this was me\", \"good\", \"$SECURITYBOT_PUBLIC_URL/mattermost/actions\"], [\"sbdeny\", \"No, this wasn't me\", \"danger\", \"$SECURITYBOT_PUBLIC_URL/mattermost/actions\"]]" \
-	"two buttons pointing at the gateway"
+	"[[\"sbconfirm\", \"Yes, this was me\", \"good\", \"$SECURITYBOT_PUBLIC_URL/mattermost/actions\"], [\"sbdeny\", \"No, this wasn't me\", \"danger\", \"$SECURITYBOT_PUBLIC_URL/mattermost/actions\"], [\"sbnotme\", \"Not me \\u2014 wrong person\", \"default\", \"$SECURITYBOT_PUBLIC_URL/mattermost/actions\"]]" \
+	"three buttons pointing at the gateway"
 check "$(post "$a1" "[sorted(a['integration']['context']) for a in p['props']['attachments'][0]['actions']][0]")" \
 	'["action", "alert_id", "expires", "mac", "user_id"]' "each button carries the proof"
 check "$(post "$a1" "(p['props']['attachments'][0]['actions'][1]['integration']['context']['user_id'], p['props']['attachments'][0]['actions'][1]['integration']['context']['alert_id'] == '$a1')")" \
