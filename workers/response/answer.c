@@ -292,7 +292,7 @@ static int transition(sb_turn_t *t, PGresult *row, const sb_conv_result_t *res, 
     char failures[16], due[32];
     int deferred = waits_for_words(res, comment);
     snprintf(failures, sizeof(failures), "%d", res->code_failures);
-    /* a "no" without words waits a little for them before its outcome */
+    /* a "no" or a "not me" without words waits a little for them before its outcome */
     snprintf(due, sizeof(due), "%lld", deferred ? (long long)t->r->comment_window_ms : 0LL);
     const char *params[] = {PQgetvalue(row, 0, A_ID),
                             PQgetvalue(row, 0, A_VERSION),
@@ -467,6 +467,7 @@ static void transitioned(sb_turn_t *t, PGresult **row, const char *status,
     if (t->trigger_id && (res->action == SB_CONV_ASK_CODE || waits_for_words(res, comment))) {
         snprintf(t->ask, sizeof(t->ask), "%s", id);
         t->ask_what = res->action == SB_CONV_ASK_CODE ? "code" : "words";
+        t->ask_not_me = res->action == SB_CONV_WRONG_EMPLOYEE;
     }
     if (res->outcome || res->action == SB_CONV_CODE_FAILED)
         t->wake = 1;

@@ -215,7 +215,12 @@ static void open_dialog(sb_turn_t *t) {
     int words = strcmp(t->ask_what, "words") == 0;
     if (sb_chat_ask(t->r->chat, t->ask_what, t->trigger_id, t->chat_user, t->ask, &err) == 0) {
         sb_log_kv(SB_LOG_INFO, kv, 1, "%s dialog opened", t->ask_what);
-        if (words)
+        if (words && t->ask_not_me)
+            sb_turn_reply(t, "Thank you: I've told the security team this alert isn't about you, "
+                             "so they can fix who it goes to. If you can, tell them who it might "
+                             "be about, or why it isn't you, in the window that opened (or with "
+                             "`/securitybot` and your words).");
+        else if (words)
             sb_turn_reply(t, "Thank you for telling us. The security team is on it now. If you "
                              "can, tell them what you think happened in the window that opened "
                              "(or with `/securitybot` and your words).");
