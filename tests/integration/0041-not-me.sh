@@ -54,7 +54,7 @@ wait_text() { # wait_text USER PATTERN: until the bot's last text to USER matche
 	done
 	return 1
 }
-esc() { sql "SELECT concat_ws('/', reason, priority, severity, coalesce(comment, '-')) FROM escalations WHERE alert_id = '$1'"; }
+esc() { sql "SELECT concat_ws('/', reason, priority, severity) FROM escalations WHERE alert_id = '$1'"; }
 audited() { sql "SELECT count(*) FROM audit_log WHERE alert_id = '$1' AND action = '$2'"; }
 
 # ---- (1) the prompt has three buttons ----
@@ -70,21 +70,23 @@ clicked U001 not_me "$a1"
 wait_topic escalation-requests "$a1" 1 || true
 check "$(on_topic escalation-requests "$a1" | field "m['reason'], m['priority'], m['comment'], m['requested_by']")" \
 	"('wrong_employee', 'low', None, 'sb-response')" "escalation request: wrong_employee, low priority, at once"
-delivered "$a1"
-check "$(esc "$a1")" "wrong_employee/low/high/-" "the escalation: wrong_employee, low, the alert's severity"
-check "$(on_topic escalations "$a1" | field "m['reason'], m['priority'], m['second_factor'], m['second_factor_method']")" \
-	"('wrong_employee', 'low', 'not_attempted', 'none')" "escalation.v1 says wrong_employee, low"
-check "$(row "$a1")" "escalated/wrong_employee/not_me/wrong_employee/not_attempted/-" "the alert: answer not_me, outcome wrong_employee"
 check "$(on_topic outcomes "$a1" | grep -c . || true)" 0 "the outcome waits for her words"
 wait_text U001 "a few words" || true
 check "$(last_text U001 | grep -c "isn't about you.*a few words")" 1 "her words are asked for"
+# her words, well within the window (15 s)
+said U001 "That's the other Alice, in Lisbon"
+delivered "$a1"
+check "$(esc "$a1")" "wrong_employee/low/high" "the escalation: wrong_employee, low, the alert's severity"
+check "$(on_topic escalations "$a1" | field "m['reason'], m['priority'], m['second_factor'], m['second_factor_method']")" \
+	"('wrong_employee', 'low', 'not_attempted', 'none')" "escalation.v1 says wrong_employee, low"
+check "$(row "$a1")" "escalated/wrong_employee/not_me/wrong_employee/not_attempted/That's the other Alice, in Lisbon" \
+	"the alert: answer not_me, outcome wrong_employee, her words"
 check "$(fake_q messages "sum(1 for m in d['messages'] if m['channel'] == '$(dm_of U001)' and m.get('updates') and 'not me, wrong person' in str(m.get('blocks')) and 'sb_not_me' not in str(m.get('blocks')))")" 1 \
 	"the prompt's buttons replaced by her answer"
 check "$(pd_q events "[e['body']['payload']['severity'] + '/' + e['body']['payload']['class'] for e in d['events'] if e['body']['dedup_key'] == '$a1']")" \
 	'["info/wrong_employee"]' "PagerDuty event at severity info (low urgency), not error"
 check "$(fake_q messages "sum(1 for m in d['messages'] if m['channel'] == 'C0SECURITY' and '$a1' in m['text'] and 'wrong_employee' in m['text'] and 'low priority' in m['text'])")" \
 	1 "the security channel's report says wrong_employee, low priority"
-said U001 "That's the other Alice, in Lisbon"
 wait_topic outcomes "$a1" 1 || true
 check "$(on_topic outcomes "$a1" | field "m['outcome'], m['answer'], m['comment'], m['second_factor']")" \
 	"('wrong_employee', 'not_me', \"That's the other Alice, in Lisbon\", 'not_attempted')" "outcome wrong_employee with her words"
