@@ -15,6 +15,10 @@
 #define SB_CHAT_DENY_LABEL     "No, this wasn't me"
 #define SB_CHAT_CONFIRM_ACTION "sb_confirm"
 #define SB_CHAT_DENY_ACTION    "sb_deny"
+/* "this alert is not about me at all" (issue 16): the directory or the
+ * detector's identity mapping is wrong; never a confirmation or a denial */
+#define SB_CHAT_NOT_ME_LABEL  "Not me \xe2\x80\x94 wrong person" /* an em dash */
+#define SB_CHAT_NOT_ME_ACTION "sb_not_me"
 
 /* The code modal (Slack): its callback id and its input's block and
  * action ids; the gateway reads a submission by them. */

@@ -104,7 +104,8 @@ static cJSON *button(const char *label, const char *action_id, const char *style
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "text", label);
     cJSON_AddStringToObject(e, "action_id", action_id);
-    cJSON_AddStringToObject(e, "style", style);
+    if (style) /* none: Slack's default look */
+        cJSON_AddStringToObject(e, "style", style);
     cJSON_AddStringToObject(e, "value", value);
     return e;
 }
@@ -164,6 +165,8 @@ static int console_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_ch
         buttons, button(SB_CHAT_CONFIRM_LABEL, SB_CHAT_CONFIRM_ACTION, "primary", p->alert_id));
     cJSON_AddItemToArray(buttons,
                          button(SB_CHAT_DENY_LABEL, SB_CHAT_DENY_ACTION, "danger", p->alert_id));
+    cJSON_AddItemToArray(buttons,
+                         button(SB_CHAT_NOT_ME_LABEL, SB_CHAT_NOT_ME_ACTION, NULL, p->alert_id));
     int oom = b.err;
     sb_buf_free(&b);
     if (oom) {

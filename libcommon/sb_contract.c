@@ -28,7 +28,7 @@ const char *const sb_contract_reject_codes[] = {
     "invalid_value", "duplicate_key", "invalid_utf8",  "too_large",    NULL};
 static const char *const e_encoding[] = {"base64", NULL};
 static const char *const e_platform[] = {"slack", "console", "mattermost", NULL};
-static const char *const e_kind[] = {"confirm", "deny", "text", NULL};
+static const char *const e_kind[] = {"confirm", "deny", "not_me", "text", NULL};
 static const char *const e_esc_reason[] = {"denied",
                                            "second_factor_failed",
                                            "unverified_confirmation",
@@ -38,6 +38,7 @@ static const char *const e_esc_reason[] = {"denied",
                                            "reported_fraud",
                                            "second_factor_unavailable",
                                            "second_factor_locked",
+                                           "wrong_employee",
                                            "manual",
                                            NULL};
 static const char *const e_priority[] = {"low", "normal", "high", NULL};
@@ -48,8 +49,9 @@ static const char *const e_sf_method[] = {"totp",   "duo_push", "duo_passcode",
                                           "reused", "none",     NULL};
 static const char *const e_outcome[] = {
     "confirmed",  "confirmed_unverified", "denied",    "no_response",        "second_factor_failed",
-    "suppressed", "unknown_employee",     "opted_out", "confirmed_recently", NULL};
-static const char *const e_answer[] = {"confirm", "deny", "none", NULL};
+    "suppressed", "unknown_employee",     "opted_out", "confirmed_recently", "wrong_employee",
+    NULL};
+static const char *const e_answer[] = {"confirm", "deny", "not_me", "none", NULL};
 static const char *const c_dlq[] = {"alert-dlq.v1", NULL};
 static const char *const c_prompt[] = {"prompt.v1", NULL};
 static const char *const c_response[] = {"response.v1", NULL};
@@ -139,6 +141,8 @@ static const sb_field_t esc_fields[] = {
     FMT("raised_at", SB_F_REQ, SB_FMT_RFC3339),
     FMT("prompted_at", SB_F_REQ | SB_F_NUL, SB_FMT_RFC3339),
     FMT("answered_at", SB_F_REQ | SB_F_NUL, SB_FMT_RFC3339),
+    /* Optional: messages written before issue 16 lack it (read as normal). */
+    ENUM("priority", 0, e_priority),
 };
 
 static const sb_field_t outcome_fields[] = {

@@ -20,6 +20,14 @@ const char *sb_message_priority(const char *severity) {
     return "high"; /* high, critical (and a name the contract would refuse) */
 }
 
+const char *sb_message_request_priority(const char *reason, const char *severity) {
+    /* a "yes" without a second factor, and an alert about the wrong person
+     * (the directory or the detector's mapping to fix), are no incident */
+    if (!strcmp(reason, "unverified_confirmation") || !strcmp(reason, "wrong_employee"))
+        return "low";
+    return sb_message_priority(severity);
+}
+
 int sb_message_start(cJSON *o, const char *kind, const char *alert_id, const char *extra) {
     char schema[64], mid[SB_SHA256_HEX_LEN + 1];
     if ((size_t)snprintf(schema, sizeof(schema), "%s.v1", kind) >= sizeof(schema) ||
@@ -48,9 +56,7 @@ char *sb_message_escalation_request(const char *alert_id, const char *employee_i
     if (o && sb_message_start(o, "escalation-request", alert_id, reason) == 0) {
         add_nullable(o, "employee_id", employee_id);
         cJSON_AddStringToObject(o, "reason", reason);
-        cJSON_AddStringToObject(
-            o, "priority",
-            !strcmp(reason, "unverified_confirmation") ? "low" : sb_message_priority(severity));
+        cJSON_AddStringToObject(o, "priority", sb_message_request_priority(reason, severity));
         add_nullable(o, "comment", comment);
         cJSON_AddStringToObject(o, "requested_by", requested_by);
         cJSON_AddStringToObject(o, "requested_at", now);

@@ -14,6 +14,11 @@
  * medium -> normal, high and critical -> high. */
 const char *sb_message_priority(const char *severity);
 
+/* An escalation request's priority for its reason and the alert's
+ * severity: low for unverified_confirmation and wrong_employee, else
+ * sb_message_priority(severity). */
+const char *sb_message_request_priority(const char *reason, const char *severity);
+
 /* Starts a derived message: schema "<kind>.v1", the deterministic
  * message_id (sb_id_message(kind, alert_id, extra)) and alert_id. 0 or -1. */
 int sb_message_start(cJSON *o, const char *kind, const char *alert_id, const char *extra);

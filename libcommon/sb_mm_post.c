@@ -185,14 +185,17 @@ static cJSON *buttons(const sb_chat_prompt_t *p, const sb_mm_buttons_t *bt) {
     cJSON *a = cJSON_CreateArray();
     cJSON *yes = button(p, bt, SB_MM_CONFIRM_ID, SB_CHAT_CONFIRM_LABEL, "confirm", "good");
     cJSON *no = button(p, bt, SB_MM_DENY_ID, SB_CHAT_DENY_LABEL, "deny", "danger");
-    if (!a || !yes || !no) {
+    cJSON *not_me = button(p, bt, SB_MM_NOT_ME_ID, SB_CHAT_NOT_ME_LABEL, "not_me", "default");
+    if (!a || !yes || !no || !not_me) {
         cJSON_Delete(a);
         cJSON_Delete(yes);
         cJSON_Delete(no);
+        cJSON_Delete(not_me);
         return NULL;
     }
     cJSON_AddItemToArray(a, yes);
     cJSON_AddItemToArray(a, no);
+    cJSON_AddItemToArray(a, not_me);
     return a;
 }
 

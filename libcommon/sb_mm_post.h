@@ -18,6 +18,7 @@
 /* Action ids: Mattermost wants letters and digits only. */
 #define SB_MM_CONFIRM_ID "sbconfirm"
 #define SB_MM_DENY_ID    "sbdeny"
+#define SB_MM_NOT_ME_ID  "sbnotme"
 
 /* Where and how the buttons point: the gateway's /mattermost/actions, a
  * context MAC'd with secret, valid until expires (Unix seconds). */

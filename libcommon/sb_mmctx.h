@@ -26,7 +26,7 @@
 /* One button's context. */
 typedef struct {
     char alert_id[SB_MMCTX_ALERT_MAX + 1];
-    char action[SB_MMCTX_ACTION_MAX + 1]; /* "confirm" or "deny" */
+    char action[SB_MMCTX_ACTION_MAX + 1]; /* confirm, deny, not_me; code, words (dialogs) */
     char user_id[SB_MMCTX_USER_MAX + 1];  /* the Mattermost user it is for */
     int64_t expires;                      /* Unix seconds */
 } sb_mmctx_t;

@@ -49,6 +49,14 @@ static const char *const ESCALATIONS_SQL =
     " WHERE a.received_at >= $1::timestamptz AND a.received_at < $2::timestamptz"
     " GROUP BY 1 ORDER BY 2 DESC, 1";
 
+/* $1, $2 the window: the alerts about the wrong person ("not me"), per
+ * rule (grouping(source) = 1) and per source (grouping(rule) = 1). */
+static const char *const WRONG_SQL =
+    "SELECT grouping(rule), coalesce(rule, source), count(*) FROM alerts"
+    " WHERE received_at >= $1::timestamptz AND received_at < $2::timestamptz"
+    "   AND outcome = 'wrong_employee'"
+    " GROUP BY GROUPING SETS ((rule), (source)) ORDER BY 1, 3 DESC, 2";
+
 static char *dup_value(PGresult *res, int row, int col) {
     return PQgetisnull(res, row, col) ? NULL : strdup(PQgetvalue(res, row, col));
 }
@@ -137,6 +145,31 @@ static int read_escalations(sb_report_t *r, PGresult *res) {
     return 0;
 }
 
+static int count_add(sb_report_count_t **arr, size_t *n, const char *name, long alerts) {
+    sb_report_count_t *c = &(*arr)[(*n)++];
+    c->alerts = alerts;
+    return (c->outcome = strdup(name)) ? 0 : -1;
+}
+
+static int read_wrong(sb_report_t *r, PGresult *res) {
+    int n = PQntuples(res);
+    r->wrong_rules = calloc((size_t)n + 1, sizeof(*r->wrong_rules));
+    r->wrong_sources = calloc((size_t)n + 1, sizeof(*r->wrong_sources));
+    if (!r->wrong_rules || !r->wrong_sources)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        long alerts = atol(PQgetvalue(res, i, 2));
+        int by_source = PQgetvalue(res, i, 0)[0] == '1';
+        if (!by_source)
+            r->wrong_employee += alerts; /* every such alert has one rule */
+        if (count_add(by_source ? &r->wrong_sources : &r->wrong_rules,
+                      by_source ? &r->nwrong_sources : &r->nwrong_rules, PQgetvalue(res, i, 1),
+                      alerts) == -1)
+            return -1;
+    }
+    return 0;
+}
+
 int sb_report_fetch(sb_db_t *db, int64_t since_us, int64_t until_us, sb_report_t *r, char *errstr,
                     size_t errstr_size) {
     char since[32], until[32];
@@ -150,7 +183,7 @@ int sb_report_fetch(sb_db_t *db, int64_t since_us, int64_t until_us, sb_report_t
     r->total.median_answer_s = -1.0;
     sb_time_format_us(since_us, since, sizeof(since));
     sb_time_format_us(until_us, until, sizeof(until));
-    /* both statements see the same alerts */
+    /* every statement sees the same alerts */
     if (own && sb_db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, errstr,
                           errstr_size) == -1)
         return -1;
@@ -167,6 +200,11 @@ int sb_report_fetch(sb_db_t *db, int64_t since_us, int64_t until_us, sb_report_t
     if (!(res = sb_db_query(db, ESCALATIONS_SQL, 2, params, errstr, errstr_size)))
         goto out;
     if (read_escalations(r, res) == -1)
+        goto oom;
+    PQclear(res);
+    if (!(res = sb_db_query(db, WRONG_SQL, 2, params, errstr, errstr_size)))
+        goto out;
+    if (read_wrong(r, res) == -1)
         goto oom;
     rc = 0;
     goto out;
@@ -202,6 +240,12 @@ void sb_report_clear(sb_report_t *r) {
     }
     for (size_t i = 0; i < r->nescalations; i++)
         free(r->escalations[i].outcome);
+    for (size_t i = 0; i < r->nwrong_rules; i++)
+        free(r->wrong_rules[i].outcome);
+    for (size_t i = 0; i < r->nwrong_sources; i++)
+        free(r->wrong_sources[i].outcome);
+    free(r->wrong_rules);
+    free(r->wrong_sources);
     free(r->rules);
     free(r->outcomes);
     free(r->flagged);

@@ -1,7 +1,8 @@
 /* sb_report: the rollup of the alerts of a time window. */
 
 /* The rollup of the alerts received in a time window (by rule,
- * by outcome, and every alert that needs a look) as text, JSON or CSV, for
+ * by outcome, every alert that needs a look, and the "not me" answers per
+ * rule and per source) as text, JSON or CSV, for
  * `sbctl report` and sb-escalation's scheduled digest. */
 #ifndef SB_REPORT_H
 #define SB_REPORT_H
@@ -61,6 +62,15 @@ typedef struct {
      * resolved one; most first, then by name. */
     sb_report_count_t *escalations;
     size_t nescalations;
+    /* Alerts whose employee said "not me, wrong person" (outcome
+     * wrong_employee), per rule and per source (the detector), most
+     * first, then by name: the directory or a detector's identity mapping
+     * to fix. The count's outcome field holds the rule or source name. */
+    long wrong_employee;
+    sb_report_count_t *wrong_rules;
+    size_t nwrong_rules;
+    sb_report_count_t *wrong_sources;
+    size_t nwrong_sources;
     /* Borrowed, set by the caller after the fetch, or NULL: the console's
      * base URL (SECURITYBOT_CONSOLE_URL); each flagged alert then links to
      * its page there, <console_url>/#/alert/<id>. */

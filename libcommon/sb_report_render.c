@@ -106,6 +106,27 @@ static void text_escalations(sb_buf_t *b, const sb_report_t *r) {
     sb_buf_add_str(b, raised ? ")\n" : "\n");
 }
 
+/* "  by rule: vpn-login 3, ssh-login 1" */
+static void text_counts(sb_buf_t *b, const char *what, const sb_report_count_t *c, size_t n) {
+    sb_buf_addf(b, "  by %s:", what);
+    for (size_t i = 0; i < n; i++) {
+        sb_buf_add_str(b, i ? ", " : " ");
+        add_clean(b, c[i].outcome, 80);
+        sb_buf_addf(b, " %ld", c[i].alerts);
+    }
+    sb_buf_add_str(b, "\n");
+}
+
+/* The "not me" answers, when there are any: what to fix in the directory
+ * or in a detector's identity mapping. */
+static void text_wrong(sb_buf_t *b, const sb_report_t *r) {
+    if (r->wrong_employee == 0)
+        return;
+    sb_buf_addf(b, "\nWrong person (\"not me\", outcome wrong_employee): %ld\n", r->wrong_employee);
+    text_counts(b, "rule", r->wrong_rules, r->nwrong_rules);
+    text_counts(b, "source", r->wrong_sources, r->nwrong_sources);
+}
+
 static void text_flagged(sb_buf_t *b, const sb_report_alert_t *a, const char *console_url) {
     char link[1024];
     sb_buf_addf(b, "- %s  ", a->received_at);
@@ -157,6 +178,7 @@ static void render_text(sb_buf_t *b, const sb_report_t *r) {
     for (size_t i = 0; i < r->noutcomes; i++)
         text_group(b, &r->outcomes[i], 0);
     text_escalations(b, r);
+    text_wrong(b, r);
     sb_buf_addf(b, "\nDenied, unanswered or failed second factor: %zu\n", r->nflagged);
     for (size_t i = 0; i < r->nflagged; i++)
         text_flagged(b, &r->flagged[i], r->console_url);
@@ -239,6 +261,20 @@ static cJSON *json_escalations(const sb_report_t *r) {
     return o;
 }
 
+/* {"alerts": N, "by_rule": {rule: n}, "by_source": {source: n}} */
+static cJSON *json_wrong(const sb_report_t *r) {
+    cJSON *o = cJSON_CreateObject(), *rules, *sources;
+    cJSON_AddNumberToObject(o, "alerts", (double)r->wrong_employee);
+    rules = cJSON_AddObjectToObject(o, "by_rule");
+    for (size_t i = 0; i < r->nwrong_rules; i++)
+        cJSON_AddNumberToObject(rules, r->wrong_rules[i].outcome, (double)r->wrong_rules[i].alerts);
+    sources = cJSON_AddObjectToObject(o, "by_source");
+    for (size_t i = 0; i < r->nwrong_sources; i++)
+        cJSON_AddNumberToObject(sources, r->wrong_sources[i].outcome,
+                                (double)r->wrong_sources[i].alerts);
+    return o;
+}
+
 static char *render_json(const sb_report_t *r) {
     cJSON *o = cJSON_CreateObject(), *arr;
     char since[32], until[32], *out;
@@ -254,6 +290,7 @@ static char *render_json(const sb_report_t *r) {
     for (size_t i = 0; i < r->noutcomes; i++)
         cJSON_AddItemToArray(arr, json_group(&r->outcomes[i], "outcome"));
     cJSON_AddItemToObject(o, "escalations", json_escalations(r));
+    cJSON_AddItemToObject(o, "wrong_employee", json_wrong(r));
     arr = cJSON_AddArrayToObject(o, "flagged");
     for (size_t i = 0; i < r->nflagged; i++)
         cJSON_AddItemToArray(arr, json_alert(&r->flagged[i], r->console_url));
@@ -267,7 +304,7 @@ static char *render_json(const sb_report_t *r) {
 static const char CSV_HEADER[] =
     "section,rule,outcome,alerts,prompted,answered,response_rate,median_answer_seconds,"
     "alert_id,received_at,severity,user,employee,second_factor,title,comment,"
-    "verdict,resolved_by,resolved_at,resolution_note\r\n";
+    "verdict,resolved_by,resolved_at,resolution_note,source\r\n";
 
 /* One text field, quoted when it must be (RFC 4180). A value a spreadsheet
  * would run as a formula (= + - @ first) gets a leading apostrophe: titles
@@ -301,7 +338,7 @@ static void csv_group(sb_buf_t *b, const char *section, const char *rule, const 
     sb_buf_add(b, ",", 1);
     if (g->median_answer_s >= 0)
         sb_buf_addf(b, "%.3f", g->median_answer_s);
-    sb_buf_add(b, ",,,,,,,,,,,,\r\n", 14);
+    sb_buf_add_str(b, ",,,,,,,,,,,,,\r\n");
 }
 
 static void csv_alert(sb_buf_t *b, const sb_report_alert_t *a) {
@@ -317,7 +354,7 @@ static void csv_alert(sb_buf_t *b, const sb_report_alert_t *a) {
         sb_buf_add(b, ",", 1);
         csv_text(b, tail[i]);
     }
-    sb_buf_add(b, "\r\n", 2);
+    sb_buf_add(b, ",\r\n", 3); /* no source */
 }
 
 static void render_csv(sb_buf_t *b, const sb_report_t *r) {
@@ -331,14 +368,26 @@ static void render_csv(sb_buf_t *b, const sb_report_t *r) {
             csv_text(b, g->name);
             sb_buf_add(b, ",", 1);
             csv_text(b, g->outcomes[k].outcome);
-            sb_buf_addf(b, ",%ld,,,,,,,,,,,,,,,,\r\n", g->outcomes[k].alerts);
+            sb_buf_addf(b, ",%ld,,,,,,,,,,,,,,,,,\r\n", g->outcomes[k].alerts);
         }
     }
     for (size_t i = 0; i < r->noutcomes; i++)
         csv_group(b, "outcome", NULL, r->outcomes[i].name, &r->outcomes[i]);
     for (size_t i = 0; i < r->nescalations; i++) /* "open", "acknowledged" or a verdict */
-        sb_buf_addf(b, "escalation,,%s,%ld,,,,,,,,,,,,,,,,\r\n", r->escalations[i].outcome,
+        sb_buf_addf(b, "escalation,,%s,%ld,,,,,,,,,,,,,,,,,\r\n", r->escalations[i].outcome,
                     r->escalations[i].alerts);
+    /* "not me" per rule (in the rule column) and per source (in the source column) */
+    for (size_t i = 0; i < r->nwrong_rules; i++) {
+        sb_buf_add_str(b, "wrong_employee_rule,");
+        csv_text(b, r->wrong_rules[i].outcome);
+        sb_buf_addf(b, ",wrong_employee,%ld,,,,,,,,,,,,,,,,,\r\n", r->wrong_rules[i].alerts);
+    }
+    for (size_t i = 0; i < r->nwrong_sources; i++) {
+        sb_buf_addf(b, "wrong_employee_source,,wrong_employee,%ld,,,,,,,,,,,,,,,,,",
+                    r->wrong_sources[i].alerts);
+        csv_text(b, r->wrong_sources[i].outcome);
+        sb_buf_add_str(b, "\r\n");
+    }
     for (size_t i = 0; i < r->nflagged; i++)
         csv_alert(b, &r->flagged[i]);
 }

@@ -123,7 +123,8 @@ static cJSON *button(const char *label, const char *action_id, const char *style
     cJSON_AddStringToObject(e, "type", "button");
     cJSON_AddItemToObject(e, "text", text_obj("plain_text", b.s ? b.s : label));
     cJSON_AddStringToObject(e, "action_id", action_id);
-    cJSON_AddStringToObject(e, "style", style);
+    if (style) /* none: Slack's default look */
+        cJSON_AddStringToObject(e, "style", style);
     cJSON_AddStringToObject(e, "value", value);
     sb_buf_free(&b);
     return e;
@@ -159,6 +160,9 @@ cJSON *sb_slack_prompt_blocks(const sb_chat_prompt_t *p, const char *answer_text
         els, button(SB_CHAT_CONFIRM_LABEL, SB_CHAT_CONFIRM_ACTION, "primary", p->alert_id));
     cJSON_AddItemToArray(els,
                          button(SB_CHAT_DENY_LABEL, SB_CHAT_DENY_ACTION, "danger", p->alert_id));
+    /* no style: neither a yes nor a no */
+    cJSON_AddItemToArray(els,
+                         button(SB_CHAT_NOT_ME_LABEL, SB_CHAT_NOT_ME_ACTION, NULL, p->alert_id));
     cJSON_AddItemToArray(blocks, actions);
     return blocks;
 }

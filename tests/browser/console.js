@@ -138,6 +138,9 @@ async function main() {
       return {painted, bars: chart.data.datasets[0].data.reduce((a, b) => a + b, 0)};
     });
     check(drawn.painted > 1000 && drawn.bars > 0, 'the rule chart drawn', drawn);
+    // "not me" answers by source: the identity mappings to fix
+    const wrong = await page.$$eval('#view tr.wrong-row td', (tds) => tds.map((t) => t.textContent));
+    check(JSON.stringify(wrong) === '["test","1"]', 'the wrong-person counts by source', wrong);
     await shot(page, '06-rules');
 
     // ---- the other views draw ----

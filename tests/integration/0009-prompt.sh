@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sb-prompt on the real stack against the fake Slack: one prompt per alert
-# with its two buttons, one conversation at a time per employee (most
+# with its buttons, one conversation at a time per employee (most
 # severe next), no second message on redelivery or after a crash between
 # claim and send, lookup by e-mail, unreachable employees escalated, a 429
 # and 5xx storm survived, the console platform, and a clean shutdown.
@@ -53,7 +53,7 @@ check "$rc" 2 "template file that does not parse"
 start_ingest
 start_prompt
 
-# ---- (1) one alert: exactly one DM with two buttons, recorded ----
+# ---- (1) one alert: exactly one DM with its buttons, recorded ----
 a1=$(alert alice ssh-login "SSH login from a new country" medium --description "From Lisbon")
 wait_for "$(sent_sql "$a1")" 1 30
 check "$(posts)" 1 "one chat.postMessage"
@@ -136,7 +136,7 @@ wait_for "$(sent_sql "$f1")" 1 30
 check "$(python3 -c 'import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 print(len(lines), lines[0]["op"], lines[0]["alert_id"] == sys.argv[2], [b["action_id"] for b in lines[0]["buttons"]])' "$T_DIR/console.log" "$f1")" \
-	"1 prompt True ['sb_confirm', 'sb_deny']" "one prompt line in the console log"
+	"1 prompt True ['sb_confirm', 'sb_deny', 'sb_not_me']" "one prompt line in the console log"
 stop_worker "$PROMPT_PID"
 stop_worker "$INGEST_PID"
 check "$(cat "$T_DIR"/prompt.*.log | grep -c "$FAKE_TOKEN")" 0 "token absent from the logs"

@@ -52,7 +52,7 @@ expect_events() { events=$((events + $1)); handled "$events"; }
 a1=$(alert alice ssh-login "SSH login from a new country" high)
 wait_for "$(sent_sql "$a1")" 1 30
 check "$(fake_q messages "[[e['action_id'] for e in b['elements']] for m in d['messages'] for b in m.get('blocks', []) if b['type'] == 'actions' and b['elements'][0]['value'] == '$a1']")" \
-	'[["sb_confirm", "sb_deny"]]' "alice's DM has the two buttons"
+	'[["sb_confirm", "sb_deny", "sb_not_me"]]' "alice's DM has the three buttons"
 
 # ---- (2) what never reaches sb-response: forged, stale, future ----
 check "$(click U001 deny "$a1" forged)" 401 "forged signature refused"

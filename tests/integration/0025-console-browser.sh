@@ -5,7 +5,8 @@
 # the alerts, open an alert and its timeline, an alert whose title is
 # <img src=x onerror=alert(1)> and whose description holds <script> shown
 # as text with nothing run (no dialog, no element, no request), acknowledge
-# and resolve an escalation, the rule chart drawn. A screenshot of each
+# and resolve an escalation, the rule chart drawn, the "not me" answers
+# counted by source. A screenshot of each
 # page is saved under the test's directory (kept when the test fails;
 # SB_KEEP=1 keeps it always). Then the effects in PostgreSQL and on the
 # resolutions topic.
@@ -26,6 +27,8 @@ alert_row "$xss" ssh-login critical escalated denied bob '2 minutes' '<img src=x
 sql "UPDATE alerts SET description = '<script>window.__pwned = 1; alert(2)</script>' WHERE id = '$xss'"
 esc=$(hex 5)
 alert_row "$esc" ssh-login high escalated denied alice '1 minute' 'SSH from a new country'
+# alice says "not me": counted on the rules page by source
+alert_row "$(hex 6)" vpn low escalated wrong_employee alice '6 minutes' 'VPN login from Lisbon'
 sql "INSERT INTO escalations (alert_id, reason) VALUES ('$esc', 'denied'), ('$xss', 'denied');
      INSERT INTO audit_log (actor, action, alert_id) VALUES ('sb-prompt', 'prompted', '$(hex 2)'),
        ('sb-response', 'answered', '$(hex 2)'), ('sb-prompt', 'prompted', '$(hex 1)'),
@@ -40,7 +43,7 @@ NODE_PATH=$modules node "$SB_SOURCE_DIR/tests/browser/console.js" "$CONSOLE_URL"
 sed 's/^/  browser: /' "$T_DIR/browser.out" >&2
 check "$rc" 0 "every check in the browser"
 check "$(grep -c '^FAIL' "$T_DIR/browser.out")" 0 "no browser check failed"
-check "$(grep -c "^ok:" "$T_DIR/browser.out")" 20 "every browser check ran"
+check "$(grep -c "^ok:" "$T_DIR/browser.out")" 21 "every browser check ran"
 for s in 01-login 02-alerts-filtered 03-alert 04-hostile-alert 05-escalations 06-rules 07-employees \
 	07-ignore 07-dead-letters 07-create; do
 	check "$([[ -s $T_DIR/screenshots/$s.png ]] && echo saved)" saved "screenshot $s"

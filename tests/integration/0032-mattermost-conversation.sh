@@ -3,9 +3,10 @@
 # process (sb-ingest, sb-prompt, sb-gateway, sb-response, sb-escalation) and
 # Mattermost played by the fake, which performs the clicks against the
 # gateway as the server does: an alert reaches its employee as a DM post
-# with two buttons pointing at the gateway's /mattermost/actions with a
+# with three buttons pointing at the gateway's /mattermost/actions with a
 # MAC'd context; a "no" publishes an escalation request, the post loses its
-# buttons, the security channel gets the report; a "yes" without a second
+# buttons, the security channel gets the report; "not me" is wrong_employee
+# at low priority with a dialog for the words; a "yes" without a second
 # factor is confirmed_unverified; with one, the code is asked for; an
 # employee without a chat id is found by e-mail, an unknown one escalated;
 # another user's forged click, a tampered context and a replayed click
@@ -82,13 +83,13 @@ texts_to() {
 	mm_q posts "'\\n'.join(p['message'] for p in d['posts'] if p['channel_id'] == '$dm' and not p['props'].get('attachments'))"
 }
 
-# ---- (1) an alert becomes a DM post with two buttons ----
+# ---- (1) an alert becomes a DM post with three buttons ----
 a1=$(alert alice ssh-login "SSH login from a new country" high)
 wait_for "$(sent_sql "$a1")" 1 30
 check "$(sql "SELECT chat_channel FROM alerts WHERE id = '$a1'")" "$(mm_q dms "d['dms']['$A']")" "posted in alice's DM (POST /channels/direct)"
 check "$(post "$a1" "[(a['id'], a['name'], a['style'], a['integration']['url']) for a in p['props']['attachments'][0]['actions']]")" \
-	"[[\"sbconfirm\", \"Yes, this was me\", \"good\", \"$SECURITYBOT_PUBLIC_URL/mattermost/actions\"], [\"sbdeny\", \"No, this wasn't me\", \"danger\", \"$SECURITYBOT_PUBLIC_URL/mattermost/actions\"]]" \
-	"two buttons pointing at the gateway"
+	"[[\"sbconfirm\", \"Yes, this was me\", \"good\", \"$SECURITYBOT_PUBLIC_URL/mattermost/actions\"], [\"sbdeny\", \"No, this wasn't me\", \"danger\", \"$SECURITYBOT_PUBLIC_URL/mattermost/actions\"], [\"sbnotme\", \"Not me \\u2014 wrong person\", \"default\", \"$SECURITYBOT_PUBLIC_URL/mattermost/actions\"]]" \
+	"three buttons pointing at the gateway"
 check "$(post "$a1" "[sorted(a['integration']['context']) for a in p['props']['attachments'][0]['actions']][0]")" \
 	'["action", "alert_id", "expires", "mac", "user_id"]' "each button carries the proof"
 check "$(post "$a1" "(p['props']['attachments'][0]['actions'][1]['integration']['context']['user_id'], p['props']['attachments'][0]['actions'][1]['integration']['context']['alert_id'] == '$a1')")" \
@@ -153,6 +154,14 @@ c1=$(alert carol r1 "Carol's alert" low)
 wait_for "$(sent_sql "$c1")" 1 30
 check "$(sql "SELECT chat_user_id FROM employees WHERE username = 'carol'")" "$C" "carol's Mattermost id found by e-mail and stored"
 check "$(sql "SELECT chat_channel FROM alerts WHERE id = '$c1'")" "$(mm_q dms "d['dms']['$C']")" "carol prompted in her DM"
+# carol: "Not me - wrong person": wrong_employee at low priority, her words asked for in a dialog
+check "$(click "$C" "$c1" sbnotme)" 200 "carol clicks Not me"
+handled 4
+wait_topic escalation-requests "$c1" 1 || true
+check "$(on_topic escalation-requests "$c1" | field "m['reason'], m['priority']")" "('wrong_employee', 'low')" "escalation request: wrong_employee, low"
+check "$(sql "SELECT concat_ws('/', answer, outcome) FROM alerts WHERE id = '$c1'")" "not_me/wrong_employee" "answer not_me, outcome wrong_employee"
+check "$(mm_q dialogs "[x['user_id'] + ' ' + x['dialog']['callback_id'] for x in d['dialogs']][-1]")" "$C sbwords" "her words asked for in a dialog"
+check "$(post "$c1" "'actions' in p['props']['attachments'][0]")" False "carol's buttons gone"
 d1=$(alert dave r1 "Dave's alert" low)
 wait_topic escalation-requests "$d1" 1 || true
 check "$(on_topic escalation-requests "$d1" | field "m['reason'], m['requested_by']")" "('unknown_employee', 'sb-prompt')" "dave, unknown to Mattermost, escalated"

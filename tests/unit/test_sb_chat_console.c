@@ -118,7 +118,7 @@ static void test_ops(void) {
                                         "source_ip: 203.0.113.9\nfiles: 1240\n"
                                         "When: 2026-11-29T12:00:00Z");
         const cJSON *buttons = cJSON_GetObjectItem(l[0], "buttons");
-        SB_CHECK(cJSON_GetArraySize(buttons) == 2);
+        SB_CHECK(cJSON_GetArraySize(buttons) == 3);
         const cJSON *yes = cJSON_GetArrayItem(buttons, 0), *no = cJSON_GetArrayItem(buttons, 1);
         SB_CHECK_STR(str(yes, "text"), "Yes, this was me");
         SB_CHECK_STR(str(yes, "action_id"), "sb_confirm");
@@ -126,6 +126,10 @@ static void test_ops(void) {
         SB_CHECK_STR(str(no, "text"), "No, this wasn't me");
         SB_CHECK_STR(str(no, "action_id"), "sb_deny");
         SB_CHECK_STR(str(no, "value"), "alert-1");
+        const cJSON *not_me = cJSON_GetArrayItem(buttons, 2);
+        SB_CHECK_STR(str(not_me, "text"), SB_CHAT_NOT_ME_LABEL);
+        SB_CHECK_STR(str(not_me, "action_id"), "sb_not_me");
+        SB_CHECK_STR(str(not_me, "value"), "alert-1");
         SB_CHECK_STR(str(l[1], "text"), "line 1\nline 2 "); /* control character: a space */
         SB_CHECK_STR(str(l[1], "ts"), ref2.ts);
         SB_CHECK(cJSON_GetObjectItem(l[1], "alert_id") == NULL);

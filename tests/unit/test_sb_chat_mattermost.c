@@ -95,24 +95,28 @@ static void test_prompt_and_update(void) {
     const cJSON *post = cJSON_GetArrayItem(cJSON_GetObjectItem(posts, "posts"), 0);
     const cJSON *att = attachment(post);
     const cJSON *acts = cJSON_GetObjectItem(att, "actions");
-    SB_CHECK(cJSON_GetArraySize(acts) == 2);
+    SB_CHECK(cJSON_GetArraySize(acts) == 3);
     SB_CHECK_STR(str_at(post, "message"), "Hi @\xe2\x80\x8bjdoe, did you do this?");
     SB_CHECK_STR(str_at(att, "text"), "**SSH login \\[new\\] \\#1**\nfrom \\`evil\\`");
     SB_CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(att, "fields")) == 3);
     SB_CHECK_STR(str_at(cJSON_GetArrayItem(cJSON_GetObjectItem(att, "fields"), 2), "value"),
                  "@\xe2\x80\x8b"
                  "channel \\*x\\*");
-    for (int i = 0; i < 2; i++) {
+    static const char *const ids[] = {SB_MM_CONFIRM_ID, SB_MM_DENY_ID, SB_MM_NOT_ME_ID};
+    static const char *const labels[] = {SB_CHAT_CONFIRM_LABEL, SB_CHAT_DENY_LABEL,
+                                         SB_CHAT_NOT_ME_LABEL};
+    static const char *const actions[] = {"confirm", "deny", "not_me"};
+    for (int i = 0; i < 3; i++) {
         const cJSON *a = cJSON_GetArrayItem(acts, i);
         const cJSON *in = cJSON_GetObjectItem(a, "integration");
         sb_mmctx_t got;
-        SB_CHECK_STR(str_at(a, "id"), i ? SB_MM_DENY_ID : SB_MM_CONFIRM_ID);
-        SB_CHECK_STR(str_at(a, "name"), i ? SB_CHAT_DENY_LABEL : SB_CHAT_CONFIRM_LABEL);
+        SB_CHECK_STR(str_at(a, "id"), ids[i]);
+        SB_CHECK_STR(str_at(a, "name"), labels[i]);
         SB_CHECK_STR(str_at(in, "url"), "https://gw.example.com/mattermost/actions");
         /* the proof the gateway checks: for this user, this alert, this action */
         SB_CHECK(sb_mmctx_check(SECRET, cJSON_GetObjectItem(in, "context"), USER,
                                 sb_time_now_us() / 1000000, &got) == SB_MMCTX_OK);
-        SB_CHECK_STR(got.action, i ? "deny" : "confirm");
+        SB_CHECK_STR(got.action, actions[i]);
         SB_CHECK_STR(got.alert_id, ALERT_ID);
         SB_CHECK(got.expires > sb_time_now_us() / 1000000 + 3590 &&
                  got.expires <= sb_time_now_us() / 1000000 + 3600);

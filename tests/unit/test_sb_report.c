@@ -69,6 +69,9 @@ static sb_report_alert_t flagged[] = {
      "=HYPERLINK(\"x\")", "failed", NULL, NULL, NULL, NULL, NULL, NULL},
 };
 static sb_report_count_t escalations[] = {{"open", 1}, {"acknowledged", 1}, {"true_positive", 1}};
+/* "not me" answers: per rule and per source (a hostile source name) */
+static sb_report_count_t wrong_rules[] = {{"vpn-login", 3}, {"ssh-login", 1}};
+static sb_report_count_t wrong_sources[] = {{"okta", 2}, {"=cmd|x,y", 1}, {"osquery", 1}};
 
 /* Console links: the base with or without its '/', nothing else. */
 static const struct {
@@ -97,6 +100,11 @@ static sb_report_t sample(void) {
     r.nflagged = 3;
     r.escalations = escalations;
     r.nescalations = 3;
+    r.wrong_employee = 4;
+    r.wrong_rules = wrong_rules;
+    r.nwrong_rules = 2;
+    r.wrong_sources = wrong_sources;
+    r.nwrong_sources = 3;
     return r;
 }
 
@@ -143,6 +151,13 @@ static void test_json(const sb_report_t *r) {
     SB_CHECK(num(esc, "raised") == 3 && num(esc, "open") == 1 && num(esc, "acknowledged") == 1 &&
              num(esc, "resolved") == 1);
     SB_CHECK(num(cJSON_GetObjectItem(esc, "verdicts"), "true_positive") == 1);
+    const cJSON *wrong = cJSON_GetObjectItem(j, "wrong_employee");
+    SB_CHECK(num(wrong, "alerts") == 4);
+    SB_CHECK(num(cJSON_GetObjectItem(wrong, "by_rule"), "vpn-login") == 3 &&
+             num(cJSON_GetObjectItem(wrong, "by_rule"), "ssh-login") == 1);
+    SB_CHECK(num(cJSON_GetObjectItem(wrong, "by_source"), "okta") == 2 &&
+             num(cJSON_GetObjectItem(wrong, "by_source"), "=cmd|x,y") == 1 &&
+             num(cJSON_GetObjectItem(wrong, "by_source"), "osquery") == 1);
     cJSON_Delete(j);
     free(out);
 }
@@ -179,20 +194,25 @@ static void test_csv(const sb_report_t *r) {
         return;
     static const char head[] = "section,rule,outcome,alerts,prompted,answered,response_rate,";
     SB_CHECK(!strncmp(out, head, strlen(head)));
-    /* header, total, 2 rules + 3 breakdowns, 3 outcomes, 3 escalation states, 3 flagged */
+    /* header, total, 2 rules + 3 breakdowns, 3 outcomes, 3 escalation states,
+     * 2 + 3 "not me" counts, 3 flagged */
     n = csv_records(out, fields, 32);
-    SB_CHECK_MSG(n == 16, "%d records", n);
+    SB_CHECK_MSG(n == 21, "%d records", n);
     for (int i = 0; i < n && i < 32; i++)
-        SB_CHECK_MSG(fields[i] == 20, "record %d has %d fields", i, fields[i]);
-    SB_CHECK(strstr(out, ",verdict,resolved_by,resolved_at,resolution_note\r\n") != NULL);
+        SB_CHECK_MSG(fields[i] == 21, "record %d has %d fields", i, fields[i]);
+    SB_CHECK(strstr(out, ",verdict,resolved_by,resolved_at,resolution_note,source\r\n") != NULL);
+    SB_CHECK(strstr(out, "\r\nwrong_employee_rule,vpn-login,wrong_employee,3,") != NULL);
+    SB_CHECK(strstr(out, "\r\nwrong_employee_source,,wrong_employee,2,,,,,,,,,,,,,,,,,okta\r\n") !=
+             NULL);
+    SB_CHECK(strstr(out, ",\"'=cmd|x,y\"\r\n") != NULL); /* quoted, never a formula */
     SB_CHECK(strstr(out, "\r\nescalation,,true_positive,1,") != NULL);
     SB_CHECK(strstr(out, ",true_positive,console:carol,2026-11-29T11:00:00.000000Z,\"keys "
-                         "rotated,\nhost rebuilt\"\r\n") != NULL);
+                         "rotated,\nhost rebuilt\",\r\n") != NULL);
     SB_CHECK(strstr(out, "\r\ntotal,,,4,3,2,0.6667,42.500,") != NULL);
     SB_CHECK(strstr(out, "\r\nrule,\"'=big,download\",,1,0,0,,,") != NULL);
     SB_CHECK(strstr(out, "\r\nrule_outcome,ssh-login,denied,2,") != NULL);
     SB_CHECK(strstr(out, ",\"I was \"\"at\"\"\nlunch, really\",true_positive,") != NULL);
-    SB_CHECK(strstr(out, ",\"'=HYPERLINK(\"\"x\"\")\",,,,\r\n") != NULL); /* never a formula */
+    SB_CHECK(strstr(out, ",\"'=HYPERLINK(\"\"x\"\")\",,,,,\r\n") != NULL); /* never a formula */
     SB_CHECK(strstr(out, "flagged,ssh-login,no_response,,,,,,bbbb,") != NULL);
     free(out);
 }
@@ -214,6 +234,9 @@ static void test_text(const sb_report_t *r) {
     SB_CHECK(strstr(out, "    resolved: true_positive by console:carol at "
                          "2026-11-29T11:00:00.000000Z: \"keys rotated, host rebuilt\"\n") != NULL);
     SB_CHECK(strstr(out, "    acknowledged by console-token:ci, not resolved yet\n") != NULL);
+    SB_CHECK(strstr(out, "\nWrong person (\"not me\", outcome wrong_employee): 4\n"
+                         "  by rule: vpn-login 3, ssh-login 1\n"
+                         "  by source: okta 2, =cmd|x,y 1, osquery 1\n") != NULL);
     SB_CHECK(strstr(out, "console: ") == NULL); /* no console URL: no links */
     free(out);
 
@@ -231,12 +254,14 @@ static void test_text(const sb_report_t *r) {
     out = sb_report_render(&empty, SB_REPORT_TEXT);
     SB_CHECK(out && strstr(out, "0 alert(s), 0 prompted, 0 answered; response rate -;"));
     SB_CHECK(out && !strstr(out, "By rule"));
+    SB_CHECK(out && !strstr(out, "Wrong person"));
     free(out);
     out = sb_report_render(&empty, SB_REPORT_JSON);
     cJSON *j = out ? cJSON_Parse(out) : NULL;
     SB_CHECK(j &&
              cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "total"), "response_rate")));
     SB_CHECK(j && cJSON_GetArraySize(cJSON_GetObjectItem(j, "flagged")) == 0);
+    SB_CHECK(j && num(cJSON_GetObjectItem(j, "wrong_employee"), "alerts") == 0);
     cJSON_Delete(j);
     free(out);
 }

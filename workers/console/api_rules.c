@@ -1,4 +1,4 @@
-/* api_rules: GET /api/v1/rules: how each detection rule performs over a period. */
+/* api_rules: GET /api/v1/rules: per rule over a period, and the "not me" answers per source. */
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +22,7 @@ static const char rules_sql[] =
     "  count(*) FILTER (WHERE outcome IN ('confirmed', 'confirmed_unverified')) AS confirmed, "
     "  count(*) FILTER (WHERE outcome = 'denied') AS denied, "
     "  count(*) FILTER (WHERE outcome = 'no_response') AS no_response, "
+    "  count(*) FILTER (WHERE outcome = 'wrong_employee') AS wrong_employee, "
     "  count(*) FILTER (WHERE status IN ('escalation_requested', 'escalated')) AS escalated "
     "  FROM a GROUP BY rule) "
     "SELECT coalesce(json_agg(x ORDER BY x.alerts DESC, x.rule), '[]') FROM (SELECT r.*, "
@@ -39,6 +40,15 @@ static const char rules_sql[] =
     "   prompted_at)) FILTER (WHERE answered_at IS NOT NULL AND prompted_at IS NOT NULL) "
     "   AS median_answer_s FROM a c WHERE c.rule = r.rule GROUP BY 1) d) AS days "
     " FROM r) x";
+
+/* Over [$1, $2): the "not me, wrong person" answers per source (the
+ * detector), for the directory or the detector's identity mapping to be
+ * fixed; per rule they are each rule's wrong_employee. */
+static const char wrong_sql[] =
+    "SELECT coalesce(json_agg(json_build_object('source', source, 'wrong_employee', n)"
+    "  ORDER BY n DESC, source), '[]') FROM (SELECT source, count(*) AS n FROM alerts"
+    "  WHERE received_at >= $1::timestamptz AND received_at < $2::timestamptz"
+    "  AND outcome = 'wrong_employee' GROUP BY source) s";
 
 /* since/until (RFC 3339), by default the last 30 days; 0 or -1. */
 static int period(const sb_http_request_t *req, char since[32], char until[32]) {
@@ -74,6 +84,13 @@ int api_rules(console_t *c, api_call_t *call, sb_http_response_t *resp) {
     cJSON_AddStringToObject(doc, "since", since);
     cJSON_AddStringToObject(doc, "until", until);
     cJSON_AddItemToObject(doc, "rules", cJSON_Parse(PQgetvalue(r, 0, 0)));
+    PQclear(r);
+    if (!(r = sb_db_query(call->db, wrong_sql, 2, p, errstr, sizeof(errstr)))) {
+        sb_log_error("rules: %s", errstr);
+        cJSON_Delete(doc);
+        return -1;
+    }
+    cJSON_AddItemToObject(doc, "wrong_employee_by_source", cJSON_Parse(PQgetvalue(r, 0, 0)));
     PQclear(r);
     return console_json(resp, 200, doc);
 }

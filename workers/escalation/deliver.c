@@ -65,6 +65,12 @@ static const char *value(PGresult *res, int col) {
     return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
 }
 
+/* "Not me, wrong person": the directory or the detector's identity mapping
+ * needs fixing, not an incident response. */
+static int wrong_employee(PGresult *r) {
+    return !strcmp(PQgetvalue(r, 0, O_REASON), "wrong_employee");
+}
+
 /* The report: who, what, why, the employee's words, a link. */
 static char *report_text(const sb_esc_t *e, const char *alert_id, PGresult *r) {
     sb_buf_t b = {0};
@@ -93,6 +99,9 @@ static char *report_text(const sb_esc_t *e, const char *alert_id, PGresult *r) {
     sb_buf_add_str(&b, PQgetvalue(r, 0, O_OCCURRED));
     sb_buf_add_str(&b, ")\n*Why:* ");
     sb_buf_add_str(&b, PQgetvalue(r, 0, O_REASON));
+    if (wrong_employee(r))
+        sb_buf_add_str(&b, " (low priority: the employee says this alert is about someone else; "
+                           "check the directory and the detector's mapping of its user)");
     if (value(r, O_SECOND_FACTOR)) {
         sb_buf_add_str(&b, "; second factor ");
         sb_buf_add_str(&b, value(r, O_SECOND_FACTOR));
@@ -156,7 +165,10 @@ static int page(sb_esc_t *e, const char *alert_id, PGresult *r, char *why, size_
     payload = cJSON_AddObjectToObject(o, "payload");
     cJSON_AddStringToObject(payload, "summary", summary);
     cJSON_AddStringToObject(payload, "source", PQgetvalue(r, 0, O_SOURCE));
-    cJSON_AddStringToObject(payload, "severity", pd_severity(PQgetvalue(r, 0, O_SEVERITY)));
+    /* low priority: info, which PagerDuty's severity-based urgency makes a
+     * low-urgency incident (no one woken up for a directory fix) */
+    cJSON_AddStringToObject(payload, "severity",
+                            wrong_employee(r) ? "info" : pd_severity(PQgetvalue(r, 0, O_SEVERITY)));
     cJSON_AddStringToObject(payload, "timestamp", PQgetvalue(r, 0, O_OCCURRED));
     cJSON_AddStringToObject(payload, "component", PQgetvalue(r, 0, O_RULE));
     cJSON_AddStringToObject(payload, "class", PQgetvalue(r, 0, O_REASON));

@@ -93,7 +93,7 @@ static const char *severity_of(PGresult *row, const char *reason) {
 
 /* escalation.v1 for the locked row. Owned string or NULL. */
 static char *escalation_json(const char *alert_id, PGresult *row, const char *reason,
-                             const char *comment, const char *raised_at) {
+                             const char *priority, const char *comment, const char *raised_at) {
     cJSON *o = cJSON_CreateObject(), *alert = cJSON_Parse(PQgetvalue(row, 0, A_RAW));
     char *out = NULL;
     if (!o || !alert || sb_message_start(o, "escalation", alert_id, NULL) == -1)
@@ -112,6 +112,7 @@ static char *escalation_json(const char *alert_id, PGresult *row, const char *re
         cJSON_AddNullToObject(o, "employee");
     }
     cJSON_AddStringToObject(o, "reason", reason);
+    cJSON_AddStringToObject(o, "priority", priority);
     if (comment)
         cJSON_AddStringToObject(o, "comment", comment);
     else
@@ -157,7 +158,8 @@ static int produce(sb_esc_t *e, const char *topic, const char *key, char *msg, c
 /* Inside the transaction, the row locked and the escalation recorded:
  * the alert moved on, the escalation and (maybe) the outcome published. */
 static int publish(sb_esc_t *e, const char *alert_id, PGresult *row, const char *reason,
-                   const char *comment, const char *raised_at, char *errstr, size_t errstr_size) {
+                   const char *priority, const char *comment, const char *raised_at, char *errstr,
+                   size_t errstr_size) {
     const char *decides = value(row, A_OUTCOME) ? NULL : outcome_for(reason);
     const char *params[] = {alert_id, reason, decides, e->worker};
     PGresult *upd = sb_db_query(e->db, ESCALATED_SQL, 4, params, errstr, errstr_size);
@@ -165,7 +167,7 @@ static int publish(sb_esc_t *e, const char *alert_id, PGresult *row, const char 
     if (!upd)
         return -1;
     if (produce(e, e->topic_escalations, alert_id,
-                escalation_json(alert_id, row, reason, comment, raised_at), errstr,
+                escalation_json(alert_id, row, reason, priority, comment, raised_at), errstr,
                 errstr_size) == -1)
         goto out;
     if (decides) {
@@ -245,18 +247,15 @@ int sb_esc_handle(sb_esc_t *e, const cJSON *req, char *errstr, size_t errstr_siz
     /* the employee's own words (a follow-up after a "no") win over the
      * request's, which were known when it was sent */
     const char *comment = value(row, A_COMMENT) ? value(row, A_COMMENT) : str(req, "comment");
+    const char *priority = str(req, "priority");
     {
-        const char *p[] = {alert_id,
-                           reason,
-                           str(req, "priority"),
-                           comment,
-                           value(row, A_EMPLOYEE),
-                           severity_of(row, reason)};
+        const char *p[] = {
+            alert_id, reason, priority, comment, value(row, A_EMPLOYEE), severity_of(row, reason)};
         if (!(rec = sb_db_query(e->db, RECORD_SQL, 6, p, errstr, errstr_size)))
             goto out;
     }
     if (PQntuples(rec) == 1) {
-        if (publish(e, alert_id, row, reason, comment, PQgetvalue(rec, 0, 0), errstr,
+        if (publish(e, alert_id, row, reason, priority, comment, PQgetvalue(rec, 0, 0), errstr,
                     errstr_size) == -1)
             goto out;
         recorded = 1;

@@ -66,7 +66,8 @@ static void read_click(const cJSON *root, const char *secret, int64_t now_s,
     }
     if (out->refused != SB_MMCTX_OK)
         return verdict(out, SB_PAYLOAD_IGNORE, sb_mmctx_reason(out->refused), "context refused");
-    if (strcmp(ctx.action, "confirm") != 0 && strcmp(ctx.action, "deny") != 0)
+    if (strcmp(ctx.action, "confirm") != 0 && strcmp(ctx.action, "deny") != 0 &&
+        strcmp(ctx.action, "not_me") != 0)
         return verdict(out, SB_PAYLOAD_BAD, "unknown_action", "context.action");
     if (strlen(ctx.alert_id) != SB_SHA256_HEX_LEN ||
         strspn(ctx.alert_id, "0123456789abcdef") != SB_SHA256_HEX_LEN)

@@ -197,6 +197,8 @@ static const char *button_kind(const char *action_id) {
         return "confirm";
     if (strcmp(action_id, SB_CHAT_DENY_ACTION) == 0)
         return "deny";
+    if (strcmp(action_id, SB_CHAT_NOT_ME_ACTION) == 0)
+        return "not_me";
     if (strcmp(action_id, SB_CHAT_ENTER_CODE_ACTION) == 0)
         return "confirm"; /* a "yes" again: sb-response opens the code modal */
     return NULL;

@@ -42,7 +42,7 @@ void sb_payload_read_event(const char *body, size_t len, const char *received_at
                            sb_payload_t *out);
 
 /* Reads an interactivity body (form with a `payload` JSON): block_actions
- * whose first action is sb_confirm or sb_deny with a hex64 alert id as
+ * whose first action is sb_confirm, sb_deny or sb_not_me (kind not_me) with a hex64 alert id as
  * value (the click's trigger_id goes along), or the view_submission of
  * the code modal (callback sb_code: a text event with the code, for the
  * alert in private_metadata). The event id is hex SHA-256 of

@@ -189,6 +189,8 @@ static void say(sb_turn_t *t, const sb_conv_result_t *res, int has_comment) {
                                 "security team will double-check.",
         [SB_CONV_LOCKED_OUT] = "Too many second factors failed in the past hour: the security "
                                "team will follow up.",
+        [SB_CONV_WRONG_EMPLOYEE] = "You answered: *not me, wrong person*. The security team "
+                                   "will find out who this is about.",
     };
     switch (res->action) {
     case SB_CONV_REFUSE_NOT_OWNER:
@@ -256,6 +258,16 @@ static void say(sb_turn_t *t, const sb_conv_result_t *res, int has_comment) {
         sb_turn_reply(t, "Too many second factors failed for you in the past hour, so I can't "
                          "check this one. I've asked the security team to follow up with you.");
         break;
+    case SB_CONV_WRONG_EMPLOYEE:
+        /* "not me" also reads as "I didn't do it": say what was recorded */
+        sb_turn_reply(t, has_comment
+                             ? "Thank you: I've told the security team this alert isn't about "
+                               "you, with your note, so they can fix who it goes to."
+                             : "Thank you: I've told the security team this alert isn't about "
+                               "you, so they can fix who it goes to. If you can, reply with a few "
+                               "words (who it might be about, or why it isn't you). If someone "
+                               "used *your* account, tell them that too.");
+        break;
     }
     if ((size_t)res->action < sizeof(updates) / sizeof(updates[0]) && updates[res->action] &&
         !t->update_text)
@@ -267,14 +279,20 @@ static void say(sb_turn_t *t, const sb_conv_result_t *res, int has_comment) {
     }
 }
 
+/* A "no" or a "not me" without words: the employee is asked for a few,
+ * and the outcome waits for them (SECURITYBOT_COMMENT_WINDOW). */
+static int waits_for_words(const sb_conv_result_t *res, const char *comment) {
+    return !comment && (res->action == SB_CONV_DENIED || res->action == SB_CONV_WRONG_EMPLOYEE);
+}
+
 /* Writes the transition under the version read; 0, or -1 (a version that
  * moved is reported as a retryable conflict). */
 static int transition(sb_turn_t *t, PGresult *row, const sb_conv_result_t *res, const char *comment,
                       char *errstr, size_t errstr_size) {
     char failures[16], due[32];
-    int deferred = res->outcome && !strcmp(res->outcome, "denied") && !comment;
+    int deferred = waits_for_words(res, comment);
     snprintf(failures, sizeof(failures), "%d", res->code_failures);
-    /* a "no" without words waits a little for them before its outcome */
+    /* a "no" or a "not me" without words waits a little for them before its outcome */
     snprintf(due, sizeof(due), "%lld", deferred ? (long long)t->r->comment_window_ms : 0LL);
     const char *params[] = {PQgetvalue(row, 0, A_ID),
                             PQgetvalue(row, 0, A_VERSION),
@@ -427,7 +445,7 @@ static void transitioned(sb_turn_t *t, PGresult **row, const char *status,
      * before COMMIT would leave on the topic an outcome that never happened:
      * the redelivered event may decide otherwise (a code gone stale, the
      * no_response timer fired meanwhile). */
-    if (res->outcome && !(res->action == SB_CONV_DENIED && !comment))
+    if (res->outcome && !waits_for_words(res, comment))
         t->outcome_due = 1;
     {
         sb_log_kv_t kv[] = {{"alert_id", id}, {"employee", t->employee}};
@@ -446,10 +464,10 @@ static void transitioned(sb_turn_t *t, PGresult **row, const char *status,
                  t->username[0] ? t->username : t->employee, t->r->max_failures, id);
         t->notice = strdup(text);
     }
-    if (t->trigger_id &&
-        (res->action == SB_CONV_ASK_CODE || (res->action == SB_CONV_DENIED && !comment))) {
+    if (t->trigger_id && (res->action == SB_CONV_ASK_CODE || waits_for_words(res, comment))) {
         snprintf(t->ask, sizeof(t->ask), "%s", id);
         t->ask_what = res->action == SB_CONV_ASK_CODE ? "code" : "words";
+        t->ask_not_me = res->action == SB_CONV_WRONG_EMPLOYEE;
     }
     if (res->outcome || res->action == SB_CONV_CODE_FAILED)
         t->wake = 1;

@@ -29,11 +29,13 @@ static const char *const TESTS_SQL =
     "SELECT count(*) FROM audit_log WHERE employee_id = $1::bigint"
     "  AND action = 'test_alert_requested' AND at > now() - interval '1 hour'";
 
-/* $1 employee, $2 the comment: a "no" in its comment window without words yet. */
+/* $1 employee, $2 the comment: a "no" or a "not me" in its comment window
+ * without words yet. */
 static const char *const COMMENT_SQL =
     "UPDATE alerts SET comment = $2, outcome_due_at = now(), version = version + 1,"
     "  updated_at = now()"
-    " WHERE id = (SELECT id FROM alerts WHERE employee_id = $1::bigint AND outcome = 'denied'"
+    " WHERE id = (SELECT id FROM alerts WHERE employee_id = $1::bigint"
+    "             AND outcome IN ('denied', 'wrong_employee')"
     "             AND outcome_due_at IS NOT NULL AND comment IS NULL"
     "             ORDER BY answered_at DESC LIMIT 1 FOR UPDATE)"
     " RETURNING id, version";
@@ -45,6 +47,8 @@ static const char *const HELP_TEXT =
     "I'm securitybot: I ask you about unusual activity on your accounts so the security team "
     "knows whether it was you.\n"
     "• Answer a question with its buttons, or write *yes* or *no* (you can add a few words).\n"
+    "• *not me*: the question went to the wrong person (it is about someone else, not "
+    "you).\n"
     "• After a yes, send the 6-digit code from your authenticator app.\n"
     "• *status*: your open questions.\n"
     "• *ignore 2h*: don't ask me about this kind of alert for a while (at most 4 hours; "

@@ -82,10 +82,11 @@ static int is_code(const sb_command_t *cmd) {
     return cmd->kind == SB_CMD_CODE || cmd->kind == SB_CMD_BAD_CODE || cmd->code_like;
 }
 
-/* A yes/no whose words are a code ("yes 123456"). */
+/* A yes/no/not me whose words are a code ("yes 123456"). */
 static int comment_is_code(const sb_command_t *cmd) {
     sb_command_t words;
-    if ((cmd->kind != SB_CMD_YES && cmd->kind != SB_CMD_NO) || !cmd->comment_len)
+    if ((cmd->kind != SB_CMD_YES && cmd->kind != SB_CMD_NO && cmd->kind != SB_CMD_NOT_ME) ||
+        !cmd->comment_len)
         return 0;
     sb_command_parse(cmd->comment, cmd->comment_len, &words);
     return is_code(&words);
@@ -167,6 +168,8 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
         return sb_answer_apply(t, alert_id, SB_CONV_CONFIRM, NULL, NULL, errstr, errstr_size);
     if (!strcmp(kind, "deny"))
         return sb_answer_apply(t, alert_id, SB_CONV_DENY, NULL, NULL, errstr, errstr_size);
+    if (!strcmp(kind, "not_me"))
+        return sb_answer_apply(t, alert_id, SB_CONV_NOT_ME, NULL, NULL, errstr, errstr_size);
     switch (cmd->kind) {
     case SB_CMD_CODE: {
         /* an alert waiting for its code comes first, then a guarded change */
@@ -178,15 +181,18 @@ static int dispatch(sb_turn_t *t, const char *kind, const char *alert_id, const 
                                errstr_size);
     }
     case SB_CMD_YES:
-    case SB_CMD_NO: {
+    case SB_CMD_NO:
+    case SB_CMD_NOT_ME: {
         /* "yes 123456": a code is never kept as a comment (it would travel
          * in outcomes and escalations); a yes then asks for it */
         int keep = cmd->comment_len && !comment_is_code(cmd);
         snprintf(comment, sizeof(comment), "%.*s", (int)cmd->comment_len, cmd->comment);
         if (t->withhold)
             sb_command_withhold_digits(comment, strlen(comment));
-        return sb_answer_apply(t, NULL, cmd->kind == SB_CMD_YES ? SB_CONV_CONFIRM : SB_CONV_DENY,
-                               keep ? comment : NULL, NULL, errstr, errstr_size);
+        sb_conv_event_t event = cmd->kind == SB_CMD_YES  ? SB_CONV_CONFIRM
+                                : cmd->kind == SB_CMD_NO ? SB_CONV_DENY
+                                                         : SB_CONV_NOT_ME;
+        return sb_answer_apply(t, NULL, event, keep ? comment : NULL, NULL, errstr, errstr_size);
     }
     default: return sb_commands_run(t, cmd, text, errstr, errstr_size);
     }
@@ -209,7 +215,12 @@ static void open_dialog(sb_turn_t *t) {
     int words = strcmp(t->ask_what, "words") == 0;
     if (sb_chat_ask(t->r->chat, t->ask_what, t->trigger_id, t->chat_user, t->ask, &err) == 0) {
         sb_log_kv(SB_LOG_INFO, kv, 1, "%s dialog opened", t->ask_what);
-        if (words)
+        if (words && t->ask_not_me)
+            sb_turn_reply(t, "Thank you: I've told the security team this alert isn't about you, "
+                             "so they can fix who it goes to. If you can, tell them who it might "
+                             "be about, or why it isn't you, in the window that opened (or with "
+                             "`/securitybot` and your words).");
+        else if (words)
             sb_turn_reply(t, "Thank you for telling us. The security team is on it now. If you "
                              "can, tell them what you think happened in the window that opened "
                              "(or with `/securitybot` and your words).");

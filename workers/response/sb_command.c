@@ -121,6 +121,26 @@ static int code_like(const char *s, size_t n) {
     return digits >= 4;
 }
 
+/* "not me" (any case, spaces between), alone or followed by separators
+ * and words: "not me - I don't work in sales". w is the first word's
+ * length. 1 with *out filled, else 0. */
+static int not_me(const char *s, size_t n, size_t w, sb_command_t *out) {
+    size_t i = w, rest;
+    if (!word_is(s, w, "not") || i == n || !is_space(s[i]))
+        return 0;
+    while (i < n && is_space(s[i]))
+        i++;
+    if (n - i < 2 || lower(s[i]) != 'm' || lower(s[i + 1]) != 'e' ||
+        (i + 2 < n && (continues_word(s[i + 2]) || is_digit(s[i + 2]))))
+        return 0; /* "not meant for me" is no answer */
+    for (rest = i + 2; rest < n && (is_space(s[rest]) || is_separator(s[rest])); rest++)
+        ;
+    out->kind = SB_CMD_NOT_ME;
+    out->comment = s + rest;
+    out->comment_len = n - rest;
+    return 1;
+}
+
 void sb_command_parse(const char *text, size_t len, sb_command_t *out) {
     static const char *const yes[] = {"yes", "yep", "yeah", NULL};
     static const char *const no[] = {"no", "nope", NULL};
@@ -157,6 +177,8 @@ void sb_command_parse(const char *text, size_t len, sb_command_t *out) {
             out->comment_len = n - rest;
             return;
         }
+        if (not_me(s, n, w, out))
+            return;
         if (w == n && word_is(s, w, "help"))
             out->kind = SB_CMD_HELP;
         else if (w == n && word_is(s, w, "status"))
@@ -199,6 +221,6 @@ size_t sb_command_withhold_digits(char *s, size_t len) {
 const char *sb_command_name(sb_command_kind_t kind) {
     static const char *const names[] = {"empty", "code",   "bad_code", "yes",    "no",
                                         "help",  "status", "test",     "ignore", "ignore",
-                                        "other", "push",   "stop",     "start"};
+                                        "other", "push",   "stop",     "start",  "not_me"};
     return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "other";
 }

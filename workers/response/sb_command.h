@@ -1,7 +1,7 @@
 /* sb_command: reads what an employee typed in the direct conversation. */
 
 /* Reads what an employee typed in the direct conversation:
- * a one-time code, "yes"/"no" with an optional comment, or a command
+ * a one-time code, "yes"/"no"/"not me" with an optional comment, or a command
  * (help, status, ignore <duration>, test, push, stop, start). Pure: no I/O, no allocation. */
 #ifndef SB_COMMAND_H
 #define SB_COMMAND_H
@@ -28,14 +28,15 @@ typedef enum {
     SB_CMD_PUSH,       /* "push": another Duo push after one timed out */
     SB_CMD_STOP,       /* "stop": opt out of being asked (after a second factor) */
     SB_CMD_START,      /* "start": opt back in (after a second factor) */
+    SB_CMD_NOT_ME,     /* "not me" + optional comment: the alert is about someone else */
 } sb_command_kind_t;
 
-#define SB_CMD_LAST SB_CMD_START
+#define SB_CMD_LAST SB_CMD_NOT_ME
 
 typedef struct {
     sb_command_kind_t kind;
     char code[7];        /* CODE: the six digits */
-    const char *comment; /* YES/NO: the rest of the text, trimmed (points into the input; */
+    const char *comment; /* YES/NO/NOT_ME: the rest of the text, trimmed (points into the input; */
     size_t comment_len;  /*   length 0 when there is none) */
     int64_t ignore_ms;   /* IGNORE */
     const char *error;   /* IGNORE_BAD: a sentence for the employee (static) */

@@ -57,6 +57,19 @@ static void deny(const sb_conv_state_t *s, sb_conv_result_t *r) {
     r->escalate = "denied";
 }
 
+/* Not about this employee at all: the directory or the detector's identity
+ * mapping is wrong. Escalated at low priority for the mapping to be fixed;
+ * the answer is neither a "yes" nor a "no". */
+static void not_me(sb_conv_result_t *r) {
+    change(r, SB_CONV_WRONG_EMPLOYEE, "escalation_requested");
+    r->status_reason = "wrong_employee";
+    r->answer = "not_me";
+    r->second_factor = "not_attempted";
+    r->second_factor_method = "none";
+    r->outcome = "wrong_employee";
+    r->escalate = "wrong_employee";
+}
+
 static void code(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_result_t *r) {
     /* an employee on Duo types Duo passcodes, checked by Duo (PASSCODE_*) */
     if (strcmp(s->status, "awaiting_code") != 0 || s->duo) {
@@ -187,6 +200,7 @@ void sb_conv_decide(const sb_conv_state_t *s, sb_conv_event_t event, sb_conv_res
     case SB_CONV_CODE_RIGHT:
     case SB_CONV_CODE_WRONG: code(s, event, r); break;
     case SB_CONV_LOCKED: locked(s, r); break;
+    case SB_CONV_NOT_ME: not_me(r); break;
     default: duo(s, event, r); break;
     }
 }
@@ -211,6 +225,7 @@ const char *sb_conv_action_name(sb_conv_action_t a) {
         "second_factor_unavailable",
         "second_factor_reused",
         "second_factor_locked",
+        "wrong_employee",
     };
     return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
 }

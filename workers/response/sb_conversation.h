@@ -10,6 +10,8 @@
  *   prompted --confirm, not enrolled--> confirmed_unverified (escalate, low) | confirmed
  *   prompted --confirm, a recent pass to reuse--> confirmed (second factor reused)
  *   prompted | awaiting_code --deny--> denied (escalate)
+ *   prompted | awaiting_code --not me--> wrong_employee (escalate, low): the
+ *     alert is about someone else; neither a confirmation nor a denial
  * An employee on Duo (duo): "yes" asks for a push, still awaiting_code (the
  * push itself is sb-response's duo_pushes row); Duo's answers come back as
  * events:
@@ -47,6 +49,7 @@ typedef enum {
     SB_CONV_DUO_UNAVAILABLE, /* no answer from Duo for SB_CONV_DUO_GIVE_UP_MS */
     /* any employee */
     SB_CONV_LOCKED, /* a code or a yes from an employee past SECURITYBOT_2FA_MAX_FAILURES */
+    SB_CONV_NOT_ME, /* "not me, wrong person": button or text */
 } sb_conv_event_t;
 
 #define SB_CONV_DUO_GIVE_UP_MS (5 * 60 * 1000LL)
@@ -80,6 +83,7 @@ typedef enum {
     SB_CONV_UNAVAILABLE,      /* -> escalation_requested, escalate second_factor_unavailable */
     SB_CONV_REUSED,           /* -> confirmed, a recent pass reused */
     SB_CONV_LOCKED_OUT,       /* -> escalation_requested, escalate second_factor_locked */
+    SB_CONV_WRONG_EMPLOYEE,   /* -> escalation_requested, escalate wrong_employee (low) */
 } sb_conv_action_t;
 
 typedef struct {
@@ -87,7 +91,7 @@ typedef struct {
     int changes;                      /* 1 when the alert row changes */
     const char *status;               /* the new alerts.status (changes only) */
     const char *status_reason;        /* or NULL */
-    const char *answer;               /* "confirm" / "deny", or NULL to keep */
+    const char *answer;               /* "confirm" / "deny" / "not_me", or NULL to keep */
     const char *second_factor;        /* passed / failed / not_enrolled / not_attempted / reused /
                                        * bypassed / locked, or NULL */
     const char *outcome;              /* terminal: the outcome.v1 outcome; else NULL */

@@ -42,6 +42,7 @@ typedef struct {
     char modal_alert[72];  /* open the code modal for this alert (with trigger_id), or "" */
     char ask[72];          /* the alert a dialog asks about (trigger_id set), or "" */
     const char *ask_what;  /* "code" or "words" */
+    int ask_not_me;        /* the words are a "not me"'s, not a "no"'s */
 } sb_turn_t;
 
 /* Sets the reply (formatted). */

@@ -17,7 +17,9 @@ static const char USAGE[] =
     "failed the second factor, with the employee's comment, what the security\n"
     "team made of its escalation (acknowledged by, verdict, resolved by, note; set\n"
     "in sb-console) and, with SECURITYBOT_CONSOLE_URL, a link to its page there;\n"
-    "and the escalations of these alerts: open, acknowledged, or resolved by verdict.\n"
+    "the escalations of these alerts: open, acknowledged, or resolved by verdict;\n"
+    "and the alerts whose employee answered \"not me, wrong person\" (outcome\n"
+    "wrong_employee) per rule and per source: the identity mappings to fix.\n"
     "T: a duration back from now (24h, 7d, 90m), an RFC 3339 time, or now.\n"
     "Defaults: --since 24h, --until now. CSV is one table with a section column.\n"
     "Exit codes: 0 ok, 1 failed, 2 usage, 3 unavailable.\n";

@@ -15,7 +15,7 @@
 #include "sbctl.h"
 
 static const char USAGE[] =
-    "Usage: sbctl respond USER yes|no ALERT      (a click on a prompt's button)\n"
+    "Usage: sbctl respond USER yes|no|not-me ALERT  (a click on a prompt's button)\n"
     "       sbctl respond USER TEXT...           (a message, e.g. a code, \"no, not me\",\n"
     "                                             help, status, ignore 2h, test)\n\n"
     "Answers as USER on the console platform (SECURITYBOT_CHAT=console): publishes\n"
@@ -65,7 +65,7 @@ static int is_hex(const char *s) {
     return 1;
 }
 
-/* The event: kind confirm/deny with an alert, or text. Owned string or NULL. */
+/* The event: kind confirm/deny/not_me with an alert, or text. Owned string or NULL. */
 static char *event(const char *user, const char *kind, const char *alert, const char *text,
                    char event_id[64]) {
     unsigned char rnd[16];
@@ -109,14 +109,15 @@ int sbctl_cmd_respond(sbctl_t *ctl, int argc, char **argv) {
         fputs(USAGE, stderr);
         return SBCTL_USAGE;
     }
-    button = argc == 4 && (!strcmp(argv[2], "yes") || !strcmp(argv[2], "no")) &&
+    button = argc == 4 &&
+             (!strcmp(argv[2], "yes") || !strcmp(argv[2], "no") || !strcmp(argv[2], "not-me")) &&
              strlen(argv[3]) >= 8 && strlen(argv[3]) <= SB_SHA256_HEX_LEN && is_hex(argv[3]);
     if ((rc = lookup(ctl, USER_SQL, argv[1], "user", user, sizeof(user))) != SBCTL_OK)
         return rc;
     if (button) {
         if ((rc = lookup(ctl, ALERT_SQL, argv[3], "alert", alert, sizeof(alert))) != SBCTL_OK)
             return rc;
-        kind = !strcmp(argv[2], "yes") ? "confirm" : "deny";
+        kind = !strcmp(argv[2], "yes") ? "confirm" : !strcmp(argv[2], "no") ? "deny" : "not_me";
     } else {
         for (int i = 2; i < argc; i++) {
             size_t used = strlen(text);

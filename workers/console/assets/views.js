@@ -143,11 +143,17 @@
       el('td', {}, el('a', {href: `#/rules/${encodeURIComponent(r.rule)}`}, r.rule)), cell(r.alerts),
       cell(pct(r.answered, r.prompted)), cell(r.median_answer_s === null ? '' : Math.round(r.median_answer_s)),
       cell(pct(r.confirmed, r.alerts)), cell(pct(r.denied, r.alerts)), cell(pct(r.no_response, r.alerts)),
-      cell(pct(r.escalated, r.alerts)), cell(JSON.stringify(r.verdicts))));
+      cell(pct(r.escalated, r.alerts)), cell(r.wrong_employee), cell(JSON.stringify(r.verdicts))));
     const chosen = d.rules.find((r) => r.rule === name) || d.rules[0];
     const nodes = [el('h2', {}, `Rules, ${d.since} to ${d.until}`),
       table(['rule', 'alerts', 'response rate', 'median s to answer', 'confirmed', 'denied', 'no response',
-        'escalated', 'verdicts'], rows)];
+        'escalated', 'wrong person', 'verdicts'], rows)];
+    // "not me": the directory or a detector's identity mapping to fix
+    if ((d.wrong_employee_by_source || []).length) {
+      nodes.push(el('h3', {id: 'wrong-person'}, 'Wrong person ("not me") by source'),
+        table(['source', 'wrong person'], d.wrong_employee_by_source.map((w) =>
+          el('tr', {class: 'wrong-row'}, el('td', {}, w.source), cell(w.wrong_employee)))));
+    }
     if (chosen) {
       nodes.push(el('h3', {id: 'chart-rule'}, chosen.rule),
         el('div', {class: 'chart-box'}, el('canvas', {id: 'chart-outcomes'})),

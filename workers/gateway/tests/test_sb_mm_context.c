@@ -171,6 +171,37 @@ static void test_actions(void) {
     sb_mm_read_action(body, strlen(body), SECRET, 1, "2026-11-29T12:00:00Z", &a);
     SB_CHECK(a.refused == SB_MMCTX_MALFORMED && !a.p.event);
     free(body);
+    /* "not me": its own kind and event id (the action is hashed) */
+    {
+        sb_mmctx_t nm = good;
+        snprintf(nm.action, sizeof(nm.action), "not_me");
+        cJSON *nctx = sb_mmctx_make(SECRET, &nm);
+        const char *nsrc = "mm_action|q7fhtx3ygfdo8qdbn9rmfpoyqe|post00000000000000000000aa|"
+                           "not_me|trigger-1";
+        body = request(nctx, USER);
+        sb_mm_read_action(body, strlen(body), SECRET, 1700000000, "2026-11-29T12:00:00Z", &a);
+        SB_CHECK(a.p.verdict == SB_PAYLOAD_PUBLISH && a.refused == SB_MMCTX_OK && a.p.event);
+        SB_CHECK(sb_sha256_hex(nsrc, strlen(nsrc), want) == 0);
+        SB_CHECK_STR(want, "34a359bfd466243ae0991392b4499d16bde935b1919bf6eb82020c5660efd5ba");
+        if (a.p.event) {
+            SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "kind")->valuestring, "not_me");
+            SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "event_id")->valuestring, want);
+            SB_CHECK_STR(cJSON_GetObjectItem(a.p.event, "trigger_id")->valuestring, "trigger-1");
+            SB_CHECK(sb_schema_validate("response", a.p.event, err, sizeof(err)) == 0);
+        }
+        sb_payload_clear(&a.p);
+        free(body);
+        /* a MAC'd action that is not a button's (a dialog's state): refused */
+        snprintf(nm.action, sizeof(nm.action), "code");
+        cJSON_Delete(nctx);
+        nctx = sb_mmctx_make(SECRET, &nm);
+        body = request(nctx, USER);
+        sb_mm_read_action(body, strlen(body), SECRET, 1700000000, "2026-11-29T12:00:00Z", &a);
+        SB_CHECK(a.p.verdict == SB_PAYLOAD_BAD && !a.p.event);
+        sb_payload_clear(&a.p);
+        free(body);
+        cJSON_Delete(nctx);
+    }
     sb_mm_read_action("{\"user_id\":5}", 13, SECRET, 1, "2026-11-29T12:00:00Z", &a);
     SB_CHECK(a.p.verdict == SB_PAYLOAD_BAD);
     sb_mm_read_action("not json", 8, SECRET, 1, "2026-11-29T12:00:00Z", &a);

@@ -18,6 +18,9 @@ static const char CLICK_CONFIRM[] =
     "2762fdf15c063d9bb49934d0dce313792af97ac22608f4a506317c084d7a32cf";
 /* sha256("block_actions|U0123ABC|1700000000.123456|sb_deny") */
 static const char CLICK_DENY[] = "e46a4c2b4c94d129790fa7523740c42ea6477a2abd16e0ae26c50339e3b001a6";
+/* sha256("block_actions|U0123ABC|1700000000.123456|sb_not_me") */
+static const char CLICK_NOT_ME[] =
+    "0ffdb2ff27888a85a6740bac4e58fca11d94962625cefa789177b410421890eb";
 
 static const char *verdict_name(sb_payload_verdict_t v) {
     static const char *const names[] = {"error", "bad", "ignore", "challenge", "publish"};
@@ -402,6 +405,21 @@ static void test_clicks(void) {
     body = click("U0123ABC", "sb_deny", ALERT, ts, NULL);
     read_interaction(body, &p);
     check_publish(&p, "deny", CLICK_DENY, "U0123ABC", ALERT, "deny", "");
+    sb_payload_clear(&p);
+    free(body);
+
+    /* "not me": its own kind, and an id of its own (the action_id is hashed) */
+    body = click("U0123ABC", "sb_not_me", ALERT, ts, "Not me \xe2\x80\x94 wrong person");
+    read_interaction(body, &p);
+    check_publish(&p, "not me", CLICK_NOT_ME, "U0123ABC", ALERT, "not_me",
+                  "Not me \xe2\x80\x94 wrong person");
+    SB_CHECK(strcmp(CLICK_NOT_ME, CLICK_DENY) != 0 && strcmp(CLICK_NOT_ME, CLICK_CONFIRM) != 0);
+    SB_CHECK(sb_schema_validate("response", p.event, hex, sizeof(hex)) == 0);
+    sb_payload_clear(&p);
+    free(body);
+    body = click("U0123ABC", "sb_not_me", "not-an-alert", ts, NULL);
+    read_interaction(body, &p);
+    SB_CHECK(p.verdict == SB_PAYLOAD_BAD && !p.event);
     sb_payload_clear(&p);
     free(body);
 

@@ -65,6 +65,24 @@ static void test_interactive_is_the_callback(void) {
     sb_envelope_clear(&e);
 }
 
+/* A "not me" click over Socket Mode: kind not_me, the HTTP callback's id. */
+static void test_not_me(void) {
+    sb_envelope_t e;
+    char frame[1024];
+    snprintf(frame, sizeof(frame),
+             "{\"envelope_id\":\"n1\",\"type\":\"interactive\",\"payload\":{\"type\":"
+             "\"block_actions\",\"user\":{\"id\":\"U0123ABC\"},\"actions\":[{\"action_id\":"
+             "\"sb_not_me\",\"value\":\"%s\",\"action_ts\":\"1700000000.123456\"}]}}",
+             ALERT);
+    read_str(frame, &e);
+    SB_CHECK(e.kind == SB_ENVELOPE_PAYLOAD && e.payload.verdict == SB_PAYLOAD_PUBLISH);
+    SB_CHECK_STR(event_field(&e, "kind"), "not_me");
+    /* sha256("block_actions|U0123ABC|1700000000.123456|sb_not_me"), as test_sb_payload.c */
+    SB_CHECK_STR(event_field(&e, "event_id"),
+                 "0ffdb2ff27888a85a6740bac4e58fca11d94962625cefa789177b410421890eb");
+    sb_envelope_clear(&e);
+}
+
 static void test_events_api(void) {
     sb_envelope_t e;
     read_str("{\"envelope_id\":\"e1\",\"type\":\"events_api\",\"retry_attempt\":2,"
@@ -192,6 +210,7 @@ static void test_url(void) {
 }
 
 int main(void) {
+    test_not_me();
     test_interactive_is_the_callback();
     test_events_api();
     test_table();

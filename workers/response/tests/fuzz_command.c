@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if ((unsigned)c.kind > SB_CMD_LAST || !sb_command_name(c.kind))
         abort();
     /* a comment points into the first SB_COMMAND_TEXT_MAX bytes of the input */
-    if (c.kind == SB_CMD_YES || c.kind == SB_CMD_NO) {
+    if (c.kind == SB_CMD_YES || c.kind == SB_CMD_NO || c.kind == SB_CMD_NOT_ME) {
         if (!c.comment || c.comment < copy || c.comment_len > size ||
             c.comment + c.comment_len >
                 copy + (size < SB_COMMAND_TEXT_MAX ? size : SB_COMMAND_TEXT_MAX))

@@ -70,6 +70,23 @@ static const case_t cases[] = {
     {"No, never seen that", SB_CMD_NO, "never seen that", 0},
     {"no!!! not me", SB_CMD_NO, "not me", 0},
     {"nope.\nsomeone else", SB_CMD_NO, "someone else", 0},
+    /* "not me": the wrong person, with optional words */
+    {"not me", SB_CMD_NOT_ME, "", 0},
+    {"Not Me", SB_CMD_NOT_ME, "", 0},
+    {"NOT ME", SB_CMD_NOT_ME, "", 0},
+    {"  not   me. ", SB_CMD_NOT_ME, "", 0},
+    {"not me - I don't work in sales", SB_CMD_NOT_ME, "I don't work in sales", 0},
+    {"not me, try alice.smith", SB_CMD_NOT_ME, "try alice.smith", 0},
+    {"not me!\nwrong jdoe", SB_CMD_NOT_ME, "wrong jdoe", 0},
+    {"no, not me", SB_CMD_NO, "not me", 0}, /* a "no" first: a denial */
+    {"not meant for me", SB_CMD_OTHER, NULL, 0},
+    {"not mean", SB_CMD_OTHER, NULL, 0},
+    {"not me2", SB_CMD_OTHER, NULL, 0},
+    {"not\xc3\xa9 me", SB_CMD_OTHER, NULL, 0},
+    {"notme", SB_CMD_OTHER, NULL, 0},
+    {"not", SB_CMD_OTHER, NULL, 0},
+    {"not m", SB_CMD_OTHER, NULL, 0},
+    {"not sure", SB_CMD_OTHER, NULL, 0},
     /* words that start like yes or no */
     {"nothing", SB_CMD_OTHER, NULL, 0},
     {"note", SB_CMD_OTHER, NULL, 0},
@@ -177,7 +194,7 @@ static void check(const char *text, size_t len, const case_t *c, const char *wha
         static const char zero[7];
         SB_CHECK_MSG(memcmp(cmd.code, zero, 7) == 0, "%s: code not cleared", what);
     }
-    if (c->kind == SB_CMD_YES || c->kind == SB_CMD_NO) {
+    if (c->kind == SB_CMD_YES || c->kind == SB_CMD_NO || c->kind == SB_CMD_NOT_ME) {
         size_t want = strlen(c->want);
         SB_CHECK_MSG(cmd.comment && cmd.comment >= text &&
                          cmd.comment + cmd.comment_len <= text + len,
@@ -334,7 +351,7 @@ static void test_names(void) {
         {SB_CMD_YES, "yes"},           {SB_CMD_NO, "no"},       {SB_CMD_HELP, "help"},
         {SB_CMD_STATUS, "status"},     {SB_CMD_TEST, "test"},   {SB_CMD_IGNORE, "ignore"},
         {SB_CMD_IGNORE_BAD, "ignore"}, {SB_CMD_OTHER, "other"}, {SB_CMD_PUSH, "push"},
-        {SB_CMD_STOP, "stop"},         {SB_CMD_START, "start"},
+        {SB_CMD_STOP, "stop"},         {SB_CMD_START, "start"}, {SB_CMD_NOT_ME, "not_me"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         SB_CHECK_STR(sb_command_name(names[i].kind), names[i].name);

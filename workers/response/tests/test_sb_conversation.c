@@ -333,9 +333,10 @@ static void test_names(void) {
         "second_factor_unavailable",
         "second_factor_reused",
         "second_factor_locked",
+        "wrong_employee",
     };
     const size_t n = sizeof(names) / sizeof(names[0]);
-    SB_CHECK(n == SB_CONV_LOCKED_OUT + 1);
+    SB_CHECK(n == SB_CONV_WRONG_EMPLOYEE + 1);
     for (size_t i = 0; i < n; i++) {
         SB_CHECK_STR(sb_conv_action_name((sb_conv_action_t)i), names[i]);
         for (size_t j = 0; j < i; j++)
@@ -506,7 +507,57 @@ static void test_locked(void) {
     SB_CHECK_STR(sb_conv_action_name(SB_CONV_LOCKED_OUT), "second_factor_locked");
 }
 
+/* "Not me, wrong person": escalated (low, by its reason), neither a yes nor
+ * a no, from both open states whatever the factor; refused otherwise. */
+static void test_not_me(void) {
+    static const struct {
+        const char *status;
+        int owner, enrolled, duo, failures;
+        sb_conv_action_t action;
+    } cases[] = {
+        {"prompted", 1, 1, 0, 0, SB_CONV_WRONG_EMPLOYEE},
+        {"prompted", 1, 0, 0, 0, SB_CONV_WRONG_EMPLOYEE},
+        {"prompted", 1, 1, 1, 0, SB_CONV_WRONG_EMPLOYEE},
+        {"awaiting_code", 1, 1, 0, 2, SB_CONV_WRONG_EMPLOYEE}, /* changed their mind */
+        {"awaiting_code", 1, 1, 1, 1, SB_CONV_WRONG_EMPLOYEE},
+        {"queued", 1, 1, 0, 0, SB_CONV_REFUSE_NOT_OPEN},
+        {"confirmed", 1, 1, 0, 0, SB_CONV_REFUSE_CLOSED},
+        {"denied", 1, 1, 0, 0, SB_CONV_REFUSE_CLOSED},
+        {"escalation_requested", 1, 1, 0, 0, SB_CONV_REFUSE_CLOSED},
+        {"escalated", 1, 1, 0, 0, SB_CONV_REFUSE_CLOSED},
+        {"prompted", 0, 1, 0, 0, SB_CONV_REFUSE_NOT_OWNER},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sb_conv_state_t s = {cases[i].status,
+                             cases[i].owner,
+                             cases[i].enrolled,
+                             1,
+                             cases[i].failures,
+                             cases[i].duo,
+                             0};
+        sb_conv_result_t r;
+        sb_conv_decide(&s, SB_CONV_NOT_ME, &r);
+        SB_CHECK_MSG(r.action == cases[i].action, "not me %zu: %s", i,
+                     sb_conv_action_name(r.action));
+        if (r.action != SB_CONV_WRONG_EMPLOYEE) {
+            SB_CHECK(!r.changes && !r.outcome && !r.escalate && !r.answer);
+            continue;
+        }
+        SB_CHECK(r.changes && str_eq(r.status, "escalation_requested") &&
+                 str_eq(r.status_reason, "wrong_employee") && str_eq(r.answer, "not_me") &&
+                 str_eq(r.outcome, "wrong_employee") && str_eq(r.escalate, "wrong_employee") &&
+                 str_eq(r.second_factor, "not_attempted") &&
+                 str_eq(r.second_factor_method, "none") && r.code_failures == cases[i].failures);
+        /* never a confirmation or a denial */
+        SB_CHECK(!str_eq(r.answer, "confirm") && !str_eq(r.answer, "deny") &&
+                 !str_eq(r.outcome, "confirmed") && !str_eq(r.outcome, "denied"));
+    }
+    SB_CHECK_STR(sb_conv_action_name(SB_CONV_WRONG_EMPLOYEE), "wrong_employee");
+    SB_CHECK(!sb_conv_duo_event(SB_CONV_NOT_ME));
+}
+
 int main(void) {
+    test_not_me();
     test_locked();
     test_all();
     test_not_owner();
