@@ -13,6 +13,7 @@
 #include "sb_chat.h"
 #include "sb_db.h"
 #include "sb_kafka.h"
+#include "sb_log.h"
 #include "sb_metrics.h"
 #include "texts.h"
 
@@ -26,6 +27,7 @@ typedef struct {
     char topic_escalation_requests[SB_TOPIC_MAX];
     int64_t resend_after_ms; /* a claim older than this without chat_ts is the sweep's */
     int sweep_limit;         /* rows per sweep step */
+    int max_in_flight;       /* chat calls on the wire at once (Slack) */
 } sb_prompt_t;
 
 /* Fills the topic names from the prefix. 0 or -1. */
@@ -46,5 +48,34 @@ int sb_prompt_wake(sb_prompt_t *p, const char *employee_id, char *errstr, size_t
  * sweep_limit rows each. 0, or -1 on a database failure (logged; the next
  * sweep tries again). */
 int sb_prompt_sweep(sb_prompt_t *p, char *errstr, size_t errstr_size);
+
+/* ---- shared with batch.c (one prompt's steps, inside its transaction) ---- */
+
+/* A log line naming the alert, the employee and why (each may be NULL). */
+void sb_prompt_log(sb_log_level_t level, const char *alert_id, const char *employee,
+                   const char *reason, const char *msg);
+
+/* 1 when a chat error code means the employee cannot be reached. */
+int sb_prompt_unreachable(const char *code);
+
+/* Moves a claimed, unsent alert to escalation_requested (unknown_employee,
+ * code) and queues its request on the producer (*produced = 1); no COMMIT.
+ * 0 or -1. */
+int sb_prompt_escalate_queue(sb_prompt_t *p, const char *alert_id, const char *code, int *produced,
+                             char *errstr, size_t errstr_size);
+
+/* Logs a chat failure that is not the employee's and delays the claim's
+ * next try (1 s doubling to 5 min); no COMMIT. 0 or -1. */
+int sb_prompt_backoff(sb_prompt_t *p, const char *alert_id, const char *employee,
+                      const sb_chat_error_t *err, char *errstr, size_t errstr_size);
+
+/* Stores the chat user id found by e-mail; no COMMIT. 0 or -1. */
+int sb_prompt_store_chat_id(sb_prompt_t *p, const char *employee, const char *user, char *errstr,
+                            size_t errstr_size);
+
+/* sb_publish_rows' callback: queues the opted_out escalation request of
+ * row i (id, employee_id, severity). */
+int sb_prompt_request_escalation(void *ctx, const PGresult *res, int i, char *errstr,
+                                 size_t errstr_size);
 
 #endif
