@@ -63,6 +63,7 @@ class State:
         self.users = {}  # email -> user id
         self.channels = set()  # public channel ids that exist
         self.expired_triggers = set()  # views.open: trigger ids older than Slack's 3 s
+        self.delay = 0.0  # seconds every Web API answer waits (a network round trip)
         self.reset()
 
     def reset(self):
@@ -291,6 +292,9 @@ class Handler(BaseHTTPRequestHandler):
             if "violation" in call:
                 st.violations.append({"method": method, "error": call["error"],
                                       "detail": call["violation"], "time": call["time"]})
+            delay = st.delay
+        if delay > 0:  # outside the lock: the other connections' calls go on
+            time.sleep(delay)
         self.send(status, payload, headers)
 
     def injected(self, f, call):
@@ -411,6 +415,8 @@ class Handler(BaseHTTPRequestHandler):
                 st.users.update(req.get("users", {}))
                 st.channels.update(req.get("channels", []))
                 st.expired_triggers.update(req.get("expired_triggers", []))
+                if "delay_ms" in req:
+                    st.delay = float(req["delay_ms"]) / 1000.0
                 out = {"ok": True}
             elif verb == "POST" and what == "fail":
                 f = {"method": req.get("method"), "count": int(req.get("count", 1)),
