@@ -64,6 +64,7 @@ class State:
         self.channels = set()  # public channel ids that exist
         self.expired_triggers = set()  # views.open: trigger ids older than Slack's 3 s
         self.delay = 0.0  # seconds every Web API answer waits (a network round trip)
+        self.in_flight = 0  # Web API calls being answered now
         self.reset()
 
     def reset(self):
@@ -76,6 +77,7 @@ class State:
         self.chan_counter = itertools.count(1)
         self.views = []  # views.open: the modals opened
         self.used_triggers = set()
+        self.max_in_flight = 0  # the most Web API calls answered at once
 
     def next_ts(self):
         return "%d.%06d" % (int(time.time()), next(self.ts_counter) % 1000000)
@@ -244,6 +246,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def api(self, verb, url, body):
         st = self.server.state
+        with st.lock:
+            st.in_flight += 1
+            st.max_in_flight = max(st.max_in_flight, st.in_flight)
+        try:
+            self.api_call(st, verb, url, body)
+        finally:
+            with st.lock:
+                st.in_flight -= 1
+
+    def api_call(self, st, verb, url, body):
         method = url.path[len("/api/"):]
         ctype = self.headers.get("Content-Type")
         call = {
@@ -447,7 +459,7 @@ class Handler(BaseHTTPRequestHandler):
                     m["ok" if c["ok"] else "failed"] += 1
                     m["injected"] += bool(c.get("injected"))
                 out = {"ok": True, "calls": len(st.calls), "methods": methods,
-                       "violations": len(st.violations)}
+                       "violations": len(st.violations), "max_in_flight": st.max_in_flight}
             elif verb == "GET" and what == "dms":
                 out = {"ok": True, "dms": st.dms}
             elif verb == "GET" and what == "violations":
