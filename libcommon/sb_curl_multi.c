@@ -268,18 +268,14 @@ static void ended(run_t *r, slot_t *s, CURLcode rc) {
         r->next = i;
 }
 
-/* Shutdown: every request not yet answered ends "interrupted". */
+/* Shutdown: every request waiting to start (or to be retried) ends
+ * "interrupted"; those on the wire are let finish (within their timeout),
+ * as the server may act on them: their answers are not thrown away. */
 static void interrupt(run_t *r) {
     char msg[300];
     sb_curl_resp_t none = {0};
-    for (int s = 0; s < r->m->max; s++)
-        if (r->m->slots[s].busy) {
-            curl_multi_remove_handle(r->m->multi, r->m->slots[s].easy);
-            r->m->slots[s].busy = 0;
-            r->running--;
-        }
     for (size_t i = 0; i < r->n; i++)
-        if (r->jobs[i].state != DONE) {
+        if (r->jobs[i].state == WAITING) {
             explain(r, i, "interrupted (shutting down)", msg, sizeof(msg));
             finish(r, i, -1, &none, msg);
         }
@@ -301,9 +297,10 @@ void sb_curl_multi_run(sb_curl_multi_t *m, const sb_curl_req_t *reqs, const char
         CURLMsg *msg;
         if (!sb_running) {
             interrupt(&r);
-            break;
+            if (r.left == 0)
+                break;
         }
-        long wait = start_due(&r);
+        long wait = sb_running ? start_due(&r) : MAX_WAIT_MS;
         curl_multi_perform(m->multi, &still);
         while ((msg = curl_multi_info_read(m->multi, &queued)))
             if (msg->msg == CURLMSG_DONE) {

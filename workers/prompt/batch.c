@@ -133,7 +133,8 @@ static int claim_all(sb_prompt_t *p, const char *employees, char ***ids, size_t 
         return -1;
     if (!(res = sb_db_query(p->db, OPTED_OUT_BATCH_SQL, 2, params, errstr, errstr_size)))
         goto out;
-    for (int i = 0; i < PQntuples(res); i++, produced = 1)
+    produced = PQntuples(res) > 0;
+    for (int i = 0; i < PQntuples(res); i++)
         if (sb_prompt_request_escalation(p, res, i, errstr, errstr_size) == -1)
             goto out;
     PQclear(res);
