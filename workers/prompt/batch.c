@@ -20,6 +20,7 @@
 
 #include "sb_buf.h"
 #include "sb_publish.h"
+#include "sb_time.h"
 
 /* $1 employee ids (bigint[]), $2 actor: every employee's next alert, as
  * prompt.c's CLAIM_SQL per employee (keep the two alike), leaving out
@@ -250,6 +251,7 @@ int sb_prompt_deliver(sb_prompt_t *p, const char *const *ids, size_t nids, char 
     cJSON **details = NULL;
     size_t n = 0;
     int produced = 0, rc = -1;
+    int64_t t0 = sb_time_monotonic_us(), t1 = t0, t2 = t0;
 
     if (nids == 0)
         return 0;
@@ -275,10 +277,16 @@ int sb_prompt_deliver(sb_prompt_t *p, const char *const *ids, size_t nids, char 
             snprintf(errstr, errstr_size, "out of memory expanding the template");
             goto out;
         }
+    t1 = sb_time_monotonic_us();
     sb_chat_send_prompts(p->chat, items, n, p->max_in_flight);
+    t2 = sb_time_monotonic_us();
     if (record(p, rows, items, n, &produced, errstr, errstr_size) == -1)
         goto out;
     if ((rc = sb_publish_commit(p->producer, produced, p->db, errstr, errstr_size)) == 0)
+        sb_log_debug("batch of %zu prompts: lock %.1f ms, chat %.1f ms, record %.1f ms", n,
+                     (double)(t1 - t0) / 1e3, (double)(t2 - t1) / 1e3,
+                     (double)(sb_time_monotonic_us() - t2) / 1e3);
+    if (rc == 0)
         for (size_t i = 0; i < n; i++)
             if (items[i].rc == 0)
                 sb_prompt_log(SB_LOG_INFO, PQgetvalue(rows, (int)i, B_ID),
@@ -323,7 +331,10 @@ int sb_prompt_wake_batch(sb_prompt_t *p, const char *const *employees, size_t n,
         return -1;
     if (odd || array_of(&arr, employees, n) == -1)
         goto one_by_one;
+    int64_t t0 = sb_time_monotonic_us();
     rc = claim_all(p, sb_buf_str(&arr), &ids, &nids, errstr, errstr_size);
+    sb_log_debug("claimed %zu alerts for %zu employees in %.1f ms", nids, n,
+                 (double)(sb_time_monotonic_us() - t0) / 1e3);
     sb_buf_free(&arr);
     if (rc == 1)
         goto one_by_one;

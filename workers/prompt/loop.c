@@ -58,6 +58,7 @@ static int handle(sb_prompt_t *p, sb_worker_t *w, rd_kafka_message_t **msgs, siz
     size_t k = employees_of(msgs, n, roots, employees);
     int rc = 0;
 
+    sb_log_debug("%zu prompt requests polled", n);
     while (sb_prompt_wake_batch(p, employees, k, errstr, sizeof(errstr)) == -1) {
         if (!sb_running) {
             sb_worker_log_message(SB_LOG_WARN, msgs[0],
