@@ -191,10 +191,10 @@ static int item_of(sb_prompt_t *p, PGresult *rows, int i, sb_chat_batch_t *it, c
     return *intro ? 0 : -1;
 }
 
-/* Inside the send transaction: every item's outcome. *produced: an
- * escalation request was queued. 0 or -1. */
-static int record(sb_prompt_t *p, PGresult *rows, sb_chat_batch_t *items, size_t n, int *produced,
-                  char *errstr, size_t errstr_size) {
+/* Inside the send transaction: every item's outcome but the unreachable
+ * employees' (escalate_unreachable, after the COMMIT). 0 or -1. */
+static int record(sb_prompt_t *p, PGresult *rows, sb_chat_batch_t *items, size_t n, char *errstr,
+                  size_t errstr_size) {
     const char **ids = calloc(n + 1, sizeof(char *)), **chans = calloc(n + 1, sizeof(char *)),
                **tss = calloc(n + 1, sizeof(char *));
     sb_buf_t a = {0}, c = {0}, t = {0};
@@ -217,12 +217,9 @@ static int record(sb_prompt_t *p, PGresult *rows, sb_chat_batch_t *items, size_t
             continue;
         }
         sb_metrics_count(p->metrics, SB_M_CHAT_ERRORS, it->err.code, 1);
-        if (!it->err.retryable && sb_prompt_unreachable(it->err.code)) {
-            if (sb_prompt_escalate_queue(p, alert, it->err.code, produced, errstr, errstr_size))
-                goto out;
-        } else if (sb_prompt_backoff(p, alert, employee, &it->err, errstr, errstr_size) == -1) {
+        if ((it->err.retryable || !sb_prompt_unreachable(it->err.code)) &&
+            sb_prompt_backoff(p, alert, employee, &it->err, errstr, errstr_size) == -1)
             goto out;
-        }
     }
     if (sent > 0) {
         if (array_of(&a, ids, sent) == -1 || array_of(&c, chans, sent) == -1 ||
@@ -242,6 +239,28 @@ out:
     return rc;
 }
 
+/* After the batch's COMMIT: each unreachable employee's alert escalated in
+ * a transaction of its own, which waits for Kafka: a broker away then
+ * fails that one alert (the sweep tries it again), never the record of
+ * the prompts sent beside it. */
+static void escalate_unreachable(sb_prompt_t *p, PGresult *rows, sb_chat_batch_t *items, size_t n) {
+    char why[512];
+    for (size_t i = 0; i < n; i++) {
+        const char *alert = PQgetvalue(rows, (int)i, B_ID);
+        int produced = 0;
+        if (items[i].rc == 0 || items[i].err.retryable || !sb_prompt_unreachable(items[i].err.code))
+            continue;
+        if (sb_db_begin(p->db, why, sizeof(why)) == -1 ||
+            sb_prompt_escalate_queue(p, alert, items[i].err.code, &produced, why, sizeof(why)) ==
+                -1 ||
+            sb_publish_commit(p->producer, produced, p->db, why, sizeof(why)) == -1) {
+            sb_db_rollback(p->db);
+            sb_prompt_log(SB_LOG_WARN, alert, PQgetvalue(rows, (int)i, B_EMPLOYEE), "escalation",
+                          why);
+        }
+    }
+}
+
 int sb_prompt_deliver(sb_prompt_t *p, const char *const *ids, size_t nids, char *errstr,
                       size_t errstr_size) {
     sb_buf_t arr = {0};
@@ -250,7 +269,7 @@ int sb_prompt_deliver(sb_prompt_t *p, const char *const *ids, size_t nids, char 
     char **intros = NULL;
     cJSON **details = NULL;
     size_t n = 0;
-    int produced = 0, rc = -1;
+    int rc = -1;
     int64_t t0 = sb_time_monotonic_us(), t1 = t0, t2 = t0;
 
     if (nids == 0)
@@ -280,17 +299,19 @@ int sb_prompt_deliver(sb_prompt_t *p, const char *const *ids, size_t nids, char 
     t1 = sb_time_monotonic_us();
     sb_chat_send_prompts(p->chat, items, n, p->max_in_flight);
     t2 = sb_time_monotonic_us();
-    if (record(p, rows, items, n, &produced, errstr, errstr_size) == -1)
+    if (record(p, rows, items, n, errstr, errstr_size) == -1)
         goto out;
-    if ((rc = sb_publish_commit(p->producer, produced, p->db, errstr, errstr_size)) == 0)
+    if ((rc = sb_db_commit(p->db, errstr, errstr_size)) == 0)
         sb_log_debug("batch of %zu prompts: lock %.1f ms, chat %.1f ms, record %.1f ms", n,
                      (double)(t1 - t0) / 1e3, (double)(t2 - t1) / 1e3,
                      (double)(sb_time_monotonic_us() - t2) / 1e3);
-    if (rc == 0)
+    if (rc == 0) {
         for (size_t i = 0; i < n; i++)
             if (items[i].rc == 0)
                 sb_prompt_log(SB_LOG_INFO, PQgetvalue(rows, (int)i, B_ID),
                               PQgetvalue(rows, (int)i, B_EMPLOYEE), NULL, "prompt sent");
+        escalate_unreachable(p, rows, items, n);
+    }
 out:
     if (rc == -1)
         sb_db_rollback(p->db);
