@@ -15,6 +15,17 @@
                                   receive time of its chat.postMessage - the
                                   publication time; then closes every open
                                   conversation and resets the fake
+  burst NAME N FIRST_SEQ PID BROKERS TOPIC DBURL FAKE_CTL EMPLOYEES.csv
+                                  one sb-prompt replica alone on a backlog: with
+                                  sb-prompt (PID) stopped (SIGSTOP by the caller),
+                                  publishes N alerts to N employees and waits until
+                                  sb-ingest queued them all; then SIGCONT and times
+                                  until every prompt is recorded: prompts/s = N /
+                                  (every chat_ts in PostgreSQL - SIGCONT)
+  slack-raw N FAKE_CTL EMPLOYEES.csv PARALLEL
+                                  the fake's own rate: N chat.postMessage of a
+                                  prompt's size (blocks with two buttons) to N
+                                  users, from curl --parallel, PARALLEL at once
   maxrate START STEP_S FIRST_SEQ BROKERS TOPIC DBURL FAKE_CTL EMPLOYEES.csv
                                   phases at fixed rates from START: up by 15%
                                   while sustained, down by 15% until sustained
@@ -32,6 +43,7 @@ import csv
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -369,6 +381,103 @@ def maxrate(start, step_s, first_seq, brokers, topic, url, ctl, emp_csv):
     print(f"max_next_seq={seq}")
 
 
+QUEUED_SQL = "SELECT count(*) FROM alerts WHERE source = 'bench' AND status = 'queued';"
+
+
+def burst(name, n, first_seq, pid, brokers, topic, url, ctl, emp_csv):
+    """sb-prompt alone on a backlog of n prompt requests (see the usage)."""
+    n, first_seq, pid = int(n), int(first_seq), int(pid)
+    emps = load_employees(emp_csv)
+    if n > len(emps):
+        raise RuntimeError(f"{name}: {n} alerts but only {len(emps)} employees")
+    db = Psql(url)
+    try:
+        base = int(db.row(SENT_SQL)[0])
+        pub = Publisher(brokers, topic)
+        try:
+            pub.paced(n, 0, lambda k, t: alert_line(first_seq + k, emps[k]["username"], t))
+        finally:
+            pub.close()
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        while int(db.row(QUEUED_SQL)[0]) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        queued = int(db.row(QUEUED_SQL)[0])
+        t0 = time.time()
+        os.kill(pid, signal.SIGCONT)
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        while int(db.row(SENT_SQL)[0]) - base < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        recorded = time.time()
+        posts, dups, seen, last = 0, 0, set(), None
+        for c in fake_get(ctl, "calls")["calls"]:
+            if c["method"] != "chat.postMessage" or not c["ok"]:
+                continue
+            m = SEQ_RE.search(json.dumps(c["args"]))
+            if not m:
+                continue
+            seq = int(m.group(1))
+            dups += seq in seen
+            seen.add(seq)
+            posts += 1
+            last = c["time"] if last is None else max(last, c["time"])
+        violations = fake_get(ctl, "violations")["count"]
+        sent = int(db.row(SENT_SQL)[0]) - base
+        db.row("WITH c AS (UPDATE alerts SET status = 'confirmed' WHERE status = 'prompted'"
+               " RETURNING 1) SELECT count(*) FROM c;")
+        fake_post(ctl, "reset", {})
+    finally:
+        db.close()
+    rate = sent / (recorded - t0) if recorded > t0 else 0.0
+    say(f"{name}: {n} prompt requests ({queued} alerts queued): {len(seen)} prompts, the last "
+        f"{(last or t0) - t0:.2f} s after SIGCONT; {sent} recorded in {recorded - t0:.2f} s: "
+        f"{rate:.0f} prompts/s; duplicates {dups}, violations {violations}")
+    for k, v in (("n", n), ("queued", queued), ("prompts", len(seen)), ("recorded", sent),
+                 ("duplicates", dups), ("violations", violations), ("rate", f"{rate:.0f}"),
+                 ("seconds", f"{recorded - t0:.2f}")):
+        print(f"{name}_{k}={v}")
+
+
+def prompt_args(uid, k):
+    """chat.postMessage arguments of a prompt's shape and size."""
+    button = {"type": "button", "action_id": "sb_confirm", "value": "%064x" % k,
+              "text": {"type": "plain_text", "text": "Yes, this was me"}}
+    return {"channel": uid, "text": f"Benchmark alert {k}: " + DESCRIPTION,
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": DESCRIPTION}},
+                       {"type": "section", "fields": [
+                           {"type": "mrkdwn", "text": "*ip*\n203.0.113.7"},
+                           {"type": "mrkdwn", "text": "*country*\nPT"}]},
+                       {"type": "actions", "elements": [
+                           button, dict(button, action_id="sb_deny", style="danger",
+                                        text={"type": "plain_text",
+                                              "text": "No, this wasn't me"})]}]}
+
+
+def slack_raw(n, ctl, emp_csv, parallel):
+    """The fake's own rate from a plain concurrent client (see the usage)."""
+    n, emps = int(n), load_employees(emp_csv)
+    api = ctl.rsplit("/_fake", 1)[0] + "/api/chat.postMessage"
+    cfg = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"slack-raw-{os.getpid()}.curl")
+    with open(cfg, "w") as f:
+        for k in range(n):
+            body = json.dumps(prompt_args(emps[k % len(emps)]["chat_user_id"], k))
+            f.write(f'{"next" if k else ""}\nurl = "{api}"\n'
+                    f'header = "Authorization: Bearer xoxb-fake-token"\n'
+                    f'header = "Content-Type: application/json; charset=utf-8"\n'
+                    f'data = {json.dumps(body)}\noutput = "/dev/null"\n')
+    t0 = time.time()
+    try:
+        subprocess.run(["curl", "-sS", "--no-progress-meter", "--parallel", "--parallel-max", str(parallel),
+                        "-K", cfg], check=True, stdout=subprocess.DEVNULL)
+    finally:
+        os.unlink(cfg)
+    elapsed = time.time() - t0
+    ok = fake_get(ctl, "summary")["methods"].get("chat.postMessage", {}).get("ok", 0)
+    fake_post(ctl, "reset", {})
+    say(f"slack-raw: {ok} of {n} chat.postMessage in {elapsed:.2f} s, {parallel} at once: "
+        f"{ok / elapsed:.0f}/s")
+    print(f"slackraw_n={n}\nslackraw_ok={ok}\nslackraw_rate={ok / elapsed:.0f}")
+
+
 def main(argv):
     if len(argv) >= 1 and argv[0] == "fake-slack":
         return fake_slack(argv[1:])
@@ -378,6 +487,10 @@ def main(argv):
         raw(argv[1], argv[2], float(argv[3]), float(argv[4]))
     elif len(argv) == 10 and argv[0] == "phase":
         phase(*argv[1:])
+    elif len(argv) == 10 and argv[0] == "burst":
+        burst(*argv[1:])
+    elif len(argv) == 5 and argv[0] == "slack-raw":
+        slack_raw(argv[1], argv[2], argv[3], int(argv[4]))
     elif len(argv) == 9 and argv[0] == "maxrate":
         maxrate(*argv[1:])
     else:

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_signal.h"
 #include "sb_utf8.h"
 
 sb_chat_t *sb_chat_new(const char *platform, const sb_chat_config_t *cfg, char *errstr,
@@ -115,6 +116,57 @@ int sb_chat_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_
     if (ref_out)
         memset(ref_out, 0, sizeof(*ref_out));
     return chat->ops->send_prompt(chat, p, ref_out, err);
+}
+
+/* The batch one prompt at a time (platforms without a concurrent client). */
+static void send_one(sb_chat_t *chat, sb_chat_batch_t *it) {
+    const char *user = it->chat_user_id;
+    char channel[SB_CHAT_CHANNEL_SIZE];
+    int found;
+    if (!user && (!it->email || !*it->email)) {
+        it->rc = sb_chat_fail(&it->err, 0, "no_chat_id", "no chat id and no e-mail");
+        return;
+    }
+    if (!user) {
+        found =
+            sb_chat_lookup_email(chat, it->email, it->user_found, sizeof(it->user_found), &it->err);
+        if (found == 1)
+            it->rc = sb_chat_fail(&it->err, 0, "users_not_found", "no chat user has the e-mail");
+        if (found != 0) {
+            it->rc = -1;
+            return;
+        }
+        user = it->user_found;
+    }
+    if ((it->rc = sb_chat_open_dm(chat, user, channel, sizeof(channel), &it->err)) == -1)
+        return;
+    it->prompt.channel = channel;
+    it->prompt.chat_user_id = user;
+    it->rc = sb_chat_send_prompt(chat, &it->prompt, &it->ref, &it->err);
+    it->prompt.channel = NULL; /* channel does not outlive this call */
+}
+
+void sb_chat_send_prompts(sb_chat_t *chat, sb_chat_batch_t *items, size_t n, int max_in_flight) {
+    for (size_t i = 0; i < n; i++) {
+        items[i].rc = -1;
+        items[i].user_found[0] = '\0';
+        memset(&items[i].ref, 0, sizeof(items[i].ref));
+        clear_error(&items[i].err);
+    }
+    if (!chat) {
+        for (size_t i = 0; i < n; i++)
+            sb_chat_fail(&items[i].err, 0, "invalid_arguments", "chat: no client");
+        return;
+    }
+    if (chat->ops->send_prompts) {
+        chat->ops->send_prompts(chat, items, n, max_in_flight);
+        return;
+    }
+    for (size_t i = 0; i < n && sb_running; i++)
+        send_one(chat, &items[i]);
+    for (size_t i = 0; i < n; i++) /* shutdown: the rest is the sweep's */
+        if (items[i].rc == -1 && !items[i].err.code[0])
+            sb_chat_fail(&items[i].err, 1, "interrupted", "chat: shutting down");
 }
 
 int sb_chat_send_text(sb_chat_t *chat, const char *channel, const char *text,

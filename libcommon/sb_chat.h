@@ -134,6 +134,29 @@ int sb_chat_user_timezone(sb_chat_t *chat, const char *chat_user_id, char *zone_
 int sb_chat_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref_out,
                         sb_chat_error_t *err);
 
+/* One prompt of a batch for sb_chat_send_prompts. */
+typedef struct {
+    const char *chat_user_id; /* who it is for; NULL: found by email first */
+    const char *email;        /* used when chat_user_id is NULL; NULL: no_chat_id */
+    sb_chat_prompt_t prompt;  /* channel and chat_user_id are filled in by the call */
+    /* the outcome */
+    char user_found[SB_CHAT_CHANNEL_SIZE]; /* the chat user id found by e-mail, or "" */
+    int rc;                                /* 0: sent, ref filled; -1: err */
+    sb_chat_ref_t ref;
+    sb_chat_error_t err;
+} sb_chat_batch_t;
+
+/* Sends every prompt of items to its user's direct conversation, and
+ * fills each item's outcome (a user without a chat id is looked up by
+ * e-mail first: users_not_found when nobody has it, no_chat_id without an
+ * e-mail). Slack: up to max_in_flight calls on the wire at once, a 429
+ * holding back only the calls of its method (sb_curl_multi), and each
+ * prompt in one chat.postMessage to the user's id, which Slack posts to
+ * the app's DM with them (no conversations.open: a Tier 3 method, 50+ a
+ * minute). Mattermost and console: one after the other, as the
+ * single-prompt calls do. */
+void sb_chat_send_prompts(sb_chat_t *chat, sb_chat_batch_t *items, size_t n, int max_in_flight);
+
 /* Sends text (shown literally; *bold* and _italic_ still work). */
 int sb_chat_send_text(sb_chat_t *chat, const char *channel, const char *text,
                       sb_chat_ref_t *ref_out, sb_chat_error_t *err);
@@ -193,6 +216,8 @@ typedef struct {
     /* NULL: the platform has no modals */
     int (*open_code_modal)(sb_chat_t *chat, const char *trigger_id, const char *alert_id,
                            sb_chat_error_t *err);
+    /* NULL: one at a time through open_dm and send_prompt */
+    void (*send_prompts)(sb_chat_t *chat, sb_chat_batch_t *items, size_t n, int max_in_flight);
     /* NULL: "unsupported" */
     int (*ask)(sb_chat_t *chat, const char *what, const char *trigger_id, const char *user,
                const char *alert_id, sb_chat_error_t *err);

@@ -8,6 +8,7 @@
 #include "sb_buf.h"
 #include "sb_chat.h"
 #include "sb_curl.h"
+#include "sb_curl_multi.h"
 #include "sb_slack_blocks.h"
 #include "sb_signal.h"
 #include "sb_url.h"
@@ -18,6 +19,8 @@
 typedef struct {
     sb_chat_t base; /* first: the vtable */
     sb_curl_t *curl;
+    sb_curl_multi_t *multi; /* made by the first batch, for its max_in_flight */
+    int multi_max;
     char *api_url; /* without a trailing slash */
     char *token;
     long timeout_ms, max_backoff_ms;
@@ -301,9 +304,196 @@ static int slack_open_code_modal(sb_chat_t *chat, const char *trigger_id, const 
     return 0;
 }
 
+/* ---- many prompts at once ------------------------------------------------ */
+
+/* One stage of a batch: a request per item that needs one. */
+typedef struct {
+    slack_t *s;
+    sb_chat_batch_t *items;
+    size_t *item; /* request -> item */
+    const char *method;
+    sb_curl_req_t *reqs;
+    char **bodies; /* owned; NULL for a GET */
+    char (*urls)[1024];
+    const char **keys;
+    size_t n;
+} stage_t;
+
+static void stage_free(stage_t *st) {
+    for (size_t i = 0; st->bodies && i < st->n; i++)
+        free(st->bodies[i]);
+    free(st->bodies);
+    free(st->urls);
+    free(st->reqs);
+    free(st->keys);
+    free(st->item);
+}
+
+/* Room for up to n requests of method; 0 or -1 (out of memory). */
+static int stage_init(stage_t *st, slack_t *s, sb_chat_batch_t *items, size_t n,
+                      const char *method) {
+    *st = (stage_t){.s = s, .items = items, .method = method};
+    st->item = calloc(n, sizeof(*st->item));
+    st->reqs = calloc(n, sizeof(*st->reqs));
+    st->bodies = calloc(n, sizeof(*st->bodies));
+    st->urls = calloc(n, sizeof(*st->urls));
+    st->keys = calloc(n, sizeof(*st->keys));
+    if (!st->item || !st->reqs || !st->bodies || !st->urls || !st->keys) {
+        stage_free(st);
+        return -1;
+    }
+    return 0;
+}
+
+/* Adds item i's request: a POST of body (owned from here) or a GET. */
+static void stage_add(stage_t *st, size_t i, const char *query, char *body) {
+    size_t k = st->n++;
+    snprintf(st->urls[k], sizeof(st->urls[k]), "%s/%s%s%s", st->s->api_url, st->method,
+             query ? "?" : "", query ? query : "");
+    st->bodies[k] = body;
+    st->item[k] = i;
+    st->keys[k] = st->method; /* Slack's limits are per method (and per channel: one each) */
+    st->reqs[k] = (sb_curl_req_t){
+        .method = body ? "POST" : "GET",
+        .url = st->urls[k],
+        .bearer_token = st->s->token,
+        .content_type = body ? JSON_TYPE : NULL,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .timeout_ms = st->s->timeout_ms,
+        .max_attempts = st->s->max_attempts,
+        .max_backoff_ms = st->s->max_backoff_ms,
+    };
+}
+
+/* A lookup or a post answered (or gave up). */
+static void stage_done(void *ctx, size_t k, int rc, const sb_curl_resp_t *resp, const char *why) {
+    stage_t *st = ctx;
+    sb_chat_batch_t *it = &st->items[st->item[k]];
+    cJSON *res = NULL;
+    if (rc == -1) {
+        transport_fail(st->method, resp, why, &it->err);
+        return;
+    }
+    if (answer(st->method, resp, &res, &it->err) == -1) {
+        if (!strcmp(st->method, "users.lookupByEmail") && !strcmp(it->err.code, "users_not_found"))
+            sb_chat_fail(&it->err, 0, "users_not_found", "no chat user has the e-mail");
+        return;
+    }
+    if (!strcmp(st->method, "users.lookupByEmail")) {
+        if (copy_str(res, "user", "id", it->user_found, sizeof(it->user_found)) == -1)
+            sb_chat_fail(&it->err, 0, "invalid_response",
+                         "slack users.lookupByEmail: no user id (or too long)");
+    } else if (copy_str(res, "channel", NULL, it->ref.channel, sizeof(it->ref.channel)) == -1 ||
+               copy_str(res, "ts", NULL, it->ref.ts, sizeof(it->ref.ts)) == -1) {
+        sb_chat_fail(&it->err, 0, "invalid_response",
+                     "slack chat.postMessage: no channel or ts in the answer");
+    } else {
+        it->rc = 0;
+    }
+    cJSON_Delete(res);
+}
+
+/* chat.postMessage's body for item it (to its user's id), or NULL with
+ * it->err. */
+static char *prompt_body(sb_chat_batch_t *it, const char *user) {
+    sb_buf_t b = {0};
+    cJSON *args, *blocks;
+    char *body;
+    it->prompt.channel = user;
+    it->prompt.chat_user_id = user;
+    if (sb_chat_prompt_check(&it->prompt, &it->err) == -1)
+        return NULL;
+    blocks = sb_slack_prompt_blocks(&it->prompt, NULL);
+    sb_slack_fallback_text(&b, &it->prompt);
+    args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "channel", user);
+    cJSON_AddStringToObject(args, "text", b.s ? b.s : "");
+    if (blocks)
+        cJSON_AddItemToObject(args, "blocks", blocks);
+    body = blocks && !b.err && args ? cJSON_PrintUnformatted(args) : NULL;
+    cJSON_Delete(args);
+    sb_buf_free(&b);
+    if (!body)
+        sb_chat_fail(&it->err, 1, "out_of_memory", "slack: out of memory building a prompt");
+    return body;
+}
+
+/* Runs a stage's requests, at most multi_max at a time. */
+static void stage_run(stage_t *st) {
+    if (st->n > 0)
+        sb_curl_multi_run(st->s->multi, st->reqs, st->keys, st->n, stage_done, st);
+}
+
+static void slack_send_prompts(sb_chat_t *chat, sb_chat_batch_t *items, size_t n,
+                               int max_in_flight) {
+    slack_t *s = (slack_t *)chat;
+    char errstr[256], query[800];
+    stage_t st;
+
+    if (max_in_flight < 1)
+        max_in_flight = 1;
+    if (s->multi && s->multi_max != max_in_flight) {
+        sb_curl_multi_destroy(s->multi);
+        s->multi = NULL;
+    }
+    if (!s->multi && !(s->multi = sb_curl_multi_new(max_in_flight, errstr, sizeof(errstr)))) {
+        for (size_t i = 0; i < n; i++)
+            sb_chat_fail(&items[i].err, 1, "out_of_memory", "slack: %s", errstr);
+        return;
+    }
+    s->multi_max = max_in_flight;
+    /* 1: the users without a chat id, by e-mail */
+    if (stage_init(&st, s, items, n, "users.lookupByEmail") == 0) {
+        for (size_t i = 0; i < n; i++) {
+            sb_chat_batch_t *it = &items[i];
+            if (it->chat_user_id)
+                continue;
+            if (!it->email || !*it->email)
+                sb_chat_fail(&it->err, 0, "no_chat_id", "no chat id and no e-mail");
+            else if (strlen(it->email) > 254) /* RFC 5321 path limit */
+                sb_chat_fail(&it->err, 0, "invalid_arguments", "slack: e-mail address too long");
+            else if (!sb_chat_utf8_ok(it->email))
+                sb_chat_fail(&it->err, 0, "invalid_arguments", "slack: e-mail not UTF-8");
+            else {
+                strcpy(query, "email=");
+                sb_url_encode(query + 6, sizeof(query) - 6, it->email, NULL);
+                stage_add(&st, i, query, NULL);
+            }
+        }
+        stage_run(&st);
+        stage_free(&st);
+    }
+    /* 2: the prompts of everyone with an id */
+    if (stage_init(&st, s, items, n, "chat.postMessage") == -1) {
+        for (size_t i = 0; i < n; i++)
+            sb_chat_fail(&items[i].err, 1, "out_of_memory", "slack: out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sb_chat_batch_t *it = &items[i];
+        const char *user = it->chat_user_id ? it->chat_user_id : it->user_found;
+        char *body;
+        if (!*user || it->err.code[0])
+            continue;
+        if (!sb_chat_utf8_ok(user) || strlen(user) > 255)
+            sb_chat_fail(&it->err, 0, "invalid_arguments", "slack: invalid chat user id");
+        else if ((body = prompt_body(it, user)))
+            stage_add(&st, i, NULL, body);
+    }
+    stage_run(&st);
+    stage_free(&st);
+    for (size_t i = 0; i < n; i++) {
+        items[i].prompt.channel = NULL; /* they pointed into the items */
+        if (items[i].rc == -1 && !items[i].err.code[0])
+            sb_chat_fail(&items[i].err, 1, "interrupted", "slack: not sent");
+    }
+}
+
 static void slack_destroy(sb_chat_t *chat) {
     slack_t *s = (slack_t *)chat;
     sb_curl_destroy(s->curl);
+    sb_curl_multi_destroy(s->multi);
     if (s->token) /* the secret does not outlive the client */
         memset(s->token, 0, strlen(s->token));
     free(s->token);
@@ -322,6 +512,7 @@ static const sb_chat_ops_t slack_ops = {
     .post_channel = slack_post_channel,
     .open_code_modal = slack_open_code_modal,
     .user_timezone = slack_user_timezone,
+    .send_prompts = slack_send_prompts,
 };
 
 /* A token is one header word: printable ASCII, no spaces. */

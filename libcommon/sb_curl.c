@@ -1,5 +1,6 @@
 /* sb_curl: HTTP client for chat APIs over libcurl, with timeouts, retry and backoff. */
 #include "sb_curl.h"
+#include "sb_curl_easy.h"
 
 #include <curl/curl.h>
 #include <stdint.h>
@@ -26,12 +27,6 @@ struct sb_curl_s {
     uint64_t rng; /* xorshift64 state for the backoff jitter */
     char curlerr[CURL_ERROR_SIZE];
 };
-
-/* The response body of one attempt. */
-typedef struct {
-    sb_buf_t b;   /* b.err: out of memory */
-    int overflow; /* the server sent more than SB_CURL_MAX_BODY */
-} body_buf_t;
 
 /* The host of an http:// URL (after the scheme) is loopback. */
 static int loopback_host(const char *rest) {
@@ -100,7 +95,7 @@ void sb_curl_resp_clear(sb_curl_resp_t *resp) {
 }
 
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
-    body_buf_t *b = userdata;
+    sb_curl_body_t *b = userdata;
     size_t n = size * nmemb;
     if (n > SB_CURL_MAX_BODY - b->b.len) {
         b->overflow = 1;
@@ -112,7 +107,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
 
 /* "host" or "host:port" of url, for messages: never the path, query or
  * user info, which may carry secrets. */
-static void url_host(const char *url, char *out, size_t size) {
+void sb_curl_url_host(const char *url, char *out, size_t size) {
     CURLU *u = curl_url();
     char *host = NULL, *port = NULL;
     if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
@@ -131,7 +126,7 @@ static void url_host(const char *url, char *out, size_t size) {
 
 /* Overwrites every occurrence of secret in s: belt and braces, in case a
  * library message ever quotes it. */
-static void scrub(char *s, const char *secret) {
+void sb_curl_scrub(char *s, const char *secret) {
     size_t n = secret ? strlen(secret) : 0;
     char *p;
     if (n == 0)
@@ -141,7 +136,7 @@ static void scrub(char *s, const char *secret) {
 }
 
 /* Transport failures worth another attempt: the server may be back soon. */
-static int transport_retryable(CURLcode rc) {
+int sb_curl_transport_retryable(int rc) {
     switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -160,16 +155,16 @@ static int transport_retryable(CURLcode rc) {
 
 /* Capped exponential backoff with "equal jitter": half the step fixed, half
  * random, so that clients that failed together do not retry together. */
-static long backoff_ms(sb_curl_t *c, int attempt, long max_ms) {
+long sb_curl_backoff_ms(uint64_t *rng, int attempt, long max_ms) {
     long step = SB_CURL_BASE_BACKOFF_MS;
     for (int i = 1; i < attempt && step < max_ms; i++)
         step *= 2;
     if (step > max_ms)
         step = max_ms;
-    c->rng ^= c->rng << 13;
-    c->rng ^= c->rng >> 7;
-    c->rng ^= c->rng << 17;
-    return step / 2 + (long)(c->rng % (uint64_t)(step / 2 + 1));
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    return step / 2 + (long)(*rng % (uint64_t)(step / 2 + 1));
 }
 
 /* Sleeps ms in short slices; -1 as soon as sb_running turns 0. */
@@ -190,13 +185,13 @@ static int wait_ms(long ms) {
 #define SETOPT(opt, val)                                                                           \
     do {                                                                                           \
         if (rc == CURLE_OK)                                                                        \
-            rc = curl_easy_setopt(c->easy, opt, val);                                              \
+            rc = curl_easy_setopt(easy, opt, val);                                                 \
     } while (0)
 
 /* Sets every option of the request on the (reset) handle; the connection
  * cache survives curl_easy_reset, so keep-alive still works. */
-static int setup(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf,
-                 struct curl_slist **headers) {
+int sb_curl_easy_setup(CURL *easy, const sb_curl_req_t *req, sb_curl_body_t *buf,
+                       struct curl_slist **headers, char *curlerr) {
     CURLcode rc = CURLE_OK;
     long timeout = req->timeout_ms > 0 ? req->timeout_ms : SB_CURL_DEFAULT_TIMEOUT_MS;
     long connect =
@@ -205,7 +200,7 @@ static int setup(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf,
     struct curl_slist *h, *tmp;
     char ctype[256];
 
-    curl_easy_reset(c->easy);
+    curl_easy_reset(easy);
     SETOPT(CURLOPT_URL, req->url);
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: the string form; the bitmask is deprecated */
     SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -224,7 +219,7 @@ static int setup(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf,
     SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)SB_CURL_MAX_BODY);
     SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
     SETOPT(CURLOPT_WRITEDATA, buf);
-    SETOPT(CURLOPT_ERRORBUFFER, c->curlerr);
+    SETOPT(CURLOPT_ERRORBUFFER, curlerr);
     SETOPT(CURLOPT_USERAGENT, "securitybot/" SB_VERSION);
     if (req->bearer_token) { /* libcurl sends "Authorization: Bearer <token>" */
         SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
@@ -261,15 +256,16 @@ static int setup(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf,
 }
 
 /* Moves the attempt's body into resp (NULL when empty). */
-static void take_body(body_buf_t *buf, sb_curl_resp_t *resp) {
+void sb_curl_take_body(sb_curl_body_t *buf, sb_curl_resp_t *resp) {
     free(resp->body);
     resp->body_len = buf->b.len;
     resp->body = buf->b.len ? sb_buf_take(&buf->b) : NULL;
 }
 
 /* One attempt: 0 final answer, 1 retry after *delay (reason in why), -1 fail. */
-static int attempt(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf, sb_curl_resp_t *resp,
-                   long max_backoff, long *delay, char *why, size_t why_size) {
+static int attempt(sb_curl_t *c, const sb_curl_req_t *req, sb_curl_body_t *buf,
+                   sb_curl_resp_t *resp, long max_backoff, long *delay, char *why,
+                   size_t why_size) {
     CURLcode rc;
     long status = 0;
     curl_off_t retry_after = 0;
@@ -292,10 +288,10 @@ static int attempt(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf, sb_c
     }
     if (rc != CURLE_OK) {
         snprintf(why, why_size, "%s", c->curlerr[0] ? c->curlerr : curl_easy_strerror(rc));
-        *delay = backoff_ms(c, resp->attempts, max_backoff);
-        return transport_retryable(rc) ? 1 : -1;
+        *delay = sb_curl_backoff_ms(&c->rng, resp->attempts, max_backoff);
+        return sb_curl_transport_retryable(rc) ? 1 : -1;
     }
-    take_body(buf, resp);
+    sb_curl_take_body(buf, resp);
     if (status == 429 && retry_after > 0) {
         snprintf(why, why_size, "HTTP 429 (Retry-After: %ld s)", (long)retry_after);
         *delay = retry_after > max_backoff / 1000 ? max_backoff : (long)retry_after * 1000;
@@ -303,7 +299,7 @@ static int attempt(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf, sb_c
     }
     if (status == 429 || status >= 500) {
         snprintf(why, why_size, "HTTP %ld", status);
-        *delay = backoff_ms(c, resp->attempts, max_backoff);
+        *delay = sb_curl_backoff_ms(&c->rng, resp->attempts, max_backoff);
         return 1;
     }
     return 0;
@@ -312,7 +308,7 @@ static int attempt(sb_curl_t *c, const sb_curl_req_t *req, body_buf_t *buf, sb_c
 int sb_curl_request(sb_curl_t *c, const sb_curl_req_t *req, sb_curl_resp_t *resp, char *errstr,
                     size_t errstr_size) {
     char host[256], why[CURL_ERROR_SIZE + 64];
-    body_buf_t buf = {0};
+    sb_curl_body_t buf = {0};
     struct curl_slist *headers = NULL;
     long max_backoff, delay = 0;
     int max_attempts, ret = -1, r;
@@ -324,16 +320,16 @@ int sb_curl_request(sb_curl_t *c, const sb_curl_req_t *req, sb_curl_resp_t *resp
         snprintf(errstr, errstr_size, "curl: invalid request (needs a URL and GET, POST or PUT)");
         return -1;
     }
-    url_host(req->url, host, sizeof(host));
+    sb_curl_url_host(req->url, host, sizeof(host));
     max_attempts = req->max_attempts < 1 ? 1 : req->max_attempts;
     max_backoff = req->max_backoff_ms > 0 ? req->max_backoff_ms : SB_CURL_DEFAULT_MAX_BACKOFF_MS;
-    if (setup(c, req, &buf, &headers) == -1) {
+    if (sb_curl_easy_setup(c->easy, req, &buf, &headers, c->curlerr) == -1) {
         snprintf(errstr, errstr_size, "%s: cannot set up the request", host);
         goto out;
     }
     for (;;) {
         r = attempt(c, req, &buf, resp, max_backoff, &delay, why, sizeof(why));
-        scrub(why, req->bearer_token);
+        sb_curl_scrub(why, req->bearer_token);
         if (r == 0) {
             ret = 0;
             break;
@@ -358,7 +354,7 @@ int sb_curl_request(sb_curl_t *c, const sb_curl_req_t *req, sb_curl_resp_t *resp
     }
 out:
     if (ret == -1)
-        scrub(errstr, req->bearer_token);
+        sb_curl_scrub(errstr, req->bearer_token);
     curl_slist_free_all(headers);
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL); /* the list is freed */
     sb_buf_free(&buf.b);

@@ -150,13 +150,17 @@ class Checker:
                                          for e in get(a.pd_ctl + "/events")["events"])
         self.pd_violations = get(a.pd_ctl + "/violations")["count"]
         # the people Slack does not know (class `gone`) are refused as Slack
-        # would: user_not_found is their expected answer, not a client mistake
+        # would: user_not_found (conversations.open) or channel_not_found (a
+        # prompt posted to their user id) is their expected answer, not a
+        # client mistake
         known = set(json.load(open(os.path.join(d, "gen", "slack.json")))["users"].values())
-        gone = {"user " + line.split(",")[2] for line in
-                open(os.path.join(d, "gen", "employees.csv")).read().splitlines()[1:]
-                if line.split(",")[2] and line.split(",")[2] not in known}
+        gone_ids = {line.split(",")[2] for line in
+                    open(os.path.join(d, "gen", "employees.csv")).read().splitlines()[1:]
+                    if line.split(",")[2] and line.split(",")[2] not in known}
+        gone = {"user " + u for u in gone_ids} | {"channel " + u for u in gone_ids}
         self.slack_violations = [v for v in get(a.fake_ctl + "/violations")["violations"]
-                                 if not (v["error"] == "user_not_found" and v["detail"] in gone)]
+                                 if not (v["error"] in ("user_not_found", "channel_not_found")
+                                         and v["detail"] in gone)]
         for v in self.slack_violations[:5]:
             print("  example Slack violation: %s" % v, file=sys.stderr)
 

@@ -66,6 +66,8 @@ class State:
         self.timezones = {}  # user id -> IANA zone of the profile (users.info's tz)
         self.channels = set()  # public channel ids that exist
         self.expired_triggers = set()  # views.open: trigger ids older than Slack's 3 s
+        self.delay = 0.0  # seconds every Web API answer waits (a network round trip)
+        self.in_flight = 0  # Web API calls being answered now
         self.reset()
 
     def reset(self):
@@ -78,6 +80,7 @@ class State:
         self.chan_counter = itertools.count(1)
         self.views = []  # views.open: the modals opened
         self.used_triggers = set()
+        self.max_in_flight = 0  # the most Web API calls answered at once
 
     def next_ts(self):
         return "%d.%06d" % (int(time.time()), next(self.ts_counter) % 1000000)
@@ -246,6 +249,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def api(self, verb, url, body):
         st = self.server.state
+        with st.lock:
+            st.in_flight += 1
+            st.max_in_flight = max(st.max_in_flight, st.in_flight)
+        try:
+            self.api_call(st, verb, url, body)
+        finally:
+            with st.lock:
+                st.in_flight -= 1
+
+    def api_call(self, st, verb, url, body):
         method = url.path[len("/api/"):]
         ctype = self.headers.get("Content-Type")
         call = {
@@ -294,6 +307,9 @@ class Handler(BaseHTTPRequestHandler):
             if "violation" in call:
                 st.violations.append({"method": method, "error": call["error"],
                                       "detail": call["violation"], "time": call["time"]})
+            delay = st.delay
+        if delay > 0:  # outside the lock: the other connections' calls go on
+            time.sleep(delay)
         self.send(status, payload, headers)
 
     def injected(self, f, call):
@@ -415,6 +431,8 @@ class Handler(BaseHTTPRequestHandler):
                 st.timezones.update(req.get("timezones", {}))
                 st.channels.update(req.get("channels", []))
                 st.expired_triggers.update(req.get("expired_triggers", []))
+                if "delay_ms" in req:
+                    st.delay = float(req["delay_ms"]) / 1000.0
                 out = {"ok": True}
             elif verb == "POST" and what == "fail":
                 f = {"method": req.get("method"), "count": int(req.get("count", 1)),
@@ -445,7 +463,7 @@ class Handler(BaseHTTPRequestHandler):
                     m["ok" if c["ok"] else "failed"] += 1
                     m["injected"] += bool(c.get("injected"))
                 out = {"ok": True, "calls": len(st.calls), "methods": methods,
-                       "violations": len(st.violations)}
+                       "violations": len(st.violations), "max_in_flight": st.max_in_flight}
             elif verb == "GET" and what == "dms":
                 out = {"ok": True, "dms": st.dms}
             elif verb == "GET" and what == "violations":

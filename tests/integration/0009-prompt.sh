@@ -59,8 +59,8 @@ wait_for "$(sent_sql "$a1")" 1 30
 check "$(posts)" 1 "one chat.postMessage"
 check "$(fake_q messages "[(b['elements'][0]['action_id'], b['elements'][0]['value'], b['elements'][1]['action_id'], b['elements'][1]['value']) for m in d['messages'] for b in m['blocks'] if b['type'] == 'actions']")" \
 	"[[\"sb_confirm\", \"$a1\", \"sb_deny\", \"$a1\"]]" "two buttons whose value is the alert id"
-dm=$(fake_q calls "[c for c in d['calls'] if c['method'] == 'conversations.open' and c['args']['users'] == 'U001'][0]['status']")
-check "$dm" 200 "the DM was opened for alice's chat id"
+dm=$(fake_q calls "[(c['args']['channel'], c['channel'][:1]) for c in d['calls'] if c['method'] == 'chat.postMessage']")
+check "$dm" '[["U001", "D"]]' "posted to alice's chat id: Slack puts it in the app's DM with her"
 check "$(sql "SELECT status || ' ' || chat_channel || ' ' || chat_ts FROM alerts WHERE id = '$a1'")" \
 	"prompted $(fake_q messages "d['messages'][0]['channel'] + ' ' + d['messages'][0]['ts']")" \
 	"row prompted with the fake's channel and ts"

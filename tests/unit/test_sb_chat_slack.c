@@ -416,6 +416,65 @@ static void test_user_timezone(void) {
     SB_CHECK(violations() == 2); /* the unknown user and the wrong token, as Slack refuses them */
 }
 
+/* sb_chat_send_prompts: ids and e-mails mixed, each outcome its own; a
+ * 429 holds the posts back for its Retry-After, then all go. */
+static void test_batch(void) {
+    sb_chat_batch_t items[5];
+    static const struct {
+        const char *user, *email, *code;
+        int rc;
+        const char *found;
+    } cases[] = {
+        {"U100", NULL, "", 0, ""},
+        {NULL, "jdoe@example.com", "", 0, "U100"},
+        {NULL, "nobody@example.com", "users_not_found", -1, ""},
+        {NULL, NULL, "no_chat_id", -1, ""},
+        {"U404", NULL, "channel_not_found", -1, ""},
+    };
+    reset();
+    control("config", "{\"users\":{\"a@example.com\":\"U101\",\"b@example.com\":\"U102\"}}");
+    for (size_t i = 0; i < 5; i++)
+        items[i] = (sb_chat_batch_t){.chat_user_id = cases[i].user,
+                                     .email = cases[i].email,
+                                     .prompt = {.alert_id = ALERT_ID, .title = "Batch"}};
+    sb_chat_send_prompts(chat, items, 5, 3);
+    for (size_t i = 0; i < 5; i++) {
+        SB_CHECK_MSG(items[i].rc == cases[i].rc, "case %zu: %d %s", i, items[i].rc,
+                     items[i].err.msg);
+        SB_CHECK_MSG(!strcmp(items[i].err.code, cases[i].code), "case %zu: %s", i,
+                     items[i].err.code);
+        SB_CHECK_MSG(!strcmp(items[i].user_found, cases[i].found), "case %zu: %s", i,
+                     items[i].user_found);
+        SB_CHECK_MSG(items[i].rc == -1 || (items[i].ref.channel[0] == 'D' && items[i].ref.ts[0]),
+                     "case %zu", i);
+        SB_CHECK_MSG(items[i].rc == 0 || !items[i].err.retryable, "case %zu", i);
+    }
+    cJSON *calls = control_get("calls");
+    SB_CHECK_MSG(count_calls(calls) == 5, "%d calls", count_calls(calls)); /* 2 lookups, 3 posts */
+    cJSON_Delete(calls);
+    SB_CHECK(violations() == 1); /* U404: the fake counts the unknown channel */
+
+    /* a 429 on the first post: every post waits for its Retry-After */
+    reset();
+    control("config", "{\"users\":{\"a@example.com\":\"U101\",\"b@example.com\":\"U102\"}}");
+    control("fail",
+            "{\"method\":\"chat.postMessage\",\"count\":1,\"status\":429,\"retry_after\":1}");
+    static const char *const users[] = {"U100", "U101", "U102"};
+    for (size_t i = 0; i < 3; i++)
+        items[i] = (sb_chat_batch_t){.chat_user_id = users[i],
+                                     .prompt = {.alert_id = ALERT_ID, .title = "Batch"}};
+    int64_t t0 = sb_time_monotonic_us();
+    sb_chat_send_prompts(chat, items, 3, 1);
+    long ms = elapsed_ms(t0);
+    for (size_t i = 0; i < 3; i++)
+        SB_CHECK_MSG(items[i].rc == 0, "after the 429, %zu: %s", i, items[i].err.msg);
+    SB_CHECK_MSG(ms >= 900, "%ld ms", ms);
+    calls = control_get("calls");
+    SB_CHECK_MSG(count_calls(calls) == 4, "%d calls", count_calls(calls));
+    cJSON_Delete(calls);
+    SB_CHECK(violations() == 0);
+}
+
 /* Arguments refused before any call, and constructors refusing configs. */
 static void test_refusals(void) {
     char errstr[512];
@@ -481,6 +540,7 @@ int main(void) {
         test_errors();
         test_refusals();
         test_user_timezone();
+        test_batch();
     }
     sb_chat_destroy(chat);
     fake_stop();

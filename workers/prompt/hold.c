@@ -16,12 +16,12 @@
 #include "sb_log.h"
 #include "sb_time.h"
 
-/* $1 employee id. */
+/* $1 employee ids (bigint[]): one row each that exists. */
 static const char *const HOURS_SQL =
-    "SELECT timezone, working_hours, chat_user_id,"
+    "SELECT id, timezone, working_hours, chat_user_id,"
     "  timezone IS NULL AND timezone_looked_up_at IS NULL AND chat_user_id IS NOT NULL"
-    " FROM employees WHERE id = $1::bigint";
-enum { H_ZONE, H_HOURS, H_CHAT_ID, H_ASK_CHAT };
+    " FROM employees WHERE id = ANY($1::bigint[])";
+enum { H_ID, H_ZONE, H_HOURS, H_CHAT_ID, H_ASK_CHAT };
 
 /* $1 employee id, $2 the profile's zone ('' none), $3 actor. Asked once: a
  * zone the directory gave meanwhile wins. */
@@ -66,22 +66,22 @@ static int learn_zone(sb_prompt_t *p, const char *employee, const char *chat_id,
 /* A stored value that no longer checks (a zone dropped from tzdata, an
  * edited row) falls back to the default, with a warning: asking is better
  * than holding forever. */
-static void stored_or_default(sb_prompt_t *p, const char *employee, PGresult *res,
+static void stored_or_default(sb_prompt_t *p, const char *employee, PGresult *res, int row,
                               const char **zone, sb_hours_t *h) {
     char why[256];
     *zone = p->hours->default_zone;
     *h = p->hours->hours;
-    if (PQntuples(res) != 1)
+    if (row < 0)
         return;
-    if (!PQgetisnull(res, 0, H_ZONE)) {
-        if (sb_hours_check_zone(PQgetvalue(res, 0, H_ZONE), why, sizeof(why)) == 0)
-            *zone = PQgetvalue(res, 0, H_ZONE);
+    if (!PQgetisnull(res, row, H_ZONE)) {
+        if (sb_hours_check_zone(PQgetvalue(res, row, H_ZONE), why, sizeof(why)) == 0)
+            *zone = PQgetvalue(res, row, H_ZONE);
         else
             sb_log_kv(SB_LOG_WARN, (sb_log_kv_t[]){{"employee", employee}}, 1,
                       "stored time zone: %s; using the default", why);
     }
-    if (!PQgetisnull(res, 0, H_HOURS) &&
-        sb_hours_parse(PQgetvalue(res, 0, H_HOURS), h, why, sizeof(why)) == -1) {
+    if (!PQgetisnull(res, row, H_HOURS) &&
+        sb_hours_parse(PQgetvalue(res, row, H_HOURS), h, why, sizeof(why)) == -1) {
         *h = p->hours->hours;
         sb_log_kv(SB_LOG_WARN, (sb_log_kv_t[]){{"employee", employee}}, 1,
                   "stored %s; using the default", why);
@@ -92,28 +92,25 @@ static void format_sec(int64_t sec, char buf[SB_PROMPT_TS_SIZE]) {
     sb_time_format_us(sec * 1000000, buf, SB_PROMPT_TS_SIZE);
 }
 
-int sb_prompt_when(sb_prompt_t *p, const char *employee, sb_prompt_when_t *w, char *errstr,
-                   size_t errstr_size) {
-    const char *params[] = {employee}, *zone;
-    int64_t now = sb_hours_now(p->hours), at = now;
+/* Fills w for employee from row of res (-1: not in the directory), now
+ * being the clock's time. 0, or -1 on a database failure. */
+static int when_of(sb_prompt_t *p, const char *employee, PGresult *res, int row, int64_t now,
+                   sb_prompt_when_t *w, char *errstr, size_t errstr_size) {
+    const char *zone;
+    int64_t at = now;
     char why[256], learned[SB_HOURS_ZONE_MAX + 1] = "";
     sb_hours_t h;
-    PGresult *res;
 
     snprintf(w->max_rank, sizeof(w->max_rank), "%d", p->hours->max_rank);
     format_sec(now, w->now);
     format_sec(now, w->ask_at);
     if (p->hours->max_rank < 0)
         return 0; /* the feature is off: nothing waits */
-    if (!(res = sb_db_query(p->db, HOURS_SQL, 1, params, errstr, errstr_size)))
+    if (row >= 0 && !strcmp(PQgetvalue(res, row, H_ASK_CHAT), "t") &&
+        learn_zone(p, employee, PQgetvalue(res, row, H_CHAT_ID), learned, errstr, errstr_size) ==
+            -1)
         return -1;
-    if (PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, H_ASK_CHAT), "t") &&
-        learn_zone(p, employee, PQgetvalue(res, 0, H_CHAT_ID), learned, errstr, errstr_size) ==
-            -1) {
-        PQclear(res);
-        return -1;
-    }
-    stored_or_default(p, employee, res, &zone, &h);
+    stored_or_default(p, employee, res, row, &zone, &h);
     if (learned[0])
         zone = learned;
     if (sb_hours_ask_at(zone, &h, now, &at, why, sizeof(why)) == -1) {
@@ -122,6 +119,35 @@ int sb_prompt_when(sb_prompt_t *p, const char *employee, sb_prompt_when_t *w, ch
         at = now;
     }
     format_sec(at, w->ask_at);
-    PQclear(res);
     return 0;
+}
+
+int sb_prompt_when_many(sb_prompt_t *p, const char *ids, const char *const *employees, size_t n,
+                        sb_prompt_when_t *w, char *errstr, size_t errstr_size) {
+    const char *params[] = {ids};
+    int64_t now = sb_hours_now(p->hours);
+    PGresult *res = NULL;
+    int rc = 0;
+
+    if (p->hours->max_rank >= 0 &&
+        !(res = sb_db_query(p->db, HOURS_SQL, 1, params, errstr, errstr_size)))
+        return -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int row = -1;
+        /* a batch has at most a few hundred employees: a scan per one is
+         * cheaper than a map */
+        for (int r = 0; res && r < PQntuples(res) && row < 0; r++)
+            if (!strcmp(PQgetvalue(res, r, H_ID), employees[i]))
+                row = r;
+        rc = when_of(p, employees[i], res, row, now, &w[i], errstr, errstr_size);
+    }
+    PQclear(res);
+    return rc;
+}
+
+int sb_prompt_when(sb_prompt_t *p, const char *employee, sb_prompt_when_t *w, char *errstr,
+                   size_t errstr_size) {
+    char ids[48];
+    snprintf(ids, sizeof(ids), "{%s}", employee);
+    return sb_prompt_when_many(p, ids, &employee, 1, w, errstr, errstr_size);
 }

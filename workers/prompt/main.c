@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "loop.h"
 #include "prompt.h"
 #include "sb_worker.h"
 #include "texts.h"
@@ -24,6 +25,7 @@ typedef struct {
     sb_worker_config_t w;
     char *messages_file;
     int64_t sweep_every_ms;
+    int max_in_flight;
     sb_texts_t texts;
     sb_hours_config_t hours;
     sb_prompt_t pr;
@@ -44,7 +46,8 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
                           .texts = &m->texts,
                           .resend_after_ms = RESEND_AFTER_MS,
                           .sweep_limit = SWEEP_LIMIT,
-                          .hours = &m->hours};
+                          .hours = &m->hours,
+                          .max_in_flight = m->max_in_flight};
     if (sb_hours_settle(&m->hours, errstr, errstr_size) == -1)
         return SB_WORKER_CONFIG_ERROR;
     if (sb_prompt_init(&m->pr, w->prefix, errstr, errstr_size) == -1)
@@ -63,16 +66,14 @@ static void stop(void *ctx) {
 }
 
 /* A prompt request only wakes its employee: the alert itself is in
- * PostgreSQL already. No failure is skipped as permanent: the sweep would
- * find the employee anyway, but a wake-up that keeps failing means the
- * database is away, and waiting for it is right. */
-static int wake(void *ctx, const cJSON *req, char *errstr, size_t errstr_size) {
-    const char *employee = cJSON_GetObjectItemCaseSensitive(req, "employee_id")->valuestring;
-    return sb_prompt_wake(&((prompt_main_t *)ctx)->pr, employee, errstr, errstr_size);
-}
-
-static int sweep(void *ctx, char *errstr, size_t errstr_size) {
-    return sb_prompt_sweep(&((prompt_main_t *)ctx)->pr, errstr, errstr_size);
+ * PostgreSQL already. The requests of a poll are handled together (loop.c);
+ * no failure is skipped as permanent: the sweep would find the employees
+ * anyway, but a wake-up that keeps failing means the database is away,
+ * and waiting for it is right. */
+static int run(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
+    prompt_main_t *m = ctx;
+    (void)errstr, (void)errstr_size;
+    return sb_prompt_run(&m->pr, w, m->sweep_every_ms);
 }
 
 int main(int argc, char **argv) {
@@ -82,6 +83,7 @@ int main(int argc, char **argv) {
     const sb_cfg_entry_t table[] = {
         SB_WORKER_CONFIG_ENTRIES(&m.w, "SECURITYBOT_PROMPT_GROUP", "securitybot-prompt"),
         SB_CFG_DURATION("SECURITYBOT_PROMPT_SWEEP_EVERY", &m.sweep_every_ms, "1s", "how often to look for unsent claims and employees free for their next alert"),
+        SB_CFG_INT("SECURITYBOT_PROMPT_MAX_IN_FLIGHT", &m.max_in_flight, "64", 1, 1024, "Slack calls on the wire at once when a batch of prompts goes out (1: one after the other); Mattermost and console send one at a time"),
         SB_CHAT_CONFIG_ENTRIES(&m.w.chat, "prompts"),
         SB_HOURS_CONFIG_ENTRIES(&m.hours),
         SB_CFG_STR("SECURITYBOT_MESSAGES_FILE", &m.messages_file, NULL, "message templates (JSON, e.g. deploy/messages.json); unset: built-in texts"),
@@ -91,8 +93,7 @@ int main(int argc, char **argv) {
         .name = "sb-prompt", .summary = summary, SB_WORKER_TABLE(table), .settings = &m.w,
         .chat = 1, .db = 1, .consumes = SB_TOPIC_PROMPTS, .produces = produces,
         .configure = configure, .start = start, .stop = stop, .ctx = &m,
-        .schema = "prompt", .what = "prompt request", .invalid_level = SB_LOG_WARN,
-        .handle = wake, .tick = sweep, .tick_what = "sweep", .tick_every_ms = &m.sweep_every_ms,
+        .run = run,
     };
     /* clang-format on */
     return sb_worker_main(&spec, argc, argv);
