@@ -25,10 +25,12 @@
 /* $1 employee ids (bigint[]), $2 actor, $3 the highest rank that waits
  * for working hours, $4 now, $5 when each employee may be asked
  * (timestamptz[], aligned with $1; now when they are working): every
- * employee's next alert, as prompt.c's CLAIM_SQL per employee (keep the
- * two alike: the same order and the same hold), leaving out employees with
- * an open conversation, which would fail the statement. */
-static const char *const CLAIM_BATCH_SQL =
+ * employee's next alert: severity first, then time, then id. Outside
+ * working hours an employee's alerts of that rank or below are held
+ * (ask_at) and the next of the others is claimed, so a held alert never
+ * blocks a higher one. Employees with an open conversation are left out
+ * (their claim would fail the statement). prompt.c runs it for one. */
+const char *const sb_prompt_claim_sql =
     "WITH emp AS (SELECT DISTINCT ON (employee_id) employee_id, ask_at"
     "  FROM unnest($1::bigint[], $5::timestamptz[]) AS u(employee_id, ask_at)),"
     " next AS ("
@@ -61,8 +63,10 @@ static const char *const CLAIM_BATCH_SQL =
     "  FROM claimed)"
     " SELECT id FROM claimed";
 
-/* $1 employee ids, $2 actor: prompt.c's OPTED_OUT_SQL for many. */
-static const char *const OPTED_OUT_BATCH_SQL =
+/* $1 employee ids (bigint[]), $2 actor: an employee who opted out after
+ * their alerts were queued is not asked; those alerts go to the security
+ * team. */
+const char *const sb_prompt_opted_out_sql =
     "WITH esc AS ("
     "  UPDATE alerts a SET status = 'escalation_requested', status_reason = 'opted_out',"
     "    version = a.version + 1, updated_at = now()"
@@ -174,14 +178,14 @@ static int claim_all(sb_prompt_t *p, const char *employees, const sb_prompt_when
     *ids = NULL, *n = 0;
     if (sb_db_begin(p->db, errstr, errstr_size) == -1)
         return -1;
-    if (!(res = sb_db_query(p->db, OPTED_OUT_BATCH_SQL, 2, params, errstr, errstr_size)))
+    if (!(res = sb_db_query(p->db, sb_prompt_opted_out_sql, 2, params, errstr, errstr_size)))
         goto out;
     produced = PQntuples(res) > 0;
     for (int i = 0; i < PQntuples(res); i++)
         if (sb_prompt_request_escalation(p, res, i, errstr, errstr_size) == -1)
             goto out;
     PQclear(res);
-    if (!(res = sb_db_query(p->db, CLAIM_BATCH_SQL, 5, params, errstr, errstr_size))) {
+    if (!(res = sb_db_query(p->db, sb_prompt_claim_sql, 5, params, errstr, errstr_size))) {
         if (!strcmp(sb_db_last_sqlstate(p->db), "23505"))
             rc = 1; /* alerts_one_conversation: a claim of another replica */
         goto out;

@@ -6,6 +6,13 @@
 
 #include "prompt.h"
 
+/* The statements a batch runs, which prompt.c runs for one employee (an
+ * array of one): the claim ($1 employee ids, $2 actor, $3 the highest
+ * rank held outside working hours, $4 now, $5 each employee's ask_at)
+ * and the escalation of opted-out employees' alerts ($1, $2). */
+extern const char *const sb_prompt_claim_sql;
+extern const char *const sb_prompt_opted_out_sql;
+
 /* Prompt requests woke employees[0..n) (decimal ids; repeats are fine):
  * claims the most urgent queued alert of each who has no open
  * conversation, in one transaction, then sends them all (sb_prompt_deliver).

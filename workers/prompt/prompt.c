@@ -24,54 +24,6 @@
 #include "sb_log.h"
 #include "sb_time.h"
 
-/* $1 employee id, $2 actor. Severity first, then time, then id. $3..$5
- * (hold.c): the highest rank that waits for working hours, now, and when
- * the employee's working hours allow asking (now when they are working).
- * Outside them, alerts of that rank or below are held (ask_at) and the
- * next of the others is claimed: a held alert never blocks a higher one. */
-#define RANK SB_PROMPT_RANK_SQL
-static const char *const CLAIM_SQL =
-    "WITH next AS ("
-    "  SELECT id FROM alerts WHERE employee_id = $1::bigint AND status = 'queued'"
-    "  AND (" RANK " > $3::int OR $5::timestamptz <= $4::timestamptz)"
-    "  ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2"
-    "           ELSE 3 END, occurred_at, id"
-    "  LIMIT 1 FOR UPDATE SKIP LOCKED),"
-    " held AS ("
-    "  UPDATE alerts SET ask_at = $5::timestamptz, updated_at = now()"
-    "  WHERE employee_id = $1::bigint AND status = 'queued' AND " RANK " <= $3::int"
-    "    AND $5::timestamptz > $4::timestamptz AND ask_at IS DISTINCT FROM $5::timestamptz"
-    "  RETURNING id, employee_id, ask_at),"
-    " held_audit AS ("
-    "  INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
-    "  SELECT $2, 'prompt_held', id, employee_id, jsonb_build_object('ask_at', ask_at)"
-    "  FROM held),"
-    " claimed AS ("
-    "  UPDATE alerts a SET status = 'prompted', prompted_at = now(), version = a.version + 1,"
-    "    updated_at = now()"
-    "  FROM next WHERE a.id = next.id AND a.status = 'queued'"
-    "  RETURNING a.id, a.employee_id, a.version),"
-    " audit AS ("
-    "  INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
-    "  SELECT $2, 'prompt_claimed', id, employee_id, jsonb_build_object('version', version)"
-    "  FROM claimed)"
-    " SELECT id FROM claimed";
-
-/* $1 employee id, $2 actor: an employee who opted out after their alerts
- * were queued is not asked; those alerts go to the security team. */
-static const char *const OPTED_OUT_SQL =
-    "WITH esc AS ("
-    "  UPDATE alerts a SET status = 'escalation_requested', status_reason = 'opted_out',"
-    "    version = a.version + 1, updated_at = now()"
-    "  FROM employees e WHERE e.id = $1::bigint AND e.opted_out"
-    "    AND a.employee_id = e.id AND a.status = 'queued'"
-    "  RETURNING a.id, a.employee_id, a.severity, a.version),"
-    " audit AS ("
-    "  INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
-    "  SELECT $2, 'escalation_requested', id, employee_id,"
-    "    jsonb_build_object('reason', 'opted_out', 'version', version) FROM esc)"
-    " SELECT id, employee_id, severity FROM esc";
-
 /* $1 alert id: the next try waits 1 s, 2 s, 4 s... up to 5 min. */
 static const char *const BACKOFF_SQL =
     "UPDATE alerts SET prompt_attempts = prompt_attempts + 1,"
@@ -224,9 +176,9 @@ int sb_prompt_request_escalation(void *ctx, const PGresult *res, int i, char *er
 
 /* Escalates the queued alerts of an employee who opted out (none when they
  * did not), publishing each request before COMMIT. 0 or -1. */
-static int opted_out(sb_prompt_t *p, const char *employee, char *errstr, size_t errstr_size) {
-    const char *params[] = {employee, p->worker};
-    return sb_publish_rows(p->db, p->producer, OPTED_OUT_SQL, 2, params,
+static int opted_out(sb_prompt_t *p, const char *one, char *errstr, size_t errstr_size) {
+    const char *params[] = {one, p->worker};
+    return sb_publish_rows(p->db, p->producer, sb_prompt_opted_out_sql, 2, params,
                            sb_prompt_request_escalation, p, errstr, errstr_size) == -1
                ? -1
                : 0;
@@ -238,14 +190,23 @@ static int opted_out(sb_prompt_t *p, const char *employee, char *errstr, size_t 
 static int claim(sb_prompt_t *p, const char *employee, char alert_id[SB_SHA256_HEX_LEN + 1],
                  char *errstr, size_t errstr_size) {
     sb_prompt_when_t w;
-    const char *params[] = {employee, p->worker, w.max_rank, w.now, w.ask_at};
+    /* arrays of one for the batch's statements; quoted, so that a
+     * malformed id is one bad element (a permanent error), never two */
+    char one[64], ask_at[SB_PROMPT_TS_SIZE + 4];
+    const char *params[] = {one, p->worker, w.max_rank, w.now, ask_at};
     PGresult *res;
     int rc = 0;
-    if (opted_out(p, employee, errstr, errstr_size) == -1)
+    if (strlen(employee) > 32 || strpbrk(employee, "\"\\")) {
+        sb_prompt_log(SB_LOG_ERROR, NULL, employee, "database", "not an employee id");
+        return 0;
+    }
+    snprintf(one, sizeof(one), "{\"%s\"}", employee);
+    if (opted_out(p, one, errstr, errstr_size) == -1)
         return sb_db_last_class(p->db) == SB_DB_PERMANENT ? 0 : -1;
     if (sb_prompt_when(p, employee, &w, errstr, errstr_size) == -1)
         return sb_db_last_class(p->db) == SB_DB_PERMANENT ? 0 : -1;
-    res = sb_db_query(p->db, CLAIM_SQL, 5, params, errstr, errstr_size);
+    snprintf(ask_at, sizeof(ask_at), "{%s}", w.ask_at);
+    res = sb_db_query(p->db, sb_prompt_claim_sql, 5, params, errstr, errstr_size);
     if (!res) {
         if (!strcmp(sb_db_last_sqlstate(p->db), "23505"))
             return 0; /* alerts_one_conversation: the employee is in a conversation */
