@@ -307,7 +307,7 @@ static int attempt(sb_curl_t *c, const sb_curl_req_t *req, sb_curl_body_t *buf,
 
 int sb_curl_request(sb_curl_t *c, const sb_curl_req_t *req, sb_curl_resp_t *resp, char *errstr,
                     size_t errstr_size) {
-    char host[256], why[CURL_ERROR_SIZE + 64];
+    char host[256], why[CURL_ERROR_SIZE + 64] = "";
     sb_curl_body_t buf = {0};
     struct curl_slist *headers = NULL;
     long max_backoff, delay = 0;
@@ -329,11 +329,12 @@ int sb_curl_request(sb_curl_t *c, const sb_curl_req_t *req, sb_curl_resp_t *resp
     }
     for (;;) {
         r = attempt(c, req, &buf, resp, max_backoff, &delay, why, sizeof(why));
-        sb_curl_scrub(why, req->bearer_token);
         if (r == 0) {
             ret = 0;
             break;
         }
+        /* a success writes no reason: only a failure's is scrubbed */
+        sb_curl_scrub(why, req->bearer_token);
         if (r == -1) {
             snprintf(errstr, errstr_size, "%s: %s", host, why);
             break;
