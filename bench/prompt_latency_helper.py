@@ -235,6 +235,23 @@ def fake_post(ctl, what, body):
 SENT_SQL = "SELECT count(*) FROM alerts WHERE chat_ts IS NOT NULL;"
 
 
+def wait_sent(db, base, n, every_s):
+    """Waits (up to DRAIN_TIMEOUT_S) until sb-prompt recorded n prompts past base."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while int(db.row(SENT_SQL)[0]) - base < n and time.monotonic() < deadline:
+        time.sleep(every_s)
+
+
+def posted(ctl):
+    """(sequence number, receive time) of every benchmark prompt the fake accepted."""
+    for c in fake_get(ctl, "calls")["calls"]:
+        if c["method"] != "chat.postMessage" or not c["ok"]:
+            continue
+        m = SEQ_RE.search(json.dumps(c["args"]))
+        if m:
+            yield int(m.group(1)), c["time"]
+
+
 def run_phase(name, rate, seconds, first_seq, brokers, topic, db, ctl, emps):
     """One phase; returns a dict of its results (latencies in ms)."""
     n = int(seconds[1:]) if seconds.startswith("@") else int(rate * float(seconds))
@@ -250,20 +267,12 @@ def run_phase(name, rate, seconds, first_seq, brokers, topic, db, ctl, emps):
         pub.close()
     pub_s = times[-1] - times[0] if n > 1 else 0.0
     # wait until sb-prompt recorded every prompt (a cheap count, 100 ms apart)
-    deadline = time.monotonic() + DRAIN_TIMEOUT_S
-    while int(db.row(SENT_SQL)[0]) - base < n and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_sent(db, base, n, 0.1)
     recv, dups = {}, 0
-    for c in fake_get(ctl, "calls")["calls"]:
-        if c["method"] != "chat.postMessage" or not c["ok"]:
-            continue
-        m = SEQ_RE.search(json.dumps(c["args"]))
-        if not m:
-            continue
-        seq = int(m.group(1))
+    for seq, t in posted(ctl):
         if seq in recv:
             dups += 1
-        recv[seq] = min(recv.get(seq, c["time"]), c["time"])
+        recv[seq] = min(recv.get(seq, t), t)
     violations = fake_get(ctl, "violations")["count"]
     stages = stage_times(db, first_seq, n)
     # the next phase starts with nobody in a conversation and an empty fake
@@ -404,22 +413,14 @@ def burst(name, n, first_seq, pid, brokers, topic, url, ctl, emp_csv):
         queued = int(db.row(QUEUED_SQL)[0])
         t0 = time.time()
         os.kill(pid, signal.SIGCONT)
-        deadline = time.monotonic() + DRAIN_TIMEOUT_S
-        while int(db.row(SENT_SQL)[0]) - base < n and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_sent(db, base, n, 0.02)
         recorded = time.time()
         posts, dups, seen, last = 0, 0, set(), None
-        for c in fake_get(ctl, "calls")["calls"]:
-            if c["method"] != "chat.postMessage" or not c["ok"]:
-                continue
-            m = SEQ_RE.search(json.dumps(c["args"]))
-            if not m:
-                continue
-            seq = int(m.group(1))
+        for seq, t in posted(ctl):
             dups += seq in seen
             seen.add(seq)
             posts += 1
-            last = c["time"] if last is None else max(last, c["time"])
+            last = t if last is None else max(last, t)
         violations = fake_get(ctl, "violations")["count"]
         sent = int(db.row(SENT_SQL)[0]) - base
         db.row("WITH c AS (UPDATE alerts SET status = 'confirmed' WHERE status = 'prompted'"
