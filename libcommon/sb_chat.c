@@ -201,6 +201,21 @@ int sb_chat_update_prompt(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_ch
     return chat->ops->update(chat, ref, p, text, err);
 }
 
+int sb_chat_refresh_prompt(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
+                           sb_chat_error_t *err) {
+    sb_chat_error_t scratch; /* implementations may read err->code */
+    err = err ? err : &scratch;
+    if (!ref || !p)
+        return sb_chat_fail(err, 0, "invalid_arguments", "chat: no message or prompt");
+    if (need(chat, "the message's channel", ref->channel, err) == -1 ||
+        need(chat, "the message's ts", ref->ts, err) == -1 || sb_chat_prompt_check(p, err) == -1)
+        return -1;
+    if (!chat->ops->refresh)
+        return sb_chat_fail(err, 0, "not_supported", "chat: %s cannot update a prompt",
+                            chat->ops->name);
+    return chat->ops->refresh(chat, ref, p, err);
+}
+
 int sb_chat_post_channel(sb_chat_t *chat, const char *channel, const char *text,
                          sb_chat_error_t *err) {
     sb_chat_error_t scratch; /* implementations may read err->code */

@@ -170,6 +170,14 @@ int sb_chat_update(sb_chat_t *chat, const sb_chat_ref_t *ref, const char *text,
 int sb_chat_update_prompt(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
                           const char *text, sb_chat_error_t *err);
 
+/* Shows the prompt p again in place of the message ref, buttons and all
+ * (a group's question whose count or times changed: Slack chat.update,
+ * Mattermost PUT /posts/{id}/patch, console an "update" line with the
+ * buttons). p->channel is ignored (ref has it). The caller keeps to
+ * Slack's pace: at most one update per 5 s per message. */
+int sb_chat_refresh_prompt(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
+                           sb_chat_error_t *err);
+
 /* Posts text to a channel (e.g. the security team's). The text is Slack's
  * mrkdwn: the caller escaped what came from outside (sb_buf_add_text with
  * SB_BUF_ENTITIES), once, where it built the text. Slack takes it as is;
@@ -213,6 +221,9 @@ typedef struct {
                   const char *text, sb_chat_error_t *err);
     int (*post_channel)(sb_chat_t *chat, const char *channel, const char *text,
                         sb_chat_error_t *err);
+    /* the prompt again, with its buttons, in place of ref */
+    int (*refresh)(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
+                   sb_chat_error_t *err);
     /* NULL: the platform has no modals */
     int (*open_code_modal)(sb_chat_t *chat, const char *trigger_id, const char *alert_id,
                            sb_chat_error_t *err);

@@ -149,16 +149,13 @@ static int fill_ref(sb_chat_ref_t *ref, const char *channel, const char *ts, sb_
     return 0;
 }
 
-static int console_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref,
-                               sb_chat_error_t *err) {
-    console_t *c = (console_t *)chat;
+/* A prompt line with its buttons: op "prompt" (a new message) or "update"
+ * (the message channel/ts shown again). */
+static int prompt_line(console_t *c, const char *op, const char *channel, const char *ts,
+                       const sb_chat_prompt_t *p, sb_chat_error_t *err) {
     sb_buf_t b = {0};
-    char ts[SB_CHAT_TS_SIZE];
-    if (fill_ref(NULL, p->channel, "", err) == -1)
-        return -1;
-    next_ts(c, ts, sizeof(ts));
     prompt_text(&b, p);
-    cJSON *line = line_new("prompt", p->channel, ts, p->alert_id);
+    cJSON *line = line_new(op, channel, ts, p->alert_id);
     cJSON_AddStringToObject(line, "text", sb_buf_str(&b));
     cJSON *buttons = cJSON_AddArrayToObject(line, "buttons");
     cJSON_AddItemToArray(
@@ -173,9 +170,24 @@ static int console_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_ch
         cJSON_Delete(line);
         return sb_chat_fail(err, 1, "out_of_memory", "console: out of memory");
     }
-    if (write_line(c, line, err) == -1)
+    return write_line(c, line, err);
+}
+
+static int console_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref,
+                               sb_chat_error_t *err) {
+    console_t *c = (console_t *)chat;
+    char ts[SB_CHAT_TS_SIZE];
+    if (fill_ref(NULL, p->channel, "", err) == -1)
+        return -1;
+    next_ts(c, ts, sizeof(ts));
+    if (prompt_line(c, "prompt", p->channel, ts, p, err) == -1)
         return -1;
     return fill_ref(ref, p->channel, ts, err);
+}
+
+static int console_refresh(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
+                           sb_chat_error_t *err) {
+    return prompt_line((console_t *)chat, "update", ref->channel, ref->ts, p, err);
 }
 
 /* A text line: op "text" (with ref) or "channel". */
@@ -237,6 +249,7 @@ static const sb_chat_ops_t console_ops = {
     .send_prompt = console_send_prompt,
     .send_text = console_send_text,
     .update = console_update,
+    .refresh = console_refresh,
     .post_channel = console_post_channel,
 };
 

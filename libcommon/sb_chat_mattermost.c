@@ -256,9 +256,10 @@ static int post_text(mm_t *m, const char *channel, const char *post_id, const ch
     return rc;
 }
 
-static int mm_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref,
-                          sb_chat_error_t *err) {
-    mm_t *m = (mm_t *)chat;
+/* A prompt with its buttons: posted to p->channel (old NULL), or in
+ * place of the post old (PUT /posts/{id}/patch). */
+static int prompt_post(mm_t *m, const sb_chat_prompt_t *p, const sb_chat_ref_t *old,
+                       sb_chat_ref_t *ref, sb_chat_error_t *err) {
     sb_buf_t b = {0};
     const char *why;
     sb_mm_buttons_t bt = {m->actions_url, m->secret, sb_time_now_us() / 1000000 + m->ttl_s};
@@ -277,9 +278,20 @@ static int mm_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_re
         sb_buf_free(&b);
         return sb_chat_fail(err, 1, "out_of_memory", "mattermost: out of memory");
     }
-    int rc = post(m, p->channel, NULL, sb_buf_str(&b), props, ref, err);
+    int rc = old ? post(m, old->channel, old->ts, sb_buf_str(&b), props, NULL, err)
+                 : post(m, p->channel, NULL, sb_buf_str(&b), props, ref, err);
     sb_buf_free(&b);
     return rc;
+}
+
+static int mm_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref,
+                          sb_chat_error_t *err) {
+    return prompt_post((mm_t *)chat, p, NULL, ref, err);
+}
+
+static int mm_refresh(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
+                      sb_chat_error_t *err) {
+    return prompt_post((mm_t *)chat, p, ref, NULL, err);
 }
 
 static int mm_send_text(sb_chat_t *chat, const char *channel, const char *text, sb_chat_ref_t *ref,
@@ -375,6 +387,7 @@ static const sb_chat_ops_t mm_ops = {
     .send_prompt = mm_send_prompt,
     .send_text = mm_send_text,
     .update = mm_update,
+    .refresh = mm_refresh,
     .post_channel = mm_post_channel,
     .ask = mm_ask,
 };

@@ -266,6 +266,22 @@ static int slack_update(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat
     return post((slack_t *)chat, "chat.update", ref->channel, ref->ts, text, 0, blocks, NULL, err);
 }
 
+/* The prompt again, buttons and all: chat.update with the postMessage's blocks. */
+static int slack_refresh(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
+                         sb_chat_error_t *err) {
+    sb_buf_t b = {0};
+    cJSON *blocks = sb_slack_prompt_blocks(p, NULL);
+    sb_slack_fallback_text(&b, p);
+    if (!blocks || b.err) {
+        cJSON_Delete(blocks);
+        sb_buf_free(&b);
+        return sb_chat_fail(err, 1, "out_of_memory", "slack: out of memory building a prompt");
+    }
+    int rc = post((slack_t *)chat, "chat.update", ref->channel, ref->ts, b.s, 1, blocks, NULL, err);
+    sb_buf_free(&b);
+    return rc;
+}
+
 static cJSON *plain(const char *text) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "plain_text");
@@ -509,6 +525,7 @@ static const sb_chat_ops_t slack_ops = {
     .send_prompt = slack_send_prompt,
     .send_text = slack_send_text,
     .update = slack_update,
+    .refresh = slack_refresh,
     .post_channel = slack_post_channel,
     .open_code_modal = slack_open_code_modal,
     .user_timezone = slack_user_timezone,

@@ -97,6 +97,8 @@ static const sb_field_t prompt_fields[] = {
     STR("title", SB_F_REQ, 1, 200),
     FMT("occurred_at", SB_F_REQ, SB_FMT_RFC3339),
     FMT("requested_at", SB_F_REQ, SB_FMT_RFC3339),
+    /* Optional: an alert asked within a group (SECURITYBOT_COALESCE_WINDOW). */
+    FMT("group_id", 0, SB_FMT_HEX64),
 };
 
 static const sb_field_t response_fields[] = {
@@ -143,6 +145,7 @@ static const sb_field_t esc_fields[] = {
     FMT("answered_at", SB_F_REQ | SB_F_NUL, SB_FMT_RFC3339),
     /* Optional: messages written before issue 16 lack it (read as normal). */
     ENUM("priority", 0, e_priority),
+    FMT("group_id", 0, SB_FMT_HEX64),
 };
 
 static const sb_field_t outcome_fields[] = {
@@ -161,6 +164,7 @@ static const sb_field_t outcome_fields[] = {
     FMT("prompted_at", 0, SB_FMT_RFC3339),
     FMT("answered_at", 0, SB_FMT_RFC3339),
     FMT("recent_confirmation", 0, SB_FMT_HEX64),
+    FMT("group_id", 0, SB_FMT_HEX64),
 };
 
 /* The security team's verdict on an escalation (sb-console). */

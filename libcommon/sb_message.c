@@ -51,6 +51,14 @@ static void add_nullable(cJSON *o, const char *name, const char *value) {
 char *sb_message_escalation_request(const char *alert_id, const char *employee_id,
                                     const char *reason, const char *severity, const char *comment,
                                     const char *requested_by, const char *now) {
+    return sb_message_escalation_request_group(alert_id, employee_id, reason, severity, comment,
+                                               requested_by, now, NULL);
+}
+
+char *sb_message_escalation_request_group(const char *alert_id, const char *employee_id,
+                                          const char *reason, const char *severity,
+                                          const char *comment, const char *requested_by,
+                                          const char *now, const char *group_id) {
     cJSON *o = cJSON_CreateObject();
     char *out = NULL;
     if (o && sb_message_start(o, "escalation-request", alert_id, reason) == 0) {
@@ -60,6 +68,8 @@ char *sb_message_escalation_request(const char *alert_id, const char *employee_i
         add_nullable(o, "comment", comment);
         cJSON_AddStringToObject(o, "requested_by", requested_by);
         cJSON_AddStringToObject(o, "requested_at", now);
+        if (group_id && *group_id)
+            cJSON_AddStringToObject(o, "group_id", group_id);
         out = cJSON_PrintUnformatted(o);
     }
     cJSON_Delete(o);
@@ -94,6 +104,8 @@ char *sb_message_outcome(const sb_message_outcome_t *m) {
             cJSON_AddStringToObject(o, "prompted_at", m->prompted_at);
         if (m->answered_at)
             cJSON_AddStringToObject(o, "answered_at", m->answered_at);
+        if (m->group_id && *m->group_id)
+            cJSON_AddStringToObject(o, "group_id", m->group_id);
         out = cJSON_PrintUnformatted(o);
     }
     cJSON_Delete(o);

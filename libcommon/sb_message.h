@@ -30,6 +30,13 @@ char *sb_message_escalation_request(const char *alert_id, const char *employee_i
                                     const char *reason, const char *severity, const char *comment,
                                     const char *requested_by, const char *now);
 
+/* The same for an alert asked within a group (group_id: its leader's id;
+ * NULL: none, as sb_message_escalation_request). */
+char *sb_message_escalation_request_group(const char *alert_id, const char *employee_id,
+                                          const char *reason, const char *severity,
+                                          const char *comment, const char *requested_by,
+                                          const char *now, const char *group_id);
+
 /* What an outcome.v1 says; prompted_at and answered_at are optional
  * (NULL: left out), employee_id and comment may be NULL (JSON null). */
 typedef struct {
@@ -45,6 +52,7 @@ typedef struct {
     const char *prompted_at;
     const char *answered_at;
     const char *second_factor_method; /* NULL: sb_message_factor_method's reading */
+    const char *group_id;             /* the group's leader, or NULL (left out) */
 } sb_message_outcome_t;
 
 /* The second_factor_method a message carries: method when set, else what

@@ -78,7 +78,8 @@ GRANT INSERT ON audit_log TO sb_ingest;
 -- Holds alerts for working hours (ask_at) and learns an employee's time zone.
 GRANT SELECT ON alerts TO sb_prompt;
 GRANT UPDATE (status, status_reason, version, updated_at, prompted_at, chat_channel, chat_ts,
-              prompt_attempts, prompt_retry_at, ask_at) ON alerts TO sb_prompt;
+              prompt_attempts, prompt_retry_at, ask_at, group_id, group_shown, group_shown_at)
+    ON alerts TO sb_prompt;
 GRANT SELECT (id, username, email, chat_platform, chat_user_id, opted_out, timezone,
               timezone_source, working_hours, timezone_looked_up_at) ON employees
     TO sb_prompt;

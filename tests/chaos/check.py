@@ -111,11 +111,12 @@ class Checker:
         self.cond = json.load(open(os.path.join(d, "conductor.json")))
         self.sim = json.load(open(os.path.join(d, "sim-stats.json")))
         self.decisions = {}
+        self.grouped = 0
         for line in open(os.path.join(d, "decisions.jsonl")):
             dec = json.loads(line)
             self.decisions.setdefault(dec["alert_id"], dec)
         cols = ("id", "status", "status_reason", "outcome", "employee_id", "chat_channel",
-                "chat_ts", "prompt_attempts", "severity", "comment",
+                "chat_ts", "prompt_attempts", "severity", "comment", "group_id",
                 "extract(epoch from prompted_at)")
         self.rows = {r[0]: dict(zip(cols[:-1] + ("claimed",), r)) for r in sql_rows(
             "SELECT %s FROM alerts" % ", ".join(cols))}
@@ -238,6 +239,7 @@ class Checker:
 
     def prompts_not_lost(self):
         lost, unsent, unrecorded, prompted, wrong_unreachable = [], [], [], 0, []
+        self.grouped = 0
         for aid, (cls, _) in self.gen.items():
             r = self.rows.get(aid)
             if r is None:
@@ -252,6 +254,12 @@ class Checker:
                 elif late:
                     unsent.append(aid)
                 continue
+            # a member of a group (SECURITYBOT_COALESCE_WINDOW) was asked
+            # through its leader's question: it counts as its leader does
+            lead = r["group_id"]
+            if lead and lead != aid and lead in self.rows:
+                self.grouped += 1
+                aid, r = lead, self.rows[lead]
             posts = self.prompts.get(aid, [])
             if r["chat_ts"] is not None and (r["chat_channel"], r["chat_ts"]) in posts:
                 prompted += 1
@@ -386,10 +394,10 @@ class Checker:
             "right", "wrong", "deny", "silent", "confirm")) +
             " (right = yes + code, wrong = yes + 3 bad codes, confirm = yes, no 2FA)")
         L.append("outcomes  %s" % ", ".join("%s %d" % kv for kv in outcomes.most_common()))
-        L.append("prompts   %d prompted, %d duplicates (%.3f%%), %d lost, %d never sent "
-                 "(no_response during an outage)" % (
-                     self.prompted, self.dups, 100 * self.dup_ratio, len(self.lost),
-                     len(self.unsent)))
+        L.append("prompts   %d prompted (%d in a group's question), %d duplicates (%.3f%%), "
+                 "%d lost, %d never sent (no_response during an outage)" % (
+                     self.prompted, self.grouped, self.dups, 100 * self.dup_ratio,
+                     len(self.lost), len(self.unsent)))
         L.append("delivery  %d outcome copies re-sent (same message_id), %d reports and %d pages "
                  "repeated" % (self.outcome_copies, self.dup_reports, self.dup_pages))
         L.append("time      published in %.0f s (%.0f/s); faults until %.0f s; quiet %s; "

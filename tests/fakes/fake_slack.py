@@ -583,7 +583,9 @@ def m_chat_update(st, args):
     if blocks is not None:
         stored["blocks"] = blocks
     stored["updates"] += 1
-    msg = {k: v for k, v in stored.items() if k not in ("channel", "updates")}
+    # when each update came: a test checks Slack's pace (one per 5 s per message)
+    stored.setdefault("update_times", []).append(time.time())
+    msg = {k: v for k, v in stored.items() if k not in ("channel", "updates", "update_times")}
     return {"ok": True, "channel": channel, "ts": ts, "text": text, "message": msg}
 
 

@@ -43,6 +43,11 @@ SB_CTL_OUT=${SB_CTL_OUT:-/dev/null}
 # default, low, would hold low alerts at night and at weekends, so a test's
 # outcome would depend on the hour it runs): tests 0042 and 0043 set it.
 export SECURITYBOT_OFF_HOURS_MAX_SEVERITY=${SECURITYBOT_OFF_HOURS_MAX_SEVERITY:-none}
+# Alert storms become one question unless a caller turns it off: the older
+# tests send several alerts for one employee and rule and expect a question
+# each, so the sandbox turns coalescing off (0) unless the caller set it;
+# 0045, 0046, the chaos run and the demo run with the default (10m).
+export SECURITYBOT_COALESCE_WINDOW=${SECURITYBOT_COALESCE_WINDOW:-0}
 
 sb_say() { printf '%s%s\n' "$SB_SAY_PREFIX" "$*" >&2; }
 sb_fail() {

@@ -18,12 +18,16 @@ static void test_priority(void) {
         SB_CHECK_STR(sb_message_priority(table[i][0]), table[i][1]);
 }
 
+static const char OTHER_ALERT[] =
+    "0000000000000000000000000000000000000000000000000000000000000001";
+
 static void test_escalation_request(void) {
     char err[256], mid[SB_SHA256_HEX_LEN + 1];
     char *a = sb_message_escalation_request(ALERT, NULL, "unknown_employee", "critical", NULL,
                                             "sb-ingest", "2026-11-29T12:00:00.000000Z");
-    char *b = sb_message_escalation_request(ALERT, "7", "denied", "low", "it was not me",
-                                            "sb-response", "2026-11-29T12:00:01Z");
+    char *b = sb_message_escalation_request_group(ALERT, "7", "denied", "low", "it was not me",
+                                                  "sb-response", "2026-11-29T12:00:01Z",
+                                                  OTHER_ALERT);
     cJSON *ja = a ? cJSON_Parse(a) : NULL, *jb = b ? cJSON_Parse(b) : NULL;
     SB_CHECK(ja && jb);
     if (ja && jb) {
@@ -36,6 +40,8 @@ static void test_escalation_request(void) {
         SB_CHECK(cJSON_IsNull(cJSON_GetObjectItem(ja, "employee_id")));
         SB_CHECK_STR(cJSON_GetObjectItem(ja, "priority")->valuestring, "high");
         SB_CHECK_STR(cJSON_GetObjectItem(jb, "comment")->valuestring, "it was not me");
+        SB_CHECK_STR(cJSON_GetObjectItem(jb, "group_id")->valuestring, OTHER_ALERT);
+        SB_CHECK(cJSON_GetObjectItem(ja, "group_id") == NULL);
         /* another reason is another request */
         SB_CHECK(strcmp(cJSON_GetObjectItem(jb, "message_id")->valuestring, mid) != 0);
     }
@@ -81,8 +87,7 @@ static void test_escalation_priority(void) {
     }
 }
 
-static const char OTHER_ALERT[] =
-    "0000000000000000000000000000000000000000000000000000000000000001";
+
 
 /* Builds, parses and validates an outcome; NULL when any step fails. */
 static cJSON *outcome(const sb_message_outcome_t *m) {
@@ -191,7 +196,7 @@ static void test_outcome_message_id(void) {
     char mid[SB_SHA256_HEX_LEN + 1], other[SB_SHA256_HEX_LEN + 1];
     sb_message_outcome_t a = {
         ALERT, "confirmed", "7", "confirm", NULL, "passed", "r", "high", "2026-11-29T12:00:00Z",
-        NULL,  NULL,        NULL};
+        NULL,  NULL,        NULL,      NULL};
     sb_message_outcome_t b = {ALERT,
                               "second_factor_failed",
                               "8",
@@ -203,7 +208,8 @@ static void test_outcome_message_id(void) {
                               "2026-11-30T12:00:00Z",
                               "2026-11-29T12:00:00Z",
                               "2026-11-29T12:00:01Z",
-                              "totp"};
+                              "totp",
+                              ALERT};
     sb_message_outcome_t c = a;
     c.alert_id = OTHER_ALERT;
     cJSON *ja = outcome(&a), *ja2 = outcome(&a), *jb = outcome(&b), *jc = outcome(&c);
@@ -216,6 +222,9 @@ static void test_outcome_message_id(void) {
         SB_CHECK_STR(str(jb, "message_id"), mid);
         SB_CHECK_STR(str(jc, "message_id"), other);
         SB_CHECK_STR(str(jc, "alert_id"), OTHER_ALERT);
+        /* a group's member says whose question it shared; alone, nothing */
+        SB_CHECK_STR(str(jb, "group_id"), ALERT);
+        SB_CHECK(cJSON_GetObjectItemCaseSensitive(ja, "group_id") == NULL);
     }
     cJSON_Delete(ja);
     cJSON_Delete(ja2);
@@ -247,7 +256,8 @@ static void test_outcome_kinds(void) {
         sb_message_outcome_t m = {ALERT,      rows[i][0], "7",
                                   rows[i][1], NULL,       rows[i][2],
                                   "rule",     "medium",   "2026-11-29T12:00:00Z",
-                                  NULL,       NULL,       rows[i][3]};
+                                  NULL,       NULL,       rows[i][3],
+                                  NULL};
         cJSON *j = outcome(&m);
         if (j) {
             SB_CHECK_STR(str(j, "outcome"), rows[i][0]);

@@ -16,9 +16,12 @@
 /* $1 alert id: the alert and its employee, locked. */
 static const char *const ALERT_SQL =
     "SELECT a.raw::text, a.employee_id, e.username, e.email, a.status, a.severity, a.rule,"
-    "  a.comment, a.second_factor, a.outcome, " TS("a.prompted_at") ", " TS(
+    "  coalesce(a.comment, (SELECT g.comment FROM alerts g WHERE g.id = a.group_id)),"
+    "  a.second_factor, a.outcome,"
+    /* a group's member was asked with its leader */
+    " " TS("coalesce(a.prompted_at, (SELECT g.prompted_at FROM alerts g WHERE g.id = a.group_id))") ", " TS(
         "a.answered_at") ","
-                         "  a.answer, a.status_reason, a.second_factor_method"
+                         "  a.answer, a.status_reason, a.second_factor_method, a.group_id"
                          " FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id WHERE a.id "
                          "= $1"
                          " FOR UPDATE OF a";
@@ -37,7 +40,8 @@ enum {
     A_ANSWERED,
     A_ANSWER,
     A_STATUS_REASON,
-    A_SF_METHOD
+    A_SF_METHOD,
+    A_GROUP
 };
 
 /* $1 alert, $2 reason, $3 priority, $4 comment, $5 employee, $6 severity.
@@ -125,6 +129,8 @@ static char *escalation_json(const char *alert_id, PGresult *row, const char *re
         sb_message_factor_method(value(row, A_SECOND_FACTOR), value(row, A_SF_METHOD)));
     cJSON_AddStringToObject(o, "severity", severity_of(row, reason));
     cJSON_AddStringToObject(o, "raised_at", raised_at);
+    if (value(row, A_GROUP)) /* asked within a group (issue 16) */
+        cJSON_AddStringToObject(o, "group_id", value(row, A_GROUP));
     const char *times[][2] = {{"prompted_at", value(row, A_PROMPTED)},
                               {"answered_at", value(row, A_ANSWERED)}};
     for (size_t i = 0; i < 2; i++) {
@@ -184,6 +190,7 @@ static int publish(sb_esc_t *e, const char *alert_id, PGresult *row, const char 
             .decided_at = PQntuples(upd) ? PQgetvalue(upd, 0, 0) : raised_at,
             .prompted_at = value(row, A_PROMPTED),
             .answered_at = value(row, A_ANSWERED),
+            .group_id = value(row, A_GROUP),
         };
         if (produce(e, e->topic_outcomes, alert_id, sb_message_outcome(&o), errstr, errstr_size))
             goto out;

@@ -73,11 +73,20 @@ static const char *const EXPIRE_SQL =
               " upd AS (UPDATE alerts a SET status = 'escalation_requested', status_reason = "
               "'no_response',"
               "   version = a.version + 1, updated_at = now() FROM due WHERE a.id = due.id"
-              "   RETURNING a.id, a.employee_id, a.severity, a.version),"
+              "   RETURNING a.id, a.employee_id, a.severity, a.version, a.group_id),"
+              /* a group's members go with their question (issue 16): each its own request */
+              " mem AS (UPDATE alerts m SET status = 'escalation_requested',"
+              "   status_reason = 'no_response', version = m.version + 1, updated_at = now()"
+              "   FROM upd WHERE m.group_id = upd.id AND m.status = 'grouped'"
+              "   RETURNING m.id, m.employee_id, m.severity, m.version, m.group_id),"
               " audit AS (INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
               "   SELECT $6, 'escalation_requested', id, employee_id,"
-              "     jsonb_build_object('reason', 'no_response', 'version', version) FROM upd)"
-              " SELECT id, employee_id, severity FROM upd";
+              "     jsonb_build_object('reason', 'no_response', 'version', version)"
+              "     || CASE WHEN group_id IS NULL THEN '{}'::jsonb"
+              "        ELSE jsonb_build_object('group_id', group_id) END"
+              "   FROM (SELECT * FROM upd UNION ALL SELECT * FROM mem) x)"
+              " SELECT id, employee_id, severity, group_id FROM upd"
+              " UNION ALL SELECT id, employee_id, severity, group_id FROM mem";
 
 /* The four limits and the batch size as text parameters, then the
  * working-time rank and the clock. */
@@ -226,8 +235,9 @@ static int request_escalation(void *ctx, const PGresult *res, int i, char *errst
     char now[40];
     const char *id = PQgetvalue(res, i, 0);
     sb_time_format_us(sb_time_now_us(), now, sizeof(now));
-    char *msg = sb_message_escalation_request(id, PQgetvalue(res, i, 1), "no_response",
-                                              PQgetvalue(res, i, 2), NULL, e->worker, now);
+    char *msg = sb_message_escalation_request_group(
+        id, PQgetvalue(res, i, 1), "no_response", PQgetvalue(res, i, 2), NULL, e->worker, now,
+        PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3));
     int rc = msg ? sb_producer_send(e->producer, e->topic_escalation_requests, id, strlen(id), msg,
                                     strlen(msg), errstr, errstr_size)
                  : (snprintf(errstr, errstr_size, "out of memory"), -1);

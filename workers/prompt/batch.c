@@ -13,6 +13,7 @@
  * the platform's answers and that COMMIT sends prompts twice: the sweep
  * sends the batch's unrecorded claims again. */
 #include "batch.h"
+#include "group.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,9 +87,10 @@ static const char *const LOCK_BATCH_SQL =
     "  to_char(a.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     "  a.employee_id, e.username, e.email, e.chat_user_id, a.severity, a.rule,"
     "  EXISTS (SELECT 1 FROM alerts o WHERE o.employee_id = a.employee_id AND o.id <> a.id"
-    "          AND o.chat_ts IS NOT NULL AND o.prompted_at > now() - interval '1 hour')"
+    "          AND o.chat_ts IS NOT NULL AND o.prompted_at > now() - interval '1 hour'),"
+    "  " SB_PROMPT_GROUP_COLUMNS
     " FROM (SELECT * FROM alerts WHERE id = ANY($1::text[]) FOR UPDATE SKIP LOCKED) a"
-    " JOIN employees e ON e.id = a.employee_id"
+    " JOIN employees e ON e.id = a.employee_id" SB_PROMPT_GROUP_JOIN
     " WHERE a.status = 'prompted' AND a.chat_ts IS NULL";
 enum {
     B_ID,
@@ -102,7 +104,11 @@ enum {
     B_CHAT_ID,
     B_SEVERITY,
     B_RULE,
-    B_RECENT
+    B_RECENT,
+    B_GROUP_N,
+    B_GROUP_FIRST,
+    B_GROUP_LAST,
+    B_GROUP_TITLES
 };
 
 /* $1 alert ids, $2 channels, $3 ts (text[] each, in step), $4 actor:
@@ -111,7 +117,8 @@ static const char *const SENT_BATCH_SQL =
     "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, channel, ts)),"
     " sent AS ("
     "  UPDATE alerts a SET chat_channel = v.channel, chat_ts = v.ts, version = a.version + 1,"
-    "    updated_at = now()"
+    "    updated_at = now(), group_shown = CASE WHEN a.group_id = a.id THEN"
+    "      (SELECT count(*) FROM alerts m WHERE m.group_id = a.id) ELSE 1 END"
     "  FROM v WHERE a.id = v.id AND a.chat_ts IS NULL"
     "  RETURNING a.id, a.employee_id, a.version, v.channel, v.ts)"
     " INSERT INTO audit_log (actor, action, alert_id, employee_id, detail)"
@@ -190,6 +197,9 @@ static int claim_all(sb_prompt_t *p, const char *employees, const sb_prompt_when
             rc = 1; /* alerts_one_conversation: a claim of another replica */
         goto out;
     }
+    /* the claimed questions, and those open, take their rules' queued alerts */
+    if (sb_prompt_group_attach(p, employees, errstr, errstr_size) == -1)
+        goto out;
     if (PQntuples(res) > 0 && !(*ids = calloc((size_t)PQntuples(res), sizeof(char *)))) {
         snprintf(errstr, errstr_size, "out of memory");
         goto out;
@@ -218,7 +228,12 @@ static int item_of(sb_prompt_t *p, PGresult *rows, int i, sb_chat_batch_t *it, c
     sb_texts_vars_t vars = {PQgetvalue(rows, i, B_USERNAME), PQgetvalue(rows, i, B_RULE),
                             PQgetvalue(rows, i, B_SEVERITY), PQgetvalue(rows, i, B_TITLE)};
     int recent = !strcmp(PQgetvalue(rows, i, B_RECENT), "t");
-    *intro = sb_texts_expand(recent ? p->texts->next : p->texts->intro, &vars);
+    long group = strtol(PQgetvalue(rows, i, B_GROUP_N), NULL, 10);
+    /* a group's question says how many alerts it stands for (group.c) */
+    *intro = group > 1 ? sb_prompt_group_intro(p, group, PQgetvalue(rows, i, B_GROUP_FIRST),
+                                               PQgetvalue(rows, i, B_GROUP_LAST),
+                                               PQgetvalue(rows, i, B_GROUP_TITLES))
+                       : sb_texts_expand(recent ? p->texts->next : p->texts->intro, &vars);
     *details = PQgetisnull(rows, i, B_DETAILS) ? NULL : cJSON_Parse(PQgetvalue(rows, i, B_DETAILS));
     *it = (sb_chat_batch_t){
         .chat_user_id = PQgetisnull(rows, i, B_CHAT_ID) ? NULL : PQgetvalue(rows, i, B_CHAT_ID),

@@ -19,13 +19,16 @@ static const char summary[] =
     "each prompt went in PostgreSQL. Employees the chat platform cannot reach get "
     "an escalation request (unknown_employee). Alerts at or below "
     "SECURITYBOT_OFF_HOURS_MAX_SEVERITY that would be asked outside the employee's "
-    "working hours, in their time zone, are held until their next working period.";
+    "working hours, in their time zone, are held until their next working period. "
+    "Alerts of one employee and rule within SECURITYBOT_COALESCE_WINDOW become one "
+    "question, whose message shows their count.";
 
 typedef struct {
     sb_worker_config_t w;
     char *messages_file;
     int64_t sweep_every_ms;
     int max_in_flight;
+    int64_t coalesce_window_ms;
     sb_texts_t texts;
     sb_hours_config_t hours;
     sb_prompt_t pr;
@@ -47,7 +50,8 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
                           .resend_after_ms = RESEND_AFTER_MS,
                           .sweep_limit = SWEEP_LIMIT,
                           .hours = &m->hours,
-                          .max_in_flight = m->max_in_flight};
+                          .max_in_flight = m->max_in_flight,
+                          .coalesce_window_ms = m->coalesce_window_ms};
     if (sb_hours_settle(&m->hours, errstr, errstr_size) == -1)
         return SB_WORKER_CONFIG_ERROR;
     if (sb_prompt_init(&m->pr, w->prefix, errstr, errstr_size) == -1)
@@ -84,6 +88,7 @@ int main(int argc, char **argv) {
         SB_WORKER_CONFIG_ENTRIES(&m.w, "SECURITYBOT_PROMPT_GROUP", "securitybot-prompt"),
         SB_CFG_DURATION("SECURITYBOT_PROMPT_SWEEP_EVERY", &m.sweep_every_ms, "1s", "how often to look for unsent claims and employees free for their next alert"),
         SB_CFG_INT("SECURITYBOT_PROMPT_MAX_IN_FLIGHT", &m.max_in_flight, "64", 1, 1024, "Slack calls on the wire at once when a batch of prompts goes out (1: one after the other); Mattermost and console send one at a time"),
+        SB_CFG_DURATION("SECURITYBOT_COALESCE_WINDOW", &m.coalesce_window_ms, "10m", "alerts of one employee and one rule that arrive while a question about that rule is open, or within this long before it is asked, become one question (never a higher severity or a critical one; 0: every alert asked on its own)"),
         SB_CHAT_CONFIG_ENTRIES(&m.w.chat, "prompts"),
         SB_HOURS_CONFIG_ENTRIES(&m.hours),
         SB_CFG_STR("SECURITYBOT_MESSAGES_FILE", &m.messages_file, NULL, "message templates (JSON, e.g. deploy/messages.json); unset: built-in texts"),

@@ -11,6 +11,7 @@
  * and an alert with chat_ts set is never sent again. */
 #include "prompt.h"
 #include "batch.h"
+#include "group.h"
 #include "sb_message.h"
 #include "sb_publish.h"
 
@@ -124,6 +125,9 @@ int sb_prompt_escalate_queue(sb_prompt_t *p, const char *alert_id, const char *c
         sb_prompt_log(SB_LOG_WARN, alert_id, employee, code,
                       "employee unreachable in chat: escalation requested (unknown_employee)");
         *produced = 1;
+        /* the alerts of its group: the same employee, as unreachable */
+        if (sb_prompt_group_unreachable(p, alert_id, code, produced, errstr, errstr_size) == -1)
+            goto out;
     }
     rc = 0;
 out:
@@ -220,6 +224,12 @@ static int claim(sb_prompt_t *p, const char *employee, char alert_id[SB_SHA256_H
         rc = 1;
     }
     PQclear(res);
+    /* the claimed question, or the one open, takes its rule's queued alerts */
+    if (sb_prompt_group_attach(p, one, errstr, errstr_size) == -1) {
+        if (sb_db_last_class(p->db) == SB_DB_RETRYABLE && rc == 0)
+            return -1;
+        sb_prompt_log(SB_LOG_WARN, NULL, employee, "database", errstr);
+    }
     return rc;
 }
 
@@ -273,5 +283,7 @@ int sb_prompt_sweep(sb_prompt_t *p, char *errstr, size_t errstr_size) {
         rc = sb_prompt_wake_batch(p, v, (size_t)PQntuples(res), errstr, errstr_size);
     free(v);
     PQclear(res);
+    if (rc == 0 && sb_prompt_group_sweep(p, errstr, errstr_size) == -1)
+        return -1;
     return rc;
 }

@@ -30,6 +30,7 @@ typedef struct {
     int sweep_limit;                /* rows per sweep step */
     const sb_hours_config_t *hours; /* borrowed; working hours and the clock */
     int max_in_flight;              /* chat calls on the wire at once (Slack) */
+    int64_t coalesce_window_ms;     /* SECURITYBOT_COALESCE_WINDOW (group.c); 0: off */
 } sb_prompt_t;
 
 #define SB_PROMPT_TS_SIZE 32

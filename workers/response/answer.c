@@ -10,6 +10,7 @@
 #include "answer.h"
 #include "answer_factor.h"
 #include "duo.h"
+#include "group.h"
 #include "sb_log.h"
 #include "sb_message.h"
 #include "sb_time.h"
@@ -21,7 +22,7 @@
     "SELECT a.id, a.employee_id, a.status, a.version, a.code_failures, a.severity, a.rule,"        \
     "  a.title, a.description, a.details::text,"                                                   \
     "  to_char(a.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"               \
-    "  a.chat_channel, a.chat_ts FROM alerts a"
+    "  a.chat_channel, a.chat_ts, a.group_id FROM alerts a"
 static const char *const ALERT_BY_ID_SQL = ALERT_COLUMNS " WHERE a.id = $1 FOR UPDATE";
 static const char *const ALERT_OPEN_SQL =
     ALERT_COLUMNS " WHERE a.employee_id = $1::bigint AND a.status IN ('prompted', 'awaiting_code')"
@@ -39,7 +40,8 @@ enum {
     A_DETAILS,
     A_OCCURRED,
     A_CHANNEL,
-    A_TS
+    A_TS,
+    A_GROUP
 };
 
 /* $1 id, $2 version read, $3 status, $4 reason, $5 answer, $6 comment,
@@ -70,12 +72,15 @@ static const char *const STEP_SQL =
 
 /* $1 alert id: an outcome that is due, with what it carries. */
 static const char *const OUTCOME_SQL =
-    "SELECT a.outcome, a.employee_id, a.answer, a.comment, a.second_factor, a.rule, a.severity,"
+    "SELECT a.outcome, a.employee_id, a.answer, coalesce(a.comment, g.comment), a.second_factor,"
+    "  a.rule, a.severity,"
     "  to_char(a.decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    "  to_char(a.prompted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    "  to_char(coalesce(a.prompted_at, g.prompted_at) AT TIME ZONE 'UTC',"
+    "          'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     "  to_char(a.answered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    "  a.second_factor_method"
-    " FROM alerts a WHERE a.id = $1 AND a.outcome_due_at IS NOT NULL";
+    "  a.second_factor_method, a.group_id"
+    " FROM alerts a LEFT JOIN alerts g ON g.id = a.group_id AND g.id <> a.id" /* a group's leader */
+    " WHERE a.id = $1 AND a.outcome_due_at IS NOT NULL";
 static const char *const OUTCOME_DONE_SQL = "UPDATE alerts SET outcome_due_at = NULL WHERE id = $1";
 
 static const char *value(PGresult *res, int col) {
@@ -107,6 +112,7 @@ int sb_answer_publish_outcome(sb_response_t *r, const char *alert_id, char *errs
         .prompted_at = value(res, 8),
         .answered_at = value(res, 9),
         .second_factor_method = value(res, 10),
+        .group_id = value(res, 11),
     };
     if (!(msg = sb_message_outcome(&o))) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -340,8 +346,9 @@ static int escalate(sb_turn_t *t, PGresult *row, const char *reason, const char 
     /* a push reported as fraud is someone else holding the credentials */
     const char *severity =
         !strcmp(reason, "reported_fraud") ? "critical" : PQgetvalue(row, 0, A_SEVERITY);
-    char *msg = sb_message_escalation_request(alert_id, t->employee, reason, severity, comment,
-                                              t->r->worker, now);
+    char *msg = sb_message_escalation_request_group(
+        alert_id, t->employee, reason, severity, comment, t->r->worker, now,
+        PQgetisnull(row, 0, A_GROUP) ? NULL : PQgetvalue(row, 0, A_GROUP));
     int rc;
     if (!msg) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -541,7 +548,9 @@ int sb_answer_apply(sb_turn_t *t, const char *alert_id, sb_conv_event_t event, c
          sb_answer_count_failure(t, failure_of(event), id, NULL, errstr, errstr_size) == -1) ||
         (res.escalate && escalate(t, row, res.escalate, comment, errstr, errstr_size) == -1) ||
         (res.action == SB_CONV_ASK_PUSH &&
-         sb_duo_push_request(r->db, id, t->employee, t->duo_username, errstr, errstr_size) == -1))
+         sb_duo_push_request(r->db, id, t->employee, t->duo_username, errstr, errstr_size) == -1) ||
+        sb_group_close(t, id, res.status, sb_conv_action_name(res.action), res.escalate, comment,
+                       errstr, errstr_size) == -1)
         goto out;
     t->duo_retry = res.action == SB_CONV_PUSH_RETRY || (t->duo && res.action == SB_CONV_CODE_RETRY);
     transitioned(t, &row, status, &res, comment);

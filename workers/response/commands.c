@@ -9,6 +9,7 @@
 
 #include "change.h"
 #include "commands.h"
+#include "group.h"
 #include "duo.h"
 #include "sb_buf.h"
 #include "sb_log.h"
@@ -37,6 +38,7 @@ static const char *const COMMENT_SQL =
     " WHERE id = (SELECT id FROM alerts WHERE employee_id = $1::bigint"
     "             AND outcome IN ('denied', 'wrong_employee')"
     "             AND outcome_due_at IS NOT NULL AND comment IS NULL"
+    "             AND (group_id IS NULL OR group_id = id)"
     "             ORDER BY answered_at DESC LIMIT 1 FOR UPDATE)"
     " RETURNING id, version";
 
@@ -164,7 +166,8 @@ static int words(sb_turn_t *t, const sb_command_t *cmd, const char *text, char *
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "event_id", t->event_id);
     cJSON_AddNumberToObject(d, "version", atoi(PQgetvalue(res, 0, 1)));
-    if (sb_turn_audit(t, "comment_added", id, d, errstr, errstr_size) == -1)
+    if (sb_turn_audit(t, "comment_added", id, d, errstr, errstr_size) == -1 ||
+        sb_group_words(t, id, errstr, errstr_size) == -1) /* a group's outcomes carry them */
         goto out;
     t->outcome_due = 1; /* the outcome, with the words, goes out after COMMIT */
     sb_turn_reply(t, "Thank you, I've passed that on to the security team.");
