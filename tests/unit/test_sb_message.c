@@ -25,9 +25,9 @@ static void test_escalation_request(void) {
     char err[256], mid[SB_SHA256_HEX_LEN + 1];
     char *a = sb_message_escalation_request(ALERT, NULL, "unknown_employee", "critical", NULL,
                                             "sb-ingest", "2026-11-29T12:00:00.000000Z");
-    char *b = sb_message_escalation_request_group(ALERT, "7", "denied", "low", "it was not me",
-                                                  "sb-response", "2026-11-29T12:00:01Z",
-                                                  OTHER_ALERT);
+    char *b =
+        sb_message_escalation_request_group(ALERT, "7", "denied", "low", "it was not me",
+                                            "sb-response", "2026-11-29T12:00:01Z", OTHER_ALERT);
     cJSON *ja = a ? cJSON_Parse(a) : NULL, *jb = b ? cJSON_Parse(b) : NULL;
     SB_CHECK(ja && jb);
     if (ja && jb) {
@@ -86,8 +86,6 @@ static void test_escalation_priority(void) {
         free(s);
     }
 }
-
-
 
 /* Builds, parses and validates an outcome; NULL when any step fails. */
 static cJSON *outcome(const sb_message_outcome_t *m) {
@@ -195,8 +193,8 @@ static void test_outcome_optional(void) {
 static void test_outcome_message_id(void) {
     char mid[SB_SHA256_HEX_LEN + 1], other[SB_SHA256_HEX_LEN + 1];
     sb_message_outcome_t a = {
-        ALERT, "confirmed", "7", "confirm", NULL, "passed", "r", "high", "2026-11-29T12:00:00Z",
-        NULL,  NULL,        NULL,      NULL};
+        ALERT, "confirmed", "7",  "confirm", NULL, "passed", "r", "high", "2026-11-29T12:00:00Z",
+        NULL,  NULL,        NULL, NULL};
     sb_message_outcome_t b = {ALERT,
                               "second_factor_failed",
                               "8",

@@ -13,13 +13,17 @@
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
+/* A group's member was asked with its leader: the leader's words and time
+ * when it has none of its own. */
+#define MEMBER_COMMENT                                                                             \
+    "coalesce(a.comment, (SELECT g.comment FROM alerts g WHERE g.id = a.group_id))"
+#define MEMBER_PROMPTED                                                                            \
+    "coalesce(a.prompted_at, (SELECT g.prompted_at FROM alerts g WHERE g.id = a.group_id))"
+
 /* $1 alert id: the alert and its employee, locked. */
 static const char *const ALERT_SQL =
     "SELECT a.raw::text, a.employee_id, e.username, e.email, a.status, a.severity, a.rule,"
-    "  coalesce(a.comment, (SELECT g.comment FROM alerts g WHERE g.id = a.group_id)),"
-    "  a.second_factor, a.outcome,"
-    /* a group's member was asked with its leader */
-    " " TS("coalesce(a.prompted_at, (SELECT g.prompted_at FROM alerts g WHERE g.id = a.group_id))") ", " TS(
+    "  " MEMBER_COMMENT ", a.second_factor, a.outcome, " TS(MEMBER_PROMPTED) ", " TS(
         "a.answered_at") ","
                          "  a.answer, a.status_reason, a.second_factor_method, a.group_id"
                          " FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id WHERE a.id "

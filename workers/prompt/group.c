@@ -1,4 +1,4 @@
-/* group: one question for an alert storm: alerts joining an open question, its message kept up to date. */
+/* group: one question for an alert storm: alerts joining an open question, its message shown. */
 
 /* Alerts of one employee and one rule that arrive while a question about
  * that rule is open, or that were queued within SECURITYBOT_COALESCE_WINDOW
@@ -24,22 +24,25 @@
 #include "sb_message.h"
 #include "sb_time.h"
 
-#define RANK(t)                                                                                    \
-    "CASE " t ".severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END"
+/* The severity ranks of the leader (l) and of a member (m). */
+#define RANK_L                                                                                     \
+    "CASE l.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END"
+#define RANK_M                                                                                     \
+    "CASE m.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END"
 
 /* $1 employee ids (bigint[]), $2 actor, $3 the window (ms). The leaders
  * are locked in id order (two replicas attaching for the same employees
  * never wait on each other in a circle). */
 static const char *const ATTACH_SQL =
     "WITH lead AS ("
-    "  SELECT l.id, l.employee_id, l.rule, l.occurred_at, " RANK("l") " AS rank FROM alerts l"
+    "  SELECT l.id, l.employee_id, l.rule, l.occurred_at, " RANK_L " AS rank FROM alerts l"
     "  WHERE l.employee_id = ANY($1::bigint[]) AND l.status = 'prompted'"
     "  ORDER BY l.id FOR UPDATE OF l),"
     " mem AS ("
     "  UPDATE alerts m SET status = 'grouped', group_id = lead.id, version = m.version + 1,"
     "    updated_at = now()"
     "  FROM lead WHERE m.employee_id = lead.employee_id AND m.status = 'queued'"
-    "    AND m.rule = lead.rule AND m.severity <> 'critical' AND " RANK("m") " <= lead.rank"
+    "    AND m.rule = lead.rule AND m.severity <> 'critical' AND " RANK_M " <= lead.rank"
     "    AND m.occurred_at >= lead.occurred_at - $3::bigint * interval '1 millisecond'"
     "  RETURNING m.id, m.employee_id, m.group_id, m.version),"
     " leader AS ("
@@ -59,12 +62,24 @@ static const char *const GREW_SQL =
     "  a.chat_channel, a.chat_ts, e.chat_user_id, " SB_PROMPT_GROUP_COLUMNS
     " FROM (SELECT * FROM alerts l WHERE l.group_id = l.id AND l.status = 'prompted'"
     "   AND l.chat_ts IS NOT NULL"
-    "   AND coalesce(l.group_shown_at, '-infinity') <= now() - interval '" SB_PROMPT_GROUP_UPDATE_EVERY
-    "'   AND (SELECT count(*) FROM alerts c WHERE c.group_id = l.id) <> l.group_shown"
+    "   AND coalesce(l.group_shown_at, '-infinity') <= now() - interval '5 seconds'"
+    "   AND (SELECT count(*) FROM alerts c WHERE c.group_id = l.id) <> l.group_shown"
     "   ORDER BY l.prompted_at LIMIT $1::int FOR UPDATE SKIP LOCKED) a"
     " JOIN employees e ON e.id = a.employee_id" SB_PROMPT_GROUP_JOIN;
-enum { G_ID, G_TITLE, G_DESCRIPTION, G_DETAILS, G_OCCURRED, G_CHANNEL, G_TS, G_CHAT_ID, G_N,
-       G_FIRST, G_LAST, G_TITLES };
+enum {
+    G_ID,
+    G_TITLE,
+    G_DESCRIPTION,
+    G_DETAILS,
+    G_OCCURRED,
+    G_CHANNEL,
+    G_TS,
+    G_CHAT_ID,
+    G_N,
+    G_FIRST,
+    G_LAST,
+    G_TITLES
+};
 
 /* $1 leader, $2 the count now shown (NULL: not shown, tried again in 5 s). */
 static const char *const SHOWN_SQL =
@@ -149,8 +164,8 @@ int sb_prompt_group_attach(sb_prompt_t *p, const char *employees, char *errstr,
     return sb_db_exec(p->db, ATTACH_SQL, 3, params, errstr, errstr_size);
 }
 
-int sb_prompt_group_unreachable(sb_prompt_t *p, const char *leader, const char *code,
-                                int *produced, char *errstr, size_t errstr_size) {
+int sb_prompt_group_unreachable(sb_prompt_t *p, const char *leader, const char *code, int *produced,
+                                char *errstr, size_t errstr_size) {
     const char *params[] = {leader, p->worker, code};
     PGresult *res = sb_db_query(p->db, UNREACHABLE_SQL, 3, params, errstr, errstr_size);
     int rc = 0;
@@ -194,8 +209,8 @@ static int refresh_one(sb_prompt_t *p, PGresult *res, int i, char *errstr, size_
         .channel = ref.channel,
         .alert_id = id,
         .title = PQgetvalue(res, i, G_TITLE),
-        .description = PQgetisnull(res, i, G_DESCRIPTION) ? NULL
-                                                          : PQgetvalue(res, i, G_DESCRIPTION),
+        .description =
+            PQgetisnull(res, i, G_DESCRIPTION) ? NULL : PQgetvalue(res, i, G_DESCRIPTION),
         .details = cJSON_IsObject(details) ? details : NULL,
         .occurred_at = PQgetvalue(res, i, G_OCCURRED),
         .intro = intro,

@@ -6,16 +6,13 @@
 
 #include "prompt.h"
 
-/* How long Slack wants between two chat.update calls of one message. */
-#define SB_PROMPT_GROUP_UPDATE_EVERY "5 seconds"
-
 /* The group of the alert row `a` of a statement, as four more columns:
  * its size (0: asked on its own; the leader counts itself), the first
  * and last time (RFC 3339, UTC) and up to six distinct titles in the
  * order they first occurred, joined by SB_PROMPT_GROUP_SEP. Append
  * SB_PROMPT_GROUP_JOIN after the FROM items and SB_PROMPT_GROUP_COLUMNS
  * to the SELECT list. */
-#define SB_PROMPT_GROUP_SEP "\x1f"
+#define SB_PROMPT_GROUP_SEP     "\x1f"
 #define SB_PROMPT_GROUP_COLUMNS "coalesce(g.n, 0), g.first, g.last, gt.titles"
 #define SB_PROMPT_GROUP_JOIN                                                                       \
     " LEFT JOIN LATERAL (SELECT count(*) AS n,"                                                    \
@@ -39,14 +36,13 @@ char *sb_prompt_group_intro(const sb_prompt_t *p, long n, const char *first, con
  * leader's and not critical, and occurred at most the window before it,
  * joins that question (status grouped, group_id). Nothing when the window
  * is 0. 0, or -1 with errstr (the caller rolls back). */
-int sb_prompt_group_attach(sb_prompt_t *p, const char *employees, char *errstr,
-                           size_t errstr_size);
+int sb_prompt_group_attach(sb_prompt_t *p, const char *employees, char *errstr, size_t errstr_size);
 
 /* Inside the transaction that escalated the unreachable leader: its
  * members too (unknown_employee, code), each with its own request marked
  * with group_id, queued on the producer (*produced = 1 when any). 0 or -1. */
-int sb_prompt_group_unreachable(sb_prompt_t *p, const char *leader, const char *code,
-                                int *produced, char *errstr, size_t errstr_size);
+int sb_prompt_group_unreachable(sb_prompt_t *p, const char *leader, const char *code, int *produced,
+                                char *errstr, size_t errstr_size);
 
 /* The sweep's part: (1) the messages of open questions whose group grew
  * since they were last shown, and were last shown at least 5 s ago, shown
