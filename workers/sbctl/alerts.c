@@ -14,7 +14,8 @@ static const char USAGE[] =
     "                         [--held] [--limit N] [--format text|json]\n"
     "       sbctl alerts show ID [--format text|json]\n\n"
     "list prints the alerts received most recently first (default limit 100, at\n"
-    "most 10000). --status: queued, prompted, awaiting_code, confirmed,\n"
+    "most 10000). --status: queued, prompted, awaiting_code, grouped (asked with\n"
+    "another alert's question: SECURITYBOT_COALESCE_WINDOW), confirmed,\n"
     "confirmed_unverified, denied, escalation_requested, escalated, suppressed,\n"
     "expired. --outcome: an outcome, or open for none yet. --employee: username,\n"
     "e-mail or alias (or the user as the detector wrote it). --since: a duration\n"
@@ -68,7 +69,7 @@ enum {
 
 /* clang-format off */
 static const char *const STATUSES[] = {
-    "queued", "prompted", "awaiting_code", "confirmed", "confirmed_unverified", "denied",
+    "queued", "prompted", "awaiting_code", "grouped", "confirmed", "confirmed_unverified", "denied",
     "escalation_requested", "escalated", "suppressed", "expired"};
 /* clang-format on */
 
