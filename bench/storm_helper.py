@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """storm_helper: the timed part of bench/storm.
 
-  run MODE BROKERS TOPIC DBURL FAKE_CTL EMPLOYEES.csv ALERTS RULES SECONDS ANSWER_AFTER
+  run MODE BROKERS TOPIC DBURL FAKE_CTL EMPLOYEES.csv ALERTS RULES SECONDS STORM ANSWER_AFTER
       A warm-up alert (to the last employee of the file) until its question
       arrived, then ALERTS alerts in SECONDS, the k-th to employee k mod E
       (E: the file's employees but the last) on that employee's rule (one of
-      RULES), so each employee gets a storm of ALERTS/E alerts spread over
-      the SECONDS. Meanwhile the employees answer: every question posted
+      RULES): each employee gets a storm of ALERTS/E alerts spread over
+      STORM seconds, the storms' starts spread over the SECONDS. Meanwhile the employees answer: every question posted
       ANSWER_AFTER seconds ago is confirmed in PostgreSQL, with the alerts of
       its group (as sb-response would: the rows only, no messages), which
       frees the employee for their next question. Waits until every alert is
@@ -35,7 +35,7 @@ LINE_BYTES = 1024
 
 # $1 seconds: the questions the employees have answered by now, and their groups
 ANSWER_SQL = """WITH l AS (SELECT id FROM alerts WHERE status = 'prompted' AND chat_ts IS NOT NULL
-  AND prompted_at <= now() - interval '{s} seconds' FOR UPDATE),
+  AND prompted_at <= now() - interval '{s} seconds' ORDER BY id FOR UPDATE),
  m AS (UPDATE alerts SET status = 'confirmed', outcome = 'confirmed', decided_at = now(),
   version = version + 1 WHERE status = 'grouped' AND group_id IN (SELECT id FROM l) RETURNING 1),
  u AS (UPDATE alerts SET status = 'confirmed', outcome = 'confirmed', decided_at = now(),
@@ -70,16 +70,26 @@ def pct(v, p):
     return v[min(len(v) - 1, max(0, int(round(p / 100.0 * len(v) + 0.5)) - 1))] if v else 0.0
 
 
-def answerer(db, after_s, stop, counts):
+def answerer(url, after_s, stop, counts):
+    """Answers due questions every 200 ms; a failed statement (a deadlock
+    with sb-prompt, say) is counted and the next round tries again."""
+    db = Psql(url)
     while not stop.is_set():
-        u, m = db.row(ANSWER_SQL.format(s=float(after_s)).replace("\n", " "))
-        counts[0] += int(u)
-        counts[1] += int(m)
+        try:
+            u, m = db.row(ANSWER_SQL.format(s=float(after_s)).replace("\n", " "))
+            counts[0] += int(u)
+            counts[1] += int(m)
+        except (RuntimeError, ValueError) as e:
+            counts[2] += 1
+            say(f"answer: {e}")
+            db = Psql(url)
         time.sleep(0.2)
+    db.close()
 
 
-def run(mode, brokers, topic, url, ctl, emp_csv, n, rules, seconds, answer_after):
+def run(mode, brokers, topic, url, ctl, emp_csv, n, rules, seconds, storm, answer_after):
     n, rules, seconds, answer_after = int(n), int(rules), float(seconds), float(answer_after)
+    storm = min(float(storm), seconds)
     emps = load_employees(emp_csv)
     warm, emps = emps[-1], emps[:-1]
     e = len(emps)
@@ -96,20 +106,25 @@ def run(mode, brokers, topic, url, ctl, emp_csv, n, rules, seconds, answer_after
            " SELECT count(*) FROM u;")
     fake_post(ctl, "reset", {})
     say(f"{mode}: {n} alerts for {e} employees over {rules} rules in {seconds:.0f} s; "
-        f"each question answered {answer_after:.0f} s after it was posted")
-    stop, counts = threading.Event(), [0, 0]
-    adb = Psql(url)
-    th = threading.Thread(target=answerer, args=(adb, answer_after, stop, counts), daemon=True)
+        f"storms of {storm:.0f} s; each question answered {answer_after:.0f} s after it was posted")
+    stop, counts = threading.Event(), [0, 0, 0]
+    th = threading.Thread(target=answerer, args=(url, answer_after, stop, counts), daemon=True)
     th.start()
+    # employee i's storm starts at i/E of the run and lasts `storm` seconds
+    plan = []
+    for k in range(n):
+        i, j, per = k % e, k // e, (n + e - 1) // e
+        plan.append(((i / e) * (seconds - storm) + j * storm / per, k, i))
+    plan.sort()
     first_pub = {}
     t0 = time.time()
     start = time.monotonic()
-    for k in range(n):
-        delay = start + k * seconds / n - time.monotonic()
+    for at, k, i in plan:
+        delay = start + at - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        emp = emps[k % e]
-        rule = f"storm.rule{(k % e) % rules}"
+        emp = emps[i]
+        rule = f"storm.rule{i % rules}"
         t = pub.send(lambda t, k=k, emp=emp, rule=rule: alert_line(k, emp["username"], rule, t))
         first_pub.setdefault(emp["chat_user_id"], t)
     pub.close()
@@ -125,7 +140,6 @@ def run(mode, brokers, topic, url, ctl, emp_csv, n, rules, seconds, answer_after
     drain_s = time.time() - t0
     stop.set()
     th.join()
-    adb.close()
     calls = [c for c in fake_get(ctl, "calls")["calls"] if c["ok"]]
     questions = [c for c in calls if c["method"] == "chat.postMessage" and "sb_not_me" in json.dumps(c["args"])]
     updates = sum(1 for c in calls if c["method"] == "chat.update")
@@ -149,11 +163,12 @@ def run(mode, brokers, topic, url, ctl, emp_csv, n, rules, seconds, answer_after
     print(f"{mode}_p99_s={pct(lat, 99):.2f}")
     print(f"{mode}_max_s={max(lat) if lat else 0:.2f}")
     print(f"{mode}_answers={counts[0]}")
+    print(f"{mode}_answer_errors={counts[2]}")
     print(f"{mode}_violations={violations}")
 
 
 def main(argv):
-    if len(argv) == 11 and argv[0] == "run":
+    if len(argv) == 12 and argv[0] == "run":
         run(*argv[1:])
         return 0
     sys.stderr.write(__doc__)

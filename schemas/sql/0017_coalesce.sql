@@ -12,8 +12,11 @@
 -- group_shown, group_shown_at: the leader's message as last posted or
 -- updated (how many alerts it counted, and when), so that chat.update
 -- runs at most once per 5 s per message.
+-- (COLLATE "C" as alerts.id: group_id = id must use alerts_group; with the
+-- default collation the comparison could not, and every lookup of a
+-- group's members scanned the table.)
 ALTER TABLE alerts
-    ADD COLUMN group_id       text,
+    ADD COLUMN group_id       text COLLATE "C",
     ADD COLUMN group_shown    integer NOT NULL DEFAULT 1,
     ADD COLUMN group_shown_at timestamptz;
 
