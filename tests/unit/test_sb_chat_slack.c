@@ -203,12 +203,27 @@ static void test_prompt(void) {
     }
     cJSON_Delete(root);
 
+    /* a group's question shown again (chat.update): the new intro, the
+     * alert and the three buttons */
+    sb_chat_prompt_t g = p;
+    g.intro = "12 alerts like this in the last 10 minutes: x. Was this all you?";
+    SB_CHECK_MSG(sb_chat_refresh_prompt(chat, &ref, &g, &err) == 0, "%s", err.msg);
+    msg = only_message(&root);
+    {
+        char *all = cJSON_PrintUnformatted(at(msg, "blocks"));
+        SB_CHECK(all && strstr(all, "12 alerts like this") && strstr(all, "sb_confirm") &&
+                 strstr(all, "sb_not_me"));
+        free(all);
+    }
+    SB_CHECK(cJSON_GetObjectItem(msg, "updates")->valueint == 1);
+    cJSON_Delete(root);
+
     /* chat.update: the alert stays, the buttons become the answer */
     SB_CHECK_MSG(sb_chat_update_prompt(chat, &ref, &p, "Thanks <3 & bye", &err) == 0, "%s",
                  err.msg);
     msg = only_message(&root);
     blocks = at(msg, "blocks");
-    SB_CHECK(cJSON_GetArraySize(blocks) == 2 && cJSON_GetObjectItem(msg, "updates")->valueint == 1);
+    SB_CHECK(cJSON_GetArraySize(blocks) == 2 && cJSON_GetObjectItem(msg, "updates")->valueint == 2);
     SB_CHECK_STR(str(cJSON_GetArrayItem(blocks, 1), "type"), "section");
     SB_CHECK_STR(str(at(cJSON_GetArrayItem(blocks, 1), "text"), "text"), "Thanks &lt;3 &amp; bye");
     SB_CHECK_STR(str(msg, "text"), "Thanks &lt;3 &amp; bye");
