@@ -125,6 +125,19 @@ static void test_prompt_and_update(void) {
     }
     cJSON_Delete(posts);
 
+    /* a group's question shown again (PUT /posts/{id}/patch): the new
+     * message, the alert and its three buttons */
+    sb_chat_prompt_t g = p;
+    g.intro = "12 alerts like this in the last 10 minutes. Was this all you?";
+    SB_CHECK_MSG(sb_chat_refresh_prompt(chat, &ref, &g, &err) == 0, "%s", err.msg);
+    posts = sb_fake_slack_get(ctl, base, "posts");
+    SB_CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(posts, "posts")) == 1);
+    post = cJSON_GetArrayItem(cJSON_GetObjectItem(posts, "posts"), 0);
+    SB_CHECK_STR(str_at(post, "message"),
+                 "12 alerts like this in the last 10 minutes. Was this all you?");
+    SB_CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(attachment(post), "actions")) == 3);
+    cJSON_Delete(posts);
+
     /* the answer replaces the buttons; the alert stays */
     SB_CHECK_MSG(sb_chat_update_prompt(chat, &ref, &p, "Thanks, *confirmed*.", &err) == 0, "%s",
                  err.msg);
