@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""storm_helper: the timed part of bench/storm.
+"""storm_sql_helper: the timed part of bench/storm-sql.
 
   run MODE BROKERS TOPIC DBURL FAKE_CTL EMPLOYEES.csv ALERTS RULES SECONDS STORM ANSWER_AFTER
       A warm-up alert (to the last employee of the file) until its question
