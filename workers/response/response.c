@@ -351,30 +351,28 @@ void sb_turn_after_commit(sb_turn_t *t) {
         wake(t);
 }
 
-int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t errstr_size) {
+int sb_response_apply(sb_response_t *r, const cJSON *ev, sb_turn_t *t, char *errstr,
+                      size_t errstr_size) {
     const char *event_id = str(ev, "event_id"), *platform = str(ev, "platform"),
                *kind = str(ev, "kind"), *text = str(ev, "text"), *alert_id = str(ev, "alert_id");
-    sb_turn_t t = {.r = r,
-                   .event_id = event_id,
-                   .chat_user = str(ev, "chat_user_id"),
-                   .trigger_id = str(ev, "trigger_id")};
     sb_command_t cmd = {0};
     PGresult *res = NULL;
     char *kept = NULL; /* text, digits withheld while a code is due */
     int rc = -1, found;
 
+    *t = (sb_turn_t){.r = r,
+                     .event_id = event_id,
+                     .chat_user = str(ev, "chat_user_id"),
+                     .trigger_id = str(ev, "trigger_id")};
     if (!strcmp(kind, "text"))
         sb_command_parse(text, strlen(text), &cmd);
-    snprintf(t.actor, sizeof(t.actor), "chat:%s", t.chat_user);
-    if (sb_db_ensure(r->db, errstr, errstr_size) == -1 ||
-        sb_db_begin(r->db, errstr, errstr_size) == -1)
-        return -1;
-    if (withhold(&t, text, &kept, errstr, errstr_size) == -1)
+    snprintf(t->actor, sizeof(t->actor), "chat:%s", t->chat_user);
+    if (withhold(t, text, &kept, errstr, errstr_size) == -1)
         goto out;
     {
         const char *params[] = {event_id,
                                 platform,
-                                t.chat_user,
+                                t->chat_user,
                                 alert_id,
                                 kind,
                                 stored_text(&cmd, kept),
@@ -385,11 +383,27 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
     if (PQntuples(res) == 0) { /* Slack's retry, or a redelivery after COMMIT */
         sb_log_kv_t kv[] = {{"alert_id", alert_id}};
         sb_log_kv(SB_LOG_INFO, kv, 1, "event %s already handled", event_id);
-        rc = sb_db_commit(r->db, errstr, errstr_size);
+        rc = 0;
         goto out;
     }
-    if ((found = find_sender(&t, platform, alert_id, errstr, errstr_size)) == -1 ||
-        (found == 1 && dispatch(&t, kind, alert_id, kept, &cmd, errstr, errstr_size) == -1))
+    if ((found = find_sender(t, platform, alert_id, errstr, errstr_size)) == -1 ||
+        (found == 1 && dispatch(t, kind, alert_id, kept, &cmd, errstr, errstr_size) == -1))
+        goto out;
+    rc = 0;
+out:
+    PQclear(res);
+    free(kept);
+    return rc;
+}
+
+int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t errstr_size) {
+    sb_turn_t t = {0};
+    int rc = -1;
+
+    if (sb_db_ensure(r->db, errstr, errstr_size) == -1 ||
+        sb_db_begin(r->db, errstr, errstr_size) == -1)
+        return -1;
+    if (sb_response_apply(r, ev, &t, errstr, errstr_size) == -1)
         goto out;
     /* what this answer published is in Kafka before its record commits */
     if ((rc = sb_publish_commit(r->producer, t.produced, r->db, errstr, errstr_size)) == 0)
@@ -397,8 +411,6 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
 out:
     if (rc == -1)
         sb_db_rollback(r->db);
-    PQclear(res);
-    free(kept);
     sb_turn_free(&t);
     return rc;
 }
@@ -416,7 +428,5 @@ int sb_response_sweep(sb_response_t *r, char *errstr, size_t errstr_size) {
     if (sb_db_ensure(r->db, errstr, errstr_size) == -1)
         return -1;
     return sb_publish_rows(r->db, r->producer, DUE_SQL, 1, params, publish_outcome, r, errstr,
-                           errstr_size) == -1
-               ? -1
-               : 0;
+                           errstr_size);
 }
