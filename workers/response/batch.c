@@ -78,11 +78,12 @@ static int apply(sb_response_t *r, item_t *it, int *lost, char *errstr, size_t e
 }
 
 /* After COMMIT: the outcomes the batch made due, from the committed rows
- * (a failure is the sweep's to retry), then each answer's reply and
- * wake-up in order. */
+ * (a failure is the sweep's to retry), then each answer's replies in
+ * order, then the wake-ups of sb-prompt (one query). */
 static void after_commit(sb_response_t *r, item_t *items, size_t n) {
     char why[512];
-    size_t due = 0;
+    const char *woken[SB_RESPONSE_BATCH_LIMIT];
+    size_t due = 0, nwoken = 0;
     for (size_t i = 0; i < n; i++)
         if (items[i].applied && items[i].t.outcome_due) {
             items[i].t.outcome_due = 0;
@@ -96,9 +97,15 @@ static void after_commit(sb_response_t *r, item_t *items, size_t n) {
         if (got < r->sweep_limit)
             break;
     }
-    for (size_t i = 0; i < n; i++)
-        if (items[i].applied)
-            sb_turn_after_commit(&items[i].t);
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i].applied)
+            continue;
+        if (items[i].t.wake) /* all at once below */
+            woken[nwoken++] = items[i].t.employee;
+        items[i].t.wake = 0;
+        sb_turn_after_commit(&items[i].t);
+    }
+    sb_response_wake(r, woken, nwoken);
 }
 
 /* One transaction over items [0, n): how many items it settled from the

@@ -65,6 +65,11 @@ int sb_response_apply(sb_response_t *r, const cJSON *ev, sb_turn_t *t, char *err
  * prompt updated, the reply sent, sb-prompt woken (response.c). */
 void sb_turn_after_commit(sb_turn_t *t);
 
+/* After a batch committed: a prompt request for each employee's next
+ * queued alert (the turns' wake, in one query; employees are
+ * employees.id). Best effort, as a turn's. */
+void sb_response_wake(sb_response_t *r, const char *const *employees, size_t n);
+
 /* Frees what the turn owns (reply, update row and text). */
 void sb_turn_free(sb_turn_t *t);
 
