@@ -36,7 +36,7 @@ typedef struct {
     char *reuse_max;
     char *security_channel;
     long max_failures, test_per_hour; /* SB_CFG_INT targets are long */
-    long batch_max;
+    long batch_max, lanes;
     sb_duo_poll_config_t duo;
     sb_duo_poll_t *poll;
 } response_main_t;
@@ -131,10 +131,13 @@ static void stop(void *ctx) {
 
 /* The consume loop: a poll's answers in one transaction (batch.c). */
 static int run(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
-    static const int64_t sweep_every_ms = 1000; /* between outcome sweeps */
     response_main_t *m = ctx;
-    if (sb_response_run(&m->r, w, (int)m->batch_max, sweep_every_ms) == -1) {
-        snprintf(errstr, errstr_size, "out of memory for SECURITYBOT_RESPONSE_BATCH_MAX");
+    const sb_response_batching_t b = {.batch_max = (int)m->batch_max,
+                                      .lanes = (int)m->lanes,
+                                      .database_url = m->w.common.database_url,
+                                      .sweep_every_ms = 1000};
+    if (sb_response_run(&m->r, w, &b) == -1) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_RESPONSE_LANES: no memory or connection");
         return -1;
     }
     return 0;
@@ -153,6 +156,7 @@ int main(int argc, char **argv) {
         SB_CFG_STR("SECURITYBOT_2FA_REUSE_MAX_SEVERITY", &m.reuse_max, "medium", "the reuse window never applies above this severity (low, medium, high, critical)"),
         SB_CFG_INT("SECURITYBOT_2FA_MAX_FAILURES", &m.max_failures, "10", 1, 1000, "failed codes or denied pushes per employee per hour; beyond it codes are refused unchecked and the open alert is escalated second_factor_locked"),
         SB_CFG_INT("SECURITYBOT_RESPONSE_BATCH_MAX", &m.batch_max, "64", 1, SB_RESPONSE_BATCH_LIMIT, "response events handled in one transaction (each behind its own savepoint), from what one poll already holds; 1: one at a time"),
+        SB_CFG_INT("SECURITYBOT_RESPONSE_LANES", &m.lanes, "4", 1, 16, "transactions this replica runs at once over a batch, each on its own PostgreSQL connection, a partition's answers always in one of them (1: one transaction per batch)"),
         SB_CFG_INT("SECURITYBOT_TEST_PER_HOUR", &m.test_per_hour, "3", 0, 1000, "test alerts an employee may ask for per hour"),
         SB_CFG_STR("SECURITYBOT_SECURITY_CHANNEL", &m.security_channel, NULL, "the security team's channel (Slack channel id), told of each ignore, stop and start from chat; unset: logged only"),
         SB_CFG_STR("SECURITYBOT_DUO_API_HOST", &m.duo_host, NULL, "Duo Auth API host (api-XXXXXXXX.duosecurity.com), always the one signed; unset: no Duo"),
