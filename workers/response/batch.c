@@ -295,6 +295,8 @@ static lane_t *lanes_new(const sb_response_t *r, size_t nlanes, const char *data
         }
         if (!(lanes[l].items = calloc(SB_RESPONSE_BATCH_LIMIT, sizeof(item_t *))))
             goto fail;
+        /* the same few statements for every answer: parsed and planned once */
+        sb_db_set_autoprepare(lanes[l].r.db, 1);
     }
     return lanes;
 fail:
