@@ -39,6 +39,7 @@ fake and the p99 latency stayed under SUSTAINED_P99_MS: a queue that grows
 seconds. The publication time is also in each alert (details.published_at_us),
 and its sequence number in its title ("Benchmark alert <seq>"), by which the
 fake's calls are matched. Standard library only."""
+import calendar
 import csv
 import json
 import os
@@ -275,6 +276,7 @@ def run_phase(name, rate, seconds, first_seq, brokers, topic, db, ctl, emps):
         recv[seq] = min(recv.get(seq, t), t)
     violations = fake_get(ctl, "violations")["count"]
     stages = stage_times(db, first_seq, n)
+    requested = requested_times(brokers, topic)
     # the next phase starts with nobody in a conversation and an empty fake
     db.row("WITH c AS (UPDATE alerts SET status = 'confirmed' WHERE status = 'prompted'"
            " RETURNING 1) SELECT count(*) FROM c;")
@@ -300,14 +302,22 @@ def run_phase(name, rate, seconds, first_seq, brokers, topic, db, ctl, emps):
         "p50": pct(s, 50), "p99": pct(s, 99), "max": s[-1] if s else float("nan"),
     }
     # where the time went: publication -> sb-ingest's insert (received_at)
-    # -> sb-prompt's claim (prompted_at) -> the fake's receipt
-    parts = {"ingest": [], "claim": [], "post": []}
+    # -> sb-prompt's claim (prompted_at) -> the fake's receipt; the claim
+    # stage split at the prompt request's requested_at (sb-ingest's clock
+    # once the statement returned, just before it produced the request):
+    # "record" = the statement and its commit, "hop" = the Kafka hop to
+    # sb-prompt and its poll, up to the start of its claim
+    parts = {"ingest": [], "claim": [], "record": [], "hop": [], "post": []}
     for k in range(n):
         st, t = stages.get(first_seq + k), recv.get(first_seq + k)
         if st and t is not None and st[1] is not None:
             parts["ingest"].append(1000 * (st[0] - times[k]))
             parts["claim"].append(1000 * (st[1] - st[0]))
             parts["post"].append(1000 * (t - st[1]))
+            req = requested.get(st[2])
+            if req is not None:
+                parts["record"].append(1000 * (req - st[0]))
+                parts["hop"].append(1000 * (st[1] - req))
     for part, v in parts.items():
         v.sort()
         res[f"stage_{part}"] = f"{pct(v, 50):.1f}/{pct(v, 99):.1f}"
@@ -315,28 +325,48 @@ def run_phase(name, rate, seconds, first_seq, brokers, topic, db, ctl, emps):
     say(f"{name}: {n} alerts at {rate or 'max'}/s (published {res['rate_published']:.0f}/s): "
         f"{len(lat)} prompts, delivered {res['rate_delivered']:.0f}/s, "
         f"p50 {res['p50']:.1f} ms, p99 {res['p99']:.1f} ms, max {res['max']:.1f} ms; "
-        f"stages p50/p99 ingest {res['stage_ingest']}, claim {res['stage_claim']}, "
-        f"post {res['stage_post']}"
+        f"stages p50/p99 ingest {res['stage_ingest']}, claim {res['stage_claim']} "
+        f"(record {res['stage_record']}, hop {res['stage_hop']}), post {res['stage_post']}"
         f"{'' if res['sustained'] else ' (not sustained)'}")
     return res
 
 
 def stage_times(db, first_seq, n):
-    """{seq: (received_at, prompted_at)} of a phase's alerts, epoch seconds."""
+    """{seq: (received_at, prompted_at, alert id)} of a phase's alerts, epoch seconds."""
     row = db.row(
         "SELECT coalesce(string_agg(concat_ws(' ', details->>'bench_seq',"
-        " extract(epoch FROM received_at), coalesce(extract(epoch FROM prompted_at), -1)),"
+        " extract(epoch FROM received_at), coalesce(extract(epoch FROM prompted_at), -1), id),"
         " ','), '') FROM alerts WHERE source = 'bench'"
         f" AND (details->>'bench_seq')::bigint BETWEEN {first_seq} AND {first_seq + n - 1};")
     out = {}
     for item in filter(None, row[0].split(",")):
-        seq, rec, prom = item.split()
-        out[int(seq)] = (float(rec), float(prom) if float(prom) >= 0 else None)
+        seq, rec, prom, aid = item.split()
+        out[int(seq)] = (float(rec), float(prom) if float(prom) >= 0 else None, aid)
     return out
 
 
+def requested_times(brokers, alerts_topic):
+    """{alert id: requested_at, epoch seconds} of every prompt request on
+    <prefix>prompts so far (the first, should one repeat)."""
+    topic = alerts_topic[: -len("alerts")] + "prompts"
+    out = subprocess.run(["kcat", "-C", "-q", "-e", "-b", brokers, "-t", topic, "-o", "beginning",
+                          "-f", "%s\n"], capture_output=True, text=True, timeout=120).stdout
+    req = {}
+    for line in out.splitlines():
+        try:
+            m = json.loads(line)
+            t = m["requested_at"]
+        except (ValueError, KeyError):
+            continue
+        # RFC 3339 in UTC with microseconds: 2026-11-29T12:00:02.123456Z
+        sec, _, frac = t.rstrip("Z").partition(".")
+        epoch = calendar.timegm(time.strptime(sec, "%Y-%m-%dT%H:%M:%S")) + float("0." + (frac or "0"))
+        req.setdefault(m["alert_id"], epoch)
+    return req
+
+
 def print_phase(prefix, r):
-    for k in ("stage_ingest", "stage_claim", "stage_post"):
+    for k in ("stage_ingest", "stage_claim", "stage_record", "stage_hop", "stage_post"):
         print(f"{prefix}_{k}={r[k]}")
     for k in ("sent", "received", "duplicates", "violations", "sustained", "rate_offered"):
         print(f"{prefix}_{k}={r[k]}")

@@ -9,7 +9,8 @@
 #include "sb_signal.h"
 #include "sb_time.h"
 
-#define SB_DB_MAX_PREPARED 16
+#define SB_DB_MAX_PREPARED 64
+#define SB_DB_MAX_AUTO     48 /* statements sb_db_set_autoprepare prepares */
 
 struct sb_db_s {
     PGconn *conn;
@@ -17,6 +18,13 @@ struct sb_db_s {
      * strings of the callers); forgotten when the connection is reset */
     const char *prepared[SB_DB_MAX_PREPARED];
     int nprepared;
+    /* sb_db_set_autoprepare: each parameterised text seen, and its name */
+    int autoprepare;
+    struct {
+        char *sql;
+        char name[16];
+    } autos[SB_DB_MAX_AUTO];
+    int nauto;
     char sqlstate[6];
     sb_db_class_t last_class;
 };
@@ -160,8 +168,30 @@ static void reset_error(sb_db_t *db) {
     db->last_class = SB_DB_OK;
 }
 
+/* The name sql is prepared under when autoprepare is on; NULL: run it
+ * unprepared (off, no parameters, or the table is full). */
+static const char *auto_name(sb_db_t *db, const char *sql, int nparams) {
+    if (!db->autoprepare || nparams == 0)
+        return NULL;
+    for (int i = 0; i < db->nauto; i++)
+        if (!strcmp(db->autos[i].sql, sql)) /* a caller's buffer may be reused */
+            return db->autos[i].name;
+    if (db->nauto == SB_DB_MAX_AUTO || !(db->autos[db->nauto].sql = strdup(sql)))
+        return NULL;
+    snprintf(db->autos[db->nauto].name, sizeof(db->autos[0].name), "sb_auto_%d", db->nauto);
+    return db->autos[db->nauto++].name;
+}
+
+void sb_db_set_autoprepare(sb_db_t *db, int on) {
+    db->autoprepare = on;
+}
+
 PGresult *sb_db_query(sb_db_t *db, const char *sql, int nparams, const char *const *params,
                       char *errstr, size_t errstr_size) {
+    const char *name = auto_name(db, sql, nparams);
+    if (name)
+        return sb_db_query_prepared(db, name, sql, nparams, params, NULL, NULL, errstr,
+                                    errstr_size);
     reset_error(db);
     return take_result(db, PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0),
                        errstr, errstr_size);
@@ -345,6 +375,8 @@ PGconn *sb_db_conn(sb_db_t *db) {
 void sb_db_destroy(sb_db_t *db) {
     if (!db)
         return;
+    for (int i = 0; i < db->nauto; i++)
+        free(db->autos[i].sql);
     PQfinish(db->conn);
     free(db);
 }

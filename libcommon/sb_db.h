@@ -40,6 +40,13 @@ int sb_db_ensure(sb_db_t *db, char *errstr, size_t errstr_size);
 PGresult *sb_db_query(sb_db_t *db, const char *sql, int nparams, const char *const *params,
                       char *errstr, size_t errstr_size);
 
+/* on: from now on sb_db_query and sb_db_exec prepare each statement with
+ * parameters on first use (per connection) and run it prepared after
+ * (no parse and plan each time), for up to 48 distinct texts (the rest
+ * run unprepared). For a connection that runs the same few statements
+ * many times (sb-response's lanes). */
+void sb_db_set_autoprepare(sb_db_t *db, int on);
+
 /* Like sb_db_query for statements whose result is not needed. 0 or -1. */
 int sb_db_exec(sb_db_t *db, const char *sql, int nparams, const char *const *params, char *errstr,
                size_t errstr_size);

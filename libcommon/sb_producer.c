@@ -39,8 +39,13 @@ static void producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
 }
 
 sb_producer_t *sb_producer_new(const char *brokers, char *errstr, size_t errstr_size) {
-    /* batches of 5 ms; SECURITYBOT_KAFKA_LINGER_MS and _COMPRESSION_TYPE override */
-    static const char *const defaults[] = {"linger.ms", "5", "compression.type", "lz4", NULL};
+    /* No linger: every worker flushes (which ignores linger.ms) before it
+     * commits, except sb-ingest, whose pipeline confirms a batch's messages
+     * one round later; a linger would only delay its prompt requests (5 ms
+     * a hop of the alert -> prompt latency, issue 17). What is produced
+     * while a request is in flight still goes out as one batch.
+     * SECURITYBOT_KAFKA_LINGER_MS and _COMPRESSION_TYPE override. */
+    static const char *const defaults[] = {"linger.ms", "0", "compression.type", "lz4", NULL};
     sb_producer_t *p = calloc(1, sizeof(*p));
     rd_kafka_conf_t *conf = NULL;
     if (!p) {

@@ -11,56 +11,14 @@
 # refused with errors that name the problem and never the password.
 . "$(dirname "$0")/lib/common.sh"
 
-STACK=$SB_SOURCE_DIR/deploy/local/stack
+. "$(dirname "$0")/lib/tls_stack.sh"
 EXAMPLE=$SB_SOURCE_DIR/deploy/tls/securitybot-tls.env.example
-SVAR=$T_DIR/stack
-TLS=$SVAR/tls
 CASE_PIDS=()
-
-port_free() {
-	[[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-# First port from $1 (step 10) with $2 free ports in a row.
-pick_ports() {
-	local p i ok
-	for ((p = $1; p < $1 + 1000; p += 10)); do
-		ok=1
-		for ((i = 0; i < $2; i++)); do port_free $((p + i)) || { ok=0; break; }; done
-		((ok)) && { echo "$p"; return 0; }
-	done
-	return 1
-}
-KP=$(pick_ports 29192 3)    # PLAINTEXT, controller, SASL_SSL
-PGP0=$(pick_ports 27532 1)  # the stack takes the first free one from here
-SP=$(pick_ports 28192 1)    # openssl s_server for the host name check
-
-stack() {
-	SB_STACK_VAR=$SVAR SB_KAFKA_PORT=$KP SB_PG_PORT=$PGP0 \
-		SECURITYBOT_KAFKA_BROKERS='' SECURITYBOT_DATABASE_URL='' "$STACK" "$@"
-}
-
-teardown() {
-	local rc=$?
-	set +e
-	for pid in "${T_PIDS[@]}" "${CASE_PIDS[@]}" ${SSERVER_PID:-}; do kill -9 "$pid" 2>/dev/null; done
-	if [[ -d $SVAR ]]; then
-		if ((rc == 0)) && [[ -z ${SB_KEEP:-} ]]; then stack reset; else stack down; fi >>"$T_DIR/stack-down.log" 2>&1
-	fi
-	(exit "$rc")
-	cleanup
-}
-trap teardown EXIT
+SP=$(tls_pick_ports 28192 1) # openssl s_server for the host name check
 
 # ---- the private TLS stack ----
 t0=$SECONDS
-rc=0
-SB_STACK_TLS=1 stack up >"$T_DIR/stack.out" 2>"$T_DIR/stack.err" || rc=$?
-if ((rc != 0)); then
-	tail -n 30 "$T_DIR/stack.err" >&2
-	check "$rc" 0 "SB_STACK_TLS=1 stack up"
-	finish
-fi
-log "private TLS stack up in $((SECONDS - t0))s (Kafka $KP/$((KP + 2)), $SVAR)"
+tls_stack_up 29192 27532
 check "$(grep -vc '^export ' "$T_DIR/stack.out"):$(grep -c '^export ' "$T_DIR/stack.out")" "0:2" "stdout carries only the two export lines"
 KP2=$(<"$TLS/kafka-port")
 PGPORT=$(<"$SVAR/pg/port")
@@ -145,6 +103,7 @@ openssl x509 -req -in "$T_DIR/lo.csr" -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CA
 	-extfile "$T_DIR/lo.ext" -days 2 -out "$T_DIR/lo.crt" >/dev/null 2>&1
 openssl s_server -quiet -accept "$SP" -cert "$T_DIR/lo.crt" -key "$T_DIR/lo.key" </dev/null >/dev/null 2>"$T_DIR/s_server.err" &
 SSERVER_PID=$!
+TLS_STACK_PIDS+=("$SSERVER_PID")
 # the wrong-host case must meet a listening TLS server: connecting before it
 # listens fails "Connection refused", not on the certificate's name
 sb_wait_port "$SP" 15 "$SSERVER_PID" || {
@@ -163,6 +122,7 @@ kcase() { # kcase NAME ENV... : sbctl topics in the background, stderr and rc in
 		echo "$rc" >"$T_DIR/k.$name.rc"
 	) &
 	CASE_PIDS+=($!)
+	TLS_STACK_PIDS+=($!)
 }
 kcase wrong-ca SECURITYBOT_KAFKA_SSL_CA_LOCATION="$T_DIR/other-ca.crt"
 kcase wrong-password SECURITYBOT_KAFKA_SASL_PASSWORD_FILE="$T_DIR/wrong-password"
@@ -237,7 +197,7 @@ leaks=$(cat "$T_DIR"/*.err "$T_DIR"/*.log "$T_DIR"/*.out 2>/dev/null | grep -c -
 check "$leaks" 0 "no password in any output (stack, sbctl, sb-ingest)"
 
 # ---- a second `up` is a no-op that keeps TLS ----
-stack up >"$T_DIR/stack2.out" 2>"$T_DIR/stack2.err"
+tls_stack up >"$T_DIR/stack2.out" 2>"$T_DIR/stack2.err"
 check "$(cmp -s "$T_DIR/stack.out" "$T_DIR/stack2.out" && echo same):$(grep -c 'Kafka already running' "$T_DIR/stack2.err")" \
 	"same:1" "second up (SB_STACK_TLS unset): same exports, broker untouched"
 check "$(kcat -F "$TLS/kcat.conf" -L -m 5 >/dev/null 2>&1 && echo up)" up "SASL_SSL still up after the second up"

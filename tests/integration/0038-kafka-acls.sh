@@ -15,54 +15,15 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/fake_slack.sh"
 
-STACK=$SB_SOURCE_DIR/deploy/local/stack
-SVAR=$T_DIR/stack
-TLS=$SVAR/tls
+. "$(dirname "$0")/lib/tls_stack.sh"
 P=securitybot.
 TOPICS=(alerts alerts.dlq prompts responses escalation-requests escalations outcomes resolutions)
 PRINCIPALS=(sb-ingest sb-prompt sb-response sb-escalation sb-gateway sb-console sbctl detector)
-
-port_free() {
-	[[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-pick_ports() { # first port from $1 (step 10) with $2 free ports in a row
-	local p i ok
-	for ((p = $1; p < $1 + 1000; p += 10)); do
-		ok=1
-		for ((i = 0; i < $2; i++)); do port_free $((p + i)) || { ok=0; break; }; done
-		((ok)) && { echo "$p"; return 0; }
-	done
-	return 1
-}
-KP=$(pick_ports 29392 3) # PLAINTEXT, controller, SASL_SSL
-PGP0=$(pick_ports 27732 1)
-
-stack() {
-	SB_STACK_VAR=$SVAR SB_KAFKA_PORT=$KP SB_PG_PORT=$PGP0 SECURITYBOT_TOPIC_PREFIX=$P \
-		SECURITYBOT_KAFKA_BROKERS='' SECURITYBOT_DATABASE_URL='' "$STACK" "$@"
-}
-teardown() {
-	local rc=$?
-	set +e
-	for pid in "${T_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
-	if [[ -d $SVAR ]]; then
-		if ((rc == 0)) && [[ -z ${SB_KEEP:-} ]]; then stack reset; else stack down; fi >>"$T_DIR/stack-down.log" 2>&1
-	fi
-	(exit "$rc")
-	cleanup
-}
-trap teardown EXIT
+TLS_STACK_ENV=(SECURITYBOT_TOPIC_PREFIX="$P")
 
 # ---- the private TLS stack, with the authorizer and the principals ----
 t0=$SECONDS
-rc=0
-SB_STACK_TLS=1 stack up >"$T_DIR/stack.out" 2>"$T_DIR/stack.err" || rc=$?
-if ((rc != 0)); then
-	tail -n 30 "$T_DIR/stack.err" >&2
-	check "$rc" 0 "SB_STACK_TLS=1 stack up"
-	finish
-fi
-log "private TLS stack up in $((SECONDS - t0))s (Kafka $KP/$((KP + 2)), $SVAR)"
+tls_stack_up 29392 27732
 BROKER_LOG=$SVAR/kafka/logs/server.log
 check "$(grep -c '^authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer$' "$SVAR/kafka/server.properties"):$(grep -c '^allow.everyone.if.no.acl.found=false$' "$SVAR/kafka/server.properties")" \
 	"1:1" "the broker runs KRaft's StandardAuthorizer, no ACL means no access"
@@ -190,13 +151,13 @@ check "$(sql "SELECT status || ' ' || coalesce(outcome, '-') FROM alerts WHERE i
 	"the click went through sb-gateway, sb-response and sb-escalation, each as its principal"
 
 # ---- a second `up`: the ACLs are kept, nothing is redone ----
-SB_STACK_TLS=1 stack up >"$T_DIR/stack2.out" 2>"$T_DIR/stack2.err"
+SB_STACK_TLS=1 tls_stack up >"$T_DIR/stack2.out" 2>"$T_DIR/stack2.err"
 check "$(grep -c 'Kafka already running' "$T_DIR/stack2.err"):$(grep -c 'ACLs:' "$T_DIR/stack2.err" || true)" "1:0" \
 	"a second up leaves the broker and its ACLs as they are"
 check "$(produce sb-gateway outcomes):$(produce detector alerts)" "$REFUSED:ok" "still refused, still allowed after the second up"
 # without the stamp, `up` applies the table again: nothing to add or delete
 rm -f "$TLS/principals.stamp"
-stack up >"$T_DIR/stack3.out" 2>"$T_DIR/stack3.err"
+tls_stack up >"$T_DIR/stack3.out" 2>"$T_DIR/stack3.err"
 check "$(grep -o 'ACLs: [0-9]* wanted, [0-9]* created, [0-9]* deleted' "$T_DIR/stack3.err")" \
 	"ACLs: $n_acls wanted, 0 created, 0 deleted" "applying the ACLs again changes nothing (idempotent)"
 

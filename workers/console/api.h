@@ -30,6 +30,12 @@ int api_path_match(const char *pattern, const char *path, char params[2][80]);
 int api_alerts_statement(const char *const values[12], char *sql, size_t size,
                          const char *params[12]);
 
+/* Answers {"key": [...]} with the JSON array that sql (n params; one row,
+ * one column, never NULL: coalesce(json_agg(...), '[]')) returns; -1 (a 500,
+ * the error logged under key) when the statement fails. */
+int api_list(api_call_t *call, sb_http_response_t *resp, const char *key, const char *sql, int n,
+             const char *const *params);
+
 /* The handlers, one module each. */
 int api_alerts_list(console_t *c, api_call_t *call, sb_http_response_t *resp);
 int api_alert_show(console_t *c, api_call_t *call, sb_http_response_t *resp);

@@ -6,30 +6,19 @@
 #include "sb_log.h"
 
 int api_employees_list(console_t *c, api_call_t *call, sb_http_response_t *resp) {
-    char errstr[512];
-    cJSON *doc;
-    PGresult *r;
     (void)c;
     if (sb_http_query_count(call->req) != 0)
         return console_error(resp, 400, "bad_request", "no query parameters here");
     /* enrolled: whether a secret exists, never the secret */
-    if (!(r = sb_db_query(
-              call->db,
-              "SELECT coalesce(json_agg(x ORDER BY lower(x.username)), '[]') FROM (SELECT "
-              "e.username, e.email, e.chat_platform, e.chat_user_id, e.opted_out, "
-              "e.totp_secret_enc IS NOT NULL AS second_factor_enrolled, "
-              "(SELECT count(*) FROM alerts a WHERE a.employee_id = e.id AND a.status IN "
-              "('prompted', 'awaiting_code')) AS open_conversations, "
-              "(SELECT count(*) FROM alerts a WHERE a.employee_id = e.id AND a.received_at > "
-              "now() - interval '30 days') AS alerts_30d FROM employees e LIMIT 10000) x",
-              0, NULL, errstr, sizeof(errstr)))) {
-        sb_log_error("employees: %s", errstr);
-        return -1;
-    }
-    doc = cJSON_CreateObject();
-    cJSON_AddItemToObject(doc, "employees", cJSON_Parse(PQgetvalue(r, 0, 0)));
-    PQclear(r);
-    return console_json(resp, 200, doc);
+    return api_list(call, resp, "employees",
+                    "SELECT coalesce(json_agg(x ORDER BY lower(x.username)), '[]') FROM (SELECT "
+                    "e.username, e.email, e.chat_platform, e.chat_user_id, e.opted_out, "
+                    "e.totp_secret_enc IS NOT NULL AS second_factor_enrolled, "
+                    "(SELECT count(*) FROM alerts a WHERE a.employee_id = e.id AND a.status IN "
+                    "('prompted', 'awaiting_code')) AS open_conversations, "
+                    "(SELECT count(*) FROM alerts a WHERE a.employee_id = e.id AND a.received_at > "
+                    "now() - interval '30 days') AS alerts_30d FROM employees e LIMIT 10000) x",
+                    0, NULL);
 }
 
 /* $1 name, $2 opted out, $3 action, $4 actor. The row is locked, so of two

@@ -71,9 +71,6 @@ static const char list_sql[] =
 
 int api_escalations_list(console_t *c, api_call_t *call, sb_http_response_t *resp) {
     const char *state = sb_http_query(call->req, "state");
-    char errstr[512];
-    cJSON *doc;
-    PGresult *r;
     (void)c;
     if (!state)
         state = "all";
@@ -81,12 +78,5 @@ int api_escalations_list(console_t *c, api_call_t *call, sb_http_response_t *res
         (strcmp(state, "open") && strcmp(state, "resolved") && strcmp(state, "all")))
         return console_error(resp, 400, "bad_request", "state: open, resolved or all");
     const char *p[] = {state};
-    if (!(r = sb_db_query(call->db, list_sql, 1, p, errstr, sizeof(errstr)))) {
-        sb_log_error("escalations: %s", errstr);
-        return -1;
-    }
-    doc = cJSON_CreateObject();
-    cJSON_AddItemToObject(doc, "escalations", cJSON_Parse(PQgetvalue(r, 0, 0)));
-    PQclear(r);
-    return console_json(resp, 200, doc);
+    return api_list(call, resp, "escalations", list_sql, 1, p);
 }

@@ -11,25 +11,15 @@
 #define MAX_FOR_MS (30 * 86400 * 1000LL) /* as sbctl ignore add */
 
 int api_ignore_list(console_t *c, api_call_t *call, sb_http_response_t *resp) {
-    char errstr[512];
-    cJSON *doc;
-    PGresult *r;
     (void)c;
     if (sb_http_query_count(call->req) != 0)
         return console_error(resp, 400, "bad_request", "no query parameters here");
-    if (!(r = sb_db_query(call->db,
-                          "SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (SELECT r.id, "
-                          "e.username AS employee, r.rule, r.until, r.reason, r.created_by, "
-                          "r.created_at FROM ignore_rules r JOIN employees e ON e.id = "
-                          "r.employee_id WHERE r.until > now()) x",
-                          0, NULL, errstr, sizeof(errstr)))) {
-        sb_log_error("ignore rules: %s", errstr);
-        return -1;
-    }
-    doc = cJSON_CreateObject();
-    cJSON_AddItemToObject(doc, "ignore_rules", cJSON_Parse(PQgetvalue(r, 0, 0)));
-    PQclear(r);
-    return console_json(resp, 200, doc);
+    return api_list(call, resp, "ignore_rules",
+                    "SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (SELECT r.id, "
+                    "e.username AS employee, r.rule, r.until, r.reason, r.created_by, "
+                    "r.created_at FROM ignore_rules r JOIN employees e ON e.id = "
+                    "r.employee_id WHERE r.until > now()) x",
+                    0, NULL);
 }
 
 /* $1 employee name, $2 rule, $3 ms, $4 reason, $5 actor. */

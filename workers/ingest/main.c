@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
     const sb_cfg_entry_t table[] = {
         SB_WORKER_CONFIG_ENTRIES(&m.w, "SECURITYBOT_INGEST_GROUP", "securitybot-ingest"),
         SB_CFG_INT("SECURITYBOT_INGEST_BATCH_SIZE", &m.batch_size, "1000", 1, 10000, "most alerts recorded in one transaction"),
-        SB_CFG_DURATION("SECURITYBOT_INGEST_BATCH_WAIT", &m.batch_wait_ms, "50ms", "longest wait to fill a batch once its first alert arrived"),
+        SB_CFG_DURATION("SECURITYBOT_INGEST_BATCH_WAIT", &m.batch_wait_ms, "0", "longest wait to fill a batch once its first alert arrived (0: a batch is what the consumer already holds; under load it grows while PostgreSQL records the one before)"),
         SB_CFG_DURATION("SECURITYBOT_CONFIRM_BACKOFF", &m.ing.confirm_backoff_ms, "0", "after a confirmation with a passed second factor, later alerts of the same employee, rule and title within this period are confirmed_recently, unasked (0: off)"),
         SB_CFG_STR("SECURITYBOT_CONFIRM_BACKOFF_MAX_SEVERITY", &m.backoff_max_severity, "medium", "the highest severity the confirmation backoff applies to"),
         SB_CFG_INT("SECURITYBOT_INGEST_DB_CONNECTIONS", &m.db_connections, "1", 1, SB_INGEST_MAX_DB, "PostgreSQL connections a batch is split over, by partition"),

@@ -13,6 +13,7 @@
 #include "group.h"
 #include "sb_log.h"
 #include "sb_message.h"
+#include "sb_publish.h"
 #include "sb_time.h"
 #include "sb_totp.h"
 
@@ -70,68 +71,71 @@ static const char *const STEP_SQL =
     "UPDATE employees SET totp_last_step = $2::bigint, updated_at = now() WHERE id = $1::bigint"
     " AND coalesce(totp_last_step, -1) < $2::bigint";
 
-/* $1 alert id: an outcome that is due, with what it carries. */
-static const char *const OUTCOME_SQL =
-    "SELECT a.outcome, a.employee_id, a.answer, coalesce(a.comment, g.comment), a.second_factor,"
-    "  a.rule, a.severity,"
+/* Up to $1 outcomes that are due, not being published by another
+ * replica: taken (outcome_due_at cleared) and returned with what they
+ * carry, in one statement. A member of a group (issue 16) carries its
+ * leader's words and prompted_at when it has none of its own. */
+#define LEADER_COMMENT  "(SELECT g.comment FROM alerts g WHERE g.id = a.group_id)"
+#define LEADER_PROMPTED "(SELECT g.prompted_at FROM alerts g WHERE g.id = a.group_id)"
+static const char *const DUE_SQL =
+    "UPDATE alerts a SET outcome_due_at = NULL"
+    " FROM (SELECT id FROM alerts WHERE outcome_due_at <= now() ORDER BY outcome_due_at"
+    "       LIMIT $1::int FOR UPDATE SKIP LOCKED) d"
+    " WHERE a.id = d.id"
+    " RETURNING a.outcome, a.employee_id, a.answer, coalesce(a.comment, " LEADER_COMMENT "),"
+    "  a.second_factor, a.rule, a.severity,"
     "  to_char(a.decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    "  to_char(coalesce(a.prompted_at, g.prompted_at) AT TIME ZONE 'UTC',"
+    "  to_char(coalesce(a.prompted_at, " LEADER_PROMPTED ") AT TIME ZONE 'UTC',"
     "          'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     "  to_char(a.answered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    "  a.second_factor_method, a.group_id"
-    " FROM alerts a LEFT JOIN alerts g ON g.id = a.group_id AND g.id <> a.id" /* a group's leader */
-    " WHERE a.id = $1 AND a.outcome_due_at IS NOT NULL";
-static const char *const OUTCOME_DONE_SQL = "UPDATE alerts SET outcome_due_at = NULL WHERE id = $1";
+    "  a.second_factor_method, a.id, a.group_id";
 
-static const char *value(PGresult *res, int col) {
-    return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
+static const char *value(const PGresult *res, int row, int col) {
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
-int sb_answer_publish_outcome(sb_response_t *r, const char *alert_id, char *errstr,
-                              size_t errstr_size) {
-    const char *params[] = {alert_id};
-    PGresult *res = sb_db_query(r->db, OUTCOME_SQL, 1, params, errstr, errstr_size);
+/* sb_publish_rows' callback: one due outcome (DUE_SQL's row) queued. */
+static int publish_outcome(void *ctx, const PGresult *res, int i, char *errstr,
+                           size_t errstr_size) {
+    sb_response_t *r = ctx;
+    const char *alert_id = PQgetvalue(res, i, 11);
     char *msg = NULL;
-    int rc = -1;
-    if (!res)
-        return -1;
-    if (PQntuples(res) == 0) { /* published already */
-        rc = 0;
-        goto out;
-    }
     sb_message_outcome_t o = {
         .alert_id = alert_id,
-        .outcome = value(res, 0),
-        .employee_id = value(res, 1),
-        .answer = value(res, 2),
-        .comment = value(res, 3),
-        .second_factor = value(res, 4),
-        .rule = value(res, 5),
-        .severity = value(res, 6),
-        .decided_at = value(res, 7),
-        .prompted_at = value(res, 8),
-        .answered_at = value(res, 9),
-        .second_factor_method = value(res, 10),
-        .group_id = value(res, 11),
+        .outcome = value(res, i, 0),
+        .employee_id = value(res, i, 1),
+        .answer = value(res, i, 2),
+        .comment = value(res, i, 3),
+        .second_factor = value(res, i, 4),
+        .rule = value(res, i, 5),
+        .severity = value(res, i, 6),
+        .decided_at = value(res, i, 7),
+        .prompted_at = value(res, i, 8),
+        .answered_at = value(res, i, 9),
+        .second_factor_method = value(res, i, 10),
+        .group_id = value(res, i, 12),
     };
     if (!(msg = sb_message_outcome(&o))) {
         snprintf(errstr, errstr_size, "out of memory");
-        goto out;
+        return -1;
     }
-    if (sb_producer_send(r->producer, r->topic_outcomes, alert_id, strlen(alert_id), msg,
-                         strlen(msg), errstr, errstr_size) == -1 ||
-        sb_db_exec(r->db, OUTCOME_DONE_SQL, 1, params, errstr, errstr_size) == -1)
-        goto out;
-    sb_metrics_count(r->metrics, SB_M_PRODUCED, r->topic_outcomes, 1);
-    {
-        sb_log_kv_t kv[] = {{"alert_id", alert_id}, {"employee", o.employee_id}};
-        sb_log_kv(SB_LOG_INFO, kv, 2, "outcome %s published", o.outcome);
-    }
-    rc = 0;
-out:
+    int rc = sb_producer_send(r->producer, r->topic_outcomes, alert_id, strlen(alert_id), msg,
+                              strlen(msg), errstr, errstr_size);
     free(msg);
-    PQclear(res);
-    return rc;
+    if (rc == -1)
+        return -1;
+    sb_metrics_count(r->metrics, SB_M_PRODUCED, r->topic_outcomes, 1);
+    sb_log_kv_t kv[] = {{"alert_id", alert_id}, {"employee", o.employee_id}};
+    sb_log_kv(SB_LOG_INFO, kv, 2, "outcome %s published", o.outcome);
+    return 0;
+}
+
+int sb_answer_publish_due(sb_response_t *r, int limit, char *errstr, size_t errstr_size) {
+    char n[16];
+    const char *params[] = {n};
+    snprintf(n, sizeof(n), "%d", limit);
+    return sb_publish_rows(r->db, r->producer, DUE_SQL, 1, params, publish_outcome, r, errstr,
+                           errstr_size);
 }
 
 int sb_answer_check_code(sb_turn_t *t, const char *code, char *errstr, size_t errstr_size) {

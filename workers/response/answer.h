@@ -24,9 +24,10 @@ int sb_answer_count_failure(sb_turn_t *t, const char *what, const char *alert_id
 int sb_answer_duo_note(sb_turn_t *t, const char *alert_id, const char *why, char *errstr,
                        size_t errstr_size);
 
-/* Publishes alert_id's outcome if it is due (row locked by the
- * caller's transaction) and clears outcome_due_at. 0 or -1. */
-int sb_answer_publish_outcome(sb_response_t *r, const char *alert_id, char *errstr,
-                              size_t errstr_size);
+/* In a transaction of its own: up to limit outcomes that are due (a
+ * decision committed, or a comment window passed), outcome_due_at cleared
+ * and their outcome.v1 events acknowledged by Kafka before COMMIT. How
+ * many, or -1 (rolled back: the next sweep retries). */
+int sb_answer_publish_due(sb_response_t *r, int limit, char *errstr, size_t errstr_size);
 
 #endif

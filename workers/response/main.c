@@ -3,6 +3,7 @@
 /* The decisions live in response.c, answer.c, commands.c and turn.c. */
 #include <stdio.h>
 
+#include "batch.h"
 #include "duo.h"
 #include "response.h"
 #include "sb_crypto.h"
@@ -35,6 +36,7 @@ typedef struct {
     char *reuse_max;
     char *security_channel;
     long max_failures, test_per_hour; /* SB_CFG_INT targets are long */
+    long batch_max, lanes;
     sb_duo_poll_config_t duo;
     sb_duo_poll_t *poll;
 } response_main_t;
@@ -127,16 +129,21 @@ static void stop(void *ctx) {
     sb_crypto_wipe(m->r.key, sizeof(m->r.key));
 }
 
-static int handle(void *ctx, const cJSON *ev, char *errstr, size_t errstr_size) {
-    return sb_response_handle(&((response_main_t *)ctx)->r, ev, errstr, errstr_size);
-}
-
-static int sweep(void *ctx, char *errstr, size_t errstr_size) {
-    return sb_response_sweep(&((response_main_t *)ctx)->r, errstr, errstr_size);
+/* The consume loop: a poll's answers in one transaction (batch.c). */
+static int run(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
+    response_main_t *m = ctx;
+    const sb_response_batching_t b = {.batch_max = (int)m->batch_max,
+                                      .lanes = (int)m->lanes,
+                                      .database_url = m->w.common.database_url,
+                                      .sweep_every_ms = 1000};
+    if (sb_response_run(&m->r, w, &b) == -1) {
+        snprintf(errstr, errstr_size, "SECURITYBOT_RESPONSE_LANES: no memory or connection");
+        return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv) {
-    static const int64_t sweep_every_ms = 1000; /* between outcome sweeps */
     response_main_t m = {0};
     /* one entry a line: a table that reads on its own */
     /* clang-format off */
@@ -148,6 +155,8 @@ int main(int argc, char **argv) {
         SB_CFG_DURATION_OR_OFF("SECURITYBOT_2FA_REUSE_WINDOW", &m.reuse_window_ms, "0", "a yes from an employee who passed a second factor within this long is confirmed without asking again (second factor reused); 0: never"),
         SB_CFG_STR("SECURITYBOT_2FA_REUSE_MAX_SEVERITY", &m.reuse_max, "medium", "the reuse window never applies above this severity (low, medium, high, critical)"),
         SB_CFG_INT("SECURITYBOT_2FA_MAX_FAILURES", &m.max_failures, "10", 1, 1000, "failed codes or denied pushes per employee per hour; beyond it codes are refused unchecked and the open alert is escalated second_factor_locked"),
+        SB_CFG_INT("SECURITYBOT_RESPONSE_BATCH_MAX", &m.batch_max, "64", 1, SB_RESPONSE_BATCH_LIMIT, "response events handled together, from what one poll already holds: one transaction per lane, each answer behind its own savepoint (1: one answer at a time)"),
+        SB_CFG_INT("SECURITYBOT_RESPONSE_LANES", &m.lanes, "4", 1, 16, "transactions this replica runs at once over a batch, each on its own PostgreSQL connection, a partition's answers always in one of them (1: one transaction per batch)"),
         SB_CFG_INT("SECURITYBOT_TEST_PER_HOUR", &m.test_per_hour, "3", 0, 1000, "test alerts an employee may ask for per hour"),
         SB_CFG_STR("SECURITYBOT_SECURITY_CHANNEL", &m.security_channel, NULL, "the security team's channel (Slack channel id), told of each ignore, stop and start from chat; unset: logged only"),
         SB_CFG_STR("SECURITYBOT_DUO_API_HOST", &m.duo_host, NULL, "Duo Auth API host (api-XXXXXXXX.duosecurity.com), always the one signed; unset: no Duo"),
@@ -161,13 +170,11 @@ int main(int argc, char **argv) {
     };
     static const char *const produces[] = {SB_TOPIC_ESCALATION_REQUESTS, SB_TOPIC_OUTCOMES,
                                            SB_TOPIC_PROMPTS, SB_TOPIC_ALERTS, NULL};
-    /* an invalid event is only a warning: the gateway writes only valid ones */
     const sb_worker_spec_t spec = {
         .name = "sb-response", .summary = summary, SB_WORKER_TABLE(table), .settings = &m.w,
         .chat = 1, .db = 1, .consumes = SB_TOPIC_RESPONSES, .produces = produces,
         .configure = configure, .start = start, .stop = stop, .ctx = &m,
-        .schema = "response", .what = "response", .invalid_level = SB_LOG_WARN,
-        .handle = handle, .skip_permanent = 1, .tick = sweep, .tick_what = "outcome sweep", .tick_every_ms = &sweep_every_ms,
+        .run = run,
     };
     /* clang-format on */
     return sb_worker_main(&spec, argc, argv);

@@ -54,10 +54,13 @@ static const char *const NEXT_SQL =
     " ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2"
     "          ELSE 3 END, occurred_at, id LIMIT 1";
 
-/* $1 limit: outcomes whose time has come, not being published by another replica. */
-static const char *const DUE_SQL =
-    "SELECT id FROM alerts WHERE outcome_due_at <= now() ORDER BY outcome_due_at"
-    " LIMIT $1::int FOR UPDATE SKIP LOCKED";
+/* $1 employees (a bigint[]): each one's next alert, for a batch's wake-ups. */
+static const char *const NEXT_ANY_SQL =
+    "SELECT DISTINCT ON (employee_id) id, severity, rule, title,"
+    "  to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), employee_id"
+    " FROM alerts WHERE employee_id = ANY($1::bigint[]) AND status = 'queued'"
+    " ORDER BY employee_id, CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1"
+    "          WHEN 'medium' THEN 2 ELSE 3 END, occurred_at, id";
 
 int sb_response_init(sb_response_t *r, const char *prefix, char *errstr, size_t errstr_size) {
     if (sb_kafka_topic(r->topic_alerts, SB_TOPIC_MAX, prefix, SB_TOPIC_ALERTS) ||
@@ -288,30 +291,55 @@ fail:
 /* After COMMIT: a prompt request for the employee's next alert, so
  * sb-prompt sends it now rather than at its next sweep. Best effort: the
  * sweep is the safety net. */
-static void wake(sb_turn_t *t) {
+static void send_wake(sb_response_t *r, const PGresult *res, int i, const char *employee) {
     char errstr[256], now[40];
-    const char *params[] = {t->employee};
-    PGresult *res = sb_db_query(t->r->db, NEXT_SQL, 1, params, errstr, sizeof(errstr));
     cJSON *o = NULL;
     char *msg = NULL;
-    if (!res || PQntuples(res) != 1)
-        goto out;
     sb_time_format_us(sb_time_now_us(), now, sizeof(now));
-    if (!(o = cJSON_CreateObject()) || sb_message_start(o, "prompt", PQgetvalue(res, 0, 0), NULL))
+    if (!(o = cJSON_CreateObject()) || sb_message_start(o, "prompt", PQgetvalue(res, i, 0), NULL))
         goto out;
-    cJSON_AddStringToObject(o, "employee_id", t->employee);
-    cJSON_AddStringToObject(o, "severity", PQgetvalue(res, 0, 1));
-    cJSON_AddStringToObject(o, "rule", PQgetvalue(res, 0, 2));
-    cJSON_AddStringToObject(o, "title", PQgetvalue(res, 0, 3));
-    cJSON_AddStringToObject(o, "occurred_at", PQgetvalue(res, 0, 4));
+    cJSON_AddStringToObject(o, "employee_id", employee);
+    cJSON_AddStringToObject(o, "severity", PQgetvalue(res, i, 1));
+    cJSON_AddStringToObject(o, "rule", PQgetvalue(res, i, 2));
+    cJSON_AddStringToObject(o, "title", PQgetvalue(res, i, 3));
+    cJSON_AddStringToObject(o, "occurred_at", PQgetvalue(res, i, 4));
     cJSON_AddStringToObject(o, "requested_at", now);
     if ((msg = cJSON_PrintUnformatted(o)))
-        sb_producer_send(t->r->producer, t->r->topic_prompts, t->employee, strlen(t->employee), msg,
+        sb_producer_send(r->producer, r->topic_prompts, employee, strlen(employee), msg,
                          strlen(msg), errstr, sizeof(errstr));
 out:
     free(msg);
     cJSON_Delete(o);
+}
+
+static void wake(sb_turn_t *t) {
+    char errstr[256];
+    const char *params[] = {t->employee};
+    PGresult *res = sb_db_query(t->r->db, NEXT_SQL, 1, params, errstr, sizeof(errstr));
+    if (res && PQntuples(res) == 1)
+        send_wake(t->r, res, 0, t->employee);
     PQclear(res);
+}
+
+void sb_response_wake(sb_response_t *r, const char *const *employees, size_t n) {
+    char errstr[256];
+    sb_buf_t ids = {0};
+    PGresult *res = NULL;
+    if (n == 0)
+        return;
+    sb_buf_add(&ids, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sb_buf_add(&ids, ",", 1);
+        sb_buf_add(&ids, employees[i], strlen(employees[i])); /* employees.id: digits */
+    }
+    sb_buf_add(&ids, "}", 1);
+    const char *params[] = {sb_buf_str(&ids)};
+    if (!ids.err && (res = sb_db_query(r->db, NEXT_ANY_SQL, 1, params, errstr, sizeof(errstr))))
+        for (int i = 0; i < PQntuples(res); i++)
+            send_wake(r, res, i, PQgetvalue(res, i, 5));
+    PQclear(res);
+    sb_buf_free(&ids);
 }
 
 /* After COMMIT: a guarded change told to the security channel. Best
@@ -351,30 +379,28 @@ void sb_turn_after_commit(sb_turn_t *t) {
         wake(t);
 }
 
-int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t errstr_size) {
+int sb_response_apply(sb_response_t *r, const cJSON *ev, sb_turn_t *t, char *errstr,
+                      size_t errstr_size) {
     const char *event_id = str(ev, "event_id"), *platform = str(ev, "platform"),
                *kind = str(ev, "kind"), *text = str(ev, "text"), *alert_id = str(ev, "alert_id");
-    sb_turn_t t = {.r = r,
-                   .event_id = event_id,
-                   .chat_user = str(ev, "chat_user_id"),
-                   .trigger_id = str(ev, "trigger_id")};
     sb_command_t cmd = {0};
     PGresult *res = NULL;
     char *kept = NULL; /* text, digits withheld while a code is due */
     int rc = -1, found;
 
+    *t = (sb_turn_t){.r = r,
+                     .event_id = event_id,
+                     .chat_user = str(ev, "chat_user_id"),
+                     .trigger_id = str(ev, "trigger_id")};
     if (!strcmp(kind, "text"))
         sb_command_parse(text, strlen(text), &cmd);
-    snprintf(t.actor, sizeof(t.actor), "chat:%s", t.chat_user);
-    if (sb_db_ensure(r->db, errstr, errstr_size) == -1 ||
-        sb_db_begin(r->db, errstr, errstr_size) == -1)
-        return -1;
-    if (withhold(&t, text, &kept, errstr, errstr_size) == -1)
+    snprintf(t->actor, sizeof(t->actor), "chat:%s", t->chat_user);
+    if (withhold(t, text, &kept, errstr, errstr_size) == -1)
         goto out;
     {
         const char *params[] = {event_id,
                                 platform,
-                                t.chat_user,
+                                t->chat_user,
                                 alert_id,
                                 kind,
                                 stored_text(&cmd, kept),
@@ -385,11 +411,27 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
     if (PQntuples(res) == 0) { /* Slack's retry, or a redelivery after COMMIT */
         sb_log_kv_t kv[] = {{"alert_id", alert_id}};
         sb_log_kv(SB_LOG_INFO, kv, 1, "event %s already handled", event_id);
-        rc = sb_db_commit(r->db, errstr, errstr_size);
+        rc = 0;
         goto out;
     }
-    if ((found = find_sender(&t, platform, alert_id, errstr, errstr_size)) == -1 ||
-        (found == 1 && dispatch(&t, kind, alert_id, kept, &cmd, errstr, errstr_size) == -1))
+    if ((found = find_sender(t, platform, alert_id, errstr, errstr_size)) == -1 ||
+        (found == 1 && dispatch(t, kind, alert_id, kept, &cmd, errstr, errstr_size) == -1))
+        goto out;
+    rc = 0;
+out:
+    PQclear(res);
+    free(kept);
+    return rc;
+}
+
+int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t errstr_size) {
+    sb_turn_t t = {0};
+    int rc = -1;
+
+    if (sb_db_ensure(r->db, errstr, errstr_size) == -1 ||
+        sb_db_begin(r->db, errstr, errstr_size) == -1)
+        return -1;
+    if (sb_response_apply(r, ev, &t, errstr, errstr_size) == -1)
         goto out;
     /* what this answer published is in Kafka before its record commits */
     if ((rc = sb_publish_commit(r->producer, t.produced, r->db, errstr, errstr_size)) == 0)
@@ -397,26 +439,12 @@ int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t e
 out:
     if (rc == -1)
         sb_db_rollback(r->db);
-    PQclear(res);
-    free(kept);
     sb_turn_free(&t);
     return rc;
 }
 
-/* sb_publish_rows' callback: one due outcome. */
-static int publish_outcome(void *ctx, const PGresult *res, int i, char *errstr,
-                           size_t errstr_size) {
-    return sb_answer_publish_outcome(ctx, PQgetvalue(res, i, 0), errstr, errstr_size);
-}
-
 int sb_response_sweep(sb_response_t *r, char *errstr, size_t errstr_size) {
-    char limit[16];
-    const char *params[] = {limit};
-    snprintf(limit, sizeof(limit), "%d", r->sweep_limit);
     if (sb_db_ensure(r->db, errstr, errstr_size) == -1)
         return -1;
-    return sb_publish_rows(r->db, r->producer, DUE_SQL, 1, params, publish_outcome, r, errstr,
-                           errstr_size) == -1
-               ? -1
-               : 0;
+    return sb_answer_publish_due(r, r->sweep_limit, errstr, errstr_size);
 }

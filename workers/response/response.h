@@ -57,7 +57,7 @@ int sb_response_init(sb_response_t *r, const char *prefix, char *errstr, size_t 
 int sb_response_handle(sb_response_t *r, const cJSON *event, char *errstr, size_t errstr_size);
 
 /* Publishes the outcomes that are due (a "no" whose comment window has
- * passed), at most sweep_limit. 0 or -1. */
+ * passed), at most sweep_limit. How many, or -1. */
 int sb_response_sweep(sb_response_t *r, char *errstr, size_t errstr_size);
 
 #endif

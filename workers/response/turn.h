@@ -52,9 +52,23 @@ void sb_turn_reply(sb_turn_t *t, const char *fmt, ...) __attribute__((format(pri
 int sb_turn_audit(sb_turn_t *t, const char *action, const char *alert_id, cJSON *detail,
                   char *errstr, size_t errstr_size);
 
+/* Applies one response.v1 event (already validated) inside the caller's
+ * open transaction, filling *t (the caller frees it with sb_turn_free,
+ * and keeps ev alive as long as t: t borrows its strings): recorded once
+ * (a duplicate event changes nothing and says nothing), its sender found,
+ * its meaning applied. 0, or -1 with errstr and sb_db_last_class set: the
+ * caller rolls back what it did (response.c). */
+int sb_response_apply(sb_response_t *r, const cJSON *ev, sb_turn_t *t, char *errstr,
+                      size_t errstr_size);
+
 /* After the turn's transaction committed: its outcome published, the
  * prompt updated, the reply sent, sb-prompt woken (response.c). */
 void sb_turn_after_commit(sb_turn_t *t);
+
+/* After a batch committed: a prompt request for each employee's next
+ * queued alert (the turns' wake, in one query; employees are
+ * employees.id). Best effort, as a turn's. */
+void sb_response_wake(sb_response_t *r, const char *const *employees, size_t n);
 
 /* Frees what the turn owns (reply, update row and text). */
 void sb_turn_free(sb_turn_t *t);

@@ -414,12 +414,9 @@ out:
 }
 
 int sbctl_cmd_alerts(sbctl_t *ctl, int argc, char **argv) {
-    if (sbctl_wants_help(argc, argv, USAGE))
-        return SBCTL_OK;
-    if (argc >= 2 && !strcmp(argv[1], "list"))
-        return cmd_list(ctl, argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "show"))
-        return cmd_show(ctl, argc, argv);
-    fputs(USAGE, stderr);
-    return SBCTL_USAGE;
+    static const sbctl_sub_t subs[] = {
+        {"list", cmd_list},
+        {"show", cmd_show},
+    };
+    return sbctl_dispatch(ctl, argc, argv, USAGE, subs, sizeof(subs) / sizeof(subs[0]));
 }

@@ -323,12 +323,9 @@ static int cmd_export(sbctl_t *ctl, int argc, char **argv) {
 }
 
 int sbctl_cmd_audit(sbctl_t *ctl, int argc, char **argv) {
-    if (sbctl_wants_help(argc, argv, USAGE))
-        return SBCTL_OK;
-    if (argc >= 2 && !strcmp(argv[1], "verify"))
-        return cmd_verify(ctl, argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "export"))
-        return cmd_export(ctl, argc, argv);
-    fputs(USAGE, stderr);
-    return SBCTL_USAGE;
+    static const sbctl_sub_t subs[] = {
+        {"verify", cmd_verify},
+        {"export", cmd_export},
+    };
+    return sbctl_dispatch(ctl, argc, argv, USAGE, subs, sizeof(subs) / sizeof(subs[0]));
 }

@@ -399,12 +399,9 @@ static int cmd_replay(sbctl_t *ctl, int argc, char **argv) {
 }
 
 int sbctl_cmd_dlq(sbctl_t *ctl, int argc, char **argv) {
-    if (sbctl_wants_help(argc, argv, USAGE))
-        return SBCTL_OK;
-    if (argc >= 2 && !strcmp(argv[1], "list"))
-        return cmd_list(ctl, argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "replay"))
-        return cmd_replay(ctl, argc, argv);
-    fputs(USAGE, stderr);
-    return SBCTL_USAGE;
+    static const sbctl_sub_t subs[] = {
+        {"list", cmd_list},
+        {"replay", cmd_replay},
+    };
+    return sbctl_dispatch(ctl, argc, argv, USAGE, subs, sizeof(subs) / sizeof(subs[0]));
 }

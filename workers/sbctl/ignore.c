@@ -208,14 +208,10 @@ static int cmd_remove(sbctl_t *ctl, int argc, char **argv) {
 }
 
 int sbctl_cmd_ignore(sbctl_t *ctl, int argc, char **argv) {
-    if (sbctl_wants_help(argc, argv, USAGE))
-        return SBCTL_OK;
-    if (argc >= 2 && !strcmp(argv[1], "list"))
-        return cmd_list(ctl, argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "add"))
-        return cmd_add(ctl, argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "remove"))
-        return cmd_remove(ctl, argc, argv);
-    fputs(USAGE, stderr);
-    return SBCTL_USAGE;
+    static const sbctl_sub_t subs[] = {
+        {"list", cmd_list},
+        {"add", cmd_add},
+        {"remove", cmd_remove},
+    };
+    return sbctl_dispatch(ctl, argc, argv, USAGE, subs, sizeof(subs) / sizeof(subs[0]));
 }

@@ -72,6 +72,17 @@ int sbctl_wants_help(int argc, char **argv, const char *text) {
     return 0;
 }
 
+int sbctl_dispatch(sbctl_t *ctl, int argc, char **argv, const char *usage, const sbctl_sub_t *subs,
+                   size_t n) {
+    if (sbctl_wants_help(argc, argv, usage))
+        return SBCTL_OK;
+    for (size_t i = 0; argc >= 2 && i < n; i++)
+        if (!strcmp(argv[1], subs[i].name))
+            return subs[i].run(ctl, argc, argv);
+    fputs(usage, stderr);
+    return SBCTL_USAGE;
+}
+
 int main(int argc, char **argv) {
     sbctl_t ctl = {0};
     /* The database is optional for sbctl as a whole: only some commands

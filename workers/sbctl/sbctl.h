@@ -33,6 +33,17 @@ sb_db_t *sbctl_db(sbctl_t *ctl);
 /* 1 when argv[1..] asks for help; prints usage first. */
 int sbctl_wants_help(int argc, char **argv, const char *usage);
 
+/* One subcommand: argv[1]'s name and its handler (given the whole argv). */
+typedef struct {
+    const char *name;
+    int (*run)(sbctl_t *ctl, int argc, char **argv);
+} sbctl_sub_t;
+
+/* A command of subcommands: usage on stdout for --help (SBCTL_OK), else
+ * the handler named by argv[1]; none named: usage on stderr, SBCTL_USAGE. */
+int sbctl_dispatch(sbctl_t *ctl, int argc, char **argv, const char *usage, const sbctl_sub_t *subs,
+                   size_t n);
+
 /* In SQL text: a timestamptz column as RFC 3339 UTC with microseconds. */
 #define SBCTL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 

@@ -141,14 +141,10 @@ static int cmd_list(sbctl_t *ctl, int argc, char **argv) {
 }
 
 int sbctl_cmd_tokens(sbctl_t *ctl, int argc, char **argv) {
-    if (sbctl_wants_help(argc, argv, USAGE))
-        return SBCTL_OK;
-    if (argc >= 2 && !strcmp(argv[1], "create"))
-        return cmd_create(ctl, argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "list"))
-        return cmd_list(ctl, argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "revoke"))
-        return cmd_revoke(ctl, argc, argv);
-    fputs(USAGE, stderr);
-    return SBCTL_USAGE;
+    static const sbctl_sub_t subs[] = {
+        {"create", cmd_create},
+        {"list", cmd_list},
+        {"revoke", cmd_revoke},
+    };
+    return sbctl_dispatch(ctl, argc, argv, USAGE, subs, sizeof(subs) / sizeof(subs[0]));
 }

@@ -232,17 +232,18 @@ static int cmd_list(sbctl_t *ctl, int argc, char **argv) {
     return rc;
 }
 
+static int cmd_disable(sbctl_t *ctl, int argc, char **argv) {
+    return cmd_able(ctl, argc, argv, 1);
+}
+
+static int cmd_enable(sbctl_t *ctl, int argc, char **argv) {
+    return cmd_able(ctl, argc, argv, 0);
+}
+
 int sbctl_cmd_users(sbctl_t *ctl, int argc, char **argv) {
-    if (sbctl_wants_help(argc, argv, USAGE))
-        return SBCTL_OK;
-    if (argc >= 2 && !strcmp(argv[1], "add"))
-        return cmd_add(ctl, argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "list"))
-        return cmd_list(ctl, argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "reset"))
-        return cmd_reset(ctl, argc, argv);
-    if (argc >= 2 && (!strcmp(argv[1], "disable") || !strcmp(argv[1], "enable")))
-        return cmd_able(ctl, argc, argv, !strcmp(argv[1], "disable"));
-    fputs(USAGE, stderr);
-    return SBCTL_USAGE;
+    static const sbctl_sub_t subs[] = {
+        {"add", cmd_add},         {"list", cmd_list},     {"reset", cmd_reset},
+        {"disable", cmd_disable}, {"enable", cmd_enable},
+    };
+    return sbctl_dispatch(ctl, argc, argv, USAGE, subs, sizeof(subs) / sizeof(subs[0]));
 }
