@@ -42,32 +42,41 @@ def employees(n, tmp):
                    "channels": ["CSEC"]}, f)  # the fake Slack and the fake Mattermost alike
 
 
+def block_action(user, action_id, label, alert, i):
+    """The interactive payload of user's click on a prompt's button."""
+    return {"type": "block_actions", "user": {"id": user, "username": user},
+            "actions": [{"action_id": action_id, "block_id": "b", "value": alert,
+                         "type": "button", "text": {"type": "plain_text", "text": label},
+                         "action_ts": "%.6f" % (1800000000 + i)}]}
+
+
+def signed_click(conn, secret, payload):
+    """POSTs payload to sb-gateway's /slack/interactive on conn, signed with
+    secret (bytes) as Slack signs it; exits unless answered 200."""
+    body = ("payload=" + urllib.parse.quote_plus(json.dumps(payload))).encode()
+    ts = str(int(time.time()))
+    sig = "v0=" + hmac.new(secret, b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+    conn.request("POST", "/slack/interactive", body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
+    r = conn.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit("click answered %d" % r.status)
+
+
 def clicks(port, secret_file, targets, rate):
     port, rate = int(port), float(rate)
-    secret = open(secret_file).read().strip()
+    secret = open(secret_file).read().strip().encode()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     start = time.time()
     for i, line in enumerate(open(targets)):
         alert, user = line.strip().split("|")
-        payload = {"type": "block_actions", "user": {"id": user, "username": user},
-                   "actions": [{"action_id": "sb_deny", "block_id": "b", "value": alert,
-                                "type": "button", "text": {"type": "plain_text", "text": "No"},
-                                "action_ts": "%.6f" % (1800000000 + i)}]}
-        body = ("payload=" + urllib.parse.quote_plus(json.dumps(payload))).encode()
         wait = start + i / rate - time.time()
         if wait > 0:
             time.sleep(wait)
-        ts = str(int(time.time()))
-        sig = "v0=" + hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body,
-                               hashlib.sha256).hexdigest()
         t = time.time()
-        conn.request("POST", "/slack/interactive", body=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
-        r = conn.getresponse()
-        r.read()
-        if r.status != 200:
-            sys.exit("click answered %d" % r.status)
+        signed_click(conn, secret, block_action(user, "sb_deny", "No", alert, i))
         print("%s\t%.3f" % (alert, t * 1000))
 
 
@@ -81,10 +90,7 @@ def sockclicks(ctl, targets, rate):
     start = time.time()
     for i, line in enumerate(open(targets)):
         alert, user = line.strip().split("|")
-        payload = {"type": "block_actions", "user": {"id": user, "username": user},
-                   "actions": [{"action_id": "sb_deny", "block_id": "b", "value": alert,
-                                "type": "button", "text": {"type": "plain_text", "text": "No"},
-                                "action_ts": "%.6f" % (1800000000 + i)}]}
+        payload = block_action(user, "sb_deny", "No", alert, i)
         body = json.dumps({"type": "interactive", "payload": payload}).encode()
         wait = start + i / rate - time.time()
         if wait > 0:

@@ -23,8 +23,6 @@
 
 Each command prints shell assignments on stdout and progress on stderr.
 Standard library only."""
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -32,13 +30,13 @@ import random
 import subprocess
 import sys
 import time
-import urllib.parse
 import urllib.request
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from ingest_helper import Psql  # noqa: E402 (one psql session, one-line queries)
+from deny_latency_helper import block_action, signed_click  # noqa: E402
 
 LINE_BYTES = 1024  # see prompt_latency_helper.alert_line: kcat -P reads 1024 bytes at a time
 COUNTRIES = ["BR", "AR", "CL", "PE", "CO", "UY", "PY", "BO", "EC", "VE"]
@@ -111,23 +109,6 @@ def storm(n, e, r, seconds, spread, brokers, topic, firsts_path):
     print("storm_sent=%d storm_seconds=%.1f" % (len(plan), took))
 
 
-def click(conn, secret, alert, user, i):
-    payload = {"type": "block_actions", "user": {"id": user, "username": user},
-               "actions": [{"action_id": "sb_confirm", "block_id": "b", "value": alert,
-                            "type": "button", "text": {"type": "plain_text", "text": "Yes"},
-                            "action_ts": "%.6f" % (1800000000 + i)}]}
-    body = ("payload=" + urllib.parse.quote_plus(json.dumps(payload))).encode()
-    ts = str(int(time.time()))
-    sig = "v0=" + hmac.new(secret, b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
-    conn.request("POST", "/slack/interactive", body=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
-    r = conn.getresponse()
-    r.read()
-    if r.status != 200:
-        sys.exit("answer: the gateway answered a click with %d" % r.status)
-
-
 def answer(gw_port, secret_file, dburl, n, timeout_s):
     n, deadline = int(n), time.monotonic() + float(timeout_s)
     secret = open(secret_file).read().strip().encode()
@@ -141,7 +122,7 @@ def answer(gw_port, secret_file, dburl, n, timeout_s):
         line = db.row(OPEN_SQL)[0]
         fresh = [p.split(":") for p in line.split(",") if p and p.split(":")[0] not in clicked]
         for alert, user in fresh:
-            click(conn, secret, alert, user, len(clicked))
+            signed_click(conn, secret, block_action(user, "sb_confirm", "Yes", alert, len(clicked)))
             clicked.add(alert)
         if not fresh:
             time.sleep(0.05)

@@ -230,8 +230,10 @@ static int post(slack_t *s, const char *method, const char *channel, const char 
     return rc;
 }
 
-static int slack_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref,
-                             sb_chat_error_t *err) {
+/* A prompt's blocks and fallback text through method: chat.postMessage to
+ * p->channel (at, ref: NULL) or chat.update of the message at. */
+static int prompt_call(sb_chat_t *chat, const char *method, const sb_chat_prompt_t *p,
+                       const sb_chat_ref_t *at, sb_chat_ref_t *ref, sb_chat_error_t *err) {
     sb_buf_t b = {0};
     cJSON *blocks = sb_slack_prompt_blocks(p, NULL);
     sb_slack_fallback_text(&b, p);
@@ -240,9 +242,15 @@ static int slack_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat
         sb_buf_free(&b);
         return sb_chat_fail(err, 1, "out_of_memory", "slack: out of memory building a prompt");
     }
-    int rc = post((slack_t *)chat, "chat.postMessage", p->channel, NULL, b.s, 1, blocks, ref, err);
+    int rc = post((slack_t *)chat, method, at ? at->channel : p->channel, at ? at->ts : NULL, b.s,
+                  1, blocks, ref, err);
     sb_buf_free(&b);
     return rc;
+}
+
+static int slack_send_prompt(sb_chat_t *chat, const sb_chat_prompt_t *p, sb_chat_ref_t *ref,
+                             sb_chat_error_t *err) {
+    return prompt_call(chat, "chat.postMessage", p, NULL, ref, err);
 }
 
 static int slack_send_text(sb_chat_t *chat, const char *channel, const char *text,
@@ -269,17 +277,7 @@ static int slack_update(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat
 /* The prompt again, buttons and all: chat.update with the postMessage's blocks. */
 static int slack_refresh(sb_chat_t *chat, const sb_chat_ref_t *ref, const sb_chat_prompt_t *p,
                          sb_chat_error_t *err) {
-    sb_buf_t b = {0};
-    cJSON *blocks = sb_slack_prompt_blocks(p, NULL);
-    sb_slack_fallback_text(&b, p);
-    if (!blocks || b.err) {
-        cJSON_Delete(blocks);
-        sb_buf_free(&b);
-        return sb_chat_fail(err, 1, "out_of_memory", "slack: out of memory building a prompt");
-    }
-    int rc = post((slack_t *)chat, "chat.update", ref->channel, ref->ts, b.s, 1, blocks, NULL, err);
-    sb_buf_free(&b);
-    return rc;
+    return prompt_call(chat, "chat.update", p, ref, NULL, err);
 }
 
 static cJSON *plain(const char *text) {
