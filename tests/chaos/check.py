@@ -246,9 +246,13 @@ class Checker:
                 continue
             if cls in ("nochat", "gone", "unknown"):
                 # sb-prompt finds out only by asking Slack; while Slack fails,
-                # the no_response timer may come first (as for anyone else)
+                # the no_response timer may come first (as for anyone else).
+                # A group's member is never claimed itself: its leader's
+                # claim and send are the ones that met the outage.
+                lead = r["group_id"]
+                lr = self.rows[lead] if lead and lead != aid and lead in self.rows else r
                 late = cls != "unknown" and r["outcome"] == "no_response" and \
-                    r["chat_ts"] is None and self.in_outage(r)
+                    lr["chat_ts"] is None and self.in_outage(lr)
                 if r["outcome"] != "unknown_employee" and not late or self.prompts.get(aid):
                     wrong_unreachable.append(aid)
                 elif late:
