@@ -170,6 +170,13 @@ typedef struct {
  * synchronously on the way out. */
 void sb_worker_consume(const sb_worker_loop_t *w, sb_consumer_t *c);
 
+/* The first wait before a retry (ms); sb_worker_retry_wait doubles it up to 5 s. */
+#define SB_WORKER_BACKOFF_MIN_MS 100
+
+/* One retry of work that failed with errstr: counted on metrics (may be
+ * NULL), logged, slept for backoff_ms; returns the next wait. */
+long sb_worker_retry_wait(sb_metrics_t *metrics, const char *errstr, long backoff_ms);
+
 /* Logs msg with the message's topic, partition and offset. */
 void sb_worker_log_message(sb_log_level_t level, const rd_kafka_message_t *m, const char *msg);
 

@@ -12,9 +12,7 @@
 #include "sb_signal.h"
 #include "sb_time.h"
 
-#define POLL_MS     100
-#define BACKOFF_MIN 100  /* ms */
-#define BACKOFF_MAX 5000 /* ms */
+#define POLL_MS 100
 
 void sb_worker_log_message(sb_log_level_t level, const rd_kafka_message_t *m, const char *msg) {
     char part[16], off[32];
@@ -31,7 +29,7 @@ void sb_worker_log_message(sb_log_level_t level, const rd_kafka_message_t *m, co
 static int handle(const sb_worker_loop_t *w, sb_consumer_t *c, rd_kafka_message_t *m) {
     char errstr[512], line[640];
     cJSON *msg = NULL;
-    long backoff = BACKOFF_MIN;
+    long backoff = SB_WORKER_BACKOFF_MIN_MS;
     int rc = 0;
     int64_t t0 = sb_time_monotonic_us();
 
@@ -51,10 +49,7 @@ static int handle(const sb_worker_loop_t *w, sb_consumer_t *c, rd_kafka_message_
             rc = -1;
             goto out;
         }
-        sb_metrics_count(w->metrics, SB_M_FAILED, "retry", 1);
-        sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
-        sb_time_sleep_ms(backoff);
-        backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+        backoff = sb_worker_retry_wait(w->metrics, errstr, backoff);
     }
 commit:
     sb_metrics_count(w->metrics, SB_M_CONSUMED, rd_kafka_topic_name(m->rkt), 1);
@@ -120,4 +115,13 @@ sb_chat_t *sb_worker_chat_new(const sb_chat_settings_t *s, char *errstr, size_t 
     if (!(chat = sb_chat_new(platform, &cc, why, sizeof(why))))
         snprintf(errstr, errstr_size, "SECURITYBOT_CHAT=%s: %s", platform, why);
     return chat;
+}
+
+#define BACKOFF_MAX_MS 5000 /* the longest wait between two retries */
+
+long sb_worker_retry_wait(sb_metrics_t *metrics, const char *errstr, long backoff_ms) {
+    sb_metrics_count(metrics, SB_M_FAILED, "retry", 1);
+    sb_log_warn("%s; retrying in %ld ms", errstr, backoff_ms);
+    sb_time_sleep_ms(backoff_ms);
+    return backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
 }

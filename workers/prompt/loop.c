@@ -16,9 +16,7 @@
 #include "sb_signal.h"
 #include "sb_time.h"
 
-#define POLL_MS     100
-#define BACKOFF_MIN 100  /* ms */
-#define BACKOFF_MAX 5000 /* ms */
+#define POLL_MS 100
 
 /* Polls a batch: the first message waited for, the rest already there. */
 static size_t poll(sb_consumer_t *c, rd_kafka_message_t **msgs) {
@@ -53,7 +51,7 @@ static int handle(sb_prompt_t *p, sb_worker_t *w, rd_kafka_message_t **msgs, siz
     cJSON *roots[SB_PROMPT_BATCH_MAX];
     const char *employees[SB_PROMPT_BATCH_MAX];
     char errstr[512];
-    long backoff = BACKOFF_MIN;
+    long backoff = SB_WORKER_BACKOFF_MIN_MS;
     int64_t t0 = sb_time_monotonic_us();
     size_t k = employees_of(msgs, n, roots, employees);
     int rc = 0;
@@ -67,10 +65,7 @@ static int handle(sb_prompt_t *p, sb_worker_t *w, rd_kafka_message_t **msgs, siz
             rc = -1;
             goto out;
         }
-        sb_metrics_count(w->metrics, SB_M_FAILED, "retry", 1);
-        sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
-        sb_time_sleep_ms(backoff);
-        backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+        backoff = sb_worker_retry_wait(w->metrics, errstr, backoff);
     }
     sb_metrics_count(w->metrics, SB_M_CONSUMED, w->topic, (double)n);
     sb_metrics_observe(w->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);

@@ -26,9 +26,7 @@
 #include "sb_time.h"
 #include "turn.h"
 
-#define POLL_MS     100
-#define BACKOFF_MIN 100  /* ms */
-#define BACKOFF_MAX 5000 /* ms */
+#define POLL_MS 100
 
 typedef struct {
     rd_kafka_message_t *msg; /* borrowed from the poll */
@@ -232,7 +230,7 @@ static int settle(sb_response_t *r, sb_worker_t *w, lane_t *lanes, size_t nlanes
 static int handle(sb_response_t *r, sb_worker_t *w, lane_t *lanes, size_t nlanes, item_t *items,
                   size_t n) {
     char errstr[512];
-    long backoff = BACKOFF_MIN;
+    long backoff = SB_WORKER_BACKOFF_MIN_MS;
     int64_t t0 = sb_time_monotonic_us();
     size_t done = 0;
     int rc = 0;
@@ -253,16 +251,13 @@ static int handle(sb_response_t *r, sb_worker_t *w, lane_t *lanes, size_t nlanes
         if (settle(r, w, lanes, nlanes, &done, errstr, sizeof(errstr)))
             break;
         if (done > before)
-            backoff = BACKOFF_MIN;
+            backoff = SB_WORKER_BACKOFF_MIN_MS;
         if (!sb_running) {
             sb_log_warn("shutting down; %zu responses of the batch will be redelivered", n - done);
             rc = -1;
             break;
         }
-        sb_metrics_count(w->metrics, SB_M_FAILED, "retry", 1);
-        sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
-        sb_time_sleep_ms(backoff);
-        backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+        backoff = sb_worker_retry_wait(w->metrics, errstr, backoff);
     }
     sb_metrics_count(w->metrics, SB_M_CONSUMED, w->topic, (double)done);
     sb_metrics_observe(w->metrics, (double)(sb_time_monotonic_us() - t0) / 1e6);
