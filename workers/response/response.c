@@ -424,25 +424,6 @@ out:
     return rc;
 }
 
-int sb_response_handle(sb_response_t *r, const cJSON *ev, char *errstr, size_t errstr_size) {
-    sb_turn_t t = {0};
-    int rc = -1;
-
-    if (sb_db_ensure(r->db, errstr, errstr_size) == -1 ||
-        sb_db_begin(r->db, errstr, errstr_size) == -1)
-        return -1;
-    if (sb_response_apply(r, ev, &t, errstr, errstr_size) == -1)
-        goto out;
-    /* what this answer published is in Kafka before its record commits */
-    if ((rc = sb_publish_commit(r->producer, t.produced, r->db, errstr, errstr_size)) == 0)
-        sb_turn_after_commit(&t);
-out:
-    if (rc == -1)
-        sb_db_rollback(r->db);
-    sb_turn_free(&t);
-    return rc;
-}
-
 int sb_response_sweep(sb_response_t *r, char *errstr, size_t errstr_size) {
     if (sb_db_ensure(r->db, errstr, errstr_size) == -1)
         return -1;

@@ -49,13 +49,6 @@ typedef struct {
 /* Fills the topic names from the prefix. 0 or -1. */
 int sb_response_init(sb_response_t *r, const char *prefix, char *errstr, size_t errstr_size);
 
-/* Applies one response.v1 event (already validated). Returns 0 once its
- * effect is committed (or it was a duplicate, or refused and audited):
- * the offset may be committed; -1 when the database or Kafka failed and
- * nothing was committed: retry the same event (sb_db_last_class tells
- * whether retrying can help). Chat replies are sent after COMMIT. */
-int sb_response_handle(sb_response_t *r, const cJSON *event, char *errstr, size_t errstr_size);
-
 /* Publishes the outcomes that are due (a "no" whose comment window has
  * passed), at most sweep_limit. How many, or -1. */
 int sb_response_sweep(sb_response_t *r, char *errstr, size_t errstr_size);
