@@ -155,14 +155,16 @@ class Conductor:
     def idempotence_fatal(self, slot):
         """True when this run of the slot's worker met librdkafka 2.0.2's
         idempotent-producer fatal error (librdkafka#4438, fixed in 2.3.0):
-        a retry after NOT_ENOUGH_REPLICAS "rewound" its sequence numbers."""
+        a retry after NOT_ENOUGH_REPLICAS "rewound" its sequence numbers.
+        Any producer fatal error counts: only the idempotent producer raises
+        them, and 2.0.2 has more than one such state after broker faults."""
         try:
             with open(os.path.join(self.a.dir, "logs", slot.name + ".log"), "rb") as f:
                 f.seek(slot.log_from)
                 run = f.read().decode("utf-8", "replace")
         except OSError:
             return False
-        return "producer fatal error" in run and "out of order sequence number" in run
+        return "producer fatal error" in run
 
     def last_lines(self, slot, n=5):
         try:
@@ -280,14 +282,15 @@ class Conductor:
         with open(a.alerts, "rb") as f:
             lines = f.readlines()
         for attempt in range(3):
-            rc, sent, fatal = self.publish_once(lines, sent, t_start, attempt)
+            rc, sent, fatal, last = self.publish_once(lines, sent, t_start, attempt)
             if rc == 0 or not fatal or a.brokers < 2:
                 break
             self.rec["publish"]["republished"] += 1
-            log("kcat: idempotent producer fatal error (librdkafka#4438): publishing again")
+            log("kcat: idempotent producer fatal error (librdkafka#4438): publishing again"
+                " (%s)" % last)
         self.rec["publish"].update(end=self.rel(), messages=sent, kcat_status=rc)
         if rc != 0:
-            self.rec["errors"].append("kcat exited with status %d (see kcat.err)" % rc)
+            self.rec["errors"].append("kcat exited with status %d: %s" % (rc, last))
         log("published %d alerts in %.0f s" % (sent, time.time() - t_start))
 
     def publish_once(self, lines, sent, t_start, attempt):
@@ -320,8 +323,15 @@ class Conductor:
         err.close()
         with open(errname, encoding="utf-8", errors="replace") as f:
             text = f.read()
-        fatal = "FATAL CLIENT ERROR" in text and "out of order sequence number" in text
-        return rc, sent, fatal
+        # Only the idempotent producer raises librdkafka's fatal errors, and
+        # 2.0.2's meets more than one after broker restarts (out of order
+        # sequence numbers, an unknown producer id, a MessageSet it cannot
+        # rebuild); each leaves kcat unable to send, as a detector's
+        # producer would be, so each is published again
+        fatal = "FATAL CLIENT ERROR" in text or "Local: Fatal error" in text
+        lines_err = [x for x in text.splitlines() if x.strip()]
+        last = lines_err[-1][:300] if lines_err else "kcat.err is empty"
+        return rc, sent, fatal, last
 
     # ---- faults -----------------------------------------------------------------
 

@@ -98,11 +98,17 @@ static void commit(sb_ingest_t *ing, sb_consumer_t *c, const sb_ingest_batch_t *
         sb_log_warn("%s (the batch will be redelivered)", errstr);
 }
 
+/* settle's answers besides 0: the batch was left uncommitted (it comes
+ * back to whichever member owns its partitions next). */
+#define SETTLE_FATAL -1 /* the Kafka client failed for good: exit non-zero */
+#define SETTLE_LEFT  1  /* SIGTERM came while the broker or database was away */
+
 /* Runs batch b alone until its effects are durable, backing off while the
  * database or the broker is away, then commits its offsets. With
  * produced set, b's messages are already queued and only need confirming
- * first. Returns 0, or -1 when shutdown or a fatal error interrupted the
- * retries (the batch stays uncommitted and comes back). */
+ * first. Returns 0, SETTLE_LEFT or SETTLE_FATAL. A batch left behind is
+ * not lost, but no later batch may be committed after it: a later offset
+ * on the same partition would cover it (see finish). */
 static int settle(sb_ingest_t *ing, sb_consumer_t *c, sb_ingest_batch_t *b, int produced) {
     char errstr[512] = "shutting down before it could run";
     long backoff = 100;
@@ -111,9 +117,15 @@ static int settle(sb_ingest_t *ing, sb_consumer_t *c, sb_ingest_batch_t *b, int 
 
     sb_ingest_batch_messages(b, &n);
     while (!ok) {
-        if (sb_producer_fatal(ing->producer) || !sb_running) {
+        if (sb_producer_fatal(ing->producer)) {
             sb_log_error("batch of %zu not finished: %s", n, errstr);
-            return -1;
+            return SETTLE_FATAL;
+        }
+        if (!sb_running) {
+            sb_log_warn("shutting down with a batch of %zu unfinished (%s): its offsets are "
+                        "not committed, so it is consumed again",
+                        n, errstr);
+            return SETTLE_LEFT;
         }
         if (produced || backoff > 100) {
             sb_log_warn("batch of %zu failed, retrying in %ld ms: %s", n, backoff, errstr);
@@ -138,23 +150,28 @@ static int send_batch(sb_ingest_t *ing, sb_ingest_batch_t *b) {
 
 /* Shutdown (SIGTERM): what is in flight is finished, not dropped. The
  * lanes are drained first; pending's messages were produced before
- * inflight's, so it is confirmed first. Destroys both. 0 or -1. */
+ * inflight's, so it is settled first, and once one batch is left (rc, the
+ * loop's last settle, included), the later one is left too: committing
+ * its offsets would skip the earlier batch's messages for good. Destroys
+ * both. Returns 0, SETTLE_LEFT or SETTLE_FATAL. */
 static int finish(sb_ingest_t *ing, sb_consumer_t *c, sb_ingest_batch_t *pending,
-                  sb_ingest_batch_t *inflight, int inflight_sent) {
+                  sb_ingest_batch_t *inflight, int inflight_sent, int rc) {
     char errstr[512];
-    int rc = 0;
     if (inflight && !(sb_ingest_wait(ing, inflight, errstr, sizeof(errstr)) == 0 && inflight_sent))
         inflight_sent = 0;
     if (pending) {
-        if (settle(ing, c, pending, 1) == -1)
-            rc = -1;
+        if (rc == 0)
+            rc = settle(ing, c, pending, 1);
         sb_ingest_batch_destroy(pending);
     }
     if (inflight) {
-        int produced =
-            inflight_sent && sb_ingest_produce(ing, inflight, errstr, sizeof(errstr)) == 0;
-        if (settle(ing, c, inflight, produced) == -1)
-            rc = -1;
+        if (rc == 0) {
+            int produced =
+                inflight_sent && sb_ingest_produce(ing, inflight, errstr, sizeof(errstr)) == 0;
+            rc = settle(ing, c, inflight, produced);
+        } else if (rc == SETTLE_LEFT) {
+            sb_log_warn("shutting down: a later batch is left uncommitted with it");
+        }
         sb_ingest_batch_destroy(inflight);
     }
     return rc;
@@ -182,7 +199,7 @@ int sb_ingest_consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **b
                     rc = settle(ing, c, pending, 1);
                     sb_ingest_batch_destroy(pending);
                     pending = NULL;
-                    if (rc == -1)
+                    if (rc != 0)
                         break;
                 }
                 continue;
@@ -201,7 +218,7 @@ int sb_ingest_consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **b
             }
             sb_ingest_batch_destroy(pending);
             pending = NULL;
-            if (rc == -1)
+            if (rc != 0)
                 break;
         }
         /* ...and take whatever the consumer already has, without waiting */
@@ -230,10 +247,10 @@ int sb_ingest_consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **b
         }
         inflight = next;
         inflight_sent = next_sent;
-        if (rc == -1)
+        if (rc != 0)
             break;
     }
-    if (finish(ing, c, pending, inflight, inflight_sent) == -1)
-        rc = -1;
-    return rc == 0 && !oom ? 0 : -1;
+    /* a batch left at shutdown is consumed again: a clean exit, not an error */
+    rc = finish(ing, c, pending, inflight, inflight_sent, rc);
+    return rc != SETTLE_FATAL && !oom ? 0 : -1;
 }
