@@ -15,6 +15,11 @@
                                   receive time of its chat.postMessage - the
                                   publication time; then closes every open
                                   conversation and resets the fake
+  paired NAME RAWNAME RATE SECONDS ROUNDS FIRST_SEQ BROKERS TOPIC RAWTOPIC DBURL FAKE_CTL EMPLOYEES.csv
+                                  ROUNDS alternations of the raw baseline
+                                  (RAWTOPIC) and a phase, SECONDS/ROUNDS each;
+                                  prints both pooled (NAME_*, RAWNAME_*) and
+                                  each round's p99 ratio
   burst NAME N FIRST_SEQ PID BROKERS TOPIC DBURL FAKE_CTL EMPLOYEES.csv
                                   one sb-prompt replica alone on a backlog: with
                                   sb-prompt (PID) stopped (SIGSTOP by the caller),
@@ -176,11 +181,13 @@ def stats(name, lat_ms, extra):
 
 # ---------------------------------------------------------------- raw
 
-def raw(brokers, topic, rate, seconds):
-    """Kafka alone: produce -> consume of alert-sized messages."""
+def raw_latencies(brokers, topic, rate, seconds, base=0):
+    """Kafka alone: produce -> consume of alert-sized messages, sequence
+    numbers from base. Returns (latencies in ms, messages sent, rate)."""
     got = {}  # seq -> receive time
+    # from the end: an earlier round's messages are not read again
     cons = subprocess.Popen(["kcat", "-C", "-u", "-q", "-b", brokers, "-t", topic,
-                             "-o", "beginning", "-f", "%s\n"],
+                             "-o", "end", "-f", "%s\n"],
                             stdout=subprocess.PIPE, text=True, bufsize=1)
 
     def read():
@@ -199,24 +206,29 @@ def raw(brokers, topic, rate, seconds):
         k = 0
         while not any(s < 0 for s in got) and time.monotonic() < deadline:
             k += 1
-            pub.send(lambda t, k=k: alert_line(-k, "warmup", t))
+            pub.send(lambda t, k=k: alert_line(-base - k, "warmup", t))
             time.sleep(0.2)
         if not any(s < 0 for s in got):
             raise RuntimeError("the raw consumer saw nothing within 60 s")
         n = int(rate * seconds)
-        times = pub.paced(n, rate, lambda i, t: alert_line(i, "raw", t))
+        times = pub.paced(n, rate, lambda i, t: alert_line(base + i, "raw", t))
         pub.close()
         pub = None
         deadline = time.monotonic() + 30
-        while sum(1 for i in range(n) if i in got) < n and time.monotonic() < deadline:
+        while sum(1 for i in range(n) if base + i in got) < n and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         if pub:
             pub.close()
         cons.terminate()
         cons.wait()
-    lat = [1000 * (got[i] - times[i]) for i in range(n) if i in got]
-    stats("raw", lat, {"sent": n, "rate": f"{n / (times[-1] - times[0]):.1f}"})
+    lat = [1000 * (got[base + i] - times[i]) for i in range(n) if base + i in got]
+    return lat, n, n / (times[-1] - times[0]) if n > 1 else 0.0
+
+
+def raw(brokers, topic, rate, seconds):
+    lat, n, r = raw_latencies(brokers, topic, rate, seconds)
+    stats("raw", lat, {"sent": n, "rate": f"{r:.1f}"})
 
 
 # ---------------------------------------------------------------- phases
@@ -308,6 +320,7 @@ def run_phase(name, rate, seconds, first_seq, brokers, topic, db, ctl, emps):
     # "record" = the statement and its commit, "hop" = the Kafka hop to
     # sb-prompt and its poll, up to the start of its claim
     parts = {"ingest": [], "claim": [], "record": [], "hop": [], "post": []}
+    per_alert = []  # (total, ingest, record, hop, post) of alerts with all four
     for k in range(n):
         st, t = stages.get(first_seq + k), recv.get(first_seq + k)
         if st and t is not None and st[1] is not None:
@@ -318,15 +331,26 @@ def run_phase(name, rate, seconds, first_seq, brokers, topic, db, ctl, emps):
             if req is not None:
                 parts["record"].append(1000 * (req - st[0]))
                 parts["hop"].append(1000 * (st[1] - req))
+                per_alert.append((1000 * (t - times[k]), parts["ingest"][-1],
+                                  parts["record"][-1], parts["hop"][-1], parts["post"][-1]))
     for part, v in parts.items():
         v.sort()
         res[f"stage_{part}"] = f"{pct(v, 50):.1f}/{pct(v, 99):.1f}"
+    # the tail's own breakdown: the stages' p99s come from different alerts,
+    # so where the slowest 1% of alerts spent their time is said apart
+    per_alert.sort(reverse=True)
+    tail = per_alert[:max(1, len(per_alert) // 100)]
+    res["tail"] = "/".join(f"{sum(x[i] for x in tail) / len(tail):.1f}" for i in range(5)) \
+        if tail else "-"
     res["sustained"] = int(res["received"] == n and res["p99"] <= SUSTAINED_P99_MS)
+    res["_lat"], res["_parts"], res["_tail"], res["_span"] = lat, parts, per_alert, \
+        (times[0], last_recv)
     say(f"{name}: {n} alerts at {rate or 'max'}/s (published {res['rate_published']:.0f}/s): "
         f"{len(lat)} prompts, delivered {res['rate_delivered']:.0f}/s, "
         f"p50 {res['p50']:.1f} ms, p99 {res['p99']:.1f} ms, max {res['max']:.1f} ms; "
         f"stages p50/p99 ingest {res['stage_ingest']}, claim {res['stage_claim']} "
-        f"(record {res['stage_record']}, hop {res['stage_hop']}), post {res['stage_post']}"
+        f"(record {res['stage_record']}, hop {res['stage_hop']}), post {res['stage_post']}; "
+        f"slowest 1% mean total/ingest/record/hop/post {res['tail']}"
         f"{'' if res['sustained'] else ' (not sustained)'}")
     return res
 
@@ -366,7 +390,7 @@ def requested_times(brokers, alerts_topic):
 
 
 def print_phase(prefix, r):
-    for k in ("stage_ingest", "stage_claim", "stage_record", "stage_hop", "stage_post"):
+    for k in ("stage_ingest", "stage_claim", "stage_record", "stage_hop", "stage_post", "tail"):
         print(f"{prefix}_{k}={r[k]}")
     for k in ("sent", "received", "duplicates", "violations", "sustained", "rate_offered"):
         print(f"{prefix}_{k}={r[k]}")
@@ -384,6 +408,65 @@ def phase(name, rate, seconds, first_seq, brokers, topic, url, ctl, emp_csv):
     finally:
         db.close()
     print_phase(name, r)
+
+
+def pooled(name, rounds):
+    """One result from several rounds' results: the latencies and stages
+    pooled (the percentiles of every alert of every round), the counts
+    summed, the rates averaged."""
+    lat = sorted(x for r in rounds for x in r["_lat"])
+    res = {"name": name, "rate_offered": rounds[0]["rate_offered"],
+           "p50": pct(lat, 50), "p99": pct(lat, 99), "max": lat[-1] if lat else float("nan"),
+           "sustained": int(all(r["sustained"] for r in rounds))}
+    for k in ("sent", "received", "duplicates", "violations"):
+        res[k] = sum(r[k] for r in rounds)
+    for k in ("rate_published", "rate_delivered", "rate_drain"):
+        res[k] = sum(r[k] for r in rounds) / len(rounds)
+    for part in rounds[0]["_parts"]:
+        v = sorted(x for r in rounds for x in r["_parts"][part])
+        res[f"stage_{part}"] = f"{pct(v, 50):.1f}/{pct(v, 99):.1f}"
+    per_alert = sorted((x for r in rounds for x in r["_tail"]), reverse=True)
+    tail = per_alert[:max(1, len(per_alert) // 100)]
+    res["tail"] = "/".join(f"{sum(x[i] for x in tail) / len(tail):.1f}" for i in range(5)) \
+        if tail else "-"
+    return res
+
+
+def paired(name, raw_name, rate, seconds, nrounds, first_seq, brokers, topic, raw_topic, url,
+           ctl, emp_csv):
+    """ROUNDS rounds of (raw baseline, then the pipeline), each SECONDS/ROUNDS
+    long at RATE: both see the same stretches of the machine's load, where
+    one raw run followed by one pipeline run can give a quiet stretch to
+    one and a busy one to the other (the ratio then swung 1.7x-6.5x from
+    run to run on the 2-core machine). Prints both, pooled, and each
+    round's p99 ratio."""
+    emps = load_employees(emp_csv)
+    rate, nrounds, first_seq = float(rate), int(nrounds), int(first_seq)
+    n = int(rate * float(seconds) / nrounds)
+    if n * nrounds > len(emps):
+        raise RuntimeError(f"{name}: {n * nrounds} alerts but only {len(emps)} employees")
+    db = Psql(url)
+    rounds, raw_lat, raw_sent, raw_rates, ratios = [], [], 0, [], []
+    try:
+        for r in range(nrounds):
+            say(f"{name}: round {r + 1} of {nrounds}: raw Kafka, then the pipeline, "
+                f"{n} messages each at {rate:.0f}/s")
+            lat, sent, rr = raw_latencies(brokers, raw_topic, rate, n / rate,
+                                          base=(r + 1) * 10_000_000)
+            raw_lat += lat
+            raw_sent += sent
+            raw_rates.append(rr)
+            res = run_phase(f"{name}{r + 1}", rate, f"@{n}", first_seq + r * n, brokers, topic,
+                            db, ctl, emps[r * n:])
+            rounds.append(res)
+            ratios.append(res["p99"] / pct(sorted(lat), 99) if lat else float("nan"))
+    finally:
+        db.close()
+    print_phase(name, pooled(name, rounds))
+    stats(raw_name, raw_lat, {"sent": raw_sent,
+                              "rate": f"{sum(raw_rates) / len(raw_rates):.1f}"})
+    print(f"{name}_rounds={nrounds}")
+    print(f"{name}_round_ratios='{' '.join(f'{x:.1f}' for x in ratios)}'")
 
 
 def maxrate(start, step_s, first_seq, brokers, topic, url, ctl, emp_csv):
@@ -518,6 +601,8 @@ def main(argv):
         raw(argv[1], argv[2], float(argv[3]), float(argv[4]))
     elif len(argv) == 10 and argv[0] == "phase":
         phase(*argv[1:])
+    elif len(argv) == 13 and argv[0] == "paired":
+        paired(*argv[1:])
     elif len(argv) == 10 and argv[0] == "burst":
         burst(*argv[1:])
     elif len(argv) == 5 and argv[0] == "slack-raw":
