@@ -97,6 +97,8 @@ async function main() {
     check(desc.includes('<script>'), 'the hostile description shown as text', desc);
     check(await page.$$eval('#view img, #view script', (e) => e.length) === 0, 'no element made of it');
     check(await page.evaluate(() => window.__pwned === undefined), 'no script of it ran');
+    const group = await page.$eval('#field-group_id a', (e) => e.getAttribute('href'));
+    check(group === `#/alert/${'2'.repeat(64)}`, "a storm's member links to its group's question", group);
     await page.goto(`${url}/#/alerts?q=onerror`);
     await page.waitForSelector('.alert-row');
     const listed = await page.$eval('.alert-row a.alert-link', (e) => e.textContent);

@@ -165,7 +165,7 @@ check "$(get "/api/v1/alerts/$e_crit_old")" 200 "the resolved alert"
 check "$(python3 - "$T_DIR/body" "$T_DIR/show.json" <<-'PY'
 	import json, sys
 	api, cli = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-	keys = ["received_at", "occurred_at", "status", "outcome", "title", "employee"]
+	keys = ["received_at", "occurred_at", "status", "outcome", "title", "employee", "group_id"]
 	esc = ["acknowledged_by", "acknowledged_at", "verdict", "resolved_by", "resolved_at", "resolution_note", "raised_at"]
 	diff = [k for k in keys if api["alert"][k] != cli["alert"][k]] + [k for k in esc if api["escalation"][k] != cli["escalation"][k]]
 	diff += [t["at"] for t, a in zip(api["timeline"], cli["audit"]) if t["at"] != a["at"] or t["action"] != a["action"]]

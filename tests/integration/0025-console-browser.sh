@@ -4,7 +4,8 @@
 # into var/ on first use) through tests/browser/console.js: log in, filter
 # the alerts, open an alert and its timeline, an alert whose title is
 # <img src=x onerror=alert(1)> and whose description holds <script> shown
-# as text with nothing run (no dialog, no element, no request), acknowledge
+# as text with nothing run (no dialog, no element, no request) and linking
+# to its group's question, acknowledge
 # and resolve an escalation, the rule chart drawn, the "not me" answers
 # counted by source. A screenshot of each
 # page is saved under the test's directory (kept when the test fails;
@@ -24,7 +25,10 @@ alert_row "$(hex 2)" vpn high decided denied bob '4 minutes' 'VPN login at 3am'
 alert_row "$(hex 3)" big-download low decided confirmed alice '3 minutes' 'Large download'
 xss=$(hex 4)
 alert_row "$xss" ssh-login critical escalated denied bob '2 minutes' '<img src=x onerror=alert(1)>'
-sql "UPDATE alerts SET description = '<script>window.__pwned = 1; alert(2)</script>' WHERE id = '$xss'"
+# ...and was folded into bob's earlier question (a storm's member): its
+# page links to that alert
+sql "UPDATE alerts SET description = '<script>window.__pwned = 1; alert(2)</script>',
+     group_id = '$(hex 2)' WHERE id = '$xss'; UPDATE alerts SET group_id = id WHERE id = '$(hex 2)'"
 esc=$(hex 5)
 alert_row "$esc" ssh-login high escalated denied alice '1 minute' 'SSH from a new country'
 # alice says "not me": counted on the rules page by source
@@ -43,7 +47,7 @@ NODE_PATH=$modules node "$SB_SOURCE_DIR/tests/browser/console.js" "$CONSOLE_URL"
 sed 's/^/  browser: /' "$T_DIR/browser.out" >&2
 check "$rc" 0 "every check in the browser"
 check "$(grep -c '^FAIL' "$T_DIR/browser.out")" 0 "no browser check failed"
-check "$(grep -c "^ok:" "$T_DIR/browser.out")" 21 "every browser check ran"
+check "$(grep -c "^ok:" "$T_DIR/browser.out")" 22 "every browser check ran"
 for s in 01-login 02-alerts-filtered 03-alert 04-hostile-alert 05-escalations 06-rules 07-employees \
 	07-ignore 07-dead-letters 07-create; do
 	check "$([[ -s $T_DIR/screenshots/$s.png ]] && echo saved)" saved "screenshot $s"

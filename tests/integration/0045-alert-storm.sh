@@ -79,6 +79,10 @@ check "$(sql "SELECT count(*) FROM alerts WHERE group_id = '$lead' AND status = 
 check "$(sql "SELECT status || ' ' || coalesce(group_id, '-') FROM alerts WHERE id = '$crit'")" "queued -" "the critical alert is not folded in: it waits for a question of its own"
 check "$(posts)" 1 "one question sent to alice for the storm"
 check "$(sql "SELECT count(*) FROM audit_log WHERE action = 'grouped' AND detail->>'group_id' = '$lead'")" 49 "an audit row for each alert that joined"
+member=$(sql "SELECT id FROM alerts WHERE group_id = '$lead' AND status = 'grouped' LIMIT 1")
+check "$(ctl alerts show "$member" --format json | python3 -c 'import json,sys; a=json.load(sys.stdin)["alert"]; print(a["status"], a["group_id"])')" \
+	"grouped $lead" "sbctl alerts show names a member's group (its leader)"
+check "$(ctl alerts show "$member" | grep -c "group id: *$lead")" 1 "and says it in text"
 
 # the message shows the whole group once the last update is allowed
 wait_for "SELECT group_shown FROM alerts WHERE id = '$lead'" 50 30

@@ -83,7 +83,7 @@ static const char *const SHOW_SQL =
     "  " SBCTL_TS("a.prompted_at") ", " SBCTL_TS("a.reminded_at") ","
     "  " SBCTL_TS("a.answered_at") ", " SBCTL_TS("a.decided_at") ","
     "  " SBCTL_TS("a.outcome_due_at") ", " SBCTL_TS("a.updated_at") ","
-    "  a.chat_channel, a.chat_ts, a.description, a.url, a.src_topic,"
+    "  a.chat_channel, a.chat_ts, a.group_id, a.description, a.url, a.src_topic,"
     "  a.src_partition::text, a.src_offset::text, a.details::text, a.raw::text"
     " FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id WHERE a.id = $1";
 /* clang-format on */
@@ -96,10 +96,10 @@ static const char *const SHOW_KEYS[] = {
     "prompted_at", "reminded_at",
     "answered_at", "decided_at",
     "outcome_due_at", "updated_at",
-    "chat_channel", "chat_ts", "description", "url", "src_topic",
+    "chat_channel", "chat_ts", "group_id", "description", "url", "src_topic",
     "src_partition", "src_offset", "details", "raw"};
 /* clang-format on */
-#define SHOW_RAW    34 /* the raw alert, last: JSON only */
+#define SHOW_RAW    35 /* the raw alert, last: JSON only */
 #define LABEL_WIDTH 18
 _Static_assert(sizeof(SHOW_KEYS) / sizeof(SHOW_KEYS[0]) == SHOW_RAW + 1, "a key per column");
 

@@ -57,10 +57,14 @@
     const d = await api('GET', `/api/v1/alerts/${encodeURIComponent(id)}`);
     const a = d.alert;
     const fields = ['id', 'detector_id', 'source', 'rule', 'title', 'description', 'severity', 'url',
-      'user', 'employee', 'status', 'status_reason', 'outcome', 'answer', 'comment', 'second_factor',
+      'user', 'employee', 'status', 'status_reason', 'group_id', 'outcome', 'answer', 'comment', 'second_factor',
       'occurred_at', 'received_at', 'prompted_at', 'answered_at', 'decided_at'];
+    // a storm's member links to its group's question (the leader's alert)
+    const value = (f) => a[f] === null || a[f] === undefined ? ''
+      : f === 'group_id' && a[f] !== a.id ? el('a', {href: `#/alert/${encodeURIComponent(a[f])}`}, a[f])
+        : String(a[f]);
     const dl = el('table', {id: 'alert-fields'}, ...fields.map((f) =>
-      el('tr', {}, el('th', {}, f), el('td', {id: `field-${f}`}, a[f] === null || a[f] === undefined ? '' : String(a[f])))));
+      el('tr', {}, el('th', {}, f), el('td', {id: `field-${f}`}, value(f)))));
     const timeline = table(['at', 'actor', 'action', 'detail'], d.timeline.map((t) =>
       el('tr', {class: 'timeline-row'}, cell(t.at), cell(t.actor), cell(t.action),
         cell(t.detail ? JSON.stringify(t.detail) : ''))));
