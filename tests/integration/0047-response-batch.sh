@@ -10,11 +10,15 @@
 # effect once each, those before it and after it on its partition too (one
 # audit line, one reply each); one employee's "yes" then "no" are applied in
 # that order (the no is refused: already answered); a repeated event is
-# applied once. (2) 3,000 answers with the worker killed
+# applied once. (1b) One employee's "yes" (which asks for a code) and then
+# a text with a code in it, in one batch: the text's sender is read again
+# after the "yes", not taken from the batch's read made before it, so its
+# digits are withheld. (2) 3,000 answers with the worker killed
 # (SIGKILL) twice in the middle of its batches: after the restarts every
 # answer is recorded once and every alert decided once (one transition,
 # one audit line), and every outcome is on the topic.
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/totp.sh"
 
 setup_env 3
 export SECURITYBOT_CHAT=console SECURITYBOT_CONSOLE_LOG=$T_DIR/chat.log
@@ -34,6 +38,14 @@ for i in range(n): print("%s%04d,%s%04d@example.com,U-%s%04d," % (p, i, p, i, p,
 	       'Batch ' || e.username, e.username, 'low', now(), '{}'::json, e.id, 'prompted', 'batch', 0,
 	       e.id, now(), 'console:' || e.chat_user_id, '1.0'
 	     FROM employees e WHERE e.username LIKE '$1%'"
+}
+# text EVENT USER TEXT: one text event line
+text() {
+	python3 -c 'import json, sys
+ev, user, text = sys.argv[1:4]
+print("U-%s\t%s" % (user, json.dumps({"schema": "response.v1", "event_id": ev, "platform": "console",
+  "chat_user_id": "U-" + user, "alert_id": None, "kind": "text", "text": text,
+  "received_at": "2026-11-29T12:00:00Z"})))' "$@"
 }
 # answer EVENT USER KIND [RECEIVED_AT] [KEY]: one response event line (key TAB
 # value; the key, U-USER by default, picks the partition)
@@ -99,6 +111,23 @@ check "$((tx >= 1 && tx <= 6))" 1 "22 answers recorded in a few transactions (on
 wait_for "SELECT count(*) FROM alerts WHERE outcome_due_at IS NOT NULL" 0 30 || true
 check "$(topic_dump outcomes | grep -c .)" 21 "one outcome per decided alert"
 check "$(grep -c '"op":"text".*that.s all I needed' "$T_DIR/chat.log")" 21 "each employee told, once"
+stop_worker "$PID"
+
+# ---- (1b) a "yes" then a code in a text, one employee, one batch ----
+employees d 1
+totp_setup d0000
+{
+	answer d-yes d0000 confirm
+	text d-text d0000 "my code is 123456 sorry"
+} >"$T_DIR/d.tsv"
+publish "$T_DIR/d.tsv"
+start 1b
+wait_for "SELECT count(*) FROM responses WHERE event_id LIKE 'd-%'" 2 30 || true
+check "$(status_of d0000)" awaiting_code "the yes asked for a code"
+check "$(sql "SELECT count(DISTINCT recorded_at) FROM responses WHERE event_id LIKE 'd-%'")" 1 \
+	"both answers in one transaction"
+check "$(sql "SELECT text FROM responses WHERE event_id = 'd-text'")" "my code is ****** sorry" \
+	"the text's digits withheld: its code request was read after the yes"
 stop_worker "$PID"
 
 # ---- (2) 3,000 answers, the worker killed twice mid-batch ----
