@@ -11,7 +11,19 @@
  * produced is acknowledged by Kafka before COMMIT (sb_publish_commit), the
  * outcomes they made due are published after it, then the replies and
  * wake-ups, then the offsets: a crash anywhere replays the batch, and
- * responses.event_id turns every replayed answer into a no-op. */
+ * responses.event_id turns every replayed answer into a no-op.
+ *
+ * The savepoints cost a round trip per answer and are almost never
+ * needed, so a batch first runs without them (the fast pass); when an
+ * answer fails there, the whole transaction is rolled back (nothing of the
+ * pass is kept, no reply, no offset) and the batch runs again with a
+ * savepoint per answer, which applies the rules above. What the rolled
+ * back pass produced (escalation requests) is produced again by the redo
+ * with the same message_id, which consumers absorb; its log lines about
+ * the answers before the failure appear twice.
+ *
+ * Before BEGIN, the senders of the batch are read at once (one query, see
+ * read_senders) rather than twice per answer. */
 #include "batch.h"
 
 #include <pthread.h>
@@ -33,7 +45,11 @@ typedef struct {
     cJSON *ev;               /* owned; NULL: failed the schema (logged, committed) */
     sb_turn_t t;             /* with applied: its effects are in the transaction */
     int applied;
+    sb_turn_pre_t pre; /* res NULL: its sender is read when it runs */
 } item_t;
+
+/* A redo: the fast pass failed, run the batch again with savepoints. */
+#define REDO -2
 
 /* Polls a batch: the first message waited for, the rest already there. */
 static size_t poll(sb_consumer_t *c, rd_kafka_message_t **msgs, size_t max) {
@@ -50,21 +66,26 @@ static void forget(item_t **items, size_t n) {
     }
 }
 
-/* One answer behind its savepoint. 1 applied, 0 refused for good (rolled
- * back to its savepoint, logged, skipped), -1 the batch stops before it
- * (errstr; *lost: its transaction is gone too). */
-static int apply(sb_response_t *r, item_t *it, int *lost, char *errstr, size_t errstr_size) {
+/* One answer, behind its savepoint when savepoint is set. 1 applied, 0
+ * refused for good (rolled back to its savepoint, logged, skipped), -1
+ * the batch stops before it (errstr; *lost: its transaction is gone too;
+ * without a savepoint, the caller rolls the transaction back whole). */
+static int apply(sb_response_t *r, item_t *it, int savepoint, int *lost, char *errstr,
+                 size_t errstr_size) {
     char why[512];
     sb_db_class_t cls;
-    if (sb_db_exec(r->db, "SAVEPOINT answer", 0, NULL, errstr, errstr_size) == -1) {
+    if (savepoint && sb_db_exec(r->db, "SAVEPOINT answer", 0, NULL, errstr, errstr_size) == -1) {
         *lost = 1;
         return -1;
     }
-    if (sb_response_apply(r, it->ev, &it->t, errstr, errstr_size) == 0) {
+    if (sb_response_apply(r, it->ev, it->pre.res ? &it->pre : NULL, &it->t, errstr, errstr_size) ==
+        0) {
         it->applied = 1;
         return 1;
     }
     sb_turn_free(&it->t);
+    if (!savepoint)
+        return -1;
     cls = sb_db_last_class(r->db);
     if (sb_db_exec(r->db, "ROLLBACK TO SAVEPOINT answer", 0, NULL, why, sizeof(why)) == -1) {
         *lost = 1;
@@ -107,24 +128,75 @@ static void after_commit(sb_response_t *r, item_t **items, size_t n) {
     sb_response_wake(r, woken, nwoken);
 }
 
-/* One transaction over items [0, n) (one lane's): how many items it
- * settled from the front (applied, skipped or invalid: their offsets may
- * be committed; the caller runs after_commit, then forget), or -1 with
- * errstr when none (nothing committed; retry). */
-static int attempt(sb_response_t *r, item_t **items, size_t n, char *errstr, size_t errstr_size) {
+/* The senders' reads for items [0, n), at once, before the transaction
+ * (sb_response_senders; owned result, or NULL: each answer reads its own).
+ * An answer of a chat user changes only what is read for that chat user
+ * (their employee's alerts, guarded changes, failed second factors and
+ * opt-out: a "yes" opens a code request, a wrong code counts towards the
+ * lock), never another's. So the read is taken by the first answer of
+ * each chat user in the batch, which sees what it would have read itself;
+ * their later answers read again when they run, after the earlier ones'
+ * effects. Only other processes' commits in between (Duo's poller, the
+ * escalation timers) can differ, by the few milliseconds of a batch, as
+ * they can between any two statements. After a failed fast pass, rolled
+ * back whole, the reads still hold for the redo. */
+static PGresult *read_senders(sb_response_t *r, item_t **items, size_t n) {
+    const char *users[SB_RESPONSE_BATCH_LIMIT];
+    size_t first[SB_RESPONSE_BATCH_LIMIT], m = 0;
+    char errstr[512];
+    PGresult *res;
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *u =
+            items[i]->ev ? cJSON_GetObjectItemCaseSensitive(items[i]->ev, "chat_user_id") : NULL;
+        size_t j = 0;
+        items[i]->pre = (sb_turn_pre_t){0};
+        if (!cJSON_IsString(u))
+            continue;
+        while (j < m && strcmp(users[j], u->valuestring) != 0)
+            j++;
+        if (j == m) {
+            users[m] = u->valuestring;
+            first[m++] = i;
+        }
+    }
+    if (m == 0)
+        return NULL;
+    if (!(res = sb_response_senders(r, users, m, errstr, sizeof(errstr)))) {
+        sb_log_warn("%s (each answer reads its sender)", errstr);
+        return NULL;
+    }
+    for (size_t j = 0; j < m; j++)
+        items[first[j]]->pre = (sb_turn_pre_t){.res = res, .row = (int)j};
+    return res;
+}
+
+/* One transaction over items [0, n), with a savepoint per answer or
+ * without (the fast pass): how many items it settled from the front, -1
+ * with errstr when none (nothing committed; retry), or REDO when the fast
+ * pass failed (rolled back whole). */
+static int pass(sb_response_t *r, item_t **items, size_t n, int savepoints, char *errstr,
+                size_t errstr_size) {
     size_t k = n;
     int produced = 0, lost = 0, rc;
-    if (sb_db_ensure(r->db, errstr, errstr_size) == -1 ||
-        sb_db_begin(r->db, errstr, errstr_size) == -1)
+    if (sb_db_begin(r->db, errstr, errstr_size) == -1)
         return -1;
     for (size_t i = 0; i < n; i++) {
         if (!items[i]->ev)
             continue;
-        if ((rc = apply(r, items[i], &lost, errstr, errstr_size)) == -1) {
+        if ((rc = apply(r, items[i], savepoints, &lost, errstr, errstr_size)) == -1) {
             k = i;
             break;
         }
         produced |= rc == 1 && items[i]->t.produced;
+    }
+    if (!savepoints && k < n) {
+        sb_db_rollback(r->db);
+        forget(items, n);
+        if (PQstatus(sb_db_conn(r->db)) != CONNECTION_OK)
+            return -1; /* as a lost savepoint: the whole batch is retried */
+        sb_log_info("answer %zu of %zu failed: the batch runs again with a savepoint per answer",
+                    k + 1, n);
+        return REDO;
     }
     /* what the batch published is in Kafka before its records commit */
     if (lost || k == 0 ||
@@ -135,6 +207,22 @@ static int attempt(sb_response_t *r, item_t **items, size_t n, char *errstr, siz
     }
     forget(items + k, n - k);
     return (int)k;
+}
+
+/* One lane's attempt at items [0, n): the fast pass, then the redo with
+ * savepoints when it failed. As pass. */
+static int attempt(sb_response_t *r, item_t **items, size_t n, char *errstr, size_t errstr_size) {
+    PGresult *senders;
+    int k;
+    if (sb_db_ensure(r->db, errstr, errstr_size) == -1)
+        return -1;
+    senders = read_senders(r, items, n);
+    if ((k = pass(r, items, n, 0, errstr, errstr_size)) == REDO)
+        k = pass(r, items, n, 1, errstr, errstr_size);
+    for (size_t i = 0; i < n; i++)
+        items[i]->pre = (sb_turn_pre_t){0};
+    PQclear(senders);
+    return k;
 }
 
 /* A lane: a share of the batch's partitions, on a connection of its own. */

@@ -1,10 +1,11 @@
 /* batch: sb-response's consume loop: the answers of one poll in one transaction. */
 
 /* The answers of one poll in one PostgreSQL transaction per lane (a
- * share of the poll's partitions), each behind its own savepoint, in the
- * order polled (so each partition's, each employee's, in order); the escalation requests
- * acknowledged by Kafka before COMMIT, the outcomes, replies and wake-ups after it, the offsets
- * last. */
+ * share of the poll's partitions), in the order polled (so each
+ * partition's, each employee's, in order), their senders read at once;
+ * run without savepoints first, and again each behind its own savepoint
+ * when one fails; the escalation requests acknowledged by Kafka before
+ * COMMIT, the outcomes, replies and wake-ups after it, the offsets last. */
 #ifndef SB_RESPONSE_BATCH_H
 #define SB_RESPONSE_BATCH_H
 

@@ -155,7 +155,7 @@ int main(int argc, char **argv) {
         SB_CFG_DURATION_OR_OFF("SECURITYBOT_2FA_REUSE_WINDOW", &m.reuse_window_ms, "0", "a yes from an employee who passed a second factor within this long is confirmed without asking again (second factor reused); 0: never"),
         SB_CFG_STR("SECURITYBOT_2FA_REUSE_MAX_SEVERITY", &m.reuse_max, "medium", "the reuse window never applies above this severity (low, medium, high, critical)"),
         SB_CFG_INT("SECURITYBOT_2FA_MAX_FAILURES", &m.max_failures, "10", 1, 1000, "failed codes or denied pushes per employee per hour; beyond it codes are refused unchecked and the open alert is escalated second_factor_locked"),
-        SB_CFG_INT("SECURITYBOT_RESPONSE_BATCH_MAX", &m.batch_max, "64", 1, SB_RESPONSE_BATCH_LIMIT, "response events handled together, from what one poll already holds: one transaction per lane, each answer behind its own savepoint (1: one answer at a time)"),
+        SB_CFG_INT("SECURITYBOT_RESPONSE_BATCH_MAX", &m.batch_max, "64", 1, SB_RESPONSE_BATCH_LIMIT, "response events handled together, from what one poll already holds: one transaction per lane, a savepoint per answer only after one failed (1: one answer at a time)"),
         SB_CFG_INT("SECURITYBOT_RESPONSE_LANES", &m.lanes, "4", 1, 16, "transactions this replica runs at once over a batch, each on its own PostgreSQL connection, a partition's answers always in one of them (1: one transaction per batch)"),
         SB_CFG_INT("SECURITYBOT_TEST_PER_HOUR", &m.test_per_hour, "3", 0, 1000, "test alerts an employee may ask for per hour"),
         SB_CFG_STR("SECURITYBOT_SECURITY_CHANNEL", &m.security_channel, NULL, "the security team's channel (Slack channel id), told of each ignore, stop and start from chat; unset: logged only"),

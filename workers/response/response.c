@@ -46,6 +46,27 @@ static const char *const CODE_OPEN_SQL =
     "             AND g.status = 'awaiting_factor' AND g.expires_at > now()))"
     " LIMIT 1";
 
+/* $1 chat users (a text[]), $2 the hourly limit: for each chat user, in
+ * the array's order, one row: SENDER_SQL's columns for one of their
+ * employees (NULLs when none), how many employees have that chat user id,
+ * and CODE_OPEN_SQL's answer. A batch's reads, before its answers run
+ * (sb_response_senders). */
+static const char *const SENDERS_SQL =
+    "SELECT DISTINCT ON (u.i) e.id, e.username, e.second_factor, coalesce(e.duo_username, ''),"
+    "  e.opted_out,"
+    "  (SELECT count(*) FROM second_factor_failures f WHERE f.employee_id = e.id"
+    "   AND f.failed_at > now() - interval '1 hour') >= $2::int,"
+    "  count(e.id) OVER (PARTITION BY u.i),"
+    "  coalesce(bool_or(EXISTS (SELECT 1 FROM alerts a WHERE a.employee_id = e.id"
+    "                           AND a.status = 'awaiting_code')"
+    "                   OR EXISTS (SELECT 1 FROM guarded_changes g WHERE g.employee_id = e.id"
+    "                              AND g.status = 'awaiting_factor' AND g.expires_at > now()))"
+    "           OVER (PARTITION BY u.i), false)"
+    " FROM unnest($1::text[]) WITH ORDINALITY u(chat_user_id, i)"
+    " LEFT JOIN employees e ON e.chat_user_id = u.chat_user_id"
+    " ORDER BY u.i";
+enum { S_ID, S_USERNAME, S_FACTOR, S_DUO_USERNAME, S_OPTED_OUT, S_LOCKED, S_COUNT, S_CODE_OPEN };
+
 /* $1 employee: their next alert, for the wake-up (as sb-ingest's prompt request). */
 static const char *const NEXT_SQL =
     "SELECT id, severity, rule, title,"
@@ -101,14 +122,20 @@ static const char *stored_text(const sb_command_t *cmd, const char *text) {
 
 /* The text as it may be kept (*out, owned): while a code request of the
  * sender's is open, every run of 6 to 8 digits withheld, whether or not it
- * is checked as a code, so it reaches no table, comment, outcome or log. */
-static int withhold(sb_turn_t *t, const char *text, char **out, char *errstr, size_t errstr_size) {
+ * is checked as a code, so it reaches no table, comment, outcome or log.
+ * pre: the batch's read of the sender, or NULL to read it now. */
+static int withhold(sb_turn_t *t, const sb_turn_pre_t *pre, const char *text, char **out,
+                    char *errstr, size_t errstr_size) {
     const char *params[] = {t->chat_user};
-    PGresult *res = sb_db_query(t->r->db, CODE_OPEN_SQL, 1, params, errstr, errstr_size);
-    if (!res)
-        return -1;
-    t->withhold = PQntuples(res) > 0;
-    PQclear(res);
+    if (pre) {
+        t->withhold = PQgetvalue(pre->res, pre->row, S_CODE_OPEN)[0] == 't';
+    } else {
+        PGresult *res = sb_db_query(t->r->db, CODE_OPEN_SQL, 1, params, errstr, errstr_size);
+        if (!res)
+            return -1;
+        t->withhold = PQntuples(res) > 0;
+        PQclear(res);
+    }
     if (!(*out = strdup(text))) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
@@ -130,37 +157,75 @@ static int refuse_sender(sb_turn_t *t, const char *reason, const char *alert_id,
     return sb_turn_audit(t, "answer_refused", alert_id, d, errstr, errstr_size);
 }
 
-/* 1 sender found (t filled), 0 refused (audited), -1 failure. */
-static int find_sender(sb_turn_t *t, const char *platform, const char *alert_id, char *errstr,
-                       size_t errstr_size) {
+/* t's employee from row i of res (SENDER_SQL's columns, which
+ * SENDERS_SQL's begin with). */
+static void take_sender(sb_turn_t *t, const PGresult *res, int i) {
+    snprintf(t->employee, sizeof(t->employee), "%s", PQgetvalue(res, i, S_ID));
+    snprintf(t->username, sizeof(t->username), "%s", PQgetvalue(res, i, S_USERNAME));
+    t->enrolled = strcmp(PQgetvalue(res, i, S_FACTOR), "none") != 0;
+    t->duo = !strcmp(PQgetvalue(res, i, S_FACTOR), "duo");
+    if (t->duo && !t->r->duo_enabled) /* as without a factor: never confirmed unchecked */
+        t->duo = t->enrolled = 0;
+    snprintf(t->duo_username, sizeof(t->duo_username), "%s", PQgetvalue(res, i, S_DUO_USERNAME));
+    t->opted_out = PQgetvalue(res, i, S_OPTED_OUT)[0] == 't';
+    t->locked = PQgetvalue(res, i, S_LOCKED)[0] == 't';
+}
+
+/* 1 sender found (t filled), 0 refused (audited), -1 failure. pre: the
+ * batch's read of the sender, or NULL to read it now. */
+static int find_sender(sb_turn_t *t, const sb_turn_pre_t *pre, const char *platform,
+                       const char *alert_id, char *errstr, size_t errstr_size) {
     char max[16];
     const char *params[] = {t->chat_user, max};
-    PGresult *res;
+    PGresult *res = NULL;
+    long rows;
     int rc;
     snprintf(max, sizeof(max), "%d", t->r->max_failures);
     if (strcmp(platform, t->r->platform) != 0)
         return refuse_sender(t, "other_platform", alert_id, errstr, errstr_size) ? -1 : 0;
-    if (!(res = sb_db_query(t->r->db, SENDER_SQL, 2, params, errstr, errstr_size)))
+    if (pre)
+        rows = strtol(PQgetvalue(pre->res, pre->row, S_COUNT), NULL, 10);
+    else if ((res = sb_db_query(t->r->db, SENDER_SQL, 2, params, errstr, errstr_size)))
+        rows = PQntuples(res);
+    else
         return -1;
-    if (PQntuples(res) != 1) {
-        rc = refuse_sender(t, PQntuples(res) ? "ambiguous_chat_user" : "unknown_chat_user",
-                           alert_id, errstr, errstr_size)
+    if (rows != 1) {
+        rc = refuse_sender(t, rows ? "ambiguous_chat_user" : "unknown_chat_user", alert_id, errstr,
+                           errstr_size)
                  ? -1
                  : 0;
     } else {
-        snprintf(t->employee, sizeof(t->employee), "%s", PQgetvalue(res, 0, 0));
-        snprintf(t->username, sizeof(t->username), "%s", PQgetvalue(res, 0, 1));
-        t->enrolled = strcmp(PQgetvalue(res, 0, 2), "none") != 0;
-        t->duo = !strcmp(PQgetvalue(res, 0, 2), "duo");
-        if (t->duo && !t->r->duo_enabled) /* as without a factor: never confirmed unchecked */
-            t->duo = t->enrolled = 0;
-        snprintf(t->duo_username, sizeof(t->duo_username), "%s", PQgetvalue(res, 0, 3));
-        t->opted_out = PQgetvalue(res, 0, 4)[0] == 't';
-        t->locked = PQgetvalue(res, 0, 5)[0] == 't';
+        take_sender(t, pre ? pre->res : res, pre ? pre->row : 0);
         rc = 1;
     }
     PQclear(res);
     return rc;
+}
+
+PGresult *sb_response_senders(sb_response_t *r, const char *const *chat_users, size_t n,
+                              char *errstr, size_t errstr_size) {
+    static const int formats[] = {1, 0};
+    char max[16];
+    const char *values[2] = {NULL, max};
+    int lengths[2] = {0, 0};
+    sb_db_array_t a;
+    PGresult *res = NULL;
+    snprintf(max, sizeof(max), "%d", r->max_failures);
+    sb_db_array_init(&a, SB_DB_OID_TEXT);
+    for (size_t i = 0; i < n; i++)
+        sb_db_array_add(&a, chat_users[i], strlen(chat_users[i]));
+    if (!(values[0] = sb_db_array_finish(&a, &lengths[0])))
+        snprintf(errstr, errstr_size, "out of memory");
+    else if ((res = sb_db_query_prepared(r->db, "sb_response_senders", SENDERS_SQL, 2, values,
+                                         lengths, formats, errstr, errstr_size)) &&
+             (size_t)PQntuples(res) != n) {
+        snprintf(errstr, errstr_size, "the senders' read returned %d rows for %zu chat users",
+                 PQntuples(res), n);
+        PQclear(res);
+        res = NULL;
+    }
+    sb_db_array_free(&a);
+    return res;
 }
 
 /* The event's meaning, inside the transaction. */
@@ -379,8 +444,8 @@ void sb_turn_after_commit(sb_turn_t *t) {
         wake(t);
 }
 
-int sb_response_apply(sb_response_t *r, const cJSON *ev, sb_turn_t *t, char *errstr,
-                      size_t errstr_size) {
+int sb_response_apply(sb_response_t *r, const cJSON *ev, const sb_turn_pre_t *pre, sb_turn_t *t,
+                      char *errstr, size_t errstr_size) {
     const char *event_id = str(ev, "event_id"), *platform = str(ev, "platform"),
                *kind = str(ev, "kind"), *text = str(ev, "text"), *alert_id = str(ev, "alert_id");
     sb_command_t cmd = {0};
@@ -395,7 +460,7 @@ int sb_response_apply(sb_response_t *r, const cJSON *ev, sb_turn_t *t, char *err
     if (!strcmp(kind, "text"))
         sb_command_parse(text, strlen(text), &cmd);
     snprintf(t->actor, sizeof(t->actor), "chat:%s", t->chat_user);
-    if (withhold(t, text, &kept, errstr, errstr_size) == -1)
+    if (withhold(t, pre, text, &kept, errstr, errstr_size) == -1)
         goto out;
     {
         const char *params[] = {event_id,
@@ -414,7 +479,7 @@ int sb_response_apply(sb_response_t *r, const cJSON *ev, sb_turn_t *t, char *err
         rc = 0;
         goto out;
     }
-    if ((found = find_sender(t, platform, alert_id, errstr, errstr_size)) == -1 ||
+    if ((found = find_sender(t, pre, platform, alert_id, errstr, errstr_size)) == -1 ||
         (found == 1 && dispatch(t, kind, alert_id, kept, &cmd, errstr, errstr_size) == -1))
         goto out;
     rc = 0;

@@ -52,14 +52,30 @@ void sb_turn_reply(sb_turn_t *t, const char *fmt, ...) __attribute__((format(pri
 int sb_turn_audit(sb_turn_t *t, const char *action, const char *alert_id, cJSON *detail,
                   char *errstr, size_t errstr_size);
 
+/* What a batch read of an answer's sender before its answers ran: row
+ * `row` of sb_response_senders' result (borrowed). */
+typedef struct {
+    const PGresult *res;
+    int row;
+} sb_turn_pre_t;
+
+/* One read for a batch's senders: for each of the n chat users, in order,
+ * one row with what sb_response_apply would read of them (their employee,
+ * whether a code request of theirs is open). Owned result (PQclear), or
+ * NULL with errstr (response.c). */
+PGresult *sb_response_senders(sb_response_t *r, const char *const *chat_users, size_t n,
+                              char *errstr, size_t errstr_size);
+
 /* Applies one response.v1 event (already validated) inside the caller's
  * open transaction, filling *t (the caller frees it with sb_turn_free,
  * and keeps ev alive as long as t: t borrows its strings): recorded once
  * (a duplicate event changes nothing and says nothing), its sender found,
- * its meaning applied. 0, or -1 with errstr and sb_db_last_class set: the
- * caller rolls back what it did (response.c). */
-int sb_response_apply(sb_response_t *r, const cJSON *ev, sb_turn_t *t, char *errstr,
-                      size_t errstr_size);
+ * its meaning applied. pre: the sender as the batch read it, valid only
+ * while nothing in the transaction can have changed it (batch.c says
+ * when); NULL: read now. 0, or -1 with errstr and sb_db_last_class set:
+ * the caller rolls back what it did (response.c). */
+int sb_response_apply(sb_response_t *r, const cJSON *ev, const sb_turn_pre_t *pre, sb_turn_t *t,
+                      char *errstr, size_t errstr_size);
 
 /* After the turn's transaction committed: its outcome published, the
  * prompt updated, the reply sent, sb-prompt woken (response.c). */
