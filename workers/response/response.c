@@ -28,29 +28,13 @@ static const char *const RECORD_SQL =
     " SELECT $1, $2, $3, (SELECT id FROM alerts WHERE id = $4), $5, $6, $7::timestamptz"
     " ON CONFLICT (event_id) DO NOTHING RETURNING 1";
 
-/* $1 chat user id, $2 the hourly limit of failed second factors. Two
- * rows (the same id on two platforms) is refused. */
-static const char *const SENDER_SQL =
-    "SELECT e.id, e.username, e.second_factor, coalesce(e.duo_username, ''), e.opted_out,"
-    "  (SELECT count(*) FROM second_factor_failures f WHERE f.employee_id = e.id"
-    "   AND f.failed_at > now() - interval '1 hour') >= $2::int"
-    " FROM employees e WHERE e.chat_user_id = $1"
-    " LIMIT 2";
-
-/* $1 chat user: a code (or Duo passcode) request of theirs is open, for
- * an alert or for a guarded change. */
-static const char *const CODE_OPEN_SQL =
-    "SELECT 1 FROM employees e WHERE e.chat_user_id = $1 AND ("
-    "  EXISTS (SELECT 1 FROM alerts a WHERE a.employee_id = e.id AND a.status = 'awaiting_code')"
-    "  OR EXISTS (SELECT 1 FROM guarded_changes g WHERE g.employee_id = e.id"
-    "             AND g.status = 'awaiting_factor' AND g.expires_at > now()))"
-    " LIMIT 1";
-
-/* $1 chat users (a text[]), $2 the hourly limit: for each chat user, in
- * the array's order, one row: SENDER_SQL's columns for one of their
- * employees (NULLs when none), how many employees have that chat user id,
- * and CODE_OPEN_SQL's answer. A batch's reads, before its answers run
- * (sb_response_senders). */
+/* $1 chat users (a text[]), $2 the hourly limit of failed second
+ * factors: for each chat user, in the array's order, one row: one of their
+ * employees (NULLs when none; more than one, the same id on two
+ * platforms, is refused), how many employees have that chat user id, and
+ * whether a code (or Duo passcode) request of theirs is open, for an alert
+ * or a guarded change. Read for a batch's senders at once, or for one
+ * answer's (sb_response_senders). */
 static const char *const SENDERS_SQL =
     "SELECT DISTINCT ON (u.i) e.id, e.username, e.second_factor, coalesce(e.duo_username, ''),"
     "  e.opted_out,"
@@ -121,21 +105,12 @@ static const char *stored_text(const sb_command_t *cmd, const char *text) {
 }
 
 /* The text as it may be kept (*out, owned): while a code request of the
- * sender's is open, every run of 6 to 8 digits withheld, whether or not it
- * is checked as a code, so it reaches no table, comment, outcome or log.
- * pre: the batch's read of the sender, or NULL to read it now. */
+ * sender's is open (pre: the read of the sender), every run of 6 to 8
+ * digits withheld, whether or not it is checked as a code, so it reaches
+ * no table, comment, outcome or log. */
 static int withhold(sb_turn_t *t, const sb_turn_pre_t *pre, const char *text, char **out,
                     char *errstr, size_t errstr_size) {
-    const char *params[] = {t->chat_user};
-    if (pre) {
-        t->withhold = PQgetvalue(pre->res, pre->row, S_CODE_OPEN)[0] == 't';
-    } else {
-        PGresult *res = sb_db_query(t->r->db, CODE_OPEN_SQL, 1, params, errstr, errstr_size);
-        if (!res)
-            return -1;
-        t->withhold = PQntuples(res) > 0;
-        PQclear(res);
-    }
+    t->withhold = PQgetvalue(pre->res, pre->row, S_CODE_OPEN)[0] == 't';
     if (!(*out = strdup(text))) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
@@ -157,8 +132,7 @@ static int refuse_sender(sb_turn_t *t, const char *reason, const char *alert_id,
     return sb_turn_audit(t, "answer_refused", alert_id, d, errstr, errstr_size);
 }
 
-/* t's employee from row i of res (SENDER_SQL's columns, which
- * SENDERS_SQL's begin with). */
+/* t's employee from row i of res (SENDERS_SQL's). */
 static void take_sender(sb_turn_t *t, const PGresult *res, int i) {
     snprintf(t->employee, sizeof(t->employee), "%s", PQgetvalue(res, i, S_ID));
     snprintf(t->username, sizeof(t->username), "%s", PQgetvalue(res, i, S_USERNAME));
@@ -171,35 +145,20 @@ static void take_sender(sb_turn_t *t, const PGresult *res, int i) {
     t->locked = PQgetvalue(res, i, S_LOCKED)[0] == 't';
 }
 
-/* 1 sender found (t filled), 0 refused (audited), -1 failure. pre: the
- * batch's read of the sender, or NULL to read it now. */
+/* 1 sender found (t filled from pre, the read of the sender), 0 refused
+ * (audited), -1 failure. */
 static int find_sender(sb_turn_t *t, const sb_turn_pre_t *pre, const char *platform,
                        const char *alert_id, char *errstr, size_t errstr_size) {
-    char max[16];
-    const char *params[] = {t->chat_user, max};
-    PGresult *res = NULL;
-    long rows;
-    int rc;
-    snprintf(max, sizeof(max), "%d", t->r->max_failures);
+    long rows = strtol(PQgetvalue(pre->res, pre->row, S_COUNT), NULL, 10);
     if (strcmp(platform, t->r->platform) != 0)
         return refuse_sender(t, "other_platform", alert_id, errstr, errstr_size) ? -1 : 0;
-    if (pre)
-        rows = strtol(PQgetvalue(pre->res, pre->row, S_COUNT), NULL, 10);
-    else if ((res = sb_db_query(t->r->db, SENDER_SQL, 2, params, errstr, errstr_size)))
-        rows = PQntuples(res);
-    else
-        return -1;
-    if (rows != 1) {
-        rc = refuse_sender(t, rows ? "ambiguous_chat_user" : "unknown_chat_user", alert_id, errstr,
-                           errstr_size)
-                 ? -1
-                 : 0;
-    } else {
-        take_sender(t, pre ? pre->res : res, pre ? pre->row : 0);
-        rc = 1;
-    }
-    PQclear(res);
-    return rc;
+    if (rows != 1)
+        return refuse_sender(t, rows ? "ambiguous_chat_user" : "unknown_chat_user", alert_id,
+                             errstr, errstr_size)
+                   ? -1
+                   : 0;
+    take_sender(t, pre->res, pre->row);
+    return 1;
 }
 
 PGresult *sb_response_senders(sb_response_t *r, const char *const *chat_users, size_t n,
@@ -449,7 +408,8 @@ int sb_response_apply(sb_response_t *r, const cJSON *ev, const sb_turn_pre_t *pr
     const char *event_id = str(ev, "event_id"), *platform = str(ev, "platform"),
                *kind = str(ev, "kind"), *text = str(ev, "text"), *alert_id = str(ev, "alert_id");
     sb_command_t cmd = {0};
-    PGresult *res = NULL;
+    PGresult *res = NULL, *own = NULL; /* own: the sender read here (no batch read) */
+    sb_turn_pre_t mine;
     char *kept = NULL; /* text, digits withheld while a code is due */
     int rc = -1, found;
 
@@ -460,6 +420,12 @@ int sb_response_apply(sb_response_t *r, const cJSON *ev, const sb_turn_pre_t *pr
     if (!strcmp(kind, "text"))
         sb_command_parse(text, strlen(text), &cmd);
     snprintf(t->actor, sizeof(t->actor), "chat:%s", t->chat_user);
+    if (!pre) {
+        if (!(own = sb_response_senders(r, &t->chat_user, 1, errstr, errstr_size)))
+            goto out;
+        mine = (sb_turn_pre_t){.res = own, .row = 0};
+        pre = &mine;
+    }
     if (withhold(t, pre, text, &kept, errstr, errstr_size) == -1)
         goto out;
     {
@@ -485,6 +451,7 @@ int sb_response_apply(sb_response_t *r, const cJSON *ev, const sb_turn_pre_t *pr
     rc = 0;
 out:
     PQclear(res);
+    PQclear(own);
     free(kept);
     return rc;
 }

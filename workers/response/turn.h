@@ -52,8 +52,9 @@ void sb_turn_reply(sb_turn_t *t, const char *fmt, ...) __attribute__((format(pri
 int sb_turn_audit(sb_turn_t *t, const char *action, const char *alert_id, cJSON *detail,
                   char *errstr, size_t errstr_size);
 
-/* What a batch read of an answer's sender before its answers ran: row
- * `row` of sb_response_senders' result (borrowed). */
+/* What was read of an answer's sender (by the batch before its answers
+ * ran, or by the answer itself): row `row` of sb_response_senders' result
+ * (borrowed). */
 typedef struct {
     const PGresult *res;
     int row;
