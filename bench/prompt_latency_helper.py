@@ -336,15 +336,9 @@ def run_phase(name, rate, seconds, first_seq, brokers, topic, db, ctl, emps):
     for part, v in parts.items():
         v.sort()
         res[f"stage_{part}"] = f"{pct(v, 50):.1f}/{pct(v, 99):.1f}"
-    # the tail's own breakdown: the stages' p99s come from different alerts,
-    # so where the slowest 1% of alerts spent their time is said apart
-    per_alert.sort(reverse=True)
-    tail = per_alert[:max(1, len(per_alert) // 100)]
-    res["tail"] = "/".join(f"{sum(x[i] for x in tail) / len(tail):.1f}" for i in range(5)) \
-        if tail else "-"
+    res["tail"] = tail_summary(per_alert)
     res["sustained"] = int(res["received"] == n and res["p99"] <= SUSTAINED_P99_MS)
-    res["_lat"], res["_parts"], res["_tail"], res["_span"] = lat, parts, per_alert, \
-        (times[0], last_recv)
+    res["_lat"], res["_parts"], res["_tail"] = lat, parts, per_alert
     say(f"{name}: {n} alerts at {rate or 'max'}/s (published {res['rate_published']:.0f}/s): "
         f"{len(lat)} prompts, delivered {res['rate_delivered']:.0f}/s, "
         f"p50 {res['p50']:.1f} ms, p99 {res['p99']:.1f} ms, max {res['max']:.1f} ms; "
@@ -353,6 +347,15 @@ def run_phase(name, rate, seconds, first_seq, brokers, topic, db, ctl, emps):
         f"slowest 1% mean total/ingest/record/hop/post {res['tail']}"
         f"{'' if res['sustained'] else ' (not sustained)'}")
     return res
+
+
+def tail_summary(per_alert):
+    """The tail's own breakdown: the stages' p99s come from different
+    alerts, so where the slowest 1% of alerts spent their time (the mean of
+    each of total, ingest, record, hop, post) is said apart."""
+    tail = sorted(per_alert, reverse=True)[:max(1, len(per_alert) // 100)]
+    return "/".join(f"{sum(x[i] for x in tail) / len(tail):.1f}" for i in range(5)) \
+        if tail else "-"
 
 
 def stage_times(db, first_seq, n):
@@ -425,10 +428,7 @@ def pooled(name, rounds):
     for part in rounds[0]["_parts"]:
         v = sorted(x for r in rounds for x in r["_parts"][part])
         res[f"stage_{part}"] = f"{pct(v, 50):.1f}/{pct(v, 99):.1f}"
-    per_alert = sorted((x for r in rounds for x in r["_tail"]), reverse=True)
-    tail = per_alert[:max(1, len(per_alert) // 100)]
-    res["tail"] = "/".join(f"{sum(x[i] for x in tail) / len(tail):.1f}" for i in range(5)) \
-        if tail else "-"
+    res["tail"] = tail_summary([x for r in rounds for x in r["_tail"]])
     return res
 
 
