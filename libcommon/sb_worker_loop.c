@@ -43,7 +43,8 @@ static int handle(const sb_worker_loop_t *w, sb_consumer_t *c, rd_kafka_message_
             sb_worker_log_message(SB_LOG_ERROR, m, errstr);
             break;
         }
-        if (!sb_running) {
+        /* after a fatal producer error no flush succeeds: the process exits */
+        if (!sb_running || (w->producer && sb_producer_fatal(w->producer))) {
             snprintf(line, sizeof(line), "shutting down; the %s will be redelivered", w->what);
             sb_worker_log_message(SB_LOG_WARN, m, line);
             rc = -1;

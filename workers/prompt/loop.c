@@ -58,7 +58,8 @@ static int handle(sb_prompt_t *p, sb_worker_t *w, rd_kafka_message_t **msgs, siz
 
     sb_log_debug("%zu prompt requests polled", n);
     while (sb_prompt_wake_batch(p, employees, k, errstr, sizeof(errstr)) == -1) {
-        if (!sb_running) {
+        /* after a fatal producer error no flush succeeds: the process exits */
+        if (!sb_running || sb_producer_fatal(w->producer)) {
             sb_worker_log_message(SB_LOG_WARN, msgs[0],
                                   "shutting down; the prompt requests from here on will be "
                                   "redelivered");

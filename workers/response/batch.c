@@ -340,7 +340,8 @@ static int handle(sb_response_t *r, sb_worker_t *w, lane_t *lanes, size_t nlanes
             break;
         if (done > before)
             backoff = SB_WORKER_BACKOFF_MIN_MS;
-        if (!sb_running) {
+        /* after a fatal producer error no flush succeeds: the process exits */
+        if (!sb_running || sb_producer_fatal(w->producer)) {
             sb_log_warn("shutting down; %zu responses of the batch will be redelivered", n - done);
             rc = -1;
             break;
@@ -371,8 +372,15 @@ static lane_t *lanes_new(const sb_response_t *r, size_t nlanes, const char *data
         return NULL;
     for (size_t l = 0; l < nlanes; l++) {
         lanes[l].r = *r;
-        if (l > 0 && !(lanes[l].r.db = sb_db_connect_retry(database_url, "sb-response-lane", 0,
-                                                           errstr, sizeof(errstr)))) {
+        if (l > 0) {
+            /* a connection and a producer handle of its own: its COMMIT
+             * waits for its messages' delivery reports, and only its own */
+            lanes[l].r.db = NULL;
+            lanes[l].r.producer = sb_producer_share(r->producer, errstr, sizeof(errstr));
+        }
+        if (l > 0 && (!lanes[l].r.producer ||
+                      !(lanes[l].r.db = sb_db_connect_retry(database_url, "sb-response-lane", 0,
+                                                            errstr, sizeof(errstr))))) {
             sb_log_error("lane %zu: %s", l, errstr);
             goto fail;
         }
@@ -384,8 +392,10 @@ static lane_t *lanes_new(const sb_response_t *r, size_t nlanes, const char *data
     return lanes;
 fail:
     for (size_t l = 0; l < nlanes; l++) {
-        if (l > 0)
+        if (l > 0) {
             sb_db_destroy(lanes[l].r.db);
+            sb_producer_destroy(lanes[l].r.producer);
+        }
         free(lanes[l].items);
     }
     free(lanes);
@@ -394,8 +404,10 @@ fail:
 
 static void lanes_destroy(lane_t *lanes, size_t nlanes) {
     for (size_t l = 0; lanes && l < nlanes; l++) {
-        if (l > 0)
+        if (l > 0) {
             sb_db_destroy(lanes[l].r.db);
+            sb_producer_destroy(lanes[l].r.producer);
+        }
         free(lanes[l].items);
     }
     free(lanes);

@@ -438,9 +438,11 @@ static int thread_init(sb_duo_poll_t *p, int i, char *errstr, size_t errstr_size
     char host[64] = "";
     t->p = p;
     t->r = *p->cfg.base;
+    t->r.producer = NULL; /* its own handle below: its flush waits for its messages only */
     gethostname(host, sizeof(host) - 1);
     snprintf(t->owner, sizeof(t->owner), "%.63s:%ld:%d", host, (long)getpid(), i);
-    if (!(t->r.db = sb_db_connect_retry(p->cfg.database_url, "sb-response-duo", 0, errstr,
+    if (!(t->r.producer = sb_producer_share(p->cfg.base->producer, errstr, errstr_size)) ||
+        !(t->r.db = sb_db_connect_retry(p->cfg.database_url, "sb-response-duo", 0, errstr,
                                         errstr_size)) ||
         !(t->r.chat = sb_worker_chat_new(p->cfg.chat, errstr, errstr_size)) ||
         !(t->curl = sb_curl_new(errstr, errstr_size)))
@@ -485,6 +487,7 @@ void sb_duo_poll_stop(sb_duo_poll_t *p) {
         sb_curl_destroy(t->curl);
         sb_chat_destroy(t->r.chat);
         sb_db_destroy(t->r.db);
+        sb_producer_destroy(t->r.producer);
     }
     free(p);
 }
