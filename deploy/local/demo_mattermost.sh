@@ -58,13 +58,13 @@ print(json.dumps({r["email"]: r["chat_user_id"] for r in csv.DictReader(open(sys
 	export SECURITYBOT_PUBLIC_URL=$gw
 }
 
-# What people see: the posts from the $1-th on, as they read them.
+# What people see: the posts from the $1-th to the $2-th, as they read them.
 mm_chat_since() {
 	curl -fsS "$MM_CTL/posts" | python3 -c '
 import json, sys
-n, sec = int(sys.argv[1]), sys.argv[2]
+n, last, sec = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 d = json.load(sys.stdin)
-for p in d["posts"][n - 1:]:
+for p in d["posts"][n - 1:last]:
     where = "post in the security channel" if p["channel_id"] == sec else "message in a DM"
     text = p["message"]
     for a in p["props"].get("attachments") or []:
@@ -73,7 +73,7 @@ for p in d["posts"][n - 1:]:
         if btns:
             text += "  [" + "] [".join(btns) + "]"
     print("    %s (post %s):\n      %s" % (where, p["id"][:8], text.replace("\n", "\n      ")))
-' "$1" "$MM_SECURITY_CHANNEL"
+' "$1" "$2" "$MM_SECURITY_CHANNEL"
 }
 mm_chat_lines() { curl -fsS "$MM_CTL/posts" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["posts"]))'; }
 

@@ -20,8 +20,8 @@ received. Asserts:
     no_response while its prompt could not be sent (a chat outage);
     unreachable and unknown people are escalated as unknown_employee
   - duplicate prompts (posts for an alert beyond its first) below --max-dup
-    of the prompted alerts (--dup-per-kill, the short run: or at most one
-    per SIGKILL of sb-prompt)
+    of the prompted alerts (--dup-per-kill, the short run: or each one's
+    first post sent at most DUP_WINDOW seconds before a SIGKILL of sb-prompt)
   - what the simulator did matches how each alert ended (or no_response)
   - no worker exited by itself, every one exited 0 on SIGTERM, nothing
     the fakes would refuse
@@ -37,6 +37,9 @@ import sys
 import urllib.request
 
 TERMINAL = {"confirmed", "escalated", "suppressed"}
+# how long before an sb-prompt SIGKILL a prompt it sends again may have gone
+# out: a batch's sends (Slack's Retry-After included) up to its COMMIT
+DUP_WINDOW = 30.0
 ALLOWED = {"right": {"confirmed"}, "wrong": {"second_factor_failed"}, "deny": {"denied"},
            "silent": set(), "confirm": {"confirmed_unverified"}}
 REPORT_ID = re.compile(r"sbctl alerts show ([0-9a-f]{64})")
@@ -299,16 +302,29 @@ class Checker:
         self.dups = sum(len(p) - 1 for p in self.prompts.values() if len(p) > 1)
         n = sum(1 for p in self.prompts.values() if p)
         self.dup_ratio = self.dups / n if n else 0.0
-        # A SIGKILL of sb-prompt between Slack's answer and its COMMIT sends
-        # that one prompt again (chat.postMessage has no idempotency key).
-        # In the short run a handful of kills over ~1,300 prompts is a
-        # ratio that says nothing: there, one duplicate per kill is the bound.
-        kills = sum(1 for k in self.cond["kills"] if k["slot"].rsplit("-", 1)[0] == "prompt")
-        per_kill = self.a.dup_per_kill and self.dups <= kills
+        # A SIGKILL of sb-prompt between Slack's answers and its COMMIT sends
+        # that batch's prompts again (chat.postMessage has no idempotency
+        # key): up to a batch per kill, not one. In the short run a handful
+        # of kills over ~1,300 prompts is a ratio that says nothing: there,
+        # every duplicate must be explained by a kill, its first post sent
+        # at most DUP_WINDOW seconds before an sb-prompt SIGKILL (a batch's
+        # sends, Slack's Retry-After included, and its COMMIT).
+        t0 = self.cond["t0"]
+        kill_at = [t0 + k["t"] for k in self.cond["kills"]
+                   if k["slot"].rsplit("-", 1)[0] == "prompt"]
+        unexplained = 0
+        for posts in self.prompts.values():
+            if len(posts) < 2:
+                continue
+            first = min(float(ts or 0) for _, ts in posts)
+            if not any(first <= k <= first + DUP_WINDOW for k in kill_at):
+                unexplained += len(posts) - 1
+        per_kill = self.a.dup_per_kill and unexplained == 0
         self.check(self.dup_ratio < self.a.max_dup or per_kill,
                    "duplicate prompts: %d of %d (%.3f%%, limit %.1f%%%s)"
                    % (self.dups, n, 100 * self.dup_ratio, 100 * self.a.max_dup,
-                      ", or one per sb-prompt SIGKILL: %d" % kills if self.a.dup_per_kill else ""))
+                      ", or each sent again after one of the %d sb-prompt SIGKILLs: %d not"
+                      % (len(kill_at), unexplained) if self.a.dup_per_kill else ""))
 
     def intents(self):
         bad = []
@@ -432,7 +448,8 @@ def main():
     ap.add_argument("--max-dup", type=float, default=0.001)
     ap.add_argument("--brokers", type=int, default=1)
     ap.add_argument("--dup-per-kill", action="store_true",
-                    help="also pass with at most one duplicate prompt per sb-prompt SIGKILL")
+                    help="also pass when every duplicate prompt was first sent shortly "
+                    "(DUP_WINDOW) before an sb-prompt SIGKILL")
     ap.add_argument("--label", default="full")
     ap.add_argument("--escalate-after", type=float, default=10)
     a = ap.parse_args()

@@ -27,6 +27,11 @@ for w in sb-ingest sb-prompt sb-gateway sb-response sb-escalation sb-console; do
 	check "$(grep -cF "$w stopped (exit status 0)" "$T_DIR/demo.out")" 1 "$w stopped cleanly"
 done
 
+# the first tour's logs and chat, kept with the test's files (the second
+# tour starts var/demo afresh)
+mkdir -p "$T_DIR/tour1"
+cp "$SB_SOURCE_DIR"/var/demo/*.log "$T_DIR/tour1/" 2>/dev/null || true
+
 # the same tour on Mattermost (the fake): clicks and /securitybot
 rc=0
 "$SB_SOURCE_DIR/deploy/local/demo" --ci --chat mattermost >"$T_DIR/demo-mm.out" 2>&1 </dev/null || rc=$?
