@@ -10,7 +10,8 @@
 # escalation 30 s later. kim's high alert at the same time (UTC, Saturday
 # there: off hours) is reminded and escalated in wall time (3 s, 8 s). With
 # the clock moved to Monday 09:00:00 PST, lee is reminded when his time is
-# up, not before, then escalated as no_response.
+# up, not before, then escalated as no_response. A claim sb-prompt has not
+# sent yet is planned only once it is 10 s old.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/fake_slack.sh"
 . "$(dirname "$0")/lib/slack_user.sh"
@@ -31,6 +32,7 @@ export SLACK_API_URL=$FAKE_URL SLACK_BOT_TOKEN=$FAKE_TOKEN SECURITYBOT_SECURITY_
 
 start_ingest
 start_worker sb-prompt SECURITYBOT_TEST_NOW=$FRIDAY
+PROMPT_PID=$WORKER_PID
 start_worker sb-escalation SECURITYBOT_TEST_NOW=$FRIDAY
 ESC_PID=$WORKER_PID
 
@@ -65,5 +67,26 @@ check "$(python3 -c "print($elapsed >= 8)")" True "lee is reminded about 10 s in
 check "$(sql "SELECT detail->>'result' FROM audit_log WHERE alert_id = '$l1' AND action = 'reminded'")" sent "the reminder was sent"
 wait_for "SELECT status_reason FROM alerts WHERE id = '$l1'" no_response 60
 check "$(sql "SELECT status_reason FROM alerts WHERE id = '$l1'")" no_response "then escalated as no_response"
+
+# ---- (4) a claim not sent yet is left to sb-prompt for 10 s ----
+# (sb-prompt locks a fresh claim SKIP LOCKED to send it; one the timer
+# planning held at that moment waited for the 3 s sweep.) sb-prompt is
+# stopped, so the claims below stay unsent: ann's is fresh, bo's 20 s old.
+stop_worker "$PROMPT_PID"
+printf '%s\n' "username,email,chat_user_id,aliases" "ann,ann@example.com,U004," "bo,bo@example.com,U005," >"$T_DIR/more.csv"
+ctl employees import "$T_DIR/more.csv" >/dev/null
+sql "INSERT INTO alerts (id, source, rule, title, username, severity, occurred_at, raw, employee_id,
+       status, src_topic, src_partition, src_offset, prompted_at)
+     SELECT encode(sha256(convert_to(e.username, 'UTF8')), 'hex'), 'test', 'r', 'T', e.username, 'low',
+       now(), '{}'::json, e.id, 'prompted', 'test', 0, e.id,
+       now() - CASE e.username WHEN 'bo' THEN interval '20 seconds' ELSE interval '0' END
+     FROM employees e WHERE e.username IN ('ann', 'bo')"
+t0=$(date +%s.%N)
+wait_for "SELECT escalate_due_at IS NOT NULL FROM alerts WHERE username = 'bo'" t 20
+check "$(sql "SELECT escalate_due_at IS NULL FROM alerts WHERE username = 'ann'")" t \
+	"a fresh unsent claim is not planned (the 20 s old one is)"
+wait_for "SELECT escalate_due_at IS NOT NULL FROM alerts WHERE username = 'ann'" t 30
+elapsed=$(python3 -c "import sys, time; print(round(time.time() - float(sys.argv[1]), 1))" "$t0")
+check "$(python3 -c "print(8 <= $elapsed <= 20)")" True "it is planned once 10 s old, never sent (${elapsed}s)"
 check "$(cat "$T_DIR"/sb-escalation.*.log | grep -c '"level":"error"')" 0 "no error logged by sb-escalation"
 finish

@@ -43,11 +43,16 @@ static const char *const REMIND_SQL =
 
 /* $1 max rank, $2 limit: open conversations that count working time and
  * have no due times yet, with their start (Unix seconds), severity, zone
- * and hours. */
+ * and hours. Only once their prompt is sent (or its claim is 10 s old,
+ * never sent: an outage's alerts still expire): sb-prompt locks a fresh
+ * claim to send it SKIP LOCKED, and one this held at that moment waited
+ * for sb-prompt's sweep (3 s). The due times count from prompted_at, so
+ * planning later moves none of them. */
 static const char *const PLAN_SQL =
     "SELECT a.id, extract(epoch FROM a.prompted_at)::bigint, a.severity, e.timezone,"
     "  e.working_hours FROM alerts a JOIN employees e ON e.id = a.employee_id"
     " WHERE a.status IN ('prompted', 'awaiting_code') AND a.escalate_due_at IS NULL"
+    "  AND (a.chat_ts IS NOT NULL OR a.prompted_at < now() - interval '10 seconds')"
     "  AND " RANK_OF_A " <= $1::int ORDER BY a.prompted_at LIMIT $2::int"
     " FOR UPDATE OF a SKIP LOCKED";
 
