@@ -82,8 +82,13 @@ static void producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
 static void core_unref(core_t *c) {
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
         return;
-    if (rd_kafka_flush(c->rk, 10000))
+    if (rd_kafka_flush(c->rk, 10000)) {
         sb_log_warn("kafka: %d message(s) still queued at shutdown", rd_kafka_outq_len(c->rk));
+        /* failed now, so that their reports are served and their tickets
+         * freed: rd_kafka_destroy drops them without a report */
+        rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(c->rk, 1000);
+    }
     rd_kafka_destroy(c->rk);
     pthread_mutex_destroy(&c->mu);
     free(c);
