@@ -364,6 +364,29 @@ static void sweep(sb_response_t *r) {
         sb_log_warn("outcome sweep: %s (the next one retries)", errstr);
 }
 
+static void lanes_destroy(lane_t *lanes, size_t nlanes) {
+    for (size_t l = 0; lanes && l < nlanes; l++) {
+        if (l > 0) {
+            sb_db_destroy(lanes[l].r.db);
+            sb_producer_destroy(lanes[l].r.producer);
+        }
+        free(lanes[l].items);
+    }
+    free(lanes);
+}
+
+/* Lane l > 0's own connection and producer handle: its COMMIT waits for
+ * its messages' delivery reports, and only its own. 0 or -1 (errstr). */
+static int lane_open(lane_t *lane, const char *database_url, char *errstr, size_t errstr_size) {
+    sb_producer_t *shared = lane->r.producer;
+    lane->r.db = NULL;
+    lane->r.producer = NULL;
+    if (!(lane->r.producer = sb_producer_share(shared, errstr, errstr_size)))
+        return -1;
+    lane->r.db = sb_db_connect_retry(database_url, "sb-response-lane", 0, errstr, errstr_size);
+    return lane->r.db ? 0 : -1;
+}
+
 /* The lanes: lane 0 the worker's connection, the others their own. */
 static lane_t *lanes_new(const sb_response_t *r, size_t nlanes, const char *database_url) {
     char errstr[512];
@@ -372,15 +395,7 @@ static lane_t *lanes_new(const sb_response_t *r, size_t nlanes, const char *data
         return NULL;
     for (size_t l = 0; l < nlanes; l++) {
         lanes[l].r = *r;
-        if (l > 0) {
-            /* a connection and a producer handle of its own: its COMMIT
-             * waits for its messages' delivery reports, and only its own */
-            lanes[l].r.db = NULL;
-            lanes[l].r.producer = sb_producer_share(r->producer, errstr, sizeof(errstr));
-        }
-        if (l > 0 && (!lanes[l].r.producer ||
-                      !(lanes[l].r.db = sb_db_connect_retry(database_url, "sb-response-lane", 0,
-                                                            errstr, sizeof(errstr))))) {
+        if (l > 0 && lane_open(&lanes[l], database_url, errstr, sizeof(errstr)) == -1) {
             sb_log_error("lane %zu: %s", l, errstr);
             goto fail;
         }
@@ -391,26 +406,8 @@ static lane_t *lanes_new(const sb_response_t *r, size_t nlanes, const char *data
     }
     return lanes;
 fail:
-    for (size_t l = 0; l < nlanes; l++) {
-        if (l > 0) {
-            sb_db_destroy(lanes[l].r.db);
-            sb_producer_destroy(lanes[l].r.producer);
-        }
-        free(lanes[l].items);
-    }
-    free(lanes);
+    lanes_destroy(lanes, nlanes);
     return NULL;
-}
-
-static void lanes_destroy(lane_t *lanes, size_t nlanes) {
-    for (size_t l = 0; lanes && l < nlanes; l++) {
-        if (l > 0) {
-            sb_db_destroy(lanes[l].r.db);
-            sb_producer_destroy(lanes[l].r.producer);
-        }
-        free(lanes[l].items);
-    }
-    free(lanes);
 }
 
 int sb_response_run(sb_response_t *r, sb_worker_t *w, const sb_response_batching_t *b) {
