@@ -254,6 +254,48 @@ PGresult *sb_db_wait(sb_db_t *db, char *errstr, size_t errstr_size) {
     return take_result(db, first, errstr, errstr_size);
 }
 
+/* Reads what is left of a failed statement. A copy still open (its end
+ * could not be sent) answers COPY_IN again and again while the connection
+ * stands: stop there rather than loop. */
+static void drain(sb_db_t *db) {
+    PGresult *res;
+    while ((res = PQgetResult(db->conn))) {
+        ExecStatusType st = PQresultStatus(res);
+        PQclear(res);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT)
+            break;
+    }
+}
+
+int sb_db_copy_send(sb_db_t *db, const char *sql, const char *data, size_t len, char *errstr,
+                    size_t errstr_size) {
+    PGresult *res;
+    reset_error(db);
+    if (len > SB_BUF_MAX) {
+        snprintf(errstr, errstr_size, "postgres: COPY data over 2 GiB");
+        db->last_class = SB_DB_PERMANENT;
+        return -1;
+    }
+    res = PQexec(db->conn, sql);
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+        /* an error (or, were sql not a COPY FROM STDIN, a plain result):
+         * either way nothing is in flight once it is read */
+        fail_result(db, res, errstr, errstr_size);
+        PQclear(res);
+        drain(db);
+        return -1;
+    }
+    PQclear(res);
+    if (PQputCopyData(db->conn, data, (int)len) == 1 && PQputCopyEnd(db->conn, NULL) == 1)
+        return 0;
+    /* the connection failed while sending: end the copy if it still can,
+     * and read what is left, so that nothing stays in flight */
+    fail_result(db, NULL, errstr, errstr_size);
+    PQputCopyEnd(db->conn, "sb_db: sending the data failed");
+    drain(db);
+    return -1;
+}
+
 /* ---- binary array parameters ---- */
 
 #define ARRAY_HEADER 20 /* ndim, has_null, oid, dim size, lower bound */

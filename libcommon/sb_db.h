@@ -68,6 +68,14 @@ int sb_db_send_prepared(sb_db_t *db, const char *name, const char *sql, int npar
                         char *errstr, size_t errstr_size);
 PGresult *sb_db_wait(sb_db_t *db, char *errstr, size_t errstr_size);
 
+/* Starts `sql` (a COPY ... FROM STDIN), sends data[0..len) (COPY's text
+ * format) and ends the copy: like send, its outcome is sb_db_wait's. The
+ * start is one round trip (the server must answer before data may
+ * follow). 0, or -1 with nothing left in flight: the connection is ready
+ * for the next statement unless it is gone. */
+int sb_db_copy_send(sb_db_t *db, const char *sql, const char *data, size_t len, char *errstr,
+                    size_t errstr_size);
+
 /* A one-dimensional array parameter in PostgreSQL's binary format, built
  * without any quoting or escaping. Elements are text (oid 25), bytea (17),
  * int4 (23) or int8 (20). */

@@ -25,7 +25,7 @@ check "$((batches <= 200))" 1 "a backlog is recorded in large batches ($batches 
 grep -q '"level":"error"' "$T_DIR"/ingest.*.log && check "errors logged" "none" "error lines in the log"
 
 # ---- run 2: SIGKILL twice in the middle ----
-psql -X -q "$T_ADMIN_URL" -c "DROP DATABASE $T_ID WITH (FORCE)" >/dev/null
+drop_db
 T_ID="${T_ID}_k"
 prepare
 export SECURITYBOT_INGEST_BATCH_SIZE=50 # small batches, so a kill lands mid-stream

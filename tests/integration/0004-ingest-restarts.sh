@@ -36,7 +36,7 @@ verify 1
 check "$(($(cat "$T_DIR"/ingest.*.log | grep -c '"msg":"postgres: reconnected"') >= 1))" 1 "sb-ingest reconnected to PostgreSQL"
 
 # ---- SIGTERM mid-stream: the batch in flight completes, exit 0 ----
-psql -X -q "$T_ADMIN_URL" -c "DROP DATABASE $T_ID WITH (FORCE)" >/dev/null
+drop_db
 T_ID="${T_ID}_t"
 prepare
 start_ingest
@@ -56,7 +56,7 @@ verify 0
 # ---- SIGTERM while PostgreSQL refuses sb-ingest: exit 0, nothing lost ----
 # (its INSERT grant on this test's own alerts table is taken away, so every
 # batch fails until it is given back)
-psql -X -q "$T_ADMIN_URL" -c "DROP DATABASE $T_ID WITH (FORCE)" >/dev/null
+drop_db
 T_ID="${T_ID}_u"
 prepare
 ulog="$T_DIR/ingest.${#T_PIDS[@]}.log"

@@ -11,6 +11,7 @@
  * row and, unless a crash fell between flush and progress update, no
  * message; when it does, the message repeats with the same message_id. */
 #include "ingest.h"
+#include "copy.h"
 #include "messages.h"
 #include "record.h"
 
@@ -170,6 +171,12 @@ struct sb_ingest_batch_s {
     int64_t born_us;                 /* when it was collected, for the latency histogram */
     PGresult *res[SB_INGEST_MAX_DB]; /* per lane; NULL where a lane had nothing */
     int sent[SB_INGEST_MAX_DB];      /* a statement is in flight on that lane */
+    /* the fast path (copy.c), per lane: the COPY data and the rows it
+     * records, from prepare until the COPY's outcome is known; made NULL
+     * where the lane runs the statement */
+    int prepared;
+    sb_buf_t rows[SB_INGEST_MAX_DB];
+    PGresult *made[SB_INGEST_MAX_DB];
 };
 
 sb_ingest_batch_t *sb_ingest_batch_new(rd_kafka_message_t **msgs, size_t n) {
@@ -207,10 +214,33 @@ static void clear_results(sb_ingest_batch_t *b) {
     }
 }
 
+/* Lane l goes the statement's way from now on. */
+static void drop_fast_path(sb_ingest_batch_t *b, size_t l) {
+    PQclear(b->made[l]);
+    b->made[l] = NULL;
+    sb_buf_free(&b->rows[l]);
+}
+
+/* Prepares b's fast path once, resolving on db (NULL: each lane's own). */
+static void prepare(sb_ingest_t *ing, sb_ingest_batch_t *b, sb_db_t *db) {
+    if (b->prepared)
+        return;
+    b->prepared = 1;
+    for (size_t l = 0; ing->copy && l < ing->ndb; l++)
+        sb_ingest_copy_prepare(ing, db ? db : ing->db[l], b->items, b->n, l, ing->ndb, &b->rows[l],
+                               &b->made[l]);
+}
+
+void sb_ingest_prepare(sb_ingest_t *ing, sb_ingest_batch_t *b) {
+    prepare(ing, b, ing->progress_db);
+}
+
 void sb_ingest_batch_destroy(sb_ingest_batch_t *b) {
     if (!b)
         return;
     clear_results(b);
+    for (size_t l = 0; l < SB_INGEST_MAX_DB; l++)
+        drop_fast_path(b, l);
     for (size_t i = 0; i < b->n; i++) {
         if (b->items[i].reject == SB_REJECT_NONE)
             sb_alert_clear(&b->items[i].alert);
@@ -224,8 +254,16 @@ void sb_ingest_batch_destroy(sb_ingest_batch_t *b) {
 int sb_ingest_send(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size) {
     int rc = 0;
     clear_results(b);
+    prepare(ing, b, NULL);
     for (size_t l = 0; l < ing->ndb; l++) {
         char why[512];
+        if (b->made[l]) {
+            if (sb_ingest_copy_send(ing->db[l], &b->rows[l]) == 0) {
+                b->sent[l] = 1;
+                continue;
+            }
+            drop_fast_path(b, l);
+        }
         if (sb_ingest_record_send(ing, ing->db[l], b->items, 0, b->n, l, ing->ndb, &b->sent[l], why,
                                   sizeof(why)) == -1 &&
             rc == 0) {
@@ -234,6 +272,32 @@ int sb_ingest_send(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t 
         }
     }
     return rc;
+}
+
+/* Lane l's COPY finished: its rows are the result. Or it was refused (an
+ * alert recorded before, by a redelivery or from another partition, or
+ * one PostgreSQL will not take): nothing of it stays, and the lane runs
+ * the statement instead, which knows what to do about either. */
+static PGresult *wait_copy(sb_ingest_t *ing, sb_ingest_batch_t *b, size_t l, char *errstr,
+                           size_t errstr_size) {
+    PGresult *res = sb_db_wait(ing->db[l], errstr, errstr_size);
+    int sent;
+    if (res) {
+        PQclear(res);
+        res = b->made[l];
+        b->made[l] = NULL;
+        drop_fast_path(b, l);
+        sb_log_debug("lane %zu: %d alert(s) loaded with COPY", l, PQntuples(res));
+        return res;
+    }
+    drop_fast_path(b, l);
+    sb_log_debug("lane %zu: COPY refused (%s), recording with the statement: %s", l,
+                 sb_db_last_sqlstate(ing->db[l]), errstr);
+    if (sb_ingest_record_send(ing, ing->db[l], b->items, 0, b->n, l, ing->ndb, &sent, errstr,
+                              errstr_size) == -1)
+        return NULL;
+    return sent ? sb_db_wait(ing->db[l], errstr, errstr_size)
+                : PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
 }
 
 /* The lanes insert in alert id order, so two lanes holding the same alert
@@ -246,7 +310,8 @@ int sb_ingest_wait(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t 
         if (!b->sent[l])
             continue;
         b->sent[l] = 0;
-        if ((b->res[l] = sb_db_wait(ing->db[l], why, sizeof(why))))
+        if (b->made[l] ? (b->res[l] = wait_copy(ing, b, l, why, sizeof(why))) != NULL
+                       : (b->res[l] = sb_db_wait(ing->db[l], why, sizeof(why))) != NULL)
             continue;
         c = sb_db_last_class(ing->db[l]);
         if (worst == SB_DB_OK || c == SB_DB_RETRYABLE) {

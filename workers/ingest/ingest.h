@@ -1,8 +1,9 @@
 /* ingest: sb-ingest's decisions. */
 
 /* Sb-ingest's decisions: validate a batch of alerts, record it in one
- * PostgreSQL statement, dead-letter what is invalid, and dispatch one
- * downstream message per new alert. */
+ * PostgreSQL statement (or, for a plain batch, one COPY: copy.h),
+ * dead-letter what is invalid, and dispatch one downstream message per new
+ * alert. */
 #ifndef SB_INGEST_H
 #define SB_INGEST_H
 
@@ -34,6 +35,8 @@ typedef struct {
      * applies to (borrowed; a name sb_severity_rank knows) */
     int64_t confirm_backoff_ms;
     const char *confirm_backoff_max_severity;
+    /* SECURITYBOT_INGEST_COPY: a plain batch is loaded with COPY (copy.c) */
+    int copy;
 } sb_ingest_t;
 
 /* Fills the topic names from the prefix. 0 or -1. */
@@ -68,6 +71,12 @@ int sb_ingest_send(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t 
 int sb_ingest_wait(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size);
 int sb_ingest_produce(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size);
 int sb_ingest_confirm(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size);
+
+/* Optional, before send, while the lanes' connections are busy with
+ * another batch: resolves b's employees for the fast path (copy.c) on the
+ * progress connection, so that send only has to load the rows. Without
+ * it, send does this on each lane's connection. */
+void sb_ingest_prepare(sb_ingest_t *ing, sb_ingest_batch_t *b);
 
 /* All four phases in order, for one batch alone. */
 int sb_ingest_run(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t errstr_size);

@@ -1,7 +1,8 @@
 /* sb-ingest: its configuration and the hooks the worker skeleton calls. */
 
-/* The decisions live in ingest.c, record.c and messages.c, the batch loop
- * in pipeline.c. */
+/* The decisions live in ingest.c, record.c (the recording statement),
+ * copy.c (its COPY fast path) and messages.c, the batch loop in
+ * pipeline.c. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -84,6 +85,7 @@ int main(int argc, char **argv) {
         SB_CFG_DURATION("SECURITYBOT_INGEST_BATCH_WAIT", &m.batch_wait_ms, "0", "longest wait to fill a batch once its first alert arrived (0: a batch is what the consumer already holds; under load it grows while PostgreSQL records the one before)"),
         SB_CFG_DURATION("SECURITYBOT_CONFIRM_BACKOFF", &m.ing.confirm_backoff_ms, "0", "after a confirmation with a passed second factor, later alerts of the same employee, rule and title within this period are confirmed_recently, unasked (0: off)"),
         SB_CFG_STR("SECURITYBOT_CONFIRM_BACKOFF_MAX_SEVERITY", &m.backoff_max_severity, "medium", "the highest severity the confirmation backoff applies to"),
+        SB_CFG_BOOL("SECURITYBOT_INGEST_COPY", &m.ing.copy, "true", "a batch of fresh alerts with no ignore rule or recent confirmation to apply is loaded with COPY after one query resolves its employees (false: every batch goes through the one recording statement)"),
         SB_CFG_INT("SECURITYBOT_INGEST_DB_CONNECTIONS", &m.db_connections, "1", 1, SB_INGEST_MAX_DB, "PostgreSQL connections a batch is split over, by partition"),
     };
     static const char *const produces[] = {SB_TOPIC_PROMPTS, SB_TOPIC_ESCALATION_REQUESTS,

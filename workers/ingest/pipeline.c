@@ -179,9 +179,9 @@ static int finish(sb_ingest_t *ing, sb_consumer_t *c, sb_ingest_batch_t *pending
 
 /* The loop: three batches overlap. While PostgreSQL records `inflight`,
  * Kafka acknowledges `pending` (produced last round), whose progress and
- * offsets are then committed, and the next batch is collected and
- * validated; once `inflight` is recorded, the next batch's statements go
- * out before `inflight`'s messages are produced, so PostgreSQL is kept busy.
+ * offsets are then committed, and the next batch is collected, validated
+ * and prepared (its employees resolved, its COPY rows built); once `inflight` is recorded, the next
+ * batch's statements go out before `inflight`'s messages are produced, so PostgreSQL is kept busy.
  * Any failure falls back to running that batch alone until it is durable. */
 int sb_ingest_consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **buf, size_t max,
                       int64_t fill_ms) {
@@ -221,9 +221,13 @@ int sb_ingest_consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **b
             if (rc != 0)
                 break;
         }
-        /* ...and take whatever the consumer already has, without waiting */
+        /* ...and take whatever the consumer already has, without waiting,
+         * and resolve its employees on the progress connection (free now)
+         * so that its send is only the rows */
         next = sb_running ? next_batch(c, buf, max, 0, 0, &oom) : NULL;
         next_sent = 0;
+        if (next)
+            sb_ingest_prepare(ing, next);
 
         if (!(sb_ingest_wait(ing, inflight, errstr, sizeof(errstr)) == 0 && inflight_sent)) {
             rc = settle(ing, c, inflight, 0);

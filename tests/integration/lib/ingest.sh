@@ -68,3 +68,12 @@ prepare() {
 	[[ ${1:-} == --no-publish ]] || publish_lines "$gen/alerts.bin"
 }
 
+
+# drop_db: drops this test's database once the workers' sessions are gone.
+# A stopped worker's backend can outlive the process for a moment, and the
+# test's role may not terminate another role's backend (FORCE then fails).
+drop_db() {
+	wait_for "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+	  AND pid <> pg_backend_pid()" 0 30
+	psql -X -q "$T_ADMIN_URL" -c "DROP DATABASE $T_ID WITH (FORCE)" >/dev/null
+}
