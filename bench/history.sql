@@ -1,6 +1,8 @@
 -- history.sql: fills alerts with :history closed alerts of the past month,
--- spread over the employees already imported, then ANALYZE (as autovacuum
--- would have): a database in use rather than a new one. Used by
+-- spread over the employees already imported, then VACUUM and ANALYZE (as
+-- autovacuum would have, long before a month's alerts were in): a database
+-- in use rather than a new one, and no autovacuum of the fill running into
+-- the timed phases (it did, and slowed them both). Used by
 -- bench/prompt-latency and bench/ingest (--history); run with
 --   psql -v history=N -f bench/history.sql
 -- Batches of 1 million rows, so that one statement's memory stays bounded.
@@ -20,4 +22,4 @@ CROSS JOIN LATERAL (SELECT now() - interval '31 days' + g * (interval '30 days' 
 $$, lo, least(lo + 999999, :history), :history)
 FROM generate_series(1, :history, 1000000) lo
 \gexec
-ANALYZE alerts, employees, employee_identities;
+VACUUM (ANALYZE) alerts, employees, employee_identities;
