@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sb-ingest's COPY fast path (issue 17, section 3): a batch of fresh alerts
-# is loaded with COPY after one query resolves its employees, and whatever
-# else goes through the one recording statement. Checked on the real stack:
+# (32 or more) is loaded with COPY after one query resolves its employees,
+# and whatever else goes through the one recording statement. Checked on the real stack:
 # every column equals what the alert's own JSON says, for text that COPY's
 # format must escape (tabs, newlines, backslashes, "\N") and for absent
 # optional fields; duplicates in a batch keep the first (lowest partition,
@@ -13,7 +13,7 @@
 ctl() { "$SB_BIN_DIR/sbctl" "$@"; }
 export SECURITYBOT_LOG_LEVEL=debug
 
-# alerts.py OUT EXPECTED SALT: 100 alerts as JSON lines for alice (by name
+# alerts.py OUT EXPECTED SALT: 300 alerts as JSON lines for alice (by name
 # and by e-mail), carol (opted out), an unknown user and bob; the tenth of
 # every ten repeats the ninth under its key (same partition: the first
 # offset wins), the fifth repeats the fourth under another key (maybe
@@ -29,7 +29,7 @@ tricky = ["tab\there", "new\nline", "back\\slash \\N \\\\N", "quote \" and ' ", 
           "cr\rlf", "\\t not a tab", "trailing\\"]
 with open(out, "w") as f, open(expected, "w") as e:
     last = None
-    for i in range(100):
+    for i in range(300):
         if i % 10 in (4, 9):
             f.write("%s\t%s\n" % (("k-%d" % (i - 1)) if i % 10 == 9 else "other-%d" % i, last))
             continue
@@ -83,21 +83,21 @@ run_once() {
 	kcat -P -b "$SECURITYBOT_KAFKA_BROKERS" -t "${SECURITYBOT_TOPIC_PREFIX}alerts" -K '\t' \
 		-l "$T_DIR/alerts.$1.txt"
 	SECURITYBOT_INGEST_COPY=$1 start_ingest
-	wait_ingested 100 60
+	wait_ingested 300 60
 	ctl ignore add bob noisy --for 1h >/dev/null
 	for r in noisy:1 noisy:2 calm:3; do
 		ctl alert send --user bob --rule "${r%:*}" --title "bob's ${r%:*}" --id "bob-$r" \
 			--occurred-at "2026-12-07T00:00:0${r#*:}Z" >/dev/null
 	done
 	wait_for "SELECT count(*) FROM alerts WHERE username = 'bob' AND source <> 'copy-same'" 3 60
-	wait_ingested 103 60
+	wait_ingested 303 60
 }
 
 # ---- (1) the fast path ----
 run_once true "${T_ID}_copy"
 log_copy=$T_DIR/ingest.$((${#T_PIDS[@]} - 1)).log
 check "$(sql "$MISMATCH_SQL")" 0 "every column equals the alert's own JSON"
-check "$(sql "SELECT count(*) FROM alerts WHERE source = 'copy-same'")" 80 "80 alerts: 20 duplicates recorded once"
+check "$(sql "SELECT count(*) FROM alerts WHERE source = 'copy-same'")" 240 "240 alerts: 60 duplicates recorded once"
 check "$(statuses)" "$(sort "$T_DIR/expected.txt" | uniq -c)" \
 	"queued with an employee, escalated when opted out or unknown"
 check "$(sql "SELECT string_agg(concat_ws(' ', rule, status, status_reason, outcome), ', ' ORDER BY detector_id)
@@ -141,7 +141,7 @@ done
 wait_for "SELECT count(*) FROM alerts WHERE source = 'marker'" 3 60
 stop_worker "$INGEST_PID"
 log_replay=$T_DIR/ingest.$((${#T_PIDS[@]} - 1)).log
-check "$(sql "SELECT count(*) FROM alerts")" 86 "rows after a full redelivery: only the three markers are new"
+check "$(sql "SELECT count(*) FROM alerts")" 246 "rows after a full redelivery: only the three markers are new"
 check "$(topic_dump prompts | wc -l)" "$((before + 3))" "prompt messages: only the markers'"
 check "$(grep -ac '"msg":"lane 0: COPY refused (23505)' "$log_replay" | grep -vc '^0$' || true)" 1 \
 	"the redelivery was refused by COPY (unique violation)"

@@ -84,8 +84,8 @@ static int by_user_rule(const void *a, const void *b) {
 
 /* The lane's items, deduplicated by id keeping the lowest partition and
  * offset (as the statement's DISTINCT ON), each with its pair number; the
- * pairs' count in *npairs. NULL (and *count 0) when the lane has nothing
- * or holds a refused item, or out of memory. */
+ * pairs' count in *npairs. NULL (and *count 0) when the lane has fewer
+ * than SB_INGEST_COPY_MIN alerts or holds a refused item, or out of memory. */
 static ref_t *lane_refs(sb_ingest_item_t *items, size_t n, size_t lane, size_t nlanes,
                         size_t *count, size_t *npairs) {
     ref_t *refs = malloc((n ? n : 1) * sizeof(*refs));
@@ -103,7 +103,7 @@ static ref_t *lane_refs(sb_ingest_item_t *items, size_t n, size_t lane, size_t n
         }
         refs[k++].it = &items[i];
     }
-    if (k == 0) {
+    if (k < SB_INGEST_COPY_MIN) {
         free(refs);
         return NULL;
     }

@@ -10,6 +10,12 @@
 #include "sb_buf.h"
 #include "record.h"
 
+/* A lane's batch of fewer alerts goes the statement's way: its one round
+ * trip beats the resolve and the COPY's start (two) when the per-row saving
+ * is small, as at a quiet 100 alerts/s, where a batch is one or two alerts
+ * and every round trip is latency. */
+#define SB_INGEST_COPY_MIN 32
+
 /* Prepares the fast path for the items of items[0..n) whose partition
  * falls in `lane` of `nlanes`. It applies when the lane holds only valid
  * alerts and none of their employees has an active ignore rule or (with
@@ -19,7 +25,8 @@
  * the COPY data, deduplicated by id and in id order, and *made the rows the
  * recording statement would have returned (owned by the caller). Returns 1
  * when the lane goes the fast way, 0 when not (rows empty, *made NULL): a
- * lane with nothing, a dead letter, a rule to apply, any failure. */
+ * lane with fewer than SB_INGEST_COPY_MIN alerts, a dead letter, a rule to
+ * apply, any failure. */
 int sb_ingest_copy_prepare(sb_ingest_t *ing, sb_db_t *db, sb_ingest_item_t *items, size_t n,
                            size_t lane, size_t nlanes, sb_buf_t *rows, PGresult **made);
 
