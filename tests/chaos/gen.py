@@ -54,7 +54,9 @@ def employees(rnd, n, enrolled_share):
 def invalid_alert(rnd, n):
     kind = n % 4
     if kind == 0:
-        return '{"source": "osquery", "rule": "broken", "title": "cut off'
+        # its number in it: each invalid message's bytes are its own, as
+        # check.py counts distinct originals after a republish
+        return '{"source": "osquery", "rule": "broken", "title": "cut off #%d' % n
     a = {"source": "osquery", "rule": "bad", "title": "Invalid #%d" % n, "user": "emp00000",
          "occurred_at": "2026-01-01T00:00:00Z", "id": "invalid-%d" % n}
     if kind == 1:
