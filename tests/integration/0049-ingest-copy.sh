@@ -153,6 +153,8 @@ check "$(grep -ac 'loaded with COPY' "$T_DIR/ingest.$((${#T_PIDS[@]} - 1)).log" 
 sql "$ROWS_SQL" >"$T_DIR/rows.statement.txt"
 check "$(wc -l <"$T_DIR/rows.copy.txt"):$(diff "$T_DIR/rows.copy.txt" "$T_DIR/rows.statement.txt" | grep -c . || true)" \
 	"$(wc -l <"$T_DIR/rows.statement.txt"):0" "the same rows from COPY and from the statement"
-check "$(grep -ac '"level":"\(warn\|error\)"' "$T_DIR"/ingest.*.log | awk -F: '{n += $NF} END {print n}')" 0 \
-	"no warning or error logged"
+# librdkafka's own (a broker just started answers "coordinator load in
+# progress" for a moment) are not sb-ingest's
+check "$(cat "$T_DIR"/ingest.*.log | grep -a '"level":"\(warn\|error\)"' | grep -avc '"component":"librdkafka"' || true)" 0 \
+	"no warning or error logged by sb-ingest"
 finish

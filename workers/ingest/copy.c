@@ -83,11 +83,13 @@ static int by_user_rule(const void *a, const void *b) {
 }
 
 /* The lane's items, deduplicated by id keeping the lowest partition and
- * offset (as the statement's DISTINCT ON), each with its pair number; the
- * pairs' count in *npairs. NULL (and *count 0) when the lane has fewer
- * than SB_INGEST_COPY_MIN alerts or holds a refused item, or out of memory. */
+ * offset (as the statement's DISTINCT ON), in id order, each with its pair
+ * number; the pairs' users and rules added to users and rules in pair
+ * order, their count in *npairs. NULL (and *count 0) when the lane has
+ * fewer than SB_INGEST_COPY_MIN alerts or holds a refused item, or out of
+ * memory. */
 static ref_t *lane_refs(sb_ingest_item_t *items, size_t n, size_t lane, size_t nlanes,
-                        size_t *count, size_t *npairs) {
+                        sb_db_array_t *users, sb_db_array_t *rules, size_t *count, size_t *npairs) {
     ref_t *refs = malloc((n ? n : 1) * sizeof(*refs));
     size_t k = 0, m = 0;
 
@@ -113,11 +115,14 @@ static ref_t *lane_refs(sb_ingest_item_t *items, size_t n, size_t lane, size_t n
             refs[m++] = refs[i];
     qsort(refs, m, sizeof(*refs), by_user_rule);
     for (size_t i = 0; i < m; i++) {
-        if (i > 0 && by_user_rule(&refs[i - 1], &refs[i]) != 0)
+        const sb_alert_t *a = &refs[i].it->alert;
+        if (i == 0 || by_user_rule(&refs[i - 1], &refs[i]) != 0) {
+            sb_db_array_add(users, a->user, strlen(a->user));
+            sb_db_array_add(rules, a->rule, strlen(a->rule));
             (*npairs)++;
-        refs[i].pair = *npairs;
+        }
+        refs[i].pair = *npairs - 1;
     }
-    (*npairs)++;
     qsort(refs, m, sizeof(*refs), by_id); /* the statement's insert order: no deadlocks */
     *count = m;
     return refs;
@@ -125,56 +130,32 @@ static ref_t *lane_refs(sb_ingest_item_t *items, size_t n, size_t lane, size_t n
 
 /* The resolution of the pairs (rows in pair order), or NULL when it failed
  * or some pair needs the statement. */
-static PGresult *resolve(sb_ingest_t *ing, sb_db_t *db, const ref_t *refs, size_t count,
+static PGresult *resolve(sb_ingest_t *ing, sb_db_t *db, sb_db_array_t *users, sb_db_array_t *rules,
                          size_t npairs) {
-    sb_db_array_t users, rules;
     const char *values[3];
     int lengths[3] = {0, 0, 0}, formats[3] = {1, 1, 0};
     char backoff_ms[24], why[512];
-    size_t done = 0;
-    PGresult *res = NULL;
+    PGresult *res;
 
-    sb_db_array_init(&users, SB_DB_OID_TEXT);
-    sb_db_array_init(&rules, SB_DB_OID_TEXT);
-    /* refs are in id order: add each pair at its first appearance in pair
-     * order, by walking the pair numbers */
-    {
-        const ref_t **first = calloc(npairs, sizeof(*first));
-        if (!first)
-            goto out;
-        for (size_t i = 0; i < count; i++)
-            if (!first[refs[i].pair])
-                first[refs[i].pair] = &refs[i];
-        for (size_t p = 0; p < npairs; p++) {
-            sb_db_array_add(&users, first[p]->it->alert.user, strlen(first[p]->it->alert.user));
-            sb_db_array_add(&rules, first[p]->it->alert.rule, strlen(first[p]->it->alert.rule));
-        }
-        free(first);
-    }
-    if (!(values[0] = sb_db_array_finish(&users, &lengths[0])) ||
-        !(values[1] = sb_db_array_finish(&rules, &lengths[1])))
-        goto out;
+    if (!(values[0] = sb_db_array_finish(users, &lengths[0])) ||
+        !(values[1] = sb_db_array_finish(rules, &lengths[1])))
+        return NULL;
     snprintf(backoff_ms, sizeof(backoff_ms), "%lld", (long long)ing->confirm_backoff_ms);
     values[2] = backoff_ms;
     if (!(res = sb_db_query_prepared(db, "sb_ingest_resolve", RESOLVE_SQL, 3, values, lengths,
                                      formats, why, sizeof(why)))) {
         sb_log_debug("fast path: resolving failed (%s)", why);
-        goto out;
+        return NULL;
     }
     if ((size_t)PQntuples(res) != npairs || PQnfields(res) != 3) {
         PQclear(res);
-        res = NULL;
-        goto out;
+        return NULL;
     }
-    for (done = 0; done < npairs; done++)
-        if (PQgetvalue(res, (int)done, 2)[0] == 't') {
+    for (int p = 0; p < PQntuples(res); p++)
+        if (PQgetvalue(res, p, 2)[0] == 't') {
             PQclear(res); /* a rule or a confirmation to apply: the statement's */
-            res = NULL;
-            goto out;
+            return NULL;
         }
-out:
-    sb_db_array_free(&users);
-    sb_db_array_free(&rules);
     return res;
 }
 
@@ -266,13 +247,17 @@ static PGresult *made_new(void) {
 int sb_ingest_copy_prepare(sb_ingest_t *ing, sb_db_t *db, sb_ingest_item_t *items, size_t n,
                            size_t lane, size_t nlanes, sb_buf_t *rows, PGresult **made) {
     size_t count, npairs;
-    ref_t *refs = lane_refs(items, n, lane, nlanes, &count, &npairs);
+    sb_db_array_t users, rules;
+    ref_t *refs;
     PGresult *res = NULL;
     int rc = 0;
 
     sb_buf_reset(rows);
     *made = NULL;
-    if (!refs || !(res = resolve(ing, db, refs, count, npairs)) || !(*made = made_new()))
+    sb_db_array_init(&users, SB_DB_OID_TEXT);
+    sb_db_array_init(&rules, SB_DB_OID_TEXT);
+    refs = lane_refs(items, n, lane, nlanes, &users, &rules, &count, &npairs);
+    if (!refs || !(res = resolve(ing, db, &users, &rules, npairs)) || !(*made = made_new()))
         goto out;
     for (size_t i = 0; i < count; i++) {
         int r = (int)refs[i].pair;
@@ -290,6 +275,8 @@ out:
     }
     PQclear(res);
     free(refs);
+    sb_db_array_free(&users);
+    sb_db_array_free(&rules);
     return rc;
 }
 

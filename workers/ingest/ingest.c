@@ -281,7 +281,6 @@ int sb_ingest_send(sb_ingest_t *ing, sb_ingest_batch_t *b, char *errstr, size_t 
 static PGresult *wait_copy(sb_ingest_t *ing, sb_ingest_batch_t *b, size_t l, char *errstr,
                            size_t errstr_size) {
     PGresult *res = sb_db_wait(ing->db[l], errstr, errstr_size);
-    int sent;
     if (res) {
         PQclear(res);
         res = b->made[l];
@@ -293,11 +292,7 @@ static PGresult *wait_copy(sb_ingest_t *ing, sb_ingest_batch_t *b, size_t l, cha
     drop_fast_path(b, l);
     sb_log_debug("lane %zu: COPY refused (%s), recording with the statement: %s", l,
                  sb_db_last_sqlstate(ing->db[l]), errstr);
-    if (sb_ingest_record_send(ing, ing->db[l], b->items, 0, b->n, l, ing->ndb, &sent, errstr,
-                              errstr_size) == -1)
-        return NULL;
-    return sent ? sb_db_wait(ing->db[l], errstr, errstr_size)
-                : PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    return sb_ingest_record_lane(ing, l, b->items, b->n, errstr, errstr_size);
 }
 
 /* The lanes insert in alert id order, so two lanes holding the same alert

@@ -255,16 +255,26 @@ out:
     return rc;
 }
 
-/* Records items[from..to) on the first connection and waits. The result
- * (empty when there was nothing to record), or NULL. */
-PGresult *sb_ingest_record(sb_ingest_t *ing, sb_ingest_item_t *items, size_t from, size_t to,
-                           char *errstr, size_t errstr_size) {
+/* Sends the statement for lane of nlanes on db and waits. The result
+ * (empty when the lane had nothing to record), or NULL. */
+static PGresult *record_wait(sb_ingest_t *ing, sb_db_t *db, sb_ingest_item_t *items, size_t from,
+                             size_t to, size_t lane, size_t nlanes, char *errstr,
+                             size_t errstr_size) {
     int sent;
-    if (sb_ingest_record_send(ing, ing->db[0], items, from, to, 0, 1, &sent, errstr, errstr_size) ==
+    if (sb_ingest_record_send(ing, db, items, from, to, lane, nlanes, &sent, errstr, errstr_size) ==
         -1)
         return NULL;
-    return sent ? sb_db_wait(ing->db[0], errstr, errstr_size)
-                : PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    return sent ? sb_db_wait(db, errstr, errstr_size) : PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+}
+
+PGresult *sb_ingest_record(sb_ingest_t *ing, sb_ingest_item_t *items, size_t from, size_t to,
+                           char *errstr, size_t errstr_size) {
+    return record_wait(ing, ing->db[0], items, from, to, 0, 1, errstr, errstr_size);
+}
+
+PGresult *sb_ingest_record_lane(sb_ingest_t *ing, size_t lane, sb_ingest_item_t *items, size_t n,
+                                char *errstr, size_t errstr_size) {
+    return record_wait(ing, ing->db[lane], items, 0, n, lane, ing->ndb, errstr, errstr_size);
 }
 
 /* A permanent database error for the whole batch means one alert the

@@ -38,6 +38,11 @@ int sb_ingest_record_send(sb_ingest_t *ing, sb_db_t *db, sb_ingest_item_t *items
 PGresult *sb_ingest_record(sb_ingest_t *ing, sb_ingest_item_t *items, size_t from, size_t to,
                            char *errstr, size_t errstr_size);
 
+/* Records the items of items[0..n) in `lane` (as sb_ingest_send splits a
+ * batch) on that lane's connection and waits. Result as sb_ingest_record. */
+PGresult *sb_ingest_record_lane(sb_ingest_t *ing, size_t lane, sb_ingest_item_t *items, size_t n,
+                                char *errstr, size_t errstr_size);
+
 /* After a permanent error for the whole batch: records the alerts one by
  * one and turns each the database refuses alone into a dead letter. 0, or
  * -1 on a transient failure. */
