@@ -180,6 +180,7 @@ static int claim_all(sb_prompt_t *p, const char *employees, const sb_prompt_when
                      size_t errstr_size) {
     const char *params[] = {employees, p->worker, w->max_rank, w->now, ask_ats};
     PGresult *res = NULL;
+    sb_buf_t claimed = {0};
     int produced = 0, rc = -1;
 
     *ids = NULL, *n = 0;
@@ -197,9 +198,6 @@ static int claim_all(sb_prompt_t *p, const char *employees, const sb_prompt_when
             rc = 1; /* alerts_one_conversation: a claim of another replica */
         goto out;
     }
-    /* the claimed questions, and those open, take their rules' queued alerts */
-    if (sb_prompt_group_attach(p, employees, errstr, errstr_size) == -1)
-        goto out;
     if (PQntuples(res) > 0 && !(*ids = calloc((size_t)PQntuples(res), sizeof(char *)))) {
         snprintf(errstr, errstr_size, "out of memory");
         goto out;
@@ -209,6 +207,13 @@ static int claim_all(sb_prompt_t *p, const char *employees, const sb_prompt_when
             snprintf(errstr, errstr_size, "out of memory");
             goto out;
         }
+    /* the claimed questions, and those open, take their rules' queued alerts */
+    if (array_of(&claimed, (const char *const *)*ids, *n) == -1) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    if (sb_prompt_group_attach(p, employees, sb_buf_str(&claimed), errstr, errstr_size) == -1)
+        goto out;
     rc = sb_publish_commit(p->producer, produced, p->db, errstr, errstr_size);
 out:
     if (rc != 0) {
@@ -218,6 +223,7 @@ out:
         free(*ids);
         *ids = NULL, *n = 0;
     }
+    sb_buf_free(&claimed);
     PQclear(res);
     return rc;
 }
@@ -300,6 +306,34 @@ out:
     return rc;
 }
 
+/* After the batch's COMMIT, in a statement of its own: queued alerts that
+ * arrived for these employees while their questions were claimed and not
+ * yet sent join them. Another replica's claim transaction leaves a fresh,
+ * unsent claim alone (group.c), so this is where they join; a failure only
+ * leaves them queued (asked after the question), never the sends undone. */
+static void attach_late(sb_prompt_t *p, PGresult *rows, const sb_chat_batch_t *items, size_t n) {
+    const char **ids = calloc(n + 1, sizeof(char *)), **emps = calloc(n + 1, sizeof(char *));
+    sb_buf_t a = {0}, e = {0};
+    size_t k = 0;
+    char why[512];
+
+    if (p->coalesce_window_ms <= 0 || !ids || !emps)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].rc == 0) {
+            ids[k] = PQgetvalue(rows, (int)i, B_ID);
+            emps[k++] = PQgetvalue(rows, (int)i, B_EMPLOYEE);
+        }
+    if (k > 0 &&
+        (array_of(&a, ids, k) == -1 || array_of(&e, emps, k) == -1 ||
+         sb_prompt_group_attach(p, sb_buf_str(&e), sb_buf_str(&a), why, sizeof(why)) == -1))
+        sb_prompt_log(SB_LOG_WARN, NULL, NULL, "database",
+                      a.err || e.err ? "out of memory attaching to the questions sent" : why);
+out:
+    sb_buf_free(&a), sb_buf_free(&e);
+    free(ids), free(emps);
+}
+
 /* After the batch's COMMIT: each unreachable employee's alert escalated in
  * a transaction of its own, which waits for Kafka: a broker away then
  * fails that one alert (the sweep tries it again), never the record of
@@ -371,6 +405,7 @@ int sb_prompt_deliver(sb_prompt_t *p, const char *const *ids, size_t nids, char 
             if (items[i].rc == 0)
                 sb_prompt_log(SB_LOG_INFO, PQgetvalue(rows, (int)i, B_ID),
                               PQgetvalue(rows, (int)i, B_EMPLOYEE), NULL, "prompt sent");
+        attach_late(p, rows, items, n);
         escalate_unreachable(p, rows, items, n);
     }
 out:

@@ -30,13 +30,22 @@
 #define RANK_M                                                                                     \
     "CASE m.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END"
 
-/* $1 employee ids (bigint[]), $2 actor, $3 the window (ms). The leaders
- * are locked in id order (two replicas attaching for the same employees
- * never wait on each other in a circle). */
+/* $1 employee ids (bigint[]), $2 actor, $3 the window (ms), $4 the alert
+ * ids this transaction claimed (text[]), $5 the age (ms) from which an
+ * unsent claim is the sweep's. The leaders are locked in id order (two
+ * replicas attaching for the same employees never wait on each other in a
+ * circle). A claim another transaction made and is about to send is not
+ * a leader here: its send locks it FOR UPDATE SKIP LOCKED, so a lock
+ * taken here for the length of this claim (a replica's sweep can claim
+ * for the same employees at the same moment) made that send skip it, and
+ * the prompt waited for the sweep's resend, 3 s (issue 17's 3 s
+ * outliers). Its own claim transaction attached its members already. */
 static const char *const ATTACH_SQL =
     "WITH lead AS ("
     "  SELECT l.id, l.employee_id, l.rule, l.occurred_at, " RANK_L " AS rank FROM alerts l"
     "  WHERE l.employee_id = ANY($1::bigint[]) AND l.status = 'prompted'"
+    "    AND (l.chat_ts IS NOT NULL OR l.id = ANY($4::text[])"
+    "         OR l.prompted_at < now() - $5::bigint * interval '1 millisecond')"
     "  ORDER BY l.id FOR UPDATE OF l),"
     " mem AS ("
     "  UPDATE alerts m SET status = 'grouped', group_id = lead.id, version = m.version + 1,"
@@ -154,14 +163,15 @@ char *sb_prompt_group_intro(const sb_prompt_t *p, long n, const char *first, con
     return sb_buf_take(&b);
 }
 
-int sb_prompt_group_attach(sb_prompt_t *p, const char *employees, char *errstr,
+int sb_prompt_group_attach(sb_prompt_t *p, const char *employees, const char *claimed, char *errstr,
                            size_t errstr_size) {
-    char window[32];
-    const char *params[] = {employees, p->worker, window};
+    char window[32], age[32];
+    const char *params[] = {employees, p->worker, window, claimed, age};
     if (p->coalesce_window_ms <= 0)
         return 0;
     snprintf(window, sizeof(window), "%lld", (long long)p->coalesce_window_ms);
-    return sb_db_exec(p->db, ATTACH_SQL, 3, params, errstr, errstr_size);
+    snprintf(age, sizeof(age), "%lld", (long long)p->resend_after_ms);
+    return sb_db_exec(p->db, ATTACH_SQL, 5, params, errstr, errstr_size);
 }
 
 int sb_prompt_group_unreachable(sb_prompt_t *p, const char *leader, const char *code, int *produced,

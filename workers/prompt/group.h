@@ -32,11 +32,14 @@ char *sb_prompt_group_intro(const sb_prompt_t *p, long n, const char *first, con
 
 /* Inside the claim's transaction, after the claim: every queued alert of
  * employees (array literal of ids) that has the rule of their open,
- * unanswered question (status prompted), a severity at or below its
- * leader's and not critical, and occurred at most the window before it,
- * joins that question (status grouped, group_id). Nothing when the window
- * is 0. 0, or -1 with errstr (the caller rolls back). */
-int sb_prompt_group_attach(sb_prompt_t *p, const char *employees, char *errstr, size_t errstr_size);
+ * unanswered question (status prompted: claimed here, in claimed, an
+ * array literal of alert ids; or sent; or an unsent claim old enough to
+ * be the sweep's, never another replica's fresh claim), a severity at or
+ * below its leader's and not critical, and occurred at most the window
+ * before it, joins that question (status grouped, group_id). Nothing when
+ * the window is 0. 0, or -1 with errstr (the caller rolls back). */
+int sb_prompt_group_attach(sb_prompt_t *p, const char *employees, const char *claimed, char *errstr,
+                           size_t errstr_size);
 
 /* Inside the transaction that escalated the unreachable leader: its
  * members too (unknown_employee, code), each with its own request marked

@@ -196,7 +196,7 @@ static int claim(sb_prompt_t *p, const char *employee, char alert_id[SB_SHA256_H
     sb_prompt_when_t w;
     /* arrays of one for the batch's statements; quoted, so that a
      * malformed id is one bad element (a permanent error), never two */
-    char one[64], ask_at[SB_PROMPT_TS_SIZE + 4];
+    char one[64], ask_at[SB_PROMPT_TS_SIZE + 4], claimed[SB_SHA256_HEX_LEN + 3];
     const char *params[] = {one, p->worker, w.max_rank, w.now, ask_at};
     PGresult *res;
     int rc = 0;
@@ -225,7 +225,8 @@ static int claim(sb_prompt_t *p, const char *employee, char alert_id[SB_SHA256_H
     }
     PQclear(res);
     /* the claimed question, or the one open, takes its rule's queued alerts */
-    if (sb_prompt_group_attach(p, one, errstr, errstr_size) == -1) {
+    snprintf(claimed, sizeof(claimed), "{%s}", rc ? alert_id : "");
+    if (sb_prompt_group_attach(p, one, claimed, errstr, errstr_size) == -1) {
         if (sb_db_last_class(p->db) == SB_DB_RETRYABLE && rc == 0)
             return -1;
         sb_prompt_log(SB_LOG_WARN, NULL, employee, "database", errstr);
