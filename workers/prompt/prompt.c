@@ -64,12 +64,19 @@ static const char *const UNSENT_SQL =
     "  AND coalesce(prompt_retry_at, '-infinity') <= now()"
     " ORDER BY prompted_at LIMIT $2::int";
 
-/* $1 limit, $2 now: employees with waiting alerts and no open
- * conversation; an alert held for working hours waits until its ask_at. */
+/* $1 limit, $2 now, $3 age in ms: employees with waiting alerts and no
+ * open conversation; an alert held for working hours waits until its
+ * ask_at. An alert queued less than the age ago is left to its own prompt
+ * request, which is on its way to some replica: a sweep claiming for the
+ * same employees at the same moment made the two replicas' claims collide
+ * (23505 and the one-by-one fallback) and lock each other's rows, which a
+ * send then skipped (issue 17, section 1). */
 static const char *const IDLE_SQL =
     "SELECT DISTINCT q.employee_id FROM alerts q"
     " WHERE q.status = 'queued' AND q.employee_id IS NOT NULL"
-    "   AND (q.ask_at IS NULL OR q.ask_at <= $2::timestamptz) AND NOT EXISTS ("
+    "   AND (q.ask_at IS NULL OR q.ask_at <= $2::timestamptz)"
+    "   AND (q.ask_at IS NOT NULL OR q.received_at < now() - $3::bigint * interval '1 millisecond')"
+    "   AND NOT EXISTS ("
     "   SELECT 1 FROM alerts o WHERE o.employee_id = q.employee_id"
     "   AND o.status IN ('prompted', 'awaiting_code'))"
     " LIMIT $1::int";
@@ -258,7 +265,7 @@ static const char **column(PGresult *res) {
 
 int sb_prompt_sweep(sb_prompt_t *p, char *errstr, size_t errstr_size) {
     char age[32], limit[16], now[SB_PROMPT_TS_SIZE];
-    const char *params[] = {age, limit, now}, **v;
+    const char *params[] = {age, limit, now}, *idle[] = {limit, now, age}, **v;
     PGresult *res;
     int rc = 0;
 
@@ -278,7 +285,7 @@ int sb_prompt_sweep(sb_prompt_t *p, char *errstr, size_t errstr_size) {
         return -1;
     /* (b) waiting alerts whose employee is free: a conversation ended, or
      * a wake-up was lost */
-    if (!(res = sb_db_query(p->db, IDLE_SQL, 2, params + 1, errstr, errstr_size)))
+    if (!(res = sb_db_query(p->db, IDLE_SQL, 3, idle, errstr, errstr_size)))
         return -1;
     if ((v = column(res)))
         rc = sb_prompt_wake_batch(p, v, (size_t)PQntuples(res), errstr, errstr_size);
