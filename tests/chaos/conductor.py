@@ -77,6 +77,7 @@ def url_with_user(url, user):
                                         p.path, p.query, p.fragment))
     return re.sub(r"(^|\s)(user|password)=\S*", "", url) + " user=" + user
 
+
 FRAME_RE = re.compile(r"^#\d+\s+(?:0x[0-9a-f]+ in )?([A-Za-z_][\w:]*) \(")
 
 

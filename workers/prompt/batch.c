@@ -312,12 +312,15 @@ out:
  * unsent claim alone (group.c), so this is where they join; a failure only
  * leaves them queued (asked after the question), never the sends undone. */
 static void attach_late(sb_prompt_t *p, PGresult *rows, const sb_chat_batch_t *items, size_t n) {
-    const char **ids = calloc(n + 1, sizeof(char *)), **emps = calloc(n + 1, sizeof(char *));
+    const char **ids, **emps;
     sb_buf_t a = {0}, e = {0};
     size_t k = 0;
     char why[512];
 
-    if (p->coalesce_window_ms <= 0 || !ids || !emps)
+    if (p->coalesce_window_ms <= 0)
+        return; /* no groups: nothing to join */
+    ids = calloc(n + 1, sizeof(char *)), emps = calloc(n + 1, sizeof(char *));
+    if (!ids || !emps)
         goto out;
     for (size_t i = 0; i < n; i++)
         if (items[i].rc == 0) {
