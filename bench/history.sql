@@ -5,7 +5,8 @@
 -- the timed phases (it did, and slowed them both). Used by
 -- bench/prompt-latency and bench/ingest (--history); run with
 --   psql -v history=N -f bench/history.sql
--- Batches of 1 million rows, so that one statement's memory stays bounded.
+-- The titles the fill queued go into the console's search table at once
+-- (titles.sql). Batches of 1 million rows, so that one statement's memory stays bounded.
 SELECT format($$
 WITH e AS (SELECT id, username, row_number() OVER (ORDER BY id) - 1 AS k FROM employees),
      n AS (SELECT count(*) AS c FROM employees)
@@ -22,4 +23,5 @@ CROSS JOIN LATERAL (SELECT now() - interval '31 days' + g * (interval '30 days' 
 $$, lo, least(lo + 999999, :history), :history)
 FROM generate_series(1, :history, 1000000) lo
 \gexec
+\ir titles.sql
 VACUUM (ANALYZE) alerts, employees, employee_identities;

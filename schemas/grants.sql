@@ -72,6 +72,9 @@ GRANT SELECT ON employee_identities, ignore_rules TO sb_ingest;
 -- an alert it decides without the employee (confirmed_recently, issue 16)
 -- is audited in the same statement
 GRANT INSERT ON audit_log TO sb_ingest;
+-- moves queued titles into the console's search table (migration 0018);
+-- the queue itself is filled by a trigger that runs as the owner
+GRANT EXECUTE ON FUNCTION alert_titles_index(int) TO sb_ingest;
 
 -- sb-prompt: claims queued alerts, records the message sent, learns an
 -- employee's chat user id.
@@ -123,6 +126,8 @@ GRANT EXECUTE ON FUNCTION audit_seal(int) TO sb_escalation;
 -- sb-console: the security team's view and actions, and its own users,
 -- sessions and tokens (which sbctl creates).
 GRANT SELECT ON alerts, employees, employee_identities, escalations, dead_letters TO sb_console;
+-- the title search: the indexed titles and those still queued (0018)
+GRANT SELECT ON alert_titles, alert_title_queue TO sb_console;
 GRANT UPDATE (opted_out, totp_secret_enc, totp_last_step, updated_at) ON employees TO sb_console;
 GRANT UPDATE (acknowledged_by, acknowledged_at, resolved_by, resolved_at, verdict,
               resolution_note) ON escalations TO sb_console;

@@ -66,6 +66,8 @@ for r in "${ROLES[@]}"; do
 	refused "$r" "UPDATE audit_chain_head SET seq = 0" "UPDATE audit_chain_head"
 	refused "$r" "DELETE FROM audit_pending" "DELETE FROM audit_pending"
 	refused "$r" "DELETE FROM alerts" "DELETE FROM alerts"
+	refused "$r" "DELETE FROM alert_titles" "DELETE FROM alert_titles"
+	refused "$r" "INSERT INTO alert_title_queue VALUES (repeat('c', 64), 'forged')" "INSERT INTO alert_title_queue"
 	refused "$r" "INSERT INTO console_users (name, role) VALUES ('mallory', 'admin')" "create a console user"
 	refused "$r" "SELECT * FROM schema_migrations" "read schema_migrations"
 	[[ $r == sb_escalation ]] || refused "$r" "SELECT audit_seal(10)" "run audit_seal()"
@@ -95,6 +97,11 @@ refused sb_ingest "UPDATE alerts SET status = 'denied'" "UPDATE alerts"
 allowed sb_ingest "INSERT INTO audit_log (actor, action) VALUES ('sb-ingest', 'confirmed_recently')" \
 	"append to audit_log (confirmed_recently)"
 refused sb_ingest "SELECT * FROM audit_log" "read audit_log"
+check "$(sql "SELECT count(*) FROM alert_title_queue WHERE alert_id = repeat('a', 64)")" 1 "an alert's title is queued by the trigger"
+check "$(as_role sb_ingest "SELECT alert_titles_index(1000)")" ok "sb_ingest may: move queued titles into the search table"
+check "$(sql "SELECT (SELECT count(*) FROM alert_titles WHERE alert_id = repeat('a', 64)) || '/' ||
+              (SELECT count(*) FROM alert_title_queue)")" 1/0 "the title moved from the queue to the search table"
+refused sb_ingest "SELECT * FROM alert_titles" "read alert_titles"
 refused sb_ingest "SELECT totp_secret_enc FROM employees" "read the TOTP secrets"
 
 allowed sb_prompt "SELECT id FROM alerts WHERE status = 'queued' FOR UPDATE SKIP LOCKED" "lock queued alerts"
@@ -160,6 +167,8 @@ refused sb_escalation "UPDATE alerts SET chat_ts = NULL" "UPDATE alerts.chat_ts"
 
 allowed sb_console "SELECT count(*) FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id
                     LEFT JOIN escalations s ON s.alert_id = a.id; SELECT count(*) FROM dead_letters" "read alerts"
+allowed sb_console "SELECT count(*) FROM alert_titles; SELECT count(*) FROM alert_title_queue" "read the title search"
+refused sb_console "SELECT alert_titles_index(10)" "move queued titles"
 allowed sb_console "UPDATE escalations SET acknowledged_by = 'x', acknowledged_at = now(), resolved_by = 'x',
                     resolved_at = now(), verdict = 'benign', resolution_note = 'n'" "work an escalation"
 allowed sb_console "UPDATE employees SET opted_out = true, totp_secret_enc = NULL, totp_last_step = NULL, updated_at = now()" \

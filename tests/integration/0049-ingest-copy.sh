@@ -139,6 +139,12 @@ for p in 0 1 2; do
 		kcat -P -b "$SECURITYBOT_KAFKA_BROKERS" -t "${SECURITYBOT_TOPIC_PREFIX}alerts" -p "$p"
 done
 wait_for "SELECT count(*) FROM alerts WHERE source = 'marker'" 3 60
+# with nothing left to record, the replica moves every queued title into
+# the console's search table (migration 0018), each once
+wait_for "SELECT count(*) FROM alert_title_queue" 0 30
+check "$(sql "SELECT count(*) || '/' || count(DISTINCT t.alert_id) FROM alert_titles t
+              JOIN alerts a ON a.id = t.alert_id AND a.title = t.title")" 246/246 \
+	"every alert's title in the search table, once"
 stop_worker "$INGEST_PID"
 log_replay=$T_DIR/ingest.$((${#T_PIDS[@]} - 1)).log
 check "$(sql "SELECT count(*) FROM alerts")" 246 "rows after a full redelivery: only the three markers are new"

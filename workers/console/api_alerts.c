@@ -1,5 +1,6 @@
 /* api_alerts: GET /api/v1/alerts (filters, newest first, cursor paging) and GET
  * /api/v1/alerts/{id}. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,13 @@ static const char list_head[] =
                          "(extract(epoch FROM a.received_at) * 1000000)::bigint "
                          "FROM alerts a LEFT JOIN employees e ON e.id = a.employee_id WHERE true";
 
+/* The term's own LIKE wildcards (and the escape character) are escaped, so
+ * it matches as plain text, as strpos would: a LIKE '%...%' pattern, folded
+ * to a constant when the statement is planned for its values. */
+#define Q_PATTERN                                                                                  \
+    "('%%' || replace(replace(replace(lower($%1$d::text), '\\', '\\\\'), '%%', '\\%%'), "          \
+    "'_', '\\_') || '%%')"
+
 /* Per filter, in filters[] order; %1$d is its parameter. The employee is
  * the directory's username when the alert was matched to one, else the
  * user as the detector wrote it: the OR finds both through their indexes,
@@ -44,13 +52,34 @@ static const char *const list_terms[] = {
     " AND a.outcome = $%1$d::text",
     " AND a.received_at >= $%1$d::timestamptz",
     " AND a.received_at < $%1$d::timestamptz",
-    /* The term's own LIKE wildcards (and the escape character) are escaped,
-     * so it matches as plain text, as strpos would: a LIKE '%...%' pattern,
-     * folded to a constant when the statement is planned for its values,
-     * is what the trigram index of migration 0013 answers. */
-    " AND lower(a.title) LIKE ('%%' || replace(replace(replace(lower($%1$d::text),"
-    " '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || '%%')",
+    /* A term without three letters or digits in a row: no trigram index
+     * can answer it, so the newest alerts are scanned until enough match
+     * (migration 0010). Otherwise q_indexed below. */
+    " AND lower(a.title) LIKE " Q_PATTERN,
 };
+
+/* A term the trigram index answers: the titles are searched in the indexed
+ * search table and in the queue of those not indexed yet (migration 0018:
+ * each title is in exactly one of the two in any snapshot), and the alert's
+ * own title decides. */
+static const char q_indexed[] =
+    " AND lower(a.title) LIKE " Q_PATTERN
+    " AND a.id IN (SELECT alert_id FROM alert_titles WHERE lower(title) LIKE " Q_PATTERN
+    " UNION ALL SELECT alert_id FROM alert_title_queue WHERE lower(title) LIKE " Q_PATTERN ")";
+
+/* Whether pg_trgm can take a trigram from the term: three word characters
+ * in a row (letters and digits; any character beyond ASCII counts, as a
+ * letter in most titles would). */
+static int q_has_trigram(const char *q) {
+    int run = 0;
+    for (const unsigned char *p = (const unsigned char *)q; *p && run < 3; p++) {
+        if ((*p < 0x80 && isalnum(*p)) || *p >= 0xc0)
+            run++;
+        else if (*p < 0x80)
+            run = 0;
+    }
+    return run >= 3;
+}
 
 /* After the filters: the cursor ($n microseconds, $n+1 alert id). */
 static const char list_cursor[] =
@@ -73,7 +102,8 @@ int api_alerts_statement(const char *const values[12], char *sql, size_t size,
         w = 0;
         if (i < NFILTERS && values[i]) {
             params[n++] = values[i];
-            w = snprintf(sql + len, size - len, list_terms[i], n);
+            w = snprintf(sql + len, size - len,
+                         i == 8 && q_has_trigram(values[i]) ? q_indexed : list_terms[i], n);
         } else if (i == NFILTERS && values[9] && values[10]) {
             params[n++] = values[9];
             params[n++] = values[10];
@@ -171,7 +201,7 @@ static cJSON *row_json(const PGresult *r, int i) {
 
 int api_alerts_list(console_t *c, api_call_t *call, sb_http_response_t *resp) {
     list_args_t a;
-    char errstr[512], detail[96], cursor[96], sql[2048];
+    char errstr[512], detail[96], cursor[96], sql[4096];
     const char *bad = read_args(call->req, &a), *params[12];
     cJSON *doc, *rows;
     PGresult *r;

@@ -102,7 +102,7 @@ static int count(const char *hay, const char *needle) {
  * numbered in order, every value a parameter. */
 static void test_alerts_statement(void) {
     const char *v[12] = {0}, *params[12];
-    char sql[2048], tiny[64];
+    char sql[4096], tiny[64];
     v[11] = "50";
     SB_CHECK(api_alerts_statement(v, sql, sizeof(sql), params) == 1);
     SB_CHECK(strstr(sql, "WHERE true ORDER BY a.received_at DESC, a.id DESC LIMIT $1::int") !=
@@ -122,6 +122,25 @@ static void test_alerts_statement(void) {
     const char *e[12] = {"bob", [11] = "5"};
     SB_CHECK(api_alerts_statement(e, sql, sizeof(sql), params) == 2);
     SB_CHECK(count(sql, "$1::text") == 3 && strstr(sql, "LIMIT $2::int"));
+
+    /* the text search: a term with a trigram searches the search table and
+     * its queue; one without scans the newest alerts */
+    const char *q[12] = {[8] = "disk", [11] = "5"};
+    SB_CHECK(api_alerts_statement(q, sql, sizeof(sql), params) == 2);
+    SB_CHECK(count(sql, "$1::text") == 3 && strstr(sql, "FROM alert_titles WHERE") &&
+             strstr(sql, "FROM alert_title_queue WHERE"));
+    const char *no_trigram[] = {"ab", "a b c", "%_%", "1%2", "c:\\ at"};
+    for (size_t i = 0; i < sizeof(no_trigram) / sizeof(*no_trigram); i++) {
+        q[8] = no_trigram[i];
+        SB_CHECK(api_alerts_statement(q, sql, sizeof(sql), params) == 2);
+        SB_CHECK(count(sql, "$1::text") == 1 && !strstr(sql, "alert_titles"));
+    }
+    const char *trigram[] = {"abc", "x 100%", "ümlaut", "a日本"};
+    for (size_t i = 0; i < sizeof(trigram) / sizeof(*trigram); i++) {
+        q[8] = trigram[i];
+        SB_CHECK(api_alerts_statement(q, sql, sizeof(sql), params) == 2);
+        SB_CHECK(strstr(sql, "alert_titles") != NULL);
+    }
 
     /* every filter: twelve parameters; no value becomes SQL */
     const char *hostile = "x'); DROP TABLE alerts; --";
