@@ -81,6 +81,19 @@ while :; do
 	[[ -n $cursor && $pages -lt 10 ]] || break
 done
 check "$pages:$(echo "$seen" | wc -w):$(tr ' ' '\n' <<<"$seen" | sort -un | grep -c .)" "5:30:30" "cursor paging: 5 pages, 30 alerts, none twice"
+# the same with a title term: each full page comes from the probe of the
+# newest alerts, the short last one from the title search's tables
+seen="" cursor="" pages=0
+while :; do
+	code=$(get "/api/v1/alerts?q=number&limit=7${cursor:+&cursor=$cursor}")
+	[[ $code == 200 ]] || break
+	pages=$((pages + 1))
+	seen+="$(body_json '" ".join(a["title"].split()[-1] for a in d["alerts"])') "
+	cursor=$(body_json 'd["next_cursor"] or ""')
+	[[ -n $cursor && $pages -lt 10 ]] || break
+done
+check "$pages:$(echo "$seen" | wc -w):$(tr ' ' '\n' <<<"$seen" | sort -un | grep -c .):$(awk '{print $1 $NF}' <<<"$seen")" \
+	"5:30:30:130" "title term, paged: 5 pages, 30 alerts newest first, none twice"
 for q in "limit=0" "limit=501" "limit=99999999999999999999" "limit=-1" "limit=abc" "severity=urgent" \
 	"since=yesterday" "until=2026-13-01T00:00:00Z" "cursor=abc" "cursor=1.$(hex G)" "rule=a&rule=b" \
 	"bogus=1" "q=" "rule=$(printf 'r%.0s' {1..201})"; do

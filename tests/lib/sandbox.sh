@@ -363,3 +363,27 @@ sb_gateway_port() {
 	line=$(sb_wait_log "$1" '"msg":"listening".*"port":"[0-9]+"' "${2:-15}" "${3:-}") || return 1
 	grep -o '"port":"[0-9]*"' <<<"$line" | tr -dc 0-9
 }
+
+# sb_checkpoint URL: a CHECKPOINT in URL's cluster, so that a timed phase
+# does not start while an earlier phase's (or a fill's) WAL and dirty pages
+# are still being written back. It needs a superuser or pg_checkpoint: the
+# stack's role is neither, so the cluster's bootstrap superuser
+# (SB_BENCH_PG_SUPERUSER, default postgres; the local stack trusts it on
+# 127.0.0.1) is tried next. SB_CHECKPOINTED says which worked; returns 0
+# either way (a benchmark still runs without it, and says so).
+# shellcheck disable=SC2034 # SB_CHECKPOINTED is read by the caller
+sb_checkpoint() {
+	local su
+	SB_CHECKPOINTED="no (not permitted: the phases may overlap in write-back)"
+	if psql -X -q -At "$1" -c "CHECKPOINT" 2>/dev/null; then
+		SB_CHECKPOINTED=yes
+		return 0
+	fi
+	su=$(python3 -c 'import sys, urllib.parse as u
+p = u.urlsplit(sys.argv[1])
+if p.scheme not in ("postgres", "postgresql"): sys.exit(1)
+print(u.urlunsplit(p._replace(netloc="%s@%s" % (sys.argv[2], p.netloc.rsplit("@", 1)[-1]))))' "$1" "${SB_BENCH_PG_SUPERUSER:-postgres}" 2>/dev/null) &&
+		psql -X -q -At "$su" -c "CHECKPOINT" 2>/dev/null &&
+		SB_CHECKPOINTED="yes (as ${SB_BENCH_PG_SUPERUSER:-postgres})"
+	return 0
+}

@@ -22,12 +22,26 @@ int api_dispatch(void *ctx, const sb_http_request_t *req, sb_http_response_t *re
  * most); 0 otherwise. */
 int api_path_match(const char *pattern, const char *path, char params[2][80]);
 
+/* How GET /api/v1/alerts searches the title text q (api_alerts.c says
+ * why there are three ways). */
+typedef enum {
+    API_Q_SCAN,    /* the newest alerts, until enough match (no trigram in q) */
+    API_Q_PROBE,   /* only among the newest API_Q_PROBE_ROWS of the other filters */
+    API_Q_INDEXED, /* through the title search's trigram index */
+} api_q_mode_t;
+#define API_Q_PROBE_ROWS 2000
+
+/* The mode a term starts with: API_Q_PROBE when pg_trgm can take a trigram
+ * from it, else API_Q_SCAN. */
+api_q_mode_t api_alerts_q_mode(const char *q);
+
 /* GET /api/v1/alerts's statement for these values (NULL: absent): the nine
  * filters (employee, rule, source, severity, status, outcome, since, until,
  * q), the cursor's microseconds and alert id, and the limit (required), into
  * sql: only the terms of the values present, each value a parameter, in
- * order into params. The parameter count, or -1 when sql is too small. */
-int api_alerts_statement(const char *const values[12], char *sql, size_t size,
+ * order into params; q searched the way mode says. The parameter count, or
+ * -1 when sql is too small. */
+int api_alerts_statement(const char *const values[12], api_q_mode_t mode, char *sql, size_t size,
                          const char *params[12]);
 
 /* Answers {"key": [...]} with the JSON array that sql (n params; one row,

@@ -104,13 +104,13 @@ static void test_alerts_statement(void) {
     const char *v[12] = {0}, *params[12];
     char sql[4096], tiny[64];
     v[11] = "50";
-    SB_CHECK(api_alerts_statement(v, sql, sizeof(sql), params) == 1);
+    SB_CHECK(api_alerts_statement(v, API_Q_SCAN, sql, sizeof(sql), params) == 1);
     SB_CHECK(strstr(sql, "WHERE true ORDER BY a.received_at DESC, a.id DESC LIMIT $1::int") !=
              NULL);
     SB_CHECK(params[0] == v[11]);
 
     v[1] = "ssh-login", v[9] = "1700000000000000", v[10] = "ab";
-    SB_CHECK(api_alerts_statement(v, sql, sizeof(sql), params) == 4);
+    SB_CHECK(api_alerts_statement(v, API_Q_SCAN, sql, sizeof(sql), params) == 4);
     SB_CHECK(strstr(sql, "WHERE true AND a.rule = $1::text AND a.received_at <= timestamptz ") !=
              NULL);
     SB_CHECK(count(sql, "$2::bigint") == 2 && strstr(sql, "OR a.id < $3::text)") &&
@@ -120,35 +120,42 @@ static void test_alerts_statement(void) {
 
     /* the employee's term uses its one parameter three times */
     const char *e[12] = {"bob", [11] = "5"};
-    SB_CHECK(api_alerts_statement(e, sql, sizeof(sql), params) == 2);
+    SB_CHECK(api_alerts_statement(e, API_Q_SCAN, sql, sizeof(sql), params) == 2);
     SB_CHECK(count(sql, "$1::text") == 3 && strstr(sql, "LIMIT $2::int"));
 
-    /* the text search: a term with a trigram searches the search table and
-     * its queue; one without scans the newest alerts */
-    const char *q[12] = {[8] = "disk", [11] = "5"};
-    SB_CHECK(api_alerts_statement(q, sql, sizeof(sql), params) == 2);
-    SB_CHECK(count(sql, "$1::text") == 3 && strstr(sql, "FROM alert_titles WHERE") &&
-             strstr(sql, "FROM alert_title_queue WHERE"));
+    /* the text search: a term with a trigram is first probed among the
+     * newest alerts, then searched in the search table and its queue; one
+     * without scans the newest alerts */
+    const char *q[12] = {[1] = "vpn", [8] = "disk", [11] = "5"};
+    SB_CHECK(api_alerts_q_mode("disk") == API_Q_PROBE);
+    SB_CHECK(api_alerts_statement(q, API_Q_INDEXED, sql, sizeof(sql), params) == 3);
+    SB_CHECK(count(sql, "$2::text") == 3 && strstr(sql, "FROM alert_titles WHERE") &&
+             strstr(sql, "FROM alert_title_queue WHERE") && strstr(sql, "LIMIT $3::int"));
+    SB_CHECK(api_alerts_statement(q, API_Q_PROBE, sql, sizeof(sql), params) == 3);
+    SB_CHECK(strncmp(sql, "SELECT * FROM (SELECT a.id", 26) == 0 && !strstr(sql, "alert_titles"));
+    SB_CHECK(
+        strstr(sql, "AND a.rule = $1::text ORDER BY a.received_at DESC, a.id DESC LIMIT 2000) s"
+                    " WHERE lower(s.title) LIKE ") &&
+        count(sql, "$2::text") == 1 && strstr(sql, "ORDER BY s.us DESC, s.id DESC LIMIT $3::int"));
+    SB_CHECK(params[0] == q[1] && params[1] == q[8] && params[2] == q[11]);
     const char *no_trigram[] = {"ab", "a b c", "%_%", "1%2", "c:\\ at"};
-    for (size_t i = 0; i < sizeof(no_trigram) / sizeof(*no_trigram); i++) {
-        q[8] = no_trigram[i];
-        SB_CHECK(api_alerts_statement(q, sql, sizeof(sql), params) == 2);
-        SB_CHECK(count(sql, "$1::text") == 1 && !strstr(sql, "alert_titles"));
-    }
+    for (size_t i = 0; i < sizeof(no_trigram) / sizeof(*no_trigram); i++)
+        SB_CHECK(api_alerts_q_mode(no_trigram[i]) == API_Q_SCAN);
     const char *trigram[] = {"abc", "x 100%", "ümlaut", "a日本"};
-    for (size_t i = 0; i < sizeof(trigram) / sizeof(*trigram); i++) {
-        q[8] = trigram[i];
-        SB_CHECK(api_alerts_statement(q, sql, sizeof(sql), params) == 2);
-        SB_CHECK(strstr(sql, "alert_titles") != NULL);
-    }
+    for (size_t i = 0; i < sizeof(trigram) / sizeof(*trigram); i++)
+        SB_CHECK(api_alerts_q_mode(trigram[i]) == API_Q_PROBE);
+    q[8] = "ab";
+    SB_CHECK(api_alerts_statement(q, API_Q_SCAN, sql, sizeof(sql), params) == 3);
+    SB_CHECK(count(sql, "$2::text") == 1 && !strstr(sql, "alert_titles") &&
+             !strstr(sql, "LIMIT 2000"));
 
     /* every filter: twelve parameters; no value becomes SQL */
     const char *hostile = "x'); DROP TABLE alerts; --";
     for (int i = 0; i < 11; i++)
         v[i] = hostile;
-    SB_CHECK(api_alerts_statement(v, sql, sizeof(sql), params) == 12);
+    SB_CHECK(api_alerts_statement(v, API_Q_SCAN, sql, sizeof(sql), params) == 12);
     SB_CHECK(strstr(sql, "DROP") == NULL && strstr(sql, "$12::int") != NULL);
-    SB_CHECK(api_alerts_statement(v, tiny, sizeof(tiny), params) == -1);
+    SB_CHECK(api_alerts_statement(v, API_Q_SCAN, tiny, sizeof(tiny), params) == -1);
 }
 
 int main(void) {
