@@ -68,30 +68,26 @@ since=$(ts_of 10)
 until=$(ts_of 5)
 check "$(get "/api/v1/alerts?since=$since&until=$until")$(body_json '[a["title"] for a in d["alerts"]]')" \
 	"200['Alert number 6', 'Alert number 7', 'Alert number 8', 'Alert number 9', 'Alert number 10']" "by time range"
+# page_through QUERY: GET /api/v1/alerts?QUERY 7 at a time, following
+# next_cursor (10 pages at most); sets pages and seen (each title's number)
+page_through() {
+	local code cursor=""
+	seen="" pages=0
+	while :; do
+		code=$(get "/api/v1/alerts?$1limit=7${cursor:+&cursor=$cursor}")
+		[[ $code == 200 ]] || break
+		pages=$((pages + 1))
+		seen+="$(body_json '" ".join(a["title"].split()[-1] for a in d["alerts"])') "
+		cursor=$(body_json 'd["next_cursor"] or ""')
+		[[ -n $cursor && $pages -lt 10 ]] || break
+	done
+}
 # paging: 7 at a time, 5 pages, every alert once
-seen=""
-cursor=""
-pages=0
-while :; do
-	code=$(get "/api/v1/alerts?limit=7${cursor:+&cursor=$cursor}")
-	[[ $code == 200 ]] || break
-	pages=$((pages + 1))
-	seen+="$(body_json '" ".join(a["title"].split()[-1] for a in d["alerts"])') "
-	cursor=$(body_json 'd["next_cursor"] or ""')
-	[[ -n $cursor && $pages -lt 10 ]] || break
-done
+page_through ""
 check "$pages:$(echo "$seen" | wc -w):$(tr ' ' '\n' <<<"$seen" | sort -un | grep -c .)" "5:30:30" "cursor paging: 5 pages, 30 alerts, none twice"
 # the same with a title term: each full page comes from the probe of the
 # newest alerts, the short last one from the title search's tables
-seen="" cursor="" pages=0
-while :; do
-	code=$(get "/api/v1/alerts?q=number&limit=7${cursor:+&cursor=$cursor}")
-	[[ $code == 200 ]] || break
-	pages=$((pages + 1))
-	seen+="$(body_json '" ".join(a["title"].split()[-1] for a in d["alerts"])') "
-	cursor=$(body_json 'd["next_cursor"] or ""')
-	[[ -n $cursor && $pages -lt 10 ]] || break
-done
+page_through "q=number&"
 check "$pages:$(echo "$seen" | wc -w):$(tr ' ' '\n' <<<"$seen" | sort -un | grep -c .):$(awk '{print $1 $NF}' <<<"$seen")" \
 	"5:30:30:130" "title term, paged: 5 pages, 30 alerts newest first, none twice"
 for q in "limit=0" "limit=501" "limit=99999999999999999999" "limit=-1" "limit=abc" "severity=urgent" \
