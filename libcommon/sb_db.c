@@ -107,6 +107,19 @@ sb_db_t *sb_db_connect_retry(const char *conninfo, const char *application_name,
     }
 }
 
+int sb_db_ensure_once(sb_db_t *db, char *errstr, size_t errstr_size) {
+    if (PQstatus(db->conn) == CONNECTION_OK)
+        return 0;
+    PQreset(db->conn);
+    db->nprepared = 0; /* a new session knows none of them */
+    if (PQstatus(db->conn) == CONNECTION_OK) {
+        sb_log_info("postgres: reconnected");
+        return 0;
+    }
+    copy_error(errstr, errstr_size, "postgres: reconnect failed: ", PQerrorMessage(db->conn));
+    return -1;
+}
+
 int sb_db_ensure(sb_db_t *db, char *errstr, size_t errstr_size) {
     long backoff = 100;
     while (PQstatus(db->conn) != CONNECTION_OK) {
@@ -114,13 +127,8 @@ int sb_db_ensure(sb_db_t *db, char *errstr, size_t errstr_size) {
             snprintf(errstr, errstr_size, "postgres: not connected (shutting down)");
             return -1;
         }
-        PQreset(db->conn);
-        db->nprepared = 0; /* a new session knows none of them */
-        if (PQstatus(db->conn) == CONNECTION_OK) {
-            sb_log_info("postgres: reconnected");
+        if (sb_db_ensure_once(db, errstr, errstr_size) == 0)
             break;
-        }
-        copy_error(errstr, errstr_size, "postgres: reconnect failed: ", PQerrorMessage(db->conn));
         sb_log_warn("%s; retrying in %ld ms", errstr, backoff);
         sb_time_sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;

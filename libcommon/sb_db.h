@@ -34,6 +34,11 @@ sb_db_t *sb_db_connect_retry(const char *conninfo, const char *application_name,
  * sb_running) when the server went away. 0 or -1. */
 int sb_db_ensure(sb_db_t *db, char *errstr, size_t errstr_size);
 
+/* One attempt of sb_db_ensure, without waiting: 0 when the connection is
+ * usable (reset once if it was broken), else -1 with errstr set. For a
+ * thread that must see its own stop flag between attempts. */
+int sb_db_ensure_once(sb_db_t *db, char *errstr, size_t errstr_size);
+
 /* Runs a statement with text parameters (NULL = SQL NULL). Returns the
  * result (owned by the caller: PQclear) on COMMAND_OK/TUPLES_OK, else NULL
  * with errstr filled and sb_db_last_class() set. */

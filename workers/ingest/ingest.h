@@ -23,6 +23,9 @@ typedef struct {
     /* borrowed; for ingest_progress, so that one batch's confirmation can
      * run while the next batch's statements occupy the others */
     sb_db_t *progress_db;
+    /* borrowed; may be NULL: told of each batch, so that the title search's
+     * mover (titles.c) paces itself as under load */
+    struct sb_ingest_titles_s *titles;
     sb_producer_t *producer; /* borrowed */
     sb_metrics_t *metrics;   /* borrowed; may be NULL */
     const char *worker;      /* actor name in audit_log */

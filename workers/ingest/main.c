@@ -11,6 +11,7 @@
 #include "sb_severity.h"
 #include "sb_signal.h"
 #include "sb_worker.h"
+#include "titles.h"
 
 /* What --help says the worker does. */
 static const char summary[] =
@@ -41,7 +42,7 @@ static int configure(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size
 }
 
 /* The skeleton's connection records progress; the batches are split over
- * db_connections more. */
+ * db_connections more; the title search's mover has one of its own. */
 static int start(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
     ingest_main_t *m = ctx;
     sb_ingest_t *ing = &m->ing;
@@ -50,6 +51,8 @@ static int start(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
         if (!(ing->db[ing->ndb] =
                   sb_db_connect_retry(m->w.common.database_url, w->name, 0, errstr, errstr_size)))
             return -1;
+    if (!(ing->titles = sb_ingest_titles_start(m->w.common.database_url, errstr, errstr_size)))
+        return -1;
     if (!(m->msgs = calloc((size_t)m->batch_size, sizeof(*m->msgs)))) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
@@ -70,6 +73,7 @@ static int run(void *ctx, sb_worker_t *w, char *errstr, size_t errstr_size) {
 
 static void stop(void *ctx) {
     ingest_main_t *m = ctx;
+    sb_ingest_titles_stop(m->ing.titles);
     for (size_t i = 0; i < m->ing.ndb; i++)
         sb_db_destroy(m->ing.db[i]);
     free(m->msgs);

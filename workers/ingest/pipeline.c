@@ -141,30 +141,6 @@ static int settle(sb_ingest_t *ing, sb_consumer_t *c, sb_ingest_batch_t *b, int 
     return 0;
 }
 
-/* The title search's queue is moved into its index (titles.c) when the
- * loop has nothing to record, once a second while titles remain (at once
- * while whole batches remain), and every 5 s while batches keep coming, so
- * that a storm pays for the index a little at a time and the search still
- * catches up. A failure only postpones it. */
-#define TITLES_IDLE_US 1000000
-#define TITLES_BUSY_US 5000000
-
-static void index_titles(sb_ingest_t *ing, int64_t *due, int busy) {
-    char errstr[512];
-    int64_t now = sb_time_monotonic_us();
-    long n;
-    if (now < *due)
-        return;
-    n = sb_ingest_titles_index(ing->progress_db, errstr, sizeof(errstr));
-    if (n < 0)
-        sb_log_warn("title search: queued titles not indexed, retrying in 5 s: %s", errstr);
-    else if (n > 0)
-        sb_log_debug("title search: %ld titles indexed", n);
-    *due = now + (n < 0 || busy                 ? TITLES_BUSY_US
-                  : n == SB_INGEST_TITLES_BATCH ? 0
-                                                : TITLES_IDLE_US);
-}
-
 /* Sends b's recording statements (after making sure the connections are
  * up). Returns whether they all went out. */
 static int send_batch(sb_ingest_t *ing, sb_ingest_batch_t *b) {
@@ -212,7 +188,6 @@ int sb_ingest_consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **b
                       int64_t fill_ms) {
     sb_ingest_batch_t *pending = NULL, *inflight = NULL, *next;
     int inflight_sent = 0, next_sent, rc = 0, oom = 0;
-    int64_t titles_due = 0;
     char errstr[512];
 
     while (sb_running && !oom && !sb_consumer_fatal(c) && !sb_producer_fatal(ing->producer)) {
@@ -220,19 +195,17 @@ int sb_ingest_consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **b
         if (!inflight) {
             /* nothing in PostgreSQL: wait for work (100 ms, then look at the
              * run flag), settling what is pending when there is none */
-            int idle_ms = titles_due <= sb_time_monotonic_us() ? 0 : 100;
-            if (!(inflight = next_batch(c, buf, max, idle_ms, fill_ms, &oom))) {
+            if (!(inflight = next_batch(c, buf, max, 100, fill_ms, &oom))) {
                 if (pending) {
                     rc = settle(ing, c, pending, 1);
                     sb_ingest_batch_destroy(pending);
                     pending = NULL;
                     if (rc != 0)
                         break;
-                } else if (sb_running) {
-                    index_titles(ing, &titles_due, 0);
                 }
                 continue;
             }
+            sb_ingest_titles_busy(ing->titles);
             inflight_sent = send_batch(ing, inflight);
         }
         /* PostgreSQL is recording `inflight`; meanwhile settle `pending`... */
@@ -253,13 +226,12 @@ int sb_ingest_consume(sb_ingest_t *ing, sb_consumer_t *c, rd_kafka_message_t **b
         /* ...and take whatever the consumer already has, without waiting,
          * and resolve its employees on the progress connection (free now)
          * so that its send is only the rows */
-        /* (the progress connection is free until the next batch's
-         * preparation) */
-        index_titles(ing, &titles_due, 1);
         next = sb_running ? next_batch(c, buf, max, 0, 0, &oom) : NULL;
         next_sent = 0;
-        if (next)
+        if (next) {
+            sb_ingest_titles_busy(ing->titles);
             sb_ingest_prepare(ing, next);
+        }
 
         if (!(sb_ingest_wait(ing, inflight, errstr, sizeof(errstr)) == 0 && inflight_sent)) {
             rc = settle(ing, c, inflight, 0);
